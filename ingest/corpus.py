@@ -1,0 +1,81 @@
+"""Ingest a set of SignStream files: parse them all, then load them all in one transaction.
+
+A run is all-or-nothing: if any file fails to parse, nothing is written and every bad file
+is reported, so the warehouse never holds half a corpus.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+from rich.progress import Progress
+
+from ingest import signstream
+from ingest.raw_store import replace_source_rows
+from signaffect.errors import InputFileError, SignAffectError
+
+
+class IngestErrors(SignAffectError):
+    """One or more input files are bad; nothing was loaded."""
+
+    def __init__(self, errors: list[InputFileError]) -> None:
+        super().__init__(
+            f"{len(errors)} file(s) failed; nothing was loaded",
+            "fix or remove the files named above and run the ingest again",
+        )
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class IngestSummary:
+    """What one ingest run loaded: files and rows per raw table."""
+
+    files: list[str]
+    rows: dict[str, int]
+
+
+def parse_files(
+    paths: Iterable[str | Path], progress: Progress | None = None
+) -> tuple[list[str], dict[str, pa.Table]]:
+    """Parse every file; raise `IngestErrors` listing every bad file before anything is written."""
+    files = signstream.expand_paths(paths)
+    if not files:
+        raise SignAffectError("no SignStream .xml files found", "pass XML files or a folder of them")
+    names = [f.name for f in files]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise SignAffectError(
+            f"two input files share the name {duplicates[0]}",
+            "a file's name identifies its story in the warehouse; rename one of them",
+        )
+    task = progress.add_task("parse SignStream XML", total=len(files)) if progress else None
+    parsed: list[dict[str, pa.Table]] = []
+    errors: list[InputFileError] = []
+    for path in files:
+        try:
+            parsed.append(signstream.parse(path))
+        except InputFileError as exc:
+            errors.append(exc)
+        if progress is not None and task is not None:
+            progress.advance(task)
+    if errors:
+        raise IngestErrors(errors)
+    tables = {
+        name: pa.concat_tables([p[name] for p in parsed]) for name in signstream.SCHEMAS
+    }
+    return names, tables
+
+
+def ingest_signstream(
+    con: duckdb.DuckDBPyConnection,
+    paths: Iterable[str | Path],
+    progress: Progress | None = None,
+) -> IngestSummary:
+    """Parse `paths` and replace their rows in `raw` in one transaction."""
+    names, tables = parse_files(paths, progress)
+    replace_source_rows(con, tables, names)
+    return IngestSummary(files=names, rows={k: v.num_rows for k, v in tables.items()})

@@ -1,0 +1,70 @@
+"""Write Arrow tables into DuckDB schema `raw`, replacing a source file's rows atomically.
+
+Every ingestor funnels through `replace_source_rows`: one transaction deletes the rows of
+the files being (re)loaded and inserts the new ones, so re-ingest never duplicates and a
+failure rolls back to the warehouse as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import duckdb
+import pyarrow as pa
+
+RAW_SCHEMA = "raw"
+
+_DUCKDB_TYPES = {
+    pa.string(): "varchar",
+    pa.int64(): "bigint",
+    pa.int32(): "integer",
+    pa.float64(): "double",
+    pa.float32(): "float",
+    pa.bool_(): "boolean",
+}
+
+
+def _column_type(dtype: pa.DataType) -> str:
+    try:
+        return _DUCKDB_TYPES[dtype]
+    except KeyError:
+        raise TypeError(f"no DuckDB type mapped for Arrow type {dtype}") from None
+
+
+def ensure_table(con: duckdb.DuckDBPyConnection, name: str, schema: pa.Schema) -> None:
+    """Create `raw.<name>` from an Arrow schema if it does not exist yet."""
+    columns = ", ".join(f'"{f.name}" {_column_type(f.type)}' for f in schema)
+    con.execute(f"create schema if not exists {RAW_SCHEMA}")
+    con.execute(f"create table if not exists {RAW_SCHEMA}.{name} ({columns})")
+
+
+def replace_source_rows(
+    con: duckdb.DuckDBPyConnection,
+    tables: Mapping[str, pa.Table],
+    source_files: Sequence[str],
+    key_column: str = "source_file",
+) -> None:
+    """In one transaction, drop the rows of `source_files` from each table and insert `tables`."""
+    for name, table in tables.items():
+        ensure_table(con, name, table.schema)
+    con.execute("begin transaction")
+    try:
+        for name, table in tables.items():
+            con.execute(
+                f"delete from {RAW_SCHEMA}.{name} where {key_column} in (select unnest(?))",
+                [list(source_files)],
+            )
+            if table.num_rows:
+                view = f"_incoming_{name}"
+                con.register(view, table)
+                try:
+                    cols = ", ".join(f'"{c}"' for c in table.schema.names)
+                    con.execute(
+                        f"insert into {RAW_SCHEMA}.{name} ({cols}) select {cols} from {view}"
+                    )
+                finally:
+                    con.unregister(view)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise

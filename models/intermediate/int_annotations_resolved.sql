@@ -1,0 +1,69 @@
+with
+
+annotations as (
+    select * from {{ ref('stg_signstream__annotations') }}
+),
+
+fields as (
+    select * from {{ ref('stg_signstream__fields') }}
+),
+
+field_kinds as (
+    select * from {{ ref('signstream_field_kinds') }}
+),
+
+coded_values as (
+    select * from {{ ref('stg_signstream__values') }}
+),
+
+utterances as (
+    select * from {{ ref('stg_signstream__utterances') }}
+),
+
+named as (
+    select
+        annotations.source_file,
+        annotations.annotation_id,
+        annotations.utterance_id,
+        annotations.participant_id,
+        annotations.field_id,
+        fields.field_name,
+        coalesce(field_kinds.feature_kind, 'other') as feature_kind,
+        annotations.value_id,
+        coded_values.value_name,
+        annotations.annotation_text,
+        coalesce(coded_values.is_transition, false) as is_transition,
+        annotations.start_ms,
+        annotations.end_ms,
+        annotations.start_frame,
+        annotations.end_frame,
+        utterances.n_frames as utterance_n_frames,
+    from annotations
+    inner join fields
+        on annotations.source_file = fields.source_file
+        and annotations.field_id = fields.field_id
+    left join field_kinds
+        on fields.field_name = field_kinds.field_name
+    left join coded_values
+        on annotations.source_file = coded_values.source_file
+        and annotations.field_id = coded_values.field_id
+        and annotations.value_id = coded_values.value_id
+    inner join utterances
+        on annotations.source_file = utterances.source_file
+        and annotations.utterance_id = utterances.utterance_id
+),
+
+final as (
+    select
+        *,
+        case
+            when is_transition then null
+            when value_name is not null then field_name || '=' || value_name
+            when feature_kind = 'gloss' and annotation_text is not null
+                then field_name || '=' || annotation_text
+        end as feature,
+        case when is_transition then value_name end as transition,
+    from named
+)
+
+select * from final

@@ -1,0 +1,18 @@
+with
+
+source as (
+    select * from {{ source('signstream', 'signstream_fields') }}
+),
+
+final as (
+    select
+        source_file,
+        field_id,
+        {{ normalize_field_name('name') }} as field_name,
+        name as field_name_raw,
+        label as field_label,
+        field_constraint,
+    from source
+)
+
+select * from final

@@ -1,0 +1,19 @@
+with
+
+source as (
+    select * from {{ source('signstream', 'signstream_files') }}
+),
+
+final as (
+    select
+        source_file,
+        regexp_replace(source_file, '\.[xX][mM][lL]$', '') as story,
+        content_hash,
+        source_path,
+        n_bytes,
+        database_version,
+        signstream_version,
+    from source
+)
+
+select * from final

@@ -1,0 +1,20 @@
+with
+
+source as (
+    select * from {{ source('signstream', 'signstream_utterances') }}
+),
+
+final as (
+    select
+        source_file,
+        utterance_id,
+        start_ms,
+        end_ms,
+        end_ms - start_ms as duration_ms,
+        {{ ms_to_frame('start_ms') }} as start_media_frame,
+        {{ ms_to_frame('end_ms - start_ms') }} + 1 as n_frames,
+        excerpt,
+    from source
+)
+
+select * from final

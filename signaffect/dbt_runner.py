@@ -1,0 +1,67 @@
+"""Run dbt in-process against the warehouse, with progress and one-line failures."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from rich.progress import Progress
+
+from signaffect.errors import SignAffectError
+from signaffect.settings import PROJECT_DIR
+
+
+def run_dbt(
+    command: str,
+    db: Path,
+    dbt_vars: dict[str, Any] | None = None,
+    extra_args: list[str] | None = None,
+    progress: Progress | None = None,
+) -> None:
+    """Invoke `dbt <command>` on `db` (the caller must have closed its own connection)."""
+    from dbt.cli.main import dbtRunner
+
+    os.environ["SIGNAFFECT_DB"] = str(db)
+    task = progress.add_task(f"dbt {command}", total=None) if progress else None
+
+    def on_event(event: Any) -> None:
+        if progress is not None and task is not None and event.info.name == "NodeFinished":
+            progress.advance(task)
+
+    args = [
+        "--quiet",
+        "--no-use-colors",
+        command,
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--profiles-dir",
+        str(PROJECT_DIR),
+    ]
+    if dbt_vars:
+        args += ["--vars", json.dumps(dbt_vars)]
+    args += extra_args or []
+    result = dbtRunner(callbacks=[on_event]).invoke(args)
+    if result.success:
+        return
+    if result.exception is not None:
+        raise SignAffectError(
+            f"dbt {command} could not run: {str(result.exception).strip().splitlines()[0]}",
+            "run with --debug for dbt's full output",
+        )
+    failures = [
+        r
+        for r in getattr(result.result, "results", [])
+        if str(getattr(r, "status", "")) in {"error", "fail", "runtime error"}
+    ]
+    first = failures[0] if failures else None
+    detail = (
+        f"{first.node.name}: {str(first.message).strip().splitlines()[0]}"
+        if first is not None and first.message
+        else "see target/run_results.json"
+    )
+    raise SignAffectError(
+        f"dbt {command} failed ({len(failures)} node(s)); first: {detail}",
+        "run `dbt build` from the project folder for the full log",
+    )

@@ -1,0 +1,25 @@
+"""Where things live: the warehouse file, the corpora and the dbt project, each overridable."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+SAMPLE_CORPUS_DIR = PROJECT_DIR / "sample_corpus"
+DEFAULT_DB_PATH = PROJECT_DIR / "warehouse" / "signaffect.duckdb"
+ARTIFACTS_DIR = PROJECT_DIR / "artifacts"
+
+
+def db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """The warehouse file: an explicit path, else env SIGNAFFECT_DB, else the project default."""
+    chosen = explicit or os.environ.get("SIGNAFFECT_DB")
+    return Path(chosen).expanduser().resolve() if chosen else DEFAULT_DB_PATH
+
+
+def ncslgr_dir() -> Path:
+    """The real NCSLGR corpus: env NCSLGR_DIR, else ../shared/ncslgr-xml beside the project."""
+    chosen = os.environ.get("NCSLGR_DIR")
+    if chosen:
+        return Path(chosen).expanduser().resolve()
+    return (PROJECT_DIR.parent / "shared" / "ncslgr-xml").resolve()
