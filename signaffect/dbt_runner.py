@@ -46,8 +46,9 @@ def run_dbt(
     if result.success:
         return
     if result.exception is not None:
+        lines = [ln.strip() for ln in str(result.exception).strip().splitlines() if ln.strip()]
         raise SignAffectError(
-            f"dbt {command} could not run: {str(result.exception).strip().splitlines()[0]}",
+            f"dbt {command} could not run: {' '.join(lines[:3])}",
             "run with --debug for dbt's full output",
         )
     failures = [

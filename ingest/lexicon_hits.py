@@ -1,0 +1,233 @@
+"""Lexical emotion labels of glosses and translations: one row per lexicon hit.
+
+- :func:`lexicon_hits` (pure): text annotations in, one Arrow row per (word, category) hit out.
+  A main-gloss annotation is labelled at ``sign`` scope (its words come from
+  :func:`ingest.gloss_normalize.gloss_to_words`), an English translation at ``utterance``
+  scope (:func:`ingest.gloss_normalize.translation_to_words`).
+- :func:`coverage`: how many signs and utterances have at least one hit.
+- :func:`load_lexicon_hits`: replaces ``raw.lexicon_hits`` rows of the given source files in
+  one transaction (idempotent).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from ingest.gloss_normalize import gloss_to_words, translation_to_words
+from ingest.lexicons import Lexicon
+
+__all__ = [
+    "HITS_SCHEMA",
+    "NCSLGR_PERSON_NAMES",
+    "SCOPE_BY_FIELD",
+    "TEXTS_SCHEMA",
+    "coverage",
+    "lexicon_hits",
+    "load_lexicon_hits",
+    "scope_of_field",
+]
+
+# Input: one row per text annotation (the parser's gloss / translation annotations).
+TEXTS_SCHEMA = pa.schema(
+    [
+        ("source_file", pa.string()),
+        ("content_hash", pa.string()),
+        ("utterance_id", pa.int64()),
+        ("annotation_id", pa.int64()),
+        ("field_name", pa.string()),
+        ("text", pa.string()),
+    ]
+)
+
+# Output: one row per hit. The key is (source_file, annotation_id, token_index, label).
+HITS_SCHEMA = pa.schema(
+    [
+        ("source_file", pa.string()),
+        ("content_hash", pa.string()),
+        ("utterance_id", pa.int64()),
+        ("annotation_id", pa.int64()),
+        ("scope", pa.string()),
+        ("lexicon", pa.string()),
+        ("category", pa.string()),
+        ("label", pa.string()),
+        ("token", pa.string()),
+        ("token_index", pa.int32()),
+        ("source_text", pa.string()),
+    ]
+)
+
+# Text fields that are labelled, by field NAME (never by id: one NCSLGR file numbers its
+# English translation 20003), compared after stripping and case-folding. Other text fields
+# (non-dominant hand gloss, literal translation) are not labelled.
+SCOPE_BY_FIELD: dict[str, str] = {"main gloss": "sign", "english translation": "utterance"}
+_WORDS_BY_SCOPE: dict[str, Callable[[str], list[str]]] = {
+    "sign": gloss_to_words,
+    "utterance": translation_to_words,
+}
+
+# People named in NCSLGR (its fingerspelled "fs-" name glosses and the translations). Their
+# lower-case forms are never looked up, because some are lexicon words with another sense:
+# "john" is NRC disgust/negative (421 fs-JOHN signs), "sue" anger/sadness/negative, "frank"
+# trust/positive, "carol" joy/trust/positive, "king" (Rodney King) positive. The corpus never
+# uses these words in a common-noun or verb sense. Pass ``skip_tokens`` for other corpora.
+NCSLGR_PERSON_NAMES: frozenset[str] = frozenset(
+    {
+        "ali", "ann", "beverly", "bill", "carol", "dana", "daisy", "erick", "frank", "freda",
+        "jana", "joan", "john", "king", "lombardi", "mary", "mike", "muhammad", "norman",
+        "paul", "peterson", "rico", "rodney", "silber", "sue", "tony", "vince", "westling",
+    }
+)  # fmt: skip
+
+_DDL = """
+create table if not exists raw.lexicon_hits (
+    source_file varchar not null,
+    content_hash varchar not null,
+    utterance_id bigint not null,
+    annotation_id bigint not null,
+    scope varchar not null,
+    lexicon varchar not null,
+    category varchar not null,
+    label varchar not null,
+    token varchar not null,
+    token_index integer not null,
+    source_text varchar not null
+)
+"""
+_COLUMNS = ", ".join(HITS_SCHEMA.names)
+
+
+def scope_of_field(field_name: str | None) -> str | None:
+    """``"sign"`` for the main gloss, ``"utterance"`` for the English translation, else None."""
+    if field_name is None:
+        return None
+    return SCOPE_BY_FIELD.get(" ".join(field_name.split()).casefold())
+
+
+def lexicon_hits(
+    texts: pa.Table,
+    lexicons: Sequence[Lexicon],
+    skip_tokens: Collection[str] = NCSLGR_PERSON_NAMES,
+) -> pa.Table:
+    """Label gloss and translation words with lexicon categories: one row per hit.
+
+    ``texts`` has the columns of :data:`TEXTS_SCHEMA`. Each row's text becomes words (by
+    scope, see the module doc); each word that a lexicon puts in one of its selected
+    categories gives a row with the lexicon, category, label ``<lexicon>:<category>``, the
+    word (``token``), its position among the annotation's words (``token_index``) and the
+    whole annotation text (``source_text``). Words in ``skip_tokens`` (default: the people
+    of NCSLGR, :data:`NCSLGR_PERSON_NAMES`) are not looked up but keep their position. Rows
+    of other fields, and null or blank texts, give nothing. Output columns:
+    :data:`HITS_SCHEMA`, in input row order.
+    """
+    missing = [name for name in TEXTS_SCHEMA.names if name not in texts.column_names]
+    if missing:
+        raise ValueError(f"lexicon_hits: texts lacks columns {missing}")
+    columns = {name: texts.column(name).to_pylist() for name in TEXTS_SCHEMA.names}
+    out: dict[str, list[Any]] = {name: [] for name in HITS_SCHEMA.names}
+    words_cache: dict[tuple[str, str], list[str]] = {}
+
+    for i, text in enumerate(columns["text"]):
+        scope = scope_of_field(columns["field_name"][i])
+        if scope is None or not text or not text.strip():
+            continue
+        key = (scope, text)
+        words = words_cache.get(key)
+        if words is None:
+            words = words_cache[key] = _WORDS_BY_SCOPE[scope](text)
+        for token_index, token in enumerate(words):
+            if token in skip_tokens:
+                continue
+            for lexicon in lexicons:
+                for category in lexicon.categories_for(token):
+                    out["source_file"].append(columns["source_file"][i])
+                    out["content_hash"].append(columns["content_hash"][i])
+                    out["utterance_id"].append(columns["utterance_id"][i])
+                    out["annotation_id"].append(columns["annotation_id"][i])
+                    out["scope"].append(scope)
+                    out["lexicon"].append(lexicon.name)
+                    out["category"].append(category)
+                    out["label"].append(lexicon.label(category))
+                    out["token"].append(token)
+                    out["token_index"].append(token_index)
+                    out["source_text"].append(text)
+    return pa.table(out, schema=HITS_SCHEMA)
+
+
+def coverage(texts: pa.Table, hits: pa.Table) -> dict[str, dict[str, float]]:
+    """Share of signs and utterances with at least one lexicon hit.
+
+    Returns ``{"sign": {...}, "utterance": {...}}``, each with ``covered`` (units with >= 1
+    hit), ``total`` and ``share`` (covered / total, 0.0 when total is 0). A sign is a
+    main-gloss annotation (``source_file``, ``annotation_id``), blank glosses included in the
+    total; an utterance is (``source_file``, ``utterance_id``) with a non-blank English
+    translation.
+    """
+    totals: dict[str, set[tuple[str, int]]] = {"sign": set(), "utterance": set()}
+    for source_file, utterance_id, annotation_id, field_name, text in zip(
+        texts.column("source_file").to_pylist(),
+        texts.column("utterance_id").to_pylist(),
+        texts.column("annotation_id").to_pylist(),
+        texts.column("field_name").to_pylist(),
+        texts.column("text").to_pylist(),
+        strict=True,
+    ):
+        scope = scope_of_field(field_name)
+        if scope == "sign":
+            totals["sign"].add((source_file, annotation_id))
+        elif scope == "utterance" and text and text.strip():
+            totals["utterance"].add((source_file, utterance_id))
+
+    covered: dict[str, set[tuple[str, int]]] = {"sign": set(), "utterance": set()}
+    for source_file, utterance_id, annotation_id, scope in zip(
+        hits.column("source_file").to_pylist(),
+        hits.column("utterance_id").to_pylist(),
+        hits.column("annotation_id").to_pylist(),
+        hits.column("scope").to_pylist(),
+        strict=True,
+    ):
+        unit = (source_file, annotation_id if scope == "sign" else utterance_id)
+        if unit in totals.get(scope, ()):
+            covered[scope].add(unit)
+
+    result: dict[str, dict[str, float]] = {}
+    for scope, units in totals.items():
+        total = len(units)
+        n = len(covered[scope])
+        result[scope] = {"covered": n, "total": total, "share": n / total if total else 0.0}
+    return result
+
+
+def load_lexicon_hits(con: Any, hits: pa.Table, source_files: Iterable[str]) -> int:
+    """Replace the ``raw.lexicon_hits`` rows of ``source_files`` with ``hits``, atomically.
+
+    In one transaction: create schema ``raw`` and the table if missing, delete every row of
+    the given source files, insert ``hits`` whole. Loading the same hits twice leaves the same
+    rows; on any error the transaction is rolled back and the table is unchanged. Every
+    source file in ``hits`` must be listed in ``source_files`` (otherwise a re-load would
+    duplicate its rows). ``con`` is a ``duckdb.DuckDBPyConnection``. Returns the rows inserted.
+    """
+    files = sorted(set(source_files))
+    hits = hits.select(HITS_SCHEMA.names).cast(HITS_SCHEMA)
+    unlisted = sorted(set(hits.column("source_file").to_pylist()) - set(files))
+    if unlisted:
+        raise ValueError(f"load_lexicon_hits: hits of unlisted source files {unlisted}")
+
+    view = "_signaffect_new_lexicon_hits"
+    con.begin()
+    try:
+        con.execute("create schema if not exists raw")
+        con.execute(_DDL)
+        con.execute("delete from raw.lexicon_hits where list_contains(?, source_file)", [files])
+        con.register(view, hits)
+        try:
+            con.execute(f"insert into raw.lexicon_hits ({_COLUMNS}) select {_COLUMNS} from {view}")
+        finally:
+            con.unregister(view)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    return hits.num_rows

@@ -1,0 +1,375 @@
+"""Word-level emotion lexicons behind one small interface.
+
+A :class:`Lexicon` has a ``name`` (``empath``, ``nrc``, ``liwc``), the ``categories`` it
+labels (a selectable subset of what the lexicon knows) and ``categories_for(word)``, the
+selected categories one lower-case word belongs to. Labels are ``<lexicon>:<category>``
+(``empath:confusion``, ``nrc:anger``, ``liwc:negemo``), see :meth:`Lexicon.label`.
+
+Three implementations, all offline and exact-match on the lower-case word (no lemmatising):
+
+- :class:`EmpathLexicon`: the Empath category word lists shipped with ``empath``
+  (default: :data:`EMPATH_EMOTION_CATEGORIES`).
+- :class:`NrcLexicon`: the NRC Word-Emotion Association Lexicon (EmoLex) bundled with
+  ``nrclex`` (default: :data:`NRC_CATEGORIES`, all ten).
+- :class:`LiwcLexicon`: a user-supplied LIWC ``.dic`` file (default: all its categories),
+  validated here first, matched (``happ*`` wildcards included) by the ``liwc`` package.
+
+Word lists load once per process and lookups are dictionary (or trie) hits, so labelling a
+corpus is fast.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Sequence
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+__all__ = [
+    "EMPATH_EMOTION_CATEGORIES",
+    "NRC_CATEGORIES",
+    "EmpathLexicon",
+    "Lexicon",
+    "LexiconFileError",
+    "LiwcLexicon",
+    "NrcLexicon",
+    "default_lexicons",
+    "read_liwc_dic",
+]
+
+# Empath has 194 topical categories; these are its emotion categories. Chosen from
+# `Empath().cats` by name, not by tuning on our data: every Empath category named after an
+# emotion in Parrott's (2001) tree (primary: love, joy, surprise, anger, sadness, fear;
+# secondary: affection, lust, cheerfulness, zest, contentment, pride, optimism, irritability,
+# exasperation, rage, disgust, envy, torment, suffering, disappointment, shame, neglect,
+# sympathy, horror, nervousness), Plutchik's anticipation, Empath's own valence categories
+# (positive_emotion, negative_emotion, emotional) and the remaining affective states confusion,
+# hate, aggression and timidity. Left out although emotion-adjacent, because their word lists
+# are mostly non-affective: trust (honesty, deals), pain (bruise, headache), warmth (heat),
+# fun (sports, parties), weakness (frailty), ridicule and politeness (behaviour).
+EMPATH_EMOTION_CATEGORIES: tuple[str, ...] = (
+    "positive_emotion",
+    "negative_emotion",
+    "emotional",
+    "affection",
+    "aggression",
+    "anger",
+    "anticipation",
+    "cheerfulness",
+    "confusion",
+    "contentment",
+    "disappointment",
+    "disgust",
+    "envy",
+    "exasperation",
+    "fear",
+    "hate",
+    "horror",
+    "irritability",
+    "joy",
+    "love",
+    "lust",
+    "neglect",
+    "nervousness",
+    "optimism",
+    "pride",
+    "rage",
+    "sadness",
+    "shame",
+    "suffering",
+    "surprise",
+    "sympathy",
+    "timidity",
+    "torment",
+    "zest",
+)
+
+# NRC EmoLex: Plutchik's eight emotions, then the two sentiments.
+NRC_CATEGORIES: tuple[str, ...] = (
+    "anger",
+    "anticipation",
+    "disgust",
+    "fear",
+    "joy",
+    "sadness",
+    "surprise",
+    "trust",
+    "negative",
+    "positive",
+)
+
+
+class LexiconFileError(ValueError):
+    """A lexicon file that cannot be read; ``str()`` is ``"<path>:<line>: <problem>"``."""
+
+    def __init__(self, path: str | Path, line: int | None, problem: str) -> None:
+        self.path = str(path)
+        self.line = line
+        self.problem = problem
+        where = self.path if line is None else f"{self.path}:{line}"
+        super().__init__(f"{where}: {problem}")
+
+
+class Lexicon(ABC):
+    """Maps a lower-case English word to the selected categories it belongs to."""
+
+    name: str
+    categories: tuple[str, ...]
+
+    def __init__(self, available: Sequence[str], categories: Iterable[str] | None) -> None:
+        self.available: tuple[str, ...] = tuple(available)
+        if categories is None:
+            chosen = self.default_categories()
+        else:
+            chosen = tuple(dict.fromkeys(categories))
+        unknown = [c for c in chosen if c not in self.available]
+        if unknown:
+            raise ValueError(
+                f"{self.name}: unknown categories {unknown}; "
+                f"available: {', '.join(self.available)}"
+            )
+        self.categories = chosen
+        self._selected = frozenset(chosen)
+        self._order = {category: i for i, category in enumerate(chosen)}
+        self._cache: dict[str, list[str]] = {}
+
+    def default_categories(self) -> tuple[str, ...]:
+        """Categories used when none are given: all of them unless a subclass says otherwise."""
+        return self.available
+
+    @abstractmethod
+    def _lookup(self, word: str) -> Iterable[str]:
+        """All categories of ``word`` in the full lexicon (any order, repeats allowed)."""
+
+    def categories_for(self, word: str) -> list[str]:
+        """Selected categories of ``word`` (lower-case), in the order of ``categories``."""
+        hit = self._cache.get(word)
+        if hit is None:
+            found = {c for c in self._lookup(word) if c in self._selected}
+            hit = sorted(found, key=self._order.__getitem__)
+            self._cache[word] = hit
+        return list(hit)
+
+    def label(self, category: str) -> str:
+        """The public label of a category: ``"<lexicon>:<category>"``."""
+        return f"{self.name}:{category}"
+
+    @property
+    def labels(self) -> list[str]:
+        """Labels of the selected categories."""
+        return [self.label(c) for c in self.categories]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({len(self.categories)} categories)"
+
+
+# --- Empath ------------------------------------------------------------------------------
+
+
+@cache
+def _empath_categories() -> dict[str, frozenset[str]]:
+    """Empath's category -> words, as its ``Empath()`` loads them (bundled and user files)."""
+    from empath import Empath  # imported lazily: it pulls in requests
+
+    return {name: frozenset(words) for name, words in Empath().cats.items()}
+
+
+@cache
+def _empath_word_index() -> dict[str, tuple[str, ...]]:
+    """Inverted Empath lexicon: word -> every category containing it."""
+    index: dict[str, list[str]] = {}
+    for category, words in _empath_categories().items():
+        for word in words:
+            index.setdefault(word, []).append(category)
+    return {word: tuple(categories) for word, categories in index.items()}
+
+
+class EmpathLexicon(Lexicon):
+    """Empath (Fast et al. 2016) category word lists, exact word match as ``Empath.analyze``."""
+
+    name = "empath"
+
+    def __init__(self, categories: Iterable[str] | None = None) -> None:
+        self._index = _empath_word_index()
+        super().__init__(sorted(_empath_categories()), categories)
+
+    def default_categories(self) -> tuple[str, ...]:
+        return EMPATH_EMOTION_CATEGORIES
+
+    def _lookup(self, word: str) -> Iterable[str]:
+        return self._index.get(word, ())
+
+
+# --- NRC EmoLex -----------------------------------------------------------------------------
+
+
+@cache
+def _nrc_word_index() -> dict[str, tuple[str, ...]]:
+    """The EmoLex word -> affects dictionary bundled with ``nrclex`` (what ``NRCLex`` loads)."""
+    from nrclex import core as nrclex_core
+
+    data = resources.files("nrclex.data").joinpath(nrclex_core.DEFAULT_LEXICON_FILENAME)
+    with data.open("r", encoding="utf-8") as handle:
+        raw: dict[str, list[str]] = json.load(handle)
+    return {word.lower(): tuple(affects) for word, affects in raw.items()}
+
+
+class NrcLexicon(Lexicon):
+    """NRC Word-Emotion Association Lexicon (Mohammad & Turney 2013) via ``nrclex``."""
+
+    name = "nrc"
+
+    def __init__(self, categories: Iterable[str] | None = None) -> None:
+        self._index = _nrc_word_index()
+        super().__init__(NRC_CATEGORIES, categories)
+
+    def _lookup(self, word: str) -> Iterable[str]:
+        return self._index.get(word, ())
+
+
+# --- LIWC ---------------------------------------------------------------------------------
+
+_DIC_CATEGORY_LINE = re.compile(r"^\s*(\S+)\s+(\S.*?)\s*$")
+_DIC_ID = re.compile(r"^\d+$")
+# LIWC2007-style conditional codes such as "(02 134)126" in an entry's category list.
+_DIC_CONDITIONAL = re.compile(r"\([^)]*\)\S*")
+
+
+def read_liwc_dic(path: str | Path) -> tuple[dict[str, list[str]], list[str]]:
+    """Read and validate a LIWC ``.dic`` file: ``(pattern -> category names, categories)``.
+
+    The format: a line ``%``; one ``<id><tab><name>`` line per category; a line ``%``; then one
+    line per entry, ``<word or prefix*><tab><id>[<tab><id>...]`` (ids may also be separated by
+    spaces). Blank lines are skipped; entries are lower-cased; a ``*`` may only end an entry
+    (``happ*`` matches any word starting with "happ"). LIWC2007 conditional codes like
+    ``(02 134)126`` are ignored, since single words carry no context to evaluate them.
+
+    Raises :class:`LexiconFileError` naming the file and line for anything else: a missing
+    file, text that is not UTF-8, a missing ``%``, a bad or repeated category id, an entry
+    without categories or with an undeclared id, a ``*`` inside an entry, a repeated entry.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise LexiconFileError(path, None, "file not found") from None
+    except OSError as exc:
+        raise LexiconFileError(path, None, f"cannot read: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise LexiconFileError(path, line, "not UTF-8 text") from None
+
+    lines = text.splitlines()
+    number = 0
+    # Header: the first non-blank line must be "%".
+    while number < len(lines) and not lines[number].strip():
+        number += 1
+    if number == len(lines):
+        raise LexiconFileError(path, None, "empty file: expected a '%' line first")
+    if lines[number].strip() != "%":
+        raise LexiconFileError(path, number + 1, "expected '%' to open the category block")
+    number += 1
+
+    names: dict[str, str] = {}
+    closed = False
+    while number < len(lines):
+        line = lines[number].strip()
+        number += 1
+        if not line:
+            continue
+        if line == "%":
+            closed = True
+            break
+        match = _DIC_CATEGORY_LINE.match(line)
+        if match is None or not _DIC_ID.match(match.group(1)):
+            raise LexiconFileError(
+                path, number, f"expected '<number><tab><category>' or '%', got {line!r}"
+            )
+        category_id, category = str(int(match.group(1))), match.group(2)
+        if category_id in names:
+            raise LexiconFileError(path, number, f"category id {category_id} declared twice")
+        if category in names.values():
+            raise LexiconFileError(path, number, f"category {category!r} declared twice")
+        names[category_id] = category
+    if not closed:
+        raise LexiconFileError(path, number, "category block is not closed by a '%' line")
+    if not names:
+        raise LexiconFileError(path, number, "no categories declared")
+
+    lexicon: dict[str, list[str]] = {}
+    while number < len(lines):
+        raw = lines[number]
+        number += 1
+        if not raw.strip():
+            continue
+        if "\t" in raw:
+            pattern, _, rest = raw.strip().partition("\t")
+        else:
+            pattern, _, rest = raw.strip().partition(" ")
+        pattern = pattern.strip().lower()
+        ids = _DIC_CONDITIONAL.sub(" ", rest).split()
+        if not pattern or pattern == "*":
+            raise LexiconFileError(path, number, "entry has no word")
+        if "*" in pattern[:-1]:
+            raise LexiconFileError(path, number, f"'*' may only end an entry: {pattern!r}")
+        if not ids:
+            if not _DIC_CONDITIONAL.search(rest):
+                raise LexiconFileError(path, number, f"entry {pattern!r} has no category ids")
+            continue
+        categories: list[str] = []
+        for category_id in ids:
+            if not _DIC_ID.match(category_id):
+                raise LexiconFileError(
+                    path, number, f"entry {pattern!r}: category id {category_id!r} is not a number"
+                )
+            category = names.get(str(int(category_id)))
+            if category is None:
+                raise LexiconFileError(
+                    path, number, f"entry {pattern!r}: category id {category_id} is not declared"
+                )
+            if category not in categories:
+                categories.append(category)
+        if pattern in lexicon:
+            raise LexiconFileError(path, number, f"entry {pattern!r} appears twice")
+        lexicon[pattern] = categories
+    return lexicon, list(names.values())
+
+
+class LiwcLexicon(Lexicon):
+    """A LIWC dictionary from a user ``.dic`` file (LIWC itself is licensed, not bundled).
+
+    The file is validated by :func:`read_liwc_dic`; matching, including ``*`` wildcards, is
+    the ``liwc`` package's character trie (``liwc.build_trie`` / ``liwc.search_trie``, what
+    ``liwc.load_token_parser`` uses). As in ``liwc``, a word matching a wildcard entry takes
+    that entry's categories even when a longer exact entry exists.
+    """
+
+    name = "liwc"
+
+    def __init__(self, path: str | Path, categories: Iterable[str] | None = None) -> None:
+        import liwc
+
+        self.path = Path(path)
+        lexicon, available = read_liwc_dic(self.path)
+        trie = liwc.build_trie(lexicon)
+        self._search: Callable[[str], list[str]] = lambda word: liwc.search_trie(trie, word)
+        super().__init__(available, categories)
+
+    def _lookup(self, word: str) -> Iterable[str]:
+        return self._search(word) if word else ()
+
+    def __repr__(self) -> str:
+        return f"LiwcLexicon({str(self.path)!r}, {len(self.categories)} categories)"
+
+
+def default_lexicons(liwc_dic: str | Path | None = None) -> list[Lexicon]:
+    """Empath and NRC with their default categories, plus LIWC when a ``.dic`` path is given."""
+    lexicons: list[Lexicon] = [EmpathLexicon(), NrcLexicon()]
+    if liwc_dic is not None:
+        lexicons.append(LiwcLexicon(liwc_dic))
+    return lexicons
