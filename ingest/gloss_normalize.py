@@ -49,7 +49,7 @@ def translation_to_words(text: str) -> list[str]:
     """Split English text into lower-case words of letters and inner apostrophes.
 
     Digits, punctuation and hyphens separate words ("twenty-five" -> ["twenty", "five"]);
-    typographic apostrophes count as "'" ("don’t" -> ["don't"]); non-ASCII letters are kept
+    typographic apostrophes (U+2019) count as "'" ("don't"); non-ASCII letters are kept
     ("Café" -> ["café"]). Words are returned in order, repeats included.
     """
     if not text:
@@ -105,9 +105,9 @@ def gloss_to_words(gloss: str) -> list[str]:
     if not text:
         return []
     if '"' in text:
-        head, _, rest = text.partition('"')
+        before, _, rest = text.partition('"')
         quoted = rest.partition('"')[0]
-        head = _strip_marks(_strip_leading(head))
+        head = _strip_marks(_strip_leading(before))
         if head is None or _is_pointing(head):
             return []
         if not head or _CLASSIFIER.match(head) or _is_handshape(head):

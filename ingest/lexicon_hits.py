@@ -7,17 +7,21 @@
 - :func:`coverage`: how many signs and utterances have at least one hit.
 - :func:`load_lexicon_hits`: replaces ``raw.lexicon_hits`` rows of the given source files in
   one transaction (idempotent).
+- :func:`texts_from_signstream`: the ``texts`` input, from parsed SignStream tables.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
+import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ingest.gloss_normalize import gloss_to_words, translation_to_words
 from ingest.lexicons import Lexicon
+from ingest.raw_store import replace_source_rows
 
 __all__ = [
     "HITS_SCHEMA",
@@ -28,6 +32,7 @@ __all__ = [
     "lexicon_hits",
     "load_lexicon_hits",
     "scope_of_field",
+    "texts_from_signstream",
 ]
 
 # Input: one row per text annotation (the parser's gloss / translation annotations).
@@ -81,22 +86,7 @@ NCSLGR_PERSON_NAMES: frozenset[str] = frozenset(
     }
 )  # fmt: skip
 
-_DDL = """
-create table if not exists raw.lexicon_hits (
-    source_file varchar not null,
-    content_hash varchar not null,
-    utterance_id bigint not null,
-    annotation_id bigint not null,
-    scope varchar not null,
-    lexicon varchar not null,
-    category varchar not null,
-    label varchar not null,
-    token varchar not null,
-    token_index integer not null,
-    source_text varchar not null
-)
-"""
-_COLUMNS = ", ".join(HITS_SCHEMA.names)
+RAW_TABLE = "lexicon_hits"
 
 
 def scope_of_field(field_name: str | None) -> str | None:
@@ -200,34 +190,50 @@ def coverage(texts: pa.Table, hits: pa.Table) -> dict[str, dict[str, float]]:
     return result
 
 
-def load_lexicon_hits(con: Any, hits: pa.Table, source_files: Iterable[str]) -> int:
+def load_lexicon_hits(
+    con: duckdb.DuckDBPyConnection, hits: pa.Table, source_files: Iterable[str]
+) -> int:
     """Replace the ``raw.lexicon_hits`` rows of ``source_files`` with ``hits``, atomically.
 
-    In one transaction: create schema ``raw`` and the table if missing, delete every row of
-    the given source files, insert ``hits`` whole. Loading the same hits twice leaves the same
-    rows; on any error the transaction is rolled back and the table is unchanged. Every
-    source file in ``hits`` must be listed in ``source_files`` (otherwise a re-load would
-    duplicate its rows). ``con`` is a ``duckdb.DuckDBPyConnection``. Returns the rows inserted.
+    Creates schema ``raw`` and the table if missing, then in one transaction deletes every
+    row of the given source files and inserts ``hits`` whole (through
+    :func:`ingest.raw_store.replace_source_rows`, like every ingestor). Loading the same hits
+    twice leaves the same rows; on any error the table is unchanged. Every source file in
+    ``hits`` must be listed in ``source_files`` (otherwise a re-load would duplicate its
+    rows); a listed file without hits just loses its old rows. Returns the rows inserted.
     """
     files = sorted(set(source_files))
     hits = hits.select(HITS_SCHEMA.names).cast(HITS_SCHEMA)
     unlisted = sorted(set(hits.column("source_file").to_pylist()) - set(files))
     if unlisted:
         raise ValueError(f"load_lexicon_hits: hits of unlisted source files {unlisted}")
-
-    view = "_signaffect_new_lexicon_hits"
-    con.begin()
-    try:
-        con.execute("create schema if not exists raw")
-        con.execute(_DDL)
-        con.execute("delete from raw.lexicon_hits where list_contains(?, source_file)", [files])
-        con.register(view, hits)
-        try:
-            con.execute(f"insert into raw.lexicon_hits ({_COLUMNS}) select {_COLUMNS} from {view}")
-        finally:
-            con.unregister(view)
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
+    replace_source_rows(con, {RAW_TABLE: hits}, files)
     return hits.num_rows
+
+
+def texts_from_signstream(tables: Mapping[str, pa.Table]) -> pa.Table:
+    """The gloss and translation annotations of parsed SignStream tables, as ``texts``.
+
+    ``tables`` is what :func:`ingest.signstream.parse` (or ``corpus.parse_files``) returns;
+    uses ``signstream_annotations`` and ``signstream_fields``. Fields are matched by NAME
+    (:func:`scope_of_field`), never by id; annotations without text are dropped. Columns:
+    :data:`TEXTS_SCHEMA`, with ``field_name`` as the file spells it.
+    """
+    annotations = tables["signstream_annotations"]
+    fields = tables["signstream_fields"]
+    keep = [scope_of_field(name) is not None for name in fields.column("name").to_pylist()]
+    fields = fields.filter(pa.array(keep, pa.bool_())).select(["source_file", "field_id", "name"])
+    annotations = annotations.filter(pc.invert(pc.is_null(annotations.column("text"))))
+    joined = annotations.join(fields, keys=["source_file", "field_id"], join_type="inner")
+    joined = joined.sort_by([("source_file", "ascending"), ("annotation_id", "ascending")])
+    return pa.table(
+        {
+            "source_file": joined.column("source_file"),
+            "content_hash": joined.column("content_hash"),
+            "utterance_id": joined.column("utterance_id"),
+            "annotation_id": joined.column("annotation_id"),
+            "field_name": joined.column("name"),
+            "text": joined.column("text"),
+        },
+        schema=TEXTS_SCHEMA,
+    )

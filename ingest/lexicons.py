@@ -128,8 +128,7 @@ class Lexicon(ABC):
         unknown = [c for c in chosen if c not in self.available]
         if unknown:
             raise ValueError(
-                f"{self.name}: unknown categories {unknown}; "
-                f"available: {', '.join(self.available)}"
+                f"{self.name}: unknown categories {unknown}; available: {', '.join(self.available)}"
             )
         self.categories = chosen
         self._selected = frozenset(chosen)
@@ -261,8 +260,8 @@ def read_liwc_dic(path: str | Path) -> tuple[dict[str, list[str]], list[str]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise LexiconFileError(path, line, "not UTF-8 text") from None
+        bad_line = data.count(b"\n", 0, exc.start) + 1
+        raise LexiconFileError(path, bad_line, "not UTF-8 text") from None
 
     lines = text.splitlines()
     number = 0
@@ -307,10 +306,11 @@ def read_liwc_dic(path: str | Path) -> tuple[dict[str, list[str]], list[str]]:
         number += 1
         if not raw.strip():
             continue
-        if "\t" in raw:
-            pattern, _, rest = raw.strip().partition("\t")
+        line = raw.rstrip()
+        if "\t" in line:
+            pattern, _, rest = line.partition("\t")
         else:
-            pattern, _, rest = raw.strip().partition(" ")
+            pattern, _, rest = line.lstrip().partition(" ")
         pattern = pattern.strip().lower()
         ids = _DIC_CONDITIONAL.sub(" ", rest).split()
         if not pattern or pattern == "*":

@@ -13,6 +13,17 @@ from signaffect.errors import SignAffectError
 from signaffect.settings import PROJECT_DIR
 
 
+def _release_warehouse() -> None:
+    """dbt-duckdb keeps its DuckDB handle for the life of the process; drop it so that this
+    process (and others) can open the warehouse again, read-only or not."""
+    import gc
+
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    DuckDBConnectionManager.close_all_connections()
+    gc.collect()
+
+
 def run_dbt(
     command: str,
     db: Path,
@@ -42,7 +53,10 @@ def run_dbt(
     if dbt_vars:
         args += ["--vars", json.dumps(dbt_vars)]
     args += extra_args or []
-    result = dbtRunner(callbacks=[on_event]).invoke(args)
+    try:
+        result = dbtRunner(callbacks=[on_event]).invoke(args)
+    finally:
+        _release_warehouse()
     if result.success:
         return
     if result.exception is not None:

@@ -1,0 +1,60 @@
+"""Shared fixtures: the sample corpus and the real NCSLGR corpus, each ingested and built once."""
+
+from __future__ import annotations
+
+import importlib.metadata
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from signaffect.pipeline import build_warehouse, ingest_corpus
+from signaffect.settings import SAMPLE_CORPUS_DIR, ncslgr_dir
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    versions = ", ".join(
+        f"{name} {importlib.metadata.version(name)}"
+        for name in ("duckdb", "dbt-core", "dbt-duckdb", "scikit-learn")
+    )
+    return [versions, f"NCSLGR corpus: {ncslgr_dir()}"]
+
+
+def _built(tmp_path_factory: pytest.TempPathFactory, name: str, corpus: Path) -> Path:
+    db = tmp_path_factory.mktemp(name) / "warehouse.duckdb"
+    ingest_corpus(db, [corpus])
+    build_warehouse(db)
+    return db
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    """The real corpus; its absence is a failure, not a skip (CI must test on it)."""
+    path = ncslgr_dir()
+    assert path.is_dir() and any(path.glob("*.xml")), (
+        f"NCSLGR corpus not found at {path}; set NCSLGR_DIR"
+    )
+    return path
+
+
+@pytest.fixture(scope="session")
+def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A warehouse built from the bundled sample corpus."""
+    return _built(tmp_path_factory, "sample", SAMPLE_CORPUS_DIR)
+
+
+@pytest.fixture(scope="session")
+def corpus_db(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path) -> Path:
+    """A warehouse built from the real NCSLGR corpus."""
+    return _built(tmp_path_factory, "ncslgr", corpus_dir)
+
+
+def scalar(db: Path, sql: str) -> object:
+    """One value from a read-only query."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        row = con.execute(sql).fetchone()
+        assert row is not None
+        return row[0]
+    finally:
+        con.close()

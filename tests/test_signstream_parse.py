@@ -1,0 +1,141 @@
+"""The SignStream parser on the sample corpus and on bad input: one clear error, nothing kept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingest import signstream
+from signaffect.errors import InputFileError
+from signaffect.settings import SAMPLE_CORPUS_DIR
+
+GOOD = """<SIGNSTREAM-DATABASE DATABASE-VERSION="1.0" SIGNSTREAM-VERSION="2" SOURCE="">
+<PARTICIPANTS>
+<PARTICIPANT AGE="30" GENDER="female" ID="0" LABEL="Ana" LANGUAGE="ASL" NAME="Ana Test"/>
+</PARTICIPANTS>
+<CODING-SCHEME>
+<FIELD ID="10000" NAME="main gloss"/>
+<FIELD ID="3" NAME="eye brows">
+<VALUE ID="2" NAME="raised"/>
+<VALUE ID="400001" NAME="ONSET"/>
+</FIELD>
+</CODING-SCHEME>
+<MEDIA-FILES><MEDIA-FILE ID="1" LEGACY-PATH="X:master:1_master_small.mov"/></MEDIA-FILES>
+<UTTERANCES>
+<UTTERANCE E="2000" ID="5" S="1000">
+<MEDIA-REF ID="1"/>
+<SEGMENT PARTICIPANT-ID="0" PRIMARY="true">
+<TRACK FID="10000"><A E="500" S="0">HAPPY</A></TRACK>
+<TRACK FID="3"><A E="100" S="0" VID="400001"/><A E="900" S="133" VID="2"/></TRACK>
+</SEGMENT>
+</UTTERANCE>
+</UTTERANCES>
+</SIGNSTREAM-DATABASE>
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "story.xml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_parses_every_element_of_a_minimal_file(tmp_path: Path) -> None:
+    tables = signstream.parse(write(tmp_path, GOOD))
+    counts = {name: t.num_rows for name, t in tables.items()}
+    assert counts == {
+        "signstream_files": 1,
+        "signstream_participants": 1,
+        "signstream_fields": 2,
+        "signstream_values": 2,
+        "signstream_media_files": 1,
+        "signstream_utterances": 1,
+        "signstream_utterance_media": 1,
+        "signstream_segments": 1,
+        "signstream_annotations": 3,
+    }
+    annotations = tables["signstream_annotations"].to_pylist()
+    assert [a["text"] for a in annotations] == ["HAPPY", None, None]
+    assert [a["value_id"] for a in annotations] == [None, 400001, 2]
+    assert {a["source_file"] for a in annotations} == {"story.xml"}
+    assert len({a["content_hash"] for a in annotations}) == 1
+
+
+def test_sample_corpus_parses() -> None:
+    files = signstream.expand_paths([SAMPLE_CORPUS_DIR])
+    assert len(files) >= 3
+    for path in files:
+        tables = signstream.parse(path)
+        assert tables["signstream_utterances"].num_rows > 0
+        assert tables["signstream_annotations"].num_rows > 0
+
+
+BILLION_LAUGHS = """<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;">]>
+<SIGNSTREAM-DATABASE>&lol2;</SIGNSTREAM-DATABASE>
+"""
+
+EXTERNAL_ENTITY = """<?xml version="1.0"?>
+<!DOCTYPE foo [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<SIGNSTREAM-DATABASE>&xxe;</SIGNSTREAM-DATABASE>
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "element", "problem"),
+    [
+        ("<SIGNSTREAM-DATABASE><PARTICIPANTS>", "line", "malformed XML"),
+        (GOOD[: len(GOOD) // 2], "line", "malformed XML"),
+        ("", "document", "empty"),
+        (BILLION_LAUGHS, "<!DOCTYPE>", "refused"),
+        (EXTERNAL_ENTITY, "<!DOCTYPE>", "refused"),
+        ("<OTHER/>", "<OTHER>", "root element"),
+        (
+            GOOD.replace('<FIELD ID="3"', '<FIELD ID="10000"'),
+            "<FIELD ID='10000'>",
+            "duplicate field ID",
+        ),
+        (
+            GOOD.replace('<VALUE ID="400001"', '<VALUE ID="2"'),
+            "<VALUE ID='2'>",
+            "duplicate value ID",
+        ),
+        (
+            GOOD.replace("</PARTICIPANTS>", '<PARTICIPANT ID="0" NAME="B"/></PARTICIPANTS>'),
+            "<PARTICIPANT ID='0'>",
+            "duplicate participant ID",
+        ),
+        (
+            GOOD.replace("</UTTERANCES>", '<UTTERANCE E="9" ID="5" S="1"/></UTTERANCES>'),
+            "<UTTERANCE ID='5'>",
+            "duplicate utterance ID",
+        ),
+        (GOOD.replace('<TRACK FID="3">', '<TRACK FID="77">'), "<TRACK FID='77'>", "field 77"),
+        (GOOD.replace('S="133" VID="2"', 'S="133" VID="9"'), "<A #2 S='133'>", "VID=9"),
+        (GOOD.replace('E="900" S="133"', 'E="100" S="133"'), "<A #2 S='133'>", "E=100 is before"),
+        (GOOD.replace('E="2000" ID="5"', 'E="900" ID="5"'), "<UTTERANCE ID='5'>", "before S"),
+        (GOOD.replace('E="500" S="0">', 'S="0">'), "<A #1 S='0'>", "missing required attribute E"),
+        (GOOD.replace(' NAME="eye brows"', ""), "<FIELD ID='3'>", "missing required attribute"),
+        (GOOD.replace('E="500"', 'E="five"'), "<A #1", "not an integer"),
+        (GOOD.replace('PARTICIPANT-ID="0"', 'PARTICIPANT-ID="4"'), "<SEGMENT", "participant 4"),
+        (GOOD.replace('<MEDIA-REF ID="1"/>', '<MEDIA-REF ID="2"/>'), "<MEDIA-REF ID='2'>", "media"),
+    ],
+)
+def test_bad_input_names_file_and_element(
+    tmp_path: Path, text: str, element: str, problem: str
+) -> None:
+    path = write(tmp_path, text, "bad.xml")
+    with pytest.raises(InputFileError) as caught:
+        signstream.parse(path)
+    message = str(caught.value)
+    assert "bad.xml" in message
+    assert element in caught.value.element
+    assert problem in caught.value.problem
+    assert "\n" not in message
+
+
+def test_empty_track_of_an_undefined_field_is_accepted(tmp_path: Path) -> None:
+    """NCSLGR's ncslgr10e.xml has empty tracks naming an undefined field: nothing to lose."""
+    text = GOOD.replace("</SEGMENT>", '<TRACK FID="35"/></SEGMENT>')
+    assert signstream.parse(write(tmp_path, text))["signstream_annotations"].num_rows == 3
