@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from ingest.corpus import IngestSummary
 from signaffect import queries
 from signaffect.errors import SignAffectError
 from signaffect.progress import progress_bar
@@ -73,24 +74,52 @@ def fail(exc: SignAffectError) -> None:
     raise typer.Exit(1)
 
 
-@app.command(epilog="Example: cli.py ingest ../shared/ncslgr-xml")
+LexiconsOption = Annotated[
+    bool,
+    typer.Option(
+        "--lexicons/--no-lexicons",
+        help="Label glosses and translations with Empath and NRC EmoLex (and LIWC if given).",
+    ),
+]
+LiwcOption = Annotated[
+    Path | None,
+    typer.Option(help="A licensed LIWC .dic file; its categories become liwc:<category>."),
+]
+
+
+def print_ingest_summary(summary: IngestSummary) -> None:
+    """What was loaded, and how much of the text the lexicons cover."""
+    out.print(
+        f"ingested {len(summary.files)} file(s): "
+        f"{summary.rows['signstream_utterances']} utterances, "
+        f"{summary.rows['signstream_annotations']} annotations, "
+        f"{summary.rows['lexicon_hits']} lexicon hits into {State.db}"
+    )
+    for scope, cover in summary.lexicon_coverage.items():
+        out.print(
+            f"lexicon coverage ({scope}s): {int(cover['covered'])} of {int(cover['total'])} "
+            f"have a lexicon word ({cover['share']:.1%})"
+        )
+
+
+@app.command(epilog="Example: cli.py ingest ../shared/ncslgr-xml --liwc-dic LIWC2015.dic")
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="SignStream XML files or folders of them.")],
+    lexicons: LexiconsOption = True,
+    liwc_dic: LiwcOption = None,
 ) -> None:
-    """Load SignStream XML files into schema raw (all files or none; re-ingest replaces)."""
+    """Load SignStream XML files and their lexicon hits into schema raw (all files or none)."""
     from signaffect.pipeline import ingest_corpus
 
     try:
         with progress_bar(State.quiet) as progress:
-            summary = ingest_corpus(State.db, paths, progress)
+            summary = ingest_corpus(
+                State.db, paths, progress, lexicons=lexicons, liwc_dic=liwc_dic
+            )
     except SignAffectError as exc:
         fail(exc)
         return
-    out.print(
-        f"ingested {len(summary.files)} file(s): "
-        f"{summary.rows['signstream_utterances']} utterances, "
-        f"{summary.rows['signstream_annotations']} annotations into {State.db}"
-    )
+    print_ingest_summary(summary)
 
 
 @app.command(epilog="Example: cli.py build")
@@ -144,6 +173,8 @@ def run(
         list[Path] | None,
         typer.Argument(help="Corpus files or folders. Default: the bundled sample corpus."),
     ] = None,
+    lexicons: LexiconsOption = True,
+    liwc_dic: LiwcOption = None,
 ) -> None:
     """The main job: ingest a corpus (default: the bundled sample) and build the warehouse."""
     from signaffect.pipeline import build_warehouse, ingest_corpus
@@ -151,13 +182,16 @@ def run(
     corpus = paths or [SAMPLE_CORPUS_DIR]
     try:
         with progress_bar(State.quiet) as progress:
-            summary = ingest_corpus(State.db, corpus, progress)
+            summary = ingest_corpus(
+                State.db, corpus, progress, lexicons=lexicons, liwc_dic=liwc_dic
+            )
             build_warehouse(State.db, progress)
         counts = queries.headline_counts(State.db)
     except SignAffectError as exc:
         fail(exc)
         return
-    out.print(f"ingested {len(summary.files)} file(s) and built {State.db}")
+    print_ingest_summary(summary)
+    out.print(f"built {State.db}")
     out.print(queries.as_rich_table(counts))
 
 

@@ -15,6 +15,14 @@ import pyarrow as pa
 from rich.progress import Progress
 
 from ingest import signstream
+from ingest.lexicon_hits import (
+    HITS_SCHEMA,
+    RAW_TABLE as LEXICON_HITS_TABLE,
+    coverage,
+    lexicon_hits,
+    texts_from_signstream,
+)
+from ingest.lexicons import Lexicon
 from ingest.raw_store import replace_source_rows
 from signaffect.errors import InputFileError, SignAffectError
 
@@ -36,6 +44,7 @@ class IngestSummary:
 
     files: list[str]
     rows: dict[str, int]
+    lexicon_coverage: dict[str, dict[str, float]]
 
 
 def parse_files(
@@ -73,9 +82,17 @@ def parse_files(
 def ingest_signstream(
     con: duckdb.DuckDBPyConnection,
     paths: Iterable[str | Path],
+    lexicons: list[Lexicon],
     progress: Progress | None = None,
 ) -> IngestSummary:
-    """Parse `paths` and replace their rows in `raw` in one transaction."""
+    """Parse `paths`, label their glosses and translations with `lexicons`, and replace the
+    files' rows in `raw` (SignStream tables and lexicon hits) in one transaction."""
     names, tables = parse_files(paths, progress)
-    replace_source_rows(con, tables, names)
-    return IngestSummary(files=names, rows={k: v.num_rows for k, v in tables.items()})
+    texts = texts_from_signstream(tables)
+    hits = lexicon_hits(texts, lexicons) if lexicons else HITS_SCHEMA.empty_table()
+    replace_source_rows(con, {**tables, LEXICON_HITS_TABLE: hits}, names)
+    return IngestSummary(
+        files=names,
+        rows={**{k: v.num_rows for k, v in tables.items()}, LEXICON_HITS_TABLE: hits.num_rows},
+        lexicon_coverage=coverage(texts, hits),
+    )

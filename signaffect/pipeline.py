@@ -8,17 +8,34 @@ from pathlib import Path
 from rich.progress import Progress
 
 from ingest.corpus import IngestSummary, ingest_signstream
+from ingest.lexicons import LexiconFileError, default_lexicons
+from signaffect.errors import InputFileError
 from signaffect.dbt_runner import run_dbt
 from signaffect.warehouse import connect
 
 
 def ingest_corpus(
-    db: Path, paths: Iterable[str | Path], progress: Progress | None = None
+    db: Path,
+    paths: Iterable[str | Path],
+    progress: Progress | None = None,
+    *,
+    lexicons: bool = True,
+    liwc_dic: Path | None = None,
 ) -> IngestSummary:
-    """Ingest SignStream files into `db`, closing the connection so dbt can open the file."""
+    """Ingest SignStream files (and, unless `lexicons` is off, their lexicon hits) into `db`,
+    closing the connection so dbt can open the file."""
+    try:
+        chosen = default_lexicons(liwc_dic) if lexicons else []
+    except LexiconFileError as exc:
+        raise InputFileError(
+            str(exc.path),
+            f"line {exc.line}" if exc.line else "file",
+            exc.problem,
+            "pass a LIWC .dic file: a %-delimited category block, then word<TAB>ids lines",
+        ) from None
     con = connect(db)
     try:
-        return ingest_signstream(con, paths, progress)
+        return ingest_signstream(con, paths, chosen, progress)
     finally:
         con.close()
 
