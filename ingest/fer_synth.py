@@ -18,14 +18,14 @@ FRAME_SIZE = (640, 480)  # (width, height)
 
 
 def astronaut_bgr() -> np.ndarray:
-    """The 512×512 astronaut photo as a BGR uint8 array (OpenCV's channel order)."""
+    """The 512x512 astronaut photo as a BGR uint8 array (OpenCV's channel order)."""
     from skimage import data  # dev dependency: imported lazily so ingest never needs it
 
     return cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
 
 
 def default_absent(i: int) -> str | None:
-    """Frames 24–29 of every 30 have no face: even ones blank, odd ones noise."""
+    """Frames 24-29 of every 30 have no face: even ones blank, odd ones noise."""
     if i % 30 >= 24:
         return "blank" if i % 2 == 0 else "noise"
     return None
@@ -34,12 +34,13 @@ def default_absent(i: int) -> str | None:
 def render_frame(
     image: np.ndarray,
     i: int,
-    n_frames: int,
     size: tuple[int, int] = FRAME_SIZE,
     absent: Callable[[int], str | None] = default_absent,
     rng: np.random.Generator | None = None,
+    period: int = 300,
 ) -> np.ndarray:
-    """Frame i: the photo drifting sideways and zooming smoothly, or a face-less frame."""
+    """Frame i: the photo drifting sideways (≤ 9 px a frame) and zooming over `period`
+    frames, like a signer's head; or a face-less frame."""
     width, height = size
     kind = absent(i)
     if kind == "blank":
@@ -47,7 +48,7 @@ def render_frame(
     if kind == "noise":
         rng = rng or np.random.default_rng(i)
         return rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
-    t = i / max(n_frames - 1, 1)
+    t = i / period
     scale = (height / image.shape[0]) * (1.0 + 0.15 * math.sin(2 * math.pi * t))
     # Keep the face (around x=225, y=115 in the photo) inside the frame while it moves.
     cx = width / 2 + 0.12 * width * math.sin(4 * math.pi * t)
@@ -70,13 +71,13 @@ def write_test_video(
 ) -> Path:
     """Write an n-frame test video (MJPG in .avi writes and reads back in every OpenCV wheel)."""
     image = astronaut_bgr()
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, size)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*fourcc), fps, size)
     if not writer.isOpened():
         raise RuntimeError(f"OpenCV cannot write {fourcc} to {path}")
     rng = np.random.default_rng(0)
     try:
         for i in range(n_frames):
-            writer.write(render_frame(image, i, n_frames, size, absent, rng))
+            writer.write(render_frame(image, i, size, absent, rng))
     finally:
         writer.release()
     return path

@@ -1,0 +1,480 @@
+"""What the report shows, read from the warehouse read-only, as Arrow tables.
+
+One function per section. Nothing here formats or draws: `figures` and `render` do that.
+Missing optional parts (no training run, no lexical labels) become `None` plus a note, never
+an error; a warehouse without the public marts is an error the CLI reports in one line.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import platform
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from signaffect.associations import top_features
+from signaffect.errors import SignAffectError
+from signaffect.warehouse import connect
+
+#: The labels the report ranks features for, when present in the association mart.
+DEFAULT_LABELS = ("empath:negative_emotion", "empath:confusion")
+#: The feature kinds of each count chart.
+COUNT_CHARTS = {
+    "signstream_counts": (
+        ("facial", "head", "grammatical"),
+        "SignStream features (facial, head, grammatical)",
+    ),
+    "au_counts": (("au",), "FACS action units"),
+    "lexical_counts": (("lexical",), "Lexical emotion labels"),
+}
+#: Kinds of the heatmap's rows and how many of each axis it shows.
+HEATMAP_KINDS = ("facial", "head")
+HEATMAP_FEATURES = 15
+HEATMAP_LABELS = 12
+#: Grouped CV modes, in the order the comparison lists them after kfold.
+CV_ORDER = ("kfold", "story", "utterance", "signer")
+ML_TABLES = ("ml_runs", "ml_label_metrics", "ml_feature_importance")
+#: Packages whose versions the provenance block records.
+PACKAGES = (
+    "signaffect",
+    "duckdb",
+    "dbt-core",
+    "dbt-duckdb",
+    "scikit-learn",
+    "numpy",
+    "pyarrow",
+    "polars",
+    "matplotlib",
+    "empath",
+    "nrclex",
+    "liwc",
+)
+
+
+@dataclass(frozen=True)
+class CountChart:
+    """One count chart: features of `kinds`, most frequent first (feature, kind, n_frames)."""
+
+    key: str
+    title: str
+    kinds: tuple[str, ...]
+    table: pa.Table
+
+
+@dataclass(frozen=True)
+class Training:
+    """The latest training run, and runs of other CV modes with the same data to compare."""
+
+    latest: dict[str, Any]
+    #: ml_runs rows compared side by side (kfold first), the latest among them.
+    runs: list[dict[str, Any]]
+    #: The latest run per label: label, support, precision, recall, f1, stratified_f1,
+    #: majority_f1 (forest unless named).
+    per_label: pa.Table
+    #: label, support and the forest's F1 under each compared run (columns f1_<run_id>).
+    per_label_compared: pa.Table | None
+    #: The latest run's top features: rank, feature, importance.
+    importances: pa.Table
+
+
+@dataclass(frozen=True)
+class Provenance:
+    files: pa.Table
+    lexicons: pa.Table
+    dbt_vars: list[tuple[str, str, str]]
+    versions: dict[str, str]
+    generated_at: datetime
+    db: Path
+
+
+@dataclass
+class ReportData:
+    """Everything one report shows."""
+
+    headline: pa.Table
+    counts: list[CountChart]
+    labels: list[str]
+    label_note: str
+    top: dict[str, pa.Table]
+    heatmap: pa.Table | None
+    training: Training | None
+    training_note: str
+    provenance: Provenance
+    k: int = 10
+    notes: list[str] = field(default_factory=list)
+
+
+def load(db: Path, labels: Sequence[str] | None = None, top_n: int = 25, k: int = 10) -> ReportData:
+    """Read every section of the report from `db` (read-only)."""
+    if top_n < 1 or k < 1:
+        raise SignAffectError("top_n and k must be at least 1", "pass --top 25 --k 10")
+    con = connect(db, read_only=True)
+    try:
+        con.execute("set search_path = 'main,staging,intermediate,raw'").fetchall()
+        _require_marts(con, db)
+        headline = headline_counts(con)
+        counts = [
+            CountChart(key, title, kinds, feature_counts(con, kinds, top_n))
+            for key, (kinds, title) in COUNT_CHARTS.items()
+        ]
+        chosen, note = choose_labels(con, labels)
+        training, training_note = training_runs(con)
+        provenance = provenance_block(con, db)
+        heatmap = heatmap_cells(con, chosen) if chosen or _n_lexical(con) else None
+    finally:
+        con.close()
+    # top_features opens its own read-only connection and validates the label.
+    top = {label: top_features(db, label, by="p", k=k) for label in chosen}
+    return ReportData(
+        headline=headline,
+        counts=counts,
+        labels=chosen,
+        label_note=note,
+        top=top,
+        heatmap=heatmap,
+        training=training,
+        training_note=training_note,
+        provenance=provenance,
+        k=k,
+    )
+
+
+def _require_marts(con: duckdb.DuckDBPyConnection, db: Path) -> None:
+    missing = [
+        t
+        for t in ("fct_frames", "fct_frame_features", "dim_features", "fct_feature_cooccurrence")
+        if not _has_table(con, "main", t)
+    ]
+    if missing:
+        raise SignAffectError(
+            f"{db} has no {', '.join(missing)}",
+            "run `cli.py build` (or `cli.py run`) to build the warehouse first",
+        )
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    row = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_catalog = current_database() and table_schema = $s and table_name = $t",
+        {"s": schema, "t": table},
+    ).fetchall()
+    return bool(row[0][0])
+
+
+def _arrow(
+    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None
+) -> pa.Table:
+    return con.sql(sql, params=params or None).to_arrow_table()
+
+
+def headline_counts(con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """Stories, signers, utterances, frames, frame x feature rows and features."""
+    return _arrow(
+        con,
+        """
+        select
+            (select count(distinct source_file) from fct_frames) as stories,
+            (select count(*) from dim_signers) as signers,
+            (select count(*) from dim_utterances) as utterances,
+            (select count(*) from fct_frames) as frames,
+            (select count(*) from fct_frame_features) as frame_features,
+            (select count(*) from dim_features) as features
+        """,
+    )
+
+
+def feature_counts(con: duckdb.DuckDBPyConnection, kinds: Sequence[str], n: int) -> pa.Table:
+    """The `n` features of `kinds` active in most frames (ties by name)."""
+    return _arrow(
+        con,
+        """
+        select feature, feature_kind, n_frames, n_utterances, n_stories
+        from dim_features
+        where list_contains($kinds, feature_kind)
+        order by n_frames desc, feature
+        limit $n
+        """,
+        {"kinds": list(kinds), "n": n},
+    )
+
+
+def _n_lexical(con: duckdb.DuckDBPyConnection) -> int:
+    rows = con.execute(
+        "select count(*) from dim_features where feature_kind = 'lexical'"
+    ).fetchall()
+    return int(rows[0][0])
+
+
+def choose_labels(
+    con: duckdb.DuckDBPyConnection, labels: Sequence[str] | None
+) -> tuple[list[str], str]:
+    """The labels to rank features for, and a sentence saying how they were chosen.
+
+    Explicit labels are kept as given (top_features reports unknown ones). Otherwise the
+    defaults that have pairs in the association mart, else the two most frequent lexical
+    labels that do.
+    """
+    if labels:
+        return list(labels), "Labels chosen by the caller."
+    paired = {
+        row[0]
+        for row in con.execute(
+            "select distinct feature_a from fct_feature_cooccurrence where kind_a = 'lexical'"
+        ).fetchall()
+    }
+    defaults = [label for label in DEFAULT_LABELS if label in paired]
+    if defaults:
+        return defaults, "The default labels (empath:negative_emotion, empath:confusion)."
+    frequent = [
+        row[0]
+        for row in con.execute(
+            "select feature from dim_features where feature_kind = 'lexical' "
+            "order by n_frames desc, feature"
+        ).fetchall()
+        if row[0] in paired
+    ][:2]
+    if frequent:
+        return frequent, (
+            "The default labels are absent from this warehouse; these are its most "
+            "frequent lexical labels."
+        )
+    return [], "This warehouse has no lexical labels with pairs in fct_feature_cooccurrence."
+
+
+def heatmap_cells(con: duckdb.DuckDBPyConnection, chosen: Sequence[str]) -> pa.Table | None:
+    """P(feature | label) for the most frequent facial/head features x the chosen labels
+    and the most frequent other lexical labels: one row per cell, zeros included, with the
+    counts beside the probability (feature, label, n_ab, n_label, p)."""
+    features = [
+        row[0]
+        for row in con.execute(
+            "select feature from dim_features where list_contains($kinds, feature_kind) "
+            "order by n_frames desc, feature limit $n",
+            {"kinds": list(HEATMAP_KINDS), "n": HEATMAP_FEATURES},
+        ).fetchall()
+    ]
+    frequent = [
+        row[0]
+        for row in con.execute(
+            "select feature from dim_features where feature_kind = 'lexical' "
+            "order by n_frames desc, feature"
+        ).fetchall()
+    ]
+    labels = list(dict.fromkeys([*chosen, *frequent]))[:HEATMAP_LABELS]
+    if not features or not labels:
+        return None
+    return _arrow(
+        con,
+        """
+        with
+
+        label_frames as (
+            select source_file, utterance_id, frame_index, feature as label,
+            from fct_frame_features
+            where list_contains($labels, feature)
+        ),
+
+        feature_frames as (
+            select source_file, utterance_id, frame_index, feature,
+            from fct_frame_features
+            where list_contains($features, feature)
+        ),
+
+        label_totals as (
+            select label, count(*) as n_label,
+            from label_frames
+            group by label
+        ),
+
+        pair_counts as (
+            select feature_frames.feature, label_frames.label, count(*) as n_ab,
+            from label_frames
+            inner join feature_frames
+                on label_frames.source_file = feature_frames.source_file
+                and label_frames.utterance_id = feature_frames.utterance_id
+                and label_frames.frame_index = feature_frames.frame_index
+            group by all
+        ),
+
+        grid as (
+            select f.feature, f.feature_order, l.label, l.label_order,
+            from unnest($features) with ordinality as f(feature, feature_order)
+            cross join unnest($labels) with ordinality as l(label, label_order)
+        ),
+
+        final as (
+            select
+                grid.feature,
+                grid.label,
+                coalesce(pair_counts.n_ab, 0) as n_ab,
+                label_totals.n_label,
+                coalesce(pair_counts.n_ab, 0) / label_totals.n_label as p,
+            from grid
+            inner join label_totals on grid.label = label_totals.label
+            left join pair_counts
+                on grid.feature = pair_counts.feature and grid.label = pair_counts.label
+            order by grid.feature_order, grid.label_order
+        )
+
+        select * from final
+        """,
+        {"features": features, "labels": labels},
+    )
+
+
+def training_runs(con: duckdb.DuckDBPyConnection) -> tuple[Training | None, str]:
+    """The latest run and its CV comparison, or None and why."""
+    missing = [t for t in ML_TABLES if not _has_table(con, "main", t)]
+    if missing:
+        return None, (
+            f"No training run is recorded in this warehouse (no {', '.join(missing)} table). "
+            "Run `cli.py train --cv story` (and `--cv kfold` for the study's protocol) "
+            "to add one."
+        )
+    runs = con.execute("select * from ml_runs order by created_at desc, run_id desc")
+    columns = [d[0] for d in runs.description or []]
+    rows = [dict(zip(columns, row, strict=True)) for row in runs.fetchall()]
+    if not rows:
+        return None, "The ml_runs table is empty: run `cli.py train --cv story` to add a run."
+    latest = rows[0]
+
+    def same_data(run: dict[str, Any]) -> bool:
+        return all(
+            run.get(key) == latest.get(key)
+            for key in ("scope", "input_kinds", "target_kind", "labels", "n_frames")
+        )
+
+    newest_per_cv: dict[str, dict[str, Any]] = {}
+    for run in rows:
+        if same_data(run):
+            newest_per_cv.setdefault(run["cv"], run)
+    compared = sorted(
+        newest_per_cv.values(),
+        key=lambda r: CV_ORDER.index(r["cv"]) if r["cv"] in CV_ORDER else len(CV_ORDER),
+    )
+    has_kfold = any(r["cv"] == "kfold" for r in compared)
+    has_grouped = any(r["cv"] != "kfold" for r in compared)
+    if not (has_kfold and has_grouped):
+        compared = [latest]
+
+    per_label = _arrow(
+        con,
+        """
+        select
+            label,
+            max(support) filter (where model = 'random_forest') as support,
+            max(precision) filter (where model = 'random_forest') as precision,
+            max(recall) filter (where model = 'random_forest') as recall,
+            max(f1) filter (where model = 'random_forest') as f1,
+            max(f1) filter (where model = 'stratified') as stratified_f1,
+            max(f1) filter (where model = 'majority') as majority_f1,
+        from ml_label_metrics
+        where run_id = $run and not is_average
+        group by label
+        order by support desc, label
+        """,
+        {"run": latest["run_id"]},
+    )
+    per_label_compared = None
+    if len(compared) > 1:
+        ids = [r["run_id"] for r in compared]
+        pivot = ", ".join(
+            f"max(f1) filter (where run_id = '{run_id}') as \"f1_{run_id}\"" for run_id in ids
+        )
+        per_label_compared = _arrow(
+            con,
+            f"""
+            select label, max(support) as support, {pivot}
+            from ml_label_metrics
+            where list_contains($ids, run_id) and model = 'random_forest' and not is_average
+            group by label
+            order by support desc, label
+            """,
+            {"ids": ids},
+        )
+    importances = _arrow(
+        con,
+        "select rank, feature, importance from ml_feature_importance "
+        "where run_id = $run order by rank limit 15",
+        {"run": latest["run_id"]},
+    )
+    return Training(latest, compared, per_label, per_label_compared, importances), ""
+
+
+def provenance_block(con: duckdb.DuckDBPyConnection, db: Path) -> Provenance:
+    """Corpus files and hashes, lexicons and their hits, recorded dbt vars, versions, date."""
+    files = _arrow(
+        con,
+        "select source_file, content_hash, n_bytes from stg_signstream__files order by 1",
+    )
+    if _has_table(con, "raw", "lexicon_hits"):
+        lexicons = _arrow(
+            con,
+            """
+            with
+
+            hits as (
+                select lexicon, count(*) as n_hits, count(distinct category) as n_categories,
+                from raw.lexicon_hits
+                group by lexicon
+            ),
+
+            kept as (
+                select field_name as lexicon, count(*) as n_labels_kept,
+                    sum(n_frames) as n_label_frames,
+                from dim_features
+                where feature_kind = 'lexical'
+                group by field_name
+            ),
+
+            final as (
+                select hits.lexicon, hits.n_hits, hits.n_categories,
+                    coalesce(kept.n_labels_kept, 0) as n_labels_kept,
+                    coalesce(kept.n_label_frames, 0) as n_label_frames,
+                from hits
+                left join kept on hits.lexicon = kept.lexicon
+                order by hits.lexicon
+            )
+
+            select * from final
+            """,
+        )
+    else:
+        lexicons = pa.table({"lexicon": pa.array([], pa.string())})
+    dbt_vars: list[tuple[str, str, str]] = []
+    if _has_table(con, "main", "ml_frame_matrix"):
+        rows = con.execute(
+            "select input_kinds, target_kind, lexical_scope from ml_frame_matrix limit 1"
+        ).fetchall()
+        if rows:
+            row = rows[0]
+            where = "recorded on ml_frame_matrix"
+            dbt_vars += [
+                ("ml_input_kinds", ", ".join(row[0]), where),
+                ("ml_target_kind", str(row[1]), where),
+                ("lexical_scope", str(row[2]), where),
+            ]
+    return Provenance(
+        files=files,
+        lexicons=lexicons,
+        dbt_vars=dbt_vars,
+        versions=package_versions(),
+        generated_at=datetime.now(UTC).replace(microsecond=0),
+        db=db,
+    )
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions

@@ -1,0 +1,187 @@
+"""The report's figures as PNG bytes, drawn on matplotlib's Agg canvas.
+
+`matplotlib.figure.Figure` is used directly (no pyplot): no global figure state, no GUI
+backend, nothing to close. Each figure's height follows its number of rows so labels never
+overlap, and long feature names are shortened with an ellipsis (the tables keep them whole).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+from matplotlib.figure import Figure
+
+from signaffect.report.data import ReportData
+
+DPI = 110
+MAX_LABEL_CHARS = 46
+#: One colour per feature kind, so a mixed chart says which bar is which kind.
+KIND_COLOURS = {
+    "facial": "#4477aa",
+    "head": "#ee6677",
+    "grammatical": "#228833",
+    "body": "#ccbb44",
+    "pos": "#66ccee",
+    "au": "#aa3377",
+    "lexical": "#bbbbbb",
+    "gloss": "#999933",
+    "fer": "#882255",
+}
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A rendered figure: `key` names its file (`<key>.png`), `alt` describes it."""
+
+    key: str
+    title: str
+    alt: str
+    png: bytes
+
+
+def shorten(text: str, limit: int = MAX_LABEL_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _png(fig: Figure) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI)
+    return buffer.getvalue()
+
+
+def bar_chart(
+    names: Sequence[str],
+    values: Sequence[float],
+    kinds: Sequence[str] | None,
+    title: str,
+    xlabel: str,
+    integer: bool = True,
+) -> bytes:
+    """Horizontal bars, largest at the top, each labelled with its value."""
+    n = len(names)
+    fig = Figure(figsize=(9.0, max(2.2, 0.27 * n + 1.3)), layout="constrained")
+    ax = fig.add_subplot()
+    y = np.arange(n)
+    colours = [KIND_COLOURS.get(k, "#777777") for k in kinds] if kinds else "#4477aa"
+    bars = ax.barh(y, values, color=colours, height=0.72)
+    ax.set_yticks(y, [shorten(name) for name in names], fontsize=9)
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    ax.set_title(title, fontsize=11, loc="left")
+    labels = [f"{v:,.0f}" if integer else f"{v:.3f}" for v in values]
+    ax.bar_label(bars, labels=labels, padding=3, fontsize=8)
+    ax.set_xlim(0, (max(values) if n else 1) * 1.14)
+    ax.margins(y=0.01)
+    ax.spines[["top", "right"]].set_visible(False)
+    if kinds and len(set(kinds)) > 1:
+        from matplotlib.patches import Patch
+
+        present = list(dict.fromkeys(kinds))
+        ax.legend(
+            handles=[Patch(color=KIND_COLOURS.get(k, "#777777"), label=k) for k in present],
+            title="kind",
+            loc="lower right",
+            fontsize=8,
+            title_fontsize=8,
+            frameon=False,
+        )
+    return _png(fig)
+
+
+def heatmap(cells: pa.Table) -> bytes:
+    """P(feature | label): features down, labels across, each cell printed as a percentage."""
+    rows = list(dict.fromkeys(cells.column("feature").to_pylist()))
+    cols = list(dict.fromkeys(cells.column("label").to_pylist()))
+    grid = np.zeros((len(rows), len(cols)))
+    for cell in cells.to_pylist():
+        grid[rows.index(cell["feature"]), cols.index(cell["label"])] = cell["p"]
+    longest = max(len(shorten(r)) for r in rows)
+    width = 1.5 + 0.075 * longest + 0.62 * len(cols) + 1.2
+    height = 2.2 + 0.36 * len(rows) + 0.07 * max(len(c) for c in cols)
+    fig = Figure(figsize=(width, height), layout="constrained")
+    ax = fig.add_subplot()
+    vmax = max(float(grid.max()), 0.01)
+    image = ax.imshow(grid, cmap="Blues", vmin=0, vmax=vmax, aspect="auto")
+    ax.set_xticks(
+        np.arange(len(cols)), cols, rotation=40, ha="right", rotation_mode="anchor", fontsize=8.5
+    )
+    ax.set_yticks(np.arange(len(rows)), [shorten(r) for r in rows], fontsize=8.5)
+    for i in range(len(rows)):
+        for j in range(len(cols)):
+            value = grid[i, j]
+            ax.text(
+                j,
+                i,
+                f"{100 * value:.0f}",
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if value > 0.6 * vmax else "#222222",
+            )
+    ax.set_xlabel("lexical label")
+    ax.set_ylabel("facial / head feature")
+    ax.set_title("P(feature | label), % of the label's frames", fontsize=11, loc="left")
+    bar = fig.colorbar(image, ax=ax, shrink=0.8)
+    bar.set_label("P(feature | label)")
+    return _png(fig)
+
+
+def draw(data: ReportData) -> list[Chart]:
+    """Every figure the report has data for, in report order."""
+    charts: list[Chart] = []
+    for chart in data.counts:
+        table = chart.table
+        if table.num_rows == 0:
+            continue
+        names = table.column("feature").to_pylist()
+        kinds = table.column("feature_kind").to_pylist()
+        title = f"{chart.title}: top {table.num_rows} by frames"
+        charts.append(
+            Chart(
+                key=chart.key,
+                title=title,
+                alt=f"Horizontal bar chart of frame counts, {chart.title.lower()}; "
+                f"most frequent: {names[0]}.",
+                png=bar_chart(
+                    names,
+                    table.column("n_frames").to_pylist(),
+                    kinds if len(chart.kinds) > 1 else None,
+                    title,
+                    "frames in which the feature is active",
+                ),
+            )
+        )
+    if data.heatmap is not None and data.heatmap.num_rows:
+        charts.append(
+            Chart(
+                key="heatmap",
+                title="P(feature | label) for the most frequent facial and head features",
+                alt="Heatmap of the probability of each facial or head feature given each "
+                "lexical label.",
+                png=heatmap(data.heatmap),
+            )
+        )
+    if data.training is not None and data.training.importances.num_rows:
+        table = data.training.importances
+        run_id = data.training.latest["run_id"]
+        title = f"Feature importance, run {run_id}"
+        charts.append(
+            Chart(
+                key="importances",
+                title=title,
+                alt="Horizontal bar chart of the random forest's impurity importances.",
+                png=bar_chart(
+                    table.column("feature").to_pylist(),
+                    table.column("importance").to_pylist(),
+                    None,
+                    title,
+                    "impurity importance (forest fit on all frames)",
+                    integer=False,
+                ),
+            )
+        )
+    return charts

@@ -1,0 +1,580 @@
+"""The report as documents: a list of blocks, written once as HTML and once as Markdown.
+
+The HTML is self-contained: figures are base64 PNG data URIs, the CSS is inline, there is
+no script, and a Content-Security-Policy forbids every fetch, so it opens offline and
+nothing can load from the network. Every text from the warehouse goes through
+`html.escape` (HTML) or `md_escape` (Markdown). The Markdown twin links PNG files written
+beside it.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+
+from signaffect.licences import CORPUS_CITATION, CORPUS_NOTICE, lexicon_licence
+from signaffect.report import data as report_data
+from signaffect.report.data import ReportData, Training
+from signaffect.report.figures import Chart, draw
+
+HTML_NAME = "report.html"
+MD_NAME = "report.md"
+
+
+# --- blocks -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    text: str
+    anchor: str = ""
+
+
+@dataclass(frozen=True)
+class Para:
+    """Plain text; `backticked` spans become code."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Table:
+    columns: list[str]
+    rows: list[list[str]]
+    numeric: list[bool]
+    caption: str = ""
+    #: HTML only: fold the table under a <summary> (Markdown shows it plainly).
+    folded: str = ""
+
+
+@dataclass(frozen=True)
+class FigureBlock:
+    chart: Chart
+    caption: str = ""
+
+
+@dataclass
+class Document:
+    title: str
+    blocks: list[Heading | Para | Table | FigureBlock] = field(default_factory=list)
+
+    def add(self, *blocks: Heading | Para | Table | FigureBlock) -> None:
+        self.blocks.extend(blocks)
+
+
+# --- number formats ---------------------------------------------------------------------
+
+
+def fmt_int(value: object) -> str:
+    return "" if value is None else f"{int(value):,}"  # type: ignore[call-overload]
+
+
+def fmt_p(value: object, digits: int = 3) -> str:
+    return "" if value is None else f"{float(value):.{digits}f}"  # type: ignore[arg-type]
+
+
+def fmt_q(value: object) -> str:
+    """q-values: 0 means the p-value underflowed (G² beyond ~1400)."""
+    if value is None:
+        return ""
+    q = float(value)  # type: ignore[arg-type]
+    if q == 0:
+        return "<1e-300"
+    return f"{q:.1e}" if q < 0.001 else f"{q:.3f}"
+
+
+def table_from_arrow(
+    table: pa.Table,
+    columns: dict[str, tuple[str, object]],
+    caption: str = "",
+    folded: str = "",
+) -> Table:
+    """A Table block: `columns` maps an Arrow column to (header, formatter)."""
+    rows = [
+        [fmt(row[name]) if callable(fmt) else str(row[name]) for name, (_, fmt) in columns.items()]
+        for row in table.to_pylist()
+    ]
+    numeric = [
+        pa.types.is_integer(table.schema.field(name).type)
+        or pa.types.is_floating(table.schema.field(name).type)
+        for name in columns
+    ]
+    return Table([h for h, _ in columns.values()], rows, numeric, caption, folded)
+
+
+# --- the report's content ---------------------------------------------------------------
+
+
+def build_document(data: ReportData, charts: Sequence[Chart]) -> Document:
+    doc = Document("SignAffect report")
+    by_key = {c.key: c for c in charts}
+    prov = data.provenance
+    doc.add(
+        Para(f"Generated {prov.generated_at.isoformat()} from warehouse `{prov.db}`."),
+        table_from_arrow(
+            data.headline,
+            {name: (name.replace("_", " "), fmt_int) for name in data.headline.column_names},
+            caption="What the warehouse holds (frames at 30 fps; frame features = frame x "
+            "active feature rows).",
+        ),
+    )
+    _counts_section(doc, data, by_key)
+    _association_section(doc, data, by_key)
+    _training_section(doc, data, by_key)
+    _provenance_section(doc, data)
+    return doc
+
+
+def _counts_section(doc: Document, data: ReportData, by_key: dict[str, Chart]) -> None:
+    doc.add(
+        Heading(2, "How often each feature occurs", "counts"),
+        Para(
+            "Frames in which each feature is active (`dim_features.n_frames`), most frequent "
+            "first. A frame can carry many features at once."
+        ),
+    )
+    for chart in data.counts:
+        figure = by_key.get(chart.key)
+        if figure is None:
+            doc.add(Para(f"No {chart.title.lower()} in this warehouse."))
+            continue
+        top = chart.table.to_pylist()[0]
+        doc.add(
+            FigureBlock(
+                figure,
+                f"Most frequent: {top['feature']} ({top['n_frames']:,} frames).",
+            ),
+            table_from_arrow(
+                chart.table,
+                {
+                    "feature": ("feature", str),
+                    "feature_kind": ("kind", str),
+                    "n_frames": ("frames", fmt_int),
+                    "n_utterances": ("utterances", fmt_int),
+                    "n_stories": ("stories", fmt_int),
+                },
+                folded=f"The numbers: {chart.title}",
+            ),
+        )
+
+
+def _association_section(doc: Document, data: ReportData, by_key: dict[str, Chart]) -> None:
+    doc.add(
+        Heading(2, "Features that go with an emotion label", "associations"),
+        Para(
+            f"{data.label_note} For each label, the {data.k} facial, head, grammatical, "
+            "part-of-speech and action-unit features most often active in its frames, ranked "
+            "by P(feature | label) = frames together / label frames, from "
+            "`fct_feature_cooccurrence`. Lift > 1 means the feature is more frequent in the "
+            "label's frames than overall; the q-value is the Benjamini-Hochberg corrected "
+            "p-value of the G² test of independence."
+        ),
+    )
+    for label in data.labels:
+        table = data.top[label]
+        n_label = table.column("n_label")[0].as_py() if table.num_rows else 0
+        doc.add(
+            Heading(3, label, "label-" + re.sub(r"[^a-z0-9]+", "-", label.lower())),
+            Para(f"{label}: {n_label:,} frames."),
+        )
+        numbered = table.append_column("rank", pa.array(range(1, table.num_rows + 1)))
+        doc.add(
+            table_from_arrow(
+                numbered,
+                {
+                    "rank": ("rank", str),
+                    "feature": ("feature", str),
+                    "kind": ("kind", str),
+                    "n_ab": ("frames together", fmt_int),
+                    "n_feature": ("feature frames", fmt_int),
+                    "p_feature_given_label": ("P(feature | label)", fmt_p),
+                    "lift": ("lift", lambda v: fmt_p(v, 2)),
+                    "q_value": ("q-value", fmt_q),
+                },
+                caption=f"Top {table.num_rows} features for {label}.",
+            )
+        )
+    chart = by_key.get("heatmap")
+    if chart is not None and data.heatmap is not None:
+        totals = {row["label"]: row["n_label"] for row in data.heatmap.to_pylist()}
+        doc.add(
+            FigureBlock(
+                chart,
+                "Each cell: frames with both / frames with the label, in percent, counted in "
+                "`fct_frame_features`. Label frames: "
+                + "; ".join(f"{k} {v:,}" for k, v in totals.items())
+                + ".",
+            )
+        )
+
+
+def _run_summary(run: dict[str, object]) -> list[list[str]]:
+    def join(value: object) -> str:
+        return ", ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+
+    fields = [
+        ("run", run.get("run_id")),
+        ("created", run.get("created_at")),
+        (
+            "cross-validation",
+            f"{run.get('cv')}, {run.get('folds')} folds"
+            + (f" ({run.get('cv_note')})" if run.get("cv_note") else ""),
+        ),
+        ("label scope", run.get("scope")),
+        ("inputs", join(run.get("input_kinds"))),
+        ("targets", f"{run.get('n_labels')} {run.get('target_kind')} labels"),
+        ("input features", run.get("n_features")),
+        (
+            "frames",
+            f"{fmt_int(run.get('n_frames'))} ({fmt_int(run.get('n_unique_rows'))} distinct rows)",
+        ),
+        ("settings", run.get("config")),
+    ]
+    return [[name, "" if value is None else str(value)] for name, value in fields]
+
+
+MODEL_NAMES = {
+    "random_forest": "random forest",
+    "stratified": "stratified baseline",
+    "majority": "majority baseline",
+}
+
+
+def _training_section(doc: Document, data: ReportData, by_key: dict[str, Chart]) -> None:
+    doc.add(Heading(2, "Predicting emotion labels from the face", "training"))
+    training = data.training
+    if training is None:
+        doc.add(Para(data.training_note))
+        return
+    latest = training.latest
+    doc.add(
+        Para(
+            "The latest `cli.py train` run: a random forest predicting every lexical label of "
+            "a frame from its facial inputs, scored on pooled out-of-fold predictions, next to "
+            "a stratified-random and a majority baseline fitted on the same folds "
+            "(`ml_runs`, `ml_label_metrics`, `ml_feature_importance`)."
+        ),
+        Table(["", "value"], _run_summary(latest), [False, False], "The latest run."),
+        _averages_table(training),
+    )
+    if len(training.runs) > 1:
+        doc.add(
+            Heading(3, "Frame-level KFold vs grouped cross-validation", "cv-comparison"),
+            Para(
+                "The same data under each CV mode (the newest run of each). Shuffled "
+                "frame-level KFold puts neighbouring, near-identical frames of one sign in "
+                "both training and test folds; grouped CV keeps each story (or signer) out "
+                "of the folds it is tested on, which is the honest estimate for new stories."
+            ),
+            _comparison_table(training),
+        )
+    doc.add(
+        Heading(3, "Per label, latest run", "per-label"),
+        table_from_arrow(
+            training.per_label,
+            {
+                "label": ("label", str),
+                "support": ("support (frames)", fmt_int),
+                "precision": ("P", fmt_p),
+                "recall": ("R", fmt_p),
+                "f1": ("F1", fmt_p),
+                "stratified_f1": ("stratified F1", fmt_p),
+                "majority_f1": ("majority F1", fmt_p),
+            },
+            caption=f"Run {latest['run_id']} ({latest['cv']}): the forest's precision, recall "
+            "and F1 per label, with the baselines' F1.",
+        ),
+    )
+    if training.per_label_compared is not None:
+        columns: dict[str, tuple[str, object]] = {
+            "label": ("label", str),
+            "support": ("support", fmt_int),
+        }
+        for run in training.runs:
+            columns[f"f1_{run['run_id']}"] = (f"F1 {run['cv']}", fmt_p)
+        doc.add(
+            table_from_arrow(
+                training.per_label_compared,
+                columns,
+                caption="The forest's F1 per label under each CV mode: "
+                + "; ".join(f"{r['cv']} = run {r['run_id']}" for r in training.runs)
+                + ".",
+            )
+        )
+    chart = by_key.get("importances")
+    if chart is not None:
+        doc.add(
+            Heading(3, "Which inputs the forest uses", "importances"),
+            FigureBlock(chart, "Mean decrease in impurity of the forest refitted on all frames."),
+            table_from_arrow(
+                training.importances,
+                {
+                    "rank": ("rank", str),
+                    "feature": ("feature", str),
+                    "importance": ("importance", lambda v: fmt_p(v, 4)),
+                },
+                folded="The numbers: feature importance",
+            ),
+        )
+
+
+def _averages_table(training: Training) -> Table:
+    run = training.latest
+    rows = []
+    for model, name in MODEL_NAMES.items():
+        for average in ("micro", "macro", "weighted"):
+            rows.append(
+                [name, average]
+                + [fmt_p(run.get(f"{model}_{average}_{m}")) for m in ("precision", "recall", "f1")]
+            )
+    return Table(
+        ["model", "average", "P", "R", "F1"],
+        rows,
+        [False, False, True, True, True],
+        f"Averages of run {run['run_id']} ({run['cv']} CV): the forest vs the baselines.",
+    )
+
+
+def _comparison_table(training: Training) -> Table:
+    runs = training.runs
+    rows = []
+    for model, name in MODEL_NAMES.items():
+        for average in ("micro", "macro", "weighted"):
+            rows.append([name, average] + [fmt_p(r.get(f"{model}_{average}_f1")) for r in runs])
+    return Table(
+        ["model", "average", *(f"F1 {r['cv']} ({r['folds']} folds)" for r in runs)],
+        rows,
+        [False, False, *(True for _ in runs)],
+        "F1 by CV mode: " + "; ".join(f"{r['cv']} = run {r['run_id']}" for r in runs) + ".",
+    )
+
+
+def _provenance_section(doc: Document, data: ReportData) -> None:
+    prov = data.provenance
+    doc.add(
+        Heading(2, "Provenance", "provenance"),
+        Para(CORPUS_NOTICE + " Cite: " + CORPUS_CITATION),
+        table_from_arrow(
+            prov.files,
+            {
+                "source_file": ("corpus file", str),
+                "content_hash": ("content hash", str),
+                "n_bytes": ("bytes", fmt_int),
+            },
+            caption=f"{prov.files.num_rows} corpus files as ingested.",
+            folded=f"Corpus files and content hashes ({prov.files.num_rows})",
+        ),
+    )
+    if prov.lexicons.num_rows:
+        rows = []
+        for row in prov.lexicons.to_pylist():
+            licence, citation = lexicon_licence(row["lexicon"])
+            rows.append(
+                [
+                    row["lexicon"],
+                    fmt_int(row["n_hits"]),
+                    fmt_int(row["n_categories"]),
+                    fmt_int(row["n_labels_kept"]),
+                    fmt_int(row["n_label_frames"]),
+                    f"{licence}. {citation}".strip(),
+                ]
+            )
+        doc.add(
+            Table(
+                [
+                    "lexicon",
+                    "hits",
+                    "categories hit",
+                    "labels kept",
+                    "label frames",
+                    "licence and citation",
+                ],
+                rows,
+                [False, True, True, True, True, False],
+                "Lexicons: word hits in glosses and translations (`raw.lexicon_hits`), and "
+                "the labels kept after the support filter (`dim_features`).",
+            )
+        )
+    else:
+        doc.add(Para("No lexicon hits were ingested (`--no-lexicons`)."))
+    if prov.dbt_vars:
+        doc.add(
+            Table(
+                ["dbt var", "value", "source"],
+                [list(v) for v in prov.dbt_vars],
+                [False, False, False],
+                "dbt vars recorded in the warehouse. Other vars (frame_convention, "
+                "lexical_min_frames, cooccurrence_*) are not recorded; see dbt_project.yml "
+                "for their defaults.",
+            )
+        )
+    else:
+        doc.add(Para("No dbt vars are recorded in this warehouse."))
+    doc.add(
+        Table(
+            ["package", "version"],
+            [[k, v] for k, v in prov.versions.items()],
+            [False, False],
+            "Versions of the software that wrote this report.",
+            folded="Package versions",
+        )
+    )
+
+
+# --- writers ----------------------------------------------------------------------------
+
+CSS = """
+body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1b1b1b;
+       max-width: 1100px; margin: 2em auto; padding: 0 1.2em; }
+h1 { font-size: 1.7em; margin-bottom: .2em; }
+h2 { font-size: 1.35em; margin-top: 2em; border-bottom: 1px solid #ddd; padding-bottom: .2em; }
+h3 { font-size: 1.1em; margin-top: 1.5em; }
+nav ul { columns: 2; padding-left: 1.2em; }
+table { border-collapse: collapse; margin: .8em 0 1.2em; font-size: 13px; }
+caption { caption-side: top; text-align: left; color: #444; padding-bottom: .3em; }
+th, td { border-bottom: 1px solid #e2e2e2; padding: .25em .7em; text-align: left;
+         vertical-align: top; }
+th { background: #f4f4f4; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td { overflow-wrap: anywhere; }
+figure { margin: 1em 0; }
+figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { color: #444; font-size: 13px; }
+code { background: #f4f4f4; padding: 0 .25em; border-radius: 3px; font-size: 90%; }
+details { margin: .3em 0 1.2em; }
+summary { cursor: pointer; color: #335; }
+"""
+
+CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+
+
+def _inline_html(text: str) -> str:
+    parts = text.split("`")
+    return "".join(
+        f"<code>{html.escape(p)}</code>" if i % 2 else html.escape(p) for i, p in enumerate(parts)
+    )
+
+
+def _table_html(table: Table) -> str:
+    def cls(i: int) -> str:
+        return ' class="num"' if table.numeric[i] else ""
+
+    head = "".join(f"<th{cls(i)}>{html.escape(c)}</th>" for i, c in enumerate(table.columns))
+    body = "\n".join(
+        "<tr>" + "".join(f"<td{cls(i)}>{html.escape(v)}</td>" for i, v in enumerate(row)) + "</tr>"
+        for row in table.rows
+    )
+    caption = f"<caption>{_inline_html(table.caption)}</caption>" if table.caption else ""
+    markup = f"<table>{caption}\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody></table>"
+    if table.folded:
+        return f"<details><summary>{html.escape(table.folded)}</summary>\n{markup}\n</details>"
+    return markup
+
+
+def to_html(doc: Document) -> str:
+    parts: list[str] = []
+    toc = [b for b in doc.blocks if isinstance(b, Heading) and b.level == 2]
+    for block in doc.blocks:
+        if isinstance(block, Heading):
+            anchor = f' id="{html.escape(block.anchor)}"' if block.anchor else ""
+            parts.append(f"<h{block.level}{anchor}>{html.escape(block.text)}</h{block.level}>")
+        elif isinstance(block, Para):
+            parts.append(f"<p>{_inline_html(block.text)}</p>")
+        elif isinstance(block, Table):
+            parts.append(_table_html(block))
+        else:
+            encoded = base64.b64encode(block.chart.png).decode("ascii")
+            caption = f"<figcaption>{_inline_html(block.caption)}</figcaption>"
+            parts.append(
+                f'<figure id="fig-{html.escape(block.chart.key)}"><img src="data:image/png;base64,'
+                f'{encoded}" alt="{html.escape(block.chart.alt)}">{caption}</figure>'
+            )
+    nav = (
+        "<nav><ul>"
+        + "".join(
+            f'<li><a href="#{html.escape(h.anchor)}">{html.escape(h.text)}</a></li>' for h in toc
+        )
+        + "</ul></nav>"
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{html.escape(doc.title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
+        f"<h1>{html.escape(doc.title)}</h1>\n{nav}\n" + "\n".join(parts) + "\n</body>\n</html>\n"
+    )
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
+
+
+def md_escape(text: str) -> str:
+    """Escape Markdown punctuation (and newlines, for table cells)."""
+    return _MD_SPECIAL.sub(r"\\\1", text).replace("\r", " ").replace("\n", " ")
+
+
+def _inline_md(text: str) -> str:
+    parts = text.split("`")
+    return "".join(f"`{p}`" if i % 2 else md_escape(p) for i, p in enumerate(parts))
+
+
+def _table_md(table: Table) -> str:
+    lines = []
+    if table.caption:
+        lines += [f"*{_inline_md(table.caption)}*", ""]
+    lines.append("| " + " | ".join(md_escape(c) for c in table.columns) + " |")
+    lines.append("|" + "|".join("---:" if n else "---" for n in table.numeric) + "|")
+    lines += ["| " + " | ".join(md_escape(v) for v in row) + " |" for row in table.rows]
+    return "\n".join(lines)
+
+
+def to_markdown(doc: Document) -> str:
+    parts = [f"# {md_escape(doc.title)}"]
+    for block in doc.blocks:
+        if isinstance(block, Heading):
+            parts.append(f"{'#' * block.level} {md_escape(block.text)}")
+        elif isinstance(block, Para):
+            parts.append(_inline_md(block.text))
+        elif isinstance(block, Table):
+            if block.folded and not block.caption:
+                parts.append(f"*{md_escape(block.folded)}*")
+            parts.append(_table_md(block))
+        else:
+            parts.append(f"![{md_escape(block.chart.alt)}]({block.chart.key}.png)")
+            parts.append(f"*{_inline_md(block.caption)}*")
+    return "\n\n".join(parts) + "\n"
+
+
+def write_report(
+    db: Path,
+    out_dir: Path,
+    labels: Sequence[str] | None = None,
+    top_n: int = 25,
+    k: int = 10,
+) -> tuple[Path, Path]:
+    """Build the report from warehouse `db` (read-only) into `out_dir`.
+
+    Writes `report.html` (self-contained), `report.md` and the Markdown's `<figure>.png`
+    files; files of an earlier report in `out_dir` are overwritten. `labels` are the lexical
+    labels to rank features for (default: empath:negative_emotion and empath:confusion if
+    present, else the most frequent labels); `top_n` bars per count chart; `k` rows per
+    label table. Returns (html_path, md_path).
+    """
+    data = report_data.load(db, labels=labels, top_n=top_n, k=k)
+    charts = draw(data)
+    doc = build_document(data, charts)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for chart in charts:
+        (out_dir / f"{chart.key}.png").write_bytes(chart.png)
+    html_path = out_dir / HTML_NAME
+    md_path = out_dir / MD_NAME
+    html_path.write_text(to_html(doc), encoding="utf-8")
+    md_path.write_text(to_markdown(doc), encoding="utf-8")
+    return html_path, md_path

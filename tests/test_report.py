@@ -1,0 +1,296 @@
+"""The report: self-contained HTML with the warehouse's numbers, a Markdown twin, and a page
+that a real browser opens without a console error."""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+from signaffect.associations import top_features
+from signaffect.report import write_report
+from signaffect.report.render import Document, Heading, Para, Table, to_html, to_markdown
+from signaffect.settings import PROJECT_DIR
+from tests.conftest import scalar
+
+runner = CliRunner()
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+APT_HINT = "install it with: apt-get update && apt-get install -y chromium"
+
+
+def copy_db(source: Path, target_dir: Path) -> Path:
+    """A private copy of a warehouse file (training writes ml_* tables into it)."""
+    target = target_dir / "warehouse.duckdb"
+    shutil.copy(source, target)
+    wal = source.with_name(source.name + ".wal")
+    if wal.exists():
+        shutil.copy(wal, target.with_name(target.name + ".wal"))
+    return target
+
+
+@pytest.fixture(scope="module")
+def trained_db(sample_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample warehouse with one frame-level (kfold) and one grouped (story) run."""
+    folder = tmp_path_factory.mktemp("report_trained")
+    db = copy_db(sample_db, folder)
+    for cv in ("kfold", "story"):
+        result = runner.invoke(
+            app,
+            [
+                "--quiet",
+                "--db",
+                str(db),
+                "train",
+                "--cv",
+                cv,
+                "--trees",
+                "5",
+                "--folds",
+                "3",
+                "--artifacts-dir",
+                str(folder / "artifacts"),
+            ],
+        )
+        assert result.exit_code == 0, result.output
+    return db
+
+
+@pytest.fixture(scope="module")
+def report(trained_db: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return write_report(trained_db, tmp_path_factory.mktemp("report"))
+
+
+class Tables(HTMLParser):
+    """Every <table> of a page as (caption, header cells, body rows of cell texts)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[tuple[str, list[str], list[list[str]]]] = []
+        self._cell: list[str] | None = None
+        self._row: list[str] | None = None
+        self._caption: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self.tables.append(("", [], []))
+        elif tag == "caption":
+            self._caption = []
+        elif tag == "tr":
+            self._row = []
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "caption" and self._caption is not None:
+            _, head, rows = self.tables[-1]
+            self.tables[-1] = ("".join(self._caption), head, rows)
+            self._caption = None
+        elif tag in ("td", "th") and self._cell is not None and self._row is not None:
+            self._row.append("".join(self._cell))
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            _, head, rows = self.tables[-1]
+            if head:
+                rows.append(self._row)
+            else:
+                head.extend(self._row)
+            self._row = None
+
+    def handle_data(self, data: str) -> None:
+        for part in (self._cell, self._caption):
+            if part is not None:
+                part.append(data)
+
+
+def tables_of(page: str) -> list[tuple[str, list[str], list[list[str]]]]:
+    parser = Tables()
+    parser.feed(page)
+    return parser.tables
+
+
+def table_after(page: str, anchor: str) -> tuple[str, list[str], list[list[str]]]:
+    """The first table after the element with id `anchor`."""
+    start = page.index(f'id="{anchor}"')
+    return tables_of(page[start:][page[start:].index("<table>") :])[0]
+
+
+def test_report_is_self_contained_with_every_figure(report: tuple[Path, Path]) -> None:
+    page = report[0].read_text(encoding="utf-8")
+    images = re.findall(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)" alt="[^"]+"', page)
+    # Three count charts, the heatmap and the importances of the latest run.
+    assert len(images) == page.count("<img") == 5
+    assert all(base64.b64decode(data).startswith(PNG_SIGNATURE) for data in images)
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page)
+    assert "<script" not in page and "<link" not in page
+    assert "Content-Security-Policy" in page
+
+
+def test_label_tables_hold_the_association_mart_numbers(
+    report: tuple[Path, Path], trained_db: Path
+) -> None:
+    page = report[0].read_text(encoding="utf-8")
+    for label in ("empath:negative_emotion", "empath:confusion"):
+        best = top_features(trained_db, label, k=1).to_pylist()[0]
+        _, head, rows = table_after(page, "label-" + re.sub(r"[^a-z0-9]+", "-", label))
+        first = dict(zip(head, rows[0], strict=True))
+        assert first["feature"] == best["feature"]
+        assert first["frames together"] == f"{best['n_ab']:,}"
+        assert first["P(feature | label)"] == f"{best['p_feature_given_label']:.3f}"
+        assert "q-value" in head
+
+
+def test_count_charts_hold_the_frame_counts(report: tuple[Path, Path], trained_db: Path) -> None:
+    page = report[0].read_text(encoding="utf-8")
+    feature, n_frames = (
+        duckdb.connect(str(trained_db), read_only=True)
+        .execute(
+            "select feature, n_frames from dim_features where feature_kind = 'au' "
+            "order by n_frames desc, feature limit 1"
+        )
+        .fetchall()[0]
+    )
+    assert f"Most frequent: {html.escape(feature)} ({n_frames:,} frames)." in page
+    au_table = next(t for t in tables_of(page) if t[2] and t[2][0][1] == "au")
+    assert au_table[2][0][:3] == [feature, "au", f"{n_frames:,}"]
+
+
+def test_training_section_shows_both_cv_modes(report: tuple[Path, Path], trained_db: Path) -> None:
+    page = report[0].read_text(encoding="utf-8")
+    latest = scalar(
+        trained_db,
+        "select random_forest_micro_f1 from ml_runs order by created_at desc, run_id desc limit 1",
+    )
+    kfold, story = (
+        scalar(trained_db, f"select random_forest_micro_f1 from ml_runs where cv = '{cv}'")
+        for cv in ("kfold", "story")
+    )
+    averages = next(t for t in tables_of(page) if t[0].startswith("Averages of run"))
+    first = averages[2][0]
+    assert [first[0], first[1], first[4]] == ["random forest", "micro", f"{latest:.3f}"]
+    _, head, rows = table_after(page, "cv-comparison")
+    assert head[2].startswith("F1 kfold") and head[3].startswith("F1 story")
+    assert rows[0] == ["random forest", "micro", f"{kfold:.3f}", f"{story:.3f}"]
+    assert 'id="fig-importances"' in page
+
+
+def test_markdown_twin_links_png_files(report: tuple[Path, Path], trained_db: Path) -> None:
+    md_path = report[1]
+    text = md_path.read_text(encoding="utf-8")
+    pngs = re.findall(r"!\[[^\]]*\]\(([^)]+\.png)\)", text)
+    assert len(pngs) == 5
+    for name in pngs:
+        assert (md_path.parent / name).read_bytes().startswith(PNG_SIGNATURE)
+    assert "empath:negative\\_emotion" in text  # escaped Markdown
+    assert "| random forest | micro |" in text
+
+
+def test_without_training_runs_the_report_says_so(sample_db: Path, tmp_path: Path) -> None:
+    db = copy_db(sample_db, tmp_path)
+    con = duckdb.connect(str(db))
+    for table in ("ml_runs", "ml_label_metrics", "ml_feature_importance"):
+        con.execute(f"drop table if exists main.{table}")
+    con.close()
+    html_path, md_path = write_report(db, tmp_path / "report")
+    page = html_path.read_text(encoding="utf-8")
+    assert "No training run is recorded in this warehouse" in page
+    assert page.count("<img") == 4
+    assert "No training run is recorded" in md_path.read_text(encoding="utf-8")
+
+
+def test_text_is_escaped() -> None:
+    doc = Document("<b>title</b>")
+    doc.add(
+        Heading(2, "a & b", "x"),
+        Para("<script>alert(1)</script> and `<code>`"),
+        Table(["<th>"], [["<td> | pipe"]], [False], caption="<i>caption</i>"),
+    )
+    page = to_html(doc)
+    assert "<script>" not in page and "<b>title" not in page and "<td> |" not in page
+    assert "&lt;script&gt;" in page and "<code>&lt;code&gt;</code>" in page
+    text = to_markdown(doc)
+    assert "\\<td\\> \\| pipe" in text and "\\<script\\>" in text
+
+
+def test_cli_report_prints_the_paths(sample_db: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["--db", str(sample_db), "report", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        str(tmp_path / "report.html"),
+        str(tmp_path / "report.md"),
+    ]
+    bad = runner.invoke(
+        app, ["--db", str(sample_db), "report", "--out", str(tmp_path), "--labels", "nope:x"]
+    )
+    assert bad.exit_code == 1
+    assert "unknown label 'nope:x'" in bad.stderr
+
+
+# --- in a real browser ------------------------------------------------------------------
+
+
+def chromium() -> str:
+    """The Chromium binary; its absence fails (CI installs it), it never skips."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert found, f"headless Chromium is needed for this test; {APT_HINT}"
+    return found
+
+
+def open_in_chromium(page: Path, screenshot: Path, profile: Path) -> list[str]:
+    """Load `page` in headless Chromium, save a 1280x2000 screenshot, and return the
+    browser console's messages (Chromium logs them to stderr as `CONSOLE` lines)."""
+    done = subprocess.run(
+        [
+            chromium(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            "--enable-logging=stderr",
+            "--v=0",
+            f"--screenshot={screenshot}",
+            "--window-size=1280,2000",
+            page.resolve().as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return [line for line in done.stderr.splitlines() if ":CONSOLE" in line]
+
+
+def test_console_messages_are_caught(tmp_path: Path) -> None:
+    """The check below would see an error: a page that logs one is caught."""
+    bad = tmp_path / "bad.html"
+    bad.write_text("<!DOCTYPE html><p>x</p><script>console.error('broken-on-purpose')</script>")
+    messages = open_in_chromium(bad, tmp_path / "bad.png", tmp_path / "profile")
+    assert any("broken-on-purpose" in m for m in messages)
+
+
+def test_report_opens_in_chromium_without_console_errors(
+    report: tuple[Path, Path], tmp_path: Path
+) -> None:
+    artefacts = PROJECT_DIR / "reports" / "test-artifacts"
+    artefacts.mkdir(parents=True, exist_ok=True)
+    screenshot = artefacts / "report-screenshot.png"
+    screenshot.unlink(missing_ok=True)
+    messages = open_in_chromium(report[0], screenshot, tmp_path / "profile")
+    print(f"report screenshot: {screenshot}")
+    assert messages == []
+    assert screenshot.read_bytes().startswith(PNG_SIGNATURE)
+    assert screenshot.stat().st_size > 20_000  # more than a blank page
