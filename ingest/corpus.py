@@ -17,10 +17,12 @@ from rich.progress import Progress
 from ingest import signstream
 from ingest.lexicon_hits import (
     HITS_SCHEMA,
-    RAW_TABLE as LEXICON_HITS_TABLE,
     coverage,
     lexicon_hits,
     texts_from_signstream,
+)
+from ingest.lexicon_hits import (
+    RAW_TABLE as LEXICON_HITS_TABLE,
 )
 from ingest.lexicons import Lexicon
 from ingest.raw_store import replace_source_rows
@@ -50,10 +52,12 @@ class IngestSummary:
 def parse_files(
     paths: Iterable[str | Path], progress: Progress | None = None
 ) -> tuple[list[str], dict[str, pa.Table]]:
-    """Parse every file; raise `IngestErrors` listing every bad file before anything is written."""
+    """Parse every file; raise `IngestErrors` naming every bad file before anything is written."""
     files = signstream.expand_paths(paths)
     if not files:
-        raise SignAffectError("no SignStream .xml files found", "pass XML files or a folder of them")
+        raise SignAffectError(
+            "no SignStream .xml files found", "pass XML files or a folder of them"
+        )
     names = [f.name for f in files]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -73,9 +77,7 @@ def parse_files(
             progress.advance(task)
     if errors:
         raise IngestErrors(errors)
-    tables = {
-        name: pa.concat_tables([p[name] for p in parsed]) for name in signstream.SCHEMAS
-    }
+    tables = {name: pa.concat_tables([p[name] for p in parsed]) for name in signstream.SCHEMAS}
     return names, tables
 
 

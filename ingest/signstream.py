@@ -354,9 +354,11 @@ def _parse_utterances(
                 twhere = f"{swhere}/<TRACK FID={tel.get('FID')!r}>"
                 fid = ctx.int_attr(tel, "FID", twhere)
                 annotations = tel.findall("A")
-                # NCSLGR has empty tracks of undefined fields (ncslgr10e.xml): nothing to lose.
+                # ncslgr10e.xml has empty tracks of an undefined field: nothing to lose.
                 if annotations and fid not in values_by_field:
-                    raise ctx.fail(twhere, f"names field {fid}, which CODING-SCHEME does not define")
+                    raise ctx.fail(
+                        twhere, f"names field {fid}, which CODING-SCHEME does not define"
+                    )
                 for position, ael in enumerate(annotations, start=1):
                     annotation_id += 1
                     awhere = f"{twhere}/<A #{position} S={ael.get('S')!r}>"

@@ -9,8 +9,8 @@ from rich.progress import Progress
 
 from ingest.corpus import IngestSummary, ingest_signstream
 from ingest.lexicons import LexiconFileError, default_lexicons
-from signaffect.errors import InputFileError
 from signaffect.dbt_runner import run_dbt
+from signaffect.errors import InputFileError
 from signaffect.warehouse import connect
 
 

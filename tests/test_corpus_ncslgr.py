@@ -52,7 +52,9 @@ def corpus_coded_features(corpus_dir: Path) -> set[str]:
                 if field is None or vid is None or int(vid) in TRANSITION_VALUE_IDS:
                     continue
                 value = next(v for v in field.iter("VALUE") if v.get("ID") == vid)
-                features.add(f"{_normalised(field.get('NAME', ''))}={value.get('NAME', '').strip()}")
+                features.add(
+                    f"{_normalised(field.get('NAME', ''))}={value.get('NAME', '').strip()}"
+                )
     return features
 
 

@@ -50,14 +50,20 @@ def test_frames_match_the_documented_convention(sample_db: Path) -> None:
 
 
 def test_transitions_are_not_features(sample_db: Path) -> None:
-    assert scalar(
-        sample_db,
-        "select count(*) from dim_features where value_name in ('HOLD', 'ONSET', 'OFFSET')",
-    ) == 0
-    assert scalar(
-        sample_db,
-        "select count(*) from intermediate.int_annotations_expanded_to_frames where is_transition",
-    ) > 0
+    assert (
+        scalar(
+            sample_db,
+            "select count(*) from dim_features where value_name in ('HOLD', 'ONSET', 'OFFSET')",
+        )
+        == 0
+    )
+    assert (
+        scalar(
+            sample_db,
+            "select count(*) from intermediate.int_annotations_expanded_to_frames where is_transition",
+        )
+        > 0
+    )
 
 
 def test_field_name_variants_are_normalised(sample_db: Path) -> None:
@@ -74,12 +80,16 @@ def test_field_name_variants_are_normalised(sample_db: Path) -> None:
 
 def test_gloss_is_a_frame_feature_and_translation_is_not(sample_db: Path) -> None:
     assert scalar(sample_db, "select count(*) from dim_features where feature_kind = 'gloss'") > 0
-    assert scalar(
-        sample_db, "select count(*) from dim_features where field_name = 'English translation'"
-    ) == 0
-    assert scalar(
-        sample_db, "select count(*) from dim_utterances where english_translation is null"
-    ) == 0
+    assert (
+        scalar(
+            sample_db, "select count(*) from dim_features where field_name = 'English translation'"
+        )
+        == 0
+    )
+    assert (
+        scalar(sample_db, "select count(*) from dim_utterances where english_translation is null")
+        == 0
+    )
 
 
 def test_reingest_is_idempotent_and_a_bad_run_changes_nothing(
