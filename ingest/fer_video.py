@@ -308,6 +308,44 @@ def ensure_fer_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(_create_sql("fer_videos", FER_VIDEOS_SCHEMA))
 
 
+def corpus_media_names(con: duckdb.DuckDBPyConnection, view: str) -> list[str]:
+    """File names of the ingested corpus's media files in camera view `view`, sorted.
+
+    Name and view come from the LEGACY-PATH exactly as stg_signstream__media_files derives
+    them (last `:` component; master / slaveN in the path, else unknown), so the videos
+    chosen here are the ones fct_fer_frames links to the corpus.
+    """
+    exists = con.execute(
+        "select count(*) from information_schema.tables"
+        " where table_schema = 'raw' and table_name = 'signstream_media_files'"
+    ).fetchone()
+    if not exists or not exists[0]:
+        return []
+    rows = con.execute(
+        """
+        select distinct regexp_extract(legacy_path, '[^:]*$') as media_file_name
+        from raw.signstream_media_files
+        where coalesce(
+            nullif(regexp_extract(lower(legacy_path), '(master|slave[0-9]+)', 1), ''),
+            'unknown'
+        ) = ?
+        order by media_file_name
+        """,
+        [view],
+    ).fetchall()
+    return [name for (name,) in rows if name]
+
+
+def match_corpus_videos(
+    con: duckdb.DuckDBPyConnection, folder: Path, view: str
+) -> tuple[list[Path], list[str]]:
+    """The files directly in `folder` named like a corpus media file of `view`, and the
+    media file names of that view with no such file (matching is by exact file name)."""
+    on_disk = {path.name: path for path in Path(folder).iterdir() if path.is_file()}
+    names = corpus_media_names(con, view)
+    return [on_disk[n] for n in names if n in on_disk], [n for n in names if n not in on_disk]
+
+
 def load_fer_results(
     con: duckdb.DuckDBPyConnection,
     table: pa.Table | None,

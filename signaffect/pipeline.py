@@ -8,6 +8,7 @@ from pathlib import Path
 from rich.progress import Progress
 
 from ingest.corpus import IngestSummary, ingest_signstream
+from ingest.fer_video import ensure_fer_tables
 from ingest.lexicons import LexiconFileError, default_lexicons
 from signaffect.dbt_runner import run_dbt
 from signaffect.errors import InputFileError
@@ -35,6 +36,7 @@ def ingest_corpus(
         ) from None
     con = connect(db)
     try:
+        ensure_fer_tables(con)  # so dbt's FER models build (empty) before any video is analysed
         return ingest_signstream(con, paths, chosen, progress)
     finally:
         con.close()

@@ -12,6 +12,10 @@ lexical_features as (
     select * from {{ ref('int_frame_features_from_lexicon') }}
 ),
 
+fer_features as (
+    select * from {{ ref('int_frame_features_from_fer') }}
+),
+
 -- One block per feature source, all with the same seven columns: add a source by adding its
 -- import CTE above and one more `union all` block here.
 unioned as (
@@ -48,6 +52,18 @@ unioned as (
         field_name,
         value_name,
     from lexical_features
+
+    union all
+
+    select
+        source_file,
+        utterance_id,
+        frame_index,
+        feature,
+        feature_kind,
+        field_name,
+        value_name,
+    from fer_features
 ),
 
 final as (
