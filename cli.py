@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 
 from ingest.corpus import IngestSummary
+from ml.options import CV, ClassWeight, Inputs, Scope
 from signaffect import queries
 from signaffect.errors import SignAffectError
 from signaffect.progress import progress_bar
@@ -193,6 +194,281 @@ def run(
     print_ingest_summary(summary)
     out.print(f"built {State.db}")
     out.print(queries.as_rich_table(counts))
+
+
+class RankBy(str, Enum):
+    p = "p"
+    lift = "lift"
+    pmi = "pmi"
+
+
+@app.command(epilog="Example: cli.py top empath:negative_emotion --by lift --kind au,head")
+def top(
+    label: Annotated[
+        str, typer.Argument(help="A feature, e.g. empath:confusion or 'wh question=whq'.")
+    ],
+    by: Annotated[RankBy, typer.Option(help="Rank by P(feature | label), lift or PMI.")] = RankBy.p,
+    k: Annotated[int, typer.Option(help="How many features to list.", min=1)] = 10,
+    kind: Annotated[
+        str, typer.Option(help="Comma-separated feature kinds to rank.")
+    ] = "facial,head,grammatical,pos,au",
+    min_frames: Annotated[
+        int, typer.Option(help="Least frames a feature must share with the label.", min=0)
+    ] = 0,
+    format: Annotated[OutputFormat, typer.Option(help="Output format.")] = OutputFormat.table,
+) -> None:
+    """The features most associated with a label, from fct_feature_cooccurrence."""
+    from signaffect.associations import top_features
+
+    try:
+        result = top_features(
+            State.db, label, by=by.value, k=k, kinds=kind.split(","), min_frames=min_frames
+        )
+    except SignAffectError as exc:
+        fail(exc)
+        return
+    if format is OutputFormat.table:
+        out.print(queries.as_rich_table(result, title=f"top {k} by {by.value} for {label}"))
+    elif format is OutputFormat.csv:
+        sys.stdout.write(queries.as_csv(result))
+    else:
+        sys.stdout.write(queries.as_json(result))
+
+
+
+@app.command(
+    epilog="Example: cli.py train --cv story\n\n"
+    "Example: cli.py train --cv signer --scope utterance --labels nrc:anger,nrc:joy"
+)
+def train(
+    cv: Annotated[
+        CV,
+        typer.Option(
+            help="kfold = the study's shuffled frame-level KFold (neighbouring frames leak); "
+            "story / utterance = GroupKFold; signer = leave one signer out."
+        ),
+    ] = CV.kfold,
+    folds: Annotated[
+        int, typer.Option(help="Folds (grouped CV: at most one per group).", min=2)
+    ] = 10,
+    labels: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated labels to predict. Default: all in the matrix.",
+                     show_default=False),
+    ] = None,
+    scope: Annotated[
+        Scope | None,
+        typer.Option(help="Lexical label scope; rebuilds the ML mart with dbt if it differs. "
+                     "Default: as built.", show_default=False),
+    ] = None,
+    inputs: Annotated[
+        Inputs | None,
+        typer.Option(help="Inputs: au (FACS action units) or facial (raw face and head codes); "
+                     "rebuilds the ML mart if it differs. Default: as built.", show_default=False),
+    ] = None,
+    trees: Annotated[int, typer.Option(help="Trees in the forest.", min=1)] = 100,
+    max_depth: Annotated[
+        int | None, typer.Option(help="Tree depth limit. Default: none.", min=1, show_default=False)
+    ] = None,
+    class_weight: Annotated[
+        ClassWeight, typer.Option(help="Class weighting of the forest.")
+    ] = ClassWeight.none,
+    seed: Annotated[int, typer.Option(help="Random seed (folds, forest, baselines).")] = 0,
+    artifacts_dir: Annotated[
+        Path | None,
+        typer.Option(help="Where to save <run_id>/model.skops and metrics.json. "
+                     "Default: artifacts/.", show_default=False),
+    ] = None,
+) -> None:
+    """Predict lexical emotion labels from the face: random forest, cross-validated, recorded."""
+    from ml.model import ForestSettings
+    from ml.report import describe_cv, importance_table, label_table, summary_table
+    from ml.train import TrainConfig, ensure_mart
+    from ml.train import train as train_model
+
+    config = TrainConfig(
+        cv=cv,
+        folds=folds,
+        labels=tuple(x.strip() for x in labels.split(",") if x.strip()) if labels else None,
+        forest=ForestSettings(
+            n_estimators=trees, max_depth=max_depth, class_weight=class_weight, seed=seed
+        ),
+    )
+    try:
+        with progress_bar(State.quiet) as progress:
+            ensure_mart(State.db, scope, inputs, progress)
+            result = train_model(State.db, config, progress, artifacts_dir=artifacts_dir)
+    except SignAffectError as exc:
+        fail(exc)
+        return
+    out.print(describe_cv(result))
+    out.print(label_table(result))
+    out.print(summary_table(result))
+    out.print(importance_table(result))
+    out.print(
+        f"run {result.run_id}: {result.matrix.n_frames} frames "
+        f"({result.outcome.n_unique_rows} distinct rows) in {result.duration_s:.0f}s; "
+        f"saved to ml_runs and {result.artifacts}"
+    )
+
+
+@app.command(
+    epilog="Example: cli.py report --out reports/ncslgr\n\n"
+    "Example: cli.py report --labels nrc:anger,nrc:joy --k 15"
+)
+def report(
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Folder for report.html, report.md and the PNGs.")
+    ] = Path("reports"),
+    labels: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated lexical labels to rank features for. Default: "
+                     "empath:negative_emotion and empath:confusion if present, else the most "
+                     "frequent labels.", show_default=False),
+    ] = None,
+    top: Annotated[int, typer.Option(help="Bars per count chart.", min=1)] = 25,
+    k: Annotated[int, typer.Option(help="Features per label table.", min=1)] = 10,
+) -> None:
+    """Write a self-contained HTML report (and a Markdown twin) from the warehouse."""
+    from signaffect.report import write_report
+
+    chosen = [x.strip() for x in labels.split(",") if x.strip()] if labels else None
+    try:
+        html_path, md_path = write_report(State.db, out_dir, labels=chosen, top_n=top, k=k)
+    except SignAffectError as exc:
+        fail(exc)
+        return
+    sys.stdout.write(f"{html_path}\n{md_path}\n")
+
+
+@app.command(epilog="Example: cli.py export --out export/ncslgr")
+def export(
+    out_dir: Annotated[
+        Path,
+        typer.Option("--out", help="Folder for the Parquet files and their README.md; "
+                     "an earlier export there is replaced."),
+    ] = Path("export"),
+) -> None:
+    """Export the frame dataset as Parquet (frame tables partitioned by story) with a card."""
+    from signaffect.export import export_dataset
+
+    try:
+        rows = export_dataset(State.db, out_dir)
+    except SignAffectError as exc:
+        fail(exc)
+        return
+    for name, n in rows.items():
+        sys.stdout.write(f"{name}\t{n}\n")
+    sys.stdout.write(f"{out_dir.resolve()}\n")
+
+
+class FerMode(str, Enum):
+    exact = "exact"
+    fast = "fast"
+
+
+FER_WARN_LIMIT = 10  # missing corpus videos listed one per line; the rest are counted
+
+
+@app.command(
+    epilog="Example: cli.py fer --videos ~/ncslgr-videos   (the corpus's master videos)\n\n"
+    "Example: cli.py fer clip1.mov clip2.mov --mode fast\n\n"
+    "Re-runs skip finished videos. fct_fer_frames shows one mode and view: this command "
+    "rebuilds it with its own --mode and --view; `cli.py build` uses dbt vars fer_mode and "
+    "fer_view (default exact, master)."
+)
+def fer(
+    videos: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Video files to analyse; linked to the corpus only if named like "
+                       "one of its media files.", show_default=False),
+    ] = None,
+    videos_dir: Annotated[
+        Path | None,
+        typer.Option("--videos", help="Folder of the corpus's videos: the files directly in it "
+                     "named like a media file of --view are analysed.", show_default=False,
+                     exists=True, file_okay=False),
+    ] = None,
+    view: Annotated[
+        str, typer.Option(help="Camera view (master, slave1, ...) matched with --videos; its "
+                          "largest face gives each frame its fer:<emotion> feature.")
+    ] = "master",
+    mode: Annotated[
+        FerMode, typer.Option(help="exact = fer's recipe on every frame; fast = downscaled, "
+                              "tracked detection (several times faster).")
+    ] = FerMode.exact,
+    fast_scale: Annotated[
+        float, typer.Option(help="Fast mode: scale frames by this before detecting.",
+                            min=0.05, max=1.0)
+    ] = 0.5,
+    redetect_every: Annotated[
+        int, typer.Option(help="Fast mode: detect every N frames, track in between.", min=1)
+    ] = 5,
+    force: Annotated[
+        bool, typer.Option(help="Analyse again videos already done with these settings.")
+    ] = False,
+) -> None:
+    """Facial expression recognition over videos into raw.fer_*, then refresh fct_fer_frames."""
+    # Finished videos are skipped; an unusable one is recorded as failed, the others still
+    # load, and the exit code is 1. If the warehouse is built, `dbt build --select
+    # staging.fer+` runs with dbt vars fer_mode and fer_view set to this run's --mode and
+    # --view; otherwise `cli.py build` (which uses dbt_project.yml's defaults) builds it.
+    from ingest.fer_video import match_corpus_videos, run_fer
+    from signaffect.dbt_runner import run_dbt
+    from signaffect.warehouse import connect
+
+    if bool(videos) == (videos_dir is not None):
+        raise typer.BadParameter("give either video files or --videos DIR")
+    try:
+        con = connect(State.db)
+        try:
+            if videos_dir is not None:
+                chosen, missing = match_corpus_videos(con, videos_dir, view)
+                if not chosen:
+                    raise SignAffectError(
+                        f"no {view} media file of the corpus is in {videos_dir} "
+                        f"({len(missing)} expected)",
+                        "ingest the corpus first (`cli.py ingest PATH`), check --view, and "
+                        "keep the media files' names",
+                    )
+                for name in missing[:FER_WARN_LIMIT]:
+                    err.print(f"[yellow]warning:[/yellow] {name}: {view} media file of the "
+                              f"corpus not found in {videos_dir}", highlight=False)
+                if len(missing) > FER_WARN_LIMIT:
+                    err.print(f"[yellow]warning:[/yellow] ... and {len(missing) - FER_WARN_LIMIT}"
+                              " more not found", highlight=False)
+            else:
+                chosen = list(videos or [])
+            with progress_bar(State.quiet) as progress:
+                summary = run_fer(con, chosen, mode=mode.value, fast_scale=fast_scale,
+                                  redetect_every=redetect_every, progress=progress, force=force)
+            built = con.execute(
+                "select count(*) from information_schema.tables"
+                " where table_schema = 'main' and table_name = 'fct_frames'"
+            ).fetchone()
+        finally:
+            con.close()
+        out.print(f"fer ({mode.value}): {summary.processed} processed, {summary.skipped} "
+                  f"skipped (already done), {summary.failed} failed")
+        for path, error in summary.failures:
+            line = error if path in error else f"{path}: {error}"
+            err.print(f"[yellow]warning:[/yellow] {line}", highlight=False, soft_wrap=True)
+        if built and built[0]:
+            with progress_bar(State.quiet) as progress:
+                run_dbt("build", State.db, dbt_vars={"fer_mode": mode.value, "fer_view": view},
+                        extra_args=["--select", "staging.fer+"], progress=progress)
+            out.print(f"built fct_fer_frames in {State.db}")
+        else:
+            err.print("[dim]hint: the warehouse is not built yet: `cli.py build` (after "
+                      "`cli.py ingest` of the corpus) builds fct_fer_frames[/dim]",
+                      highlight=False)
+        if summary.failed:
+            raise SignAffectError(
+                f"{summary.failed} video(s) failed; the others were loaded",
+                "fix or remove the videos named above and run again (finished videos are skipped)",
+            )
+    except SignAffectError as exc:
+        fail(exc)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,45 @@
+"""The choices `cli.py train` offers, as str Enums, kept free of heavy imports.
+
+cli.py imports this module at start-up for its option types, so it must not pull in
+scikit-learn: every other command would pay for it.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class CV(str, Enum):
+    """How frames are split into folds."""
+
+    kfold = "kfold"  # shuffled frame-level KFold, as in the study (leaks: see ml.splits)
+    story = "story"  # GroupKFold by story
+    signer = "signer"  # leave one signer out
+    utterance = "utterance"  # GroupKFold by utterance
+
+
+class Scope(str, Enum):
+    """What a lexical label is attached to: the frames of its sign, or of its utterance."""
+
+    sign = "sign"
+    utterance = "utterance"
+
+
+class Inputs(str, Enum):
+    """Which frame features the forest sees."""
+
+    au = "au"  # FACS action units (the study)
+    facial = "facial"  # the raw SignStream face and head codes
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The dbt var ml_input_kinds that builds this input set."""
+        return ("au",) if self is Inputs.au else ("facial", "head")
+
+
+class ClassWeight(str, Enum):
+    """RandomForestClassifier's class_weight presets (`none` = unweighted)."""
+
+    none = "none"
+    balanced = "balanced"
+    balanced_subsample = "balanced_subsample"

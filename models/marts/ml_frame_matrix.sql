@@ -1,0 +1,75 @@
+{#-
+    The feature matrix `ml/` trains on, kept long-and-narrow on purpose: which action
+    units and labels exist depends on the corpus, so a fixed wide contract is impossible.
+    Each frame carries two sorted lists; `ml/` one-hot encodes them in the fixed sorted
+    column order published by `ml_feature_catalog`.
+
+    vars:
+      ml_input_kinds  feature kinds used as inputs (default ['au']; ['facial', 'head'] for
+                      the raw SignStream face and head codes)
+      ml_target_kind  feature kind used as labels (default 'lexical')
+      lexical_scope   recorded so `cli.py train --scope` can tell whether to rebuild; the
+                      scope itself is applied upstream, where the lexical rows are made
+-#}
+{%- set input_kinds = var('ml_input_kinds', ['au']) -%}
+{%- set target_kind = var('ml_target_kind', 'lexical') -%}
+
+with
+
+frames as (
+    select * from {{ ref('fct_frames') }}
+),
+
+frame_features as (
+    select * from {{ ref('fct_frame_features') }}
+),
+
+frame_inputs as (
+    select
+        source_file,
+        utterance_id,
+        frame_index,
+        list(distinct feature order by feature) as input_features,
+    from frame_features
+    where feature_kind in (
+        {%- for kind in input_kinds %}'{{ kind }}'{{ ', ' if not loop.last }}{% endfor -%}
+    )
+    group by source_file, utterance_id, frame_index
+),
+
+frame_labels as (
+    select
+        source_file,
+        utterance_id,
+        frame_index,
+        list(distinct feature order by feature) as labels,
+    from frame_features
+    where feature_kind = '{{ target_kind }}'
+    group by source_file, utterance_id, frame_index
+),
+
+final as (
+    select
+        frames.source_file,
+        frames.utterance_id,
+        frames.frame_index,
+        frames.story,
+        frames.signer_id,
+        coalesce(frame_inputs.input_features, []::varchar[]) as input_features,
+        coalesce(frame_labels.labels, []::varchar[]) as labels,
+        [{%- for kind in input_kinds %}'{{ kind }}'{{ ', ' if not loop.last }}{% endfor -%}]::varchar[]
+            as input_kinds,
+        '{{ target_kind }}' as target_kind,
+        '{{ var("lexical_scope", "sign") }}' as lexical_scope,
+    from frames
+    left join frame_inputs
+        on frames.source_file = frame_inputs.source_file
+        and frames.utterance_id = frame_inputs.utterance_id
+        and frames.frame_index = frame_inputs.frame_index
+    left join frame_labels
+        on frames.source_file = frame_labels.source_file
+        and frames.utterance_id = frame_labels.utterance_id
+        and frames.frame_index = frame_labels.frame_index
+)
+
+select * from final

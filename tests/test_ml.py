@@ -1,0 +1,305 @@
+"""ml/: honest evaluation, exact collapsing, grouped splits and the recorded results.
+
+Fast: a small synthetic ML mart is written straight into a temporary DuckDB file (the
+two tables ml/ reads, with the declared columns), so no dbt build is needed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pytest
+import scipy.sparse as sp
+from sklearn.tree import DecisionTreeClassifier
+
+from ml.collapse import collapse_frames, unique_rows
+from ml.data import MATRIX_COLUMNS, FrameMatrix, MartSettings, encode, load_matrix
+from ml.metrics import score
+from ml.model import ForestSettings, fit_forest, predict
+from ml.options import CV, Inputs, Scope
+from ml.results import load_model
+from ml.splits import plan_folds, shared_groups
+from ml.train import TrainConfig, cross_validate, ensure_mart, train
+from signaffect.errors import SignAffectError
+
+FAST = ForestSettings(n_estimators=15, seed=0, n_jobs=1)
+
+
+def synthetic_mart(seed: int = 0) -> tuple[pa.Table, pa.Table]:
+    """ml_frame_matrix and ml_feature_catalog for 6 stories x 4 utterances x 40 frames.
+
+    Action units persist over runs of frames (so neighbouring frames are near copies).
+    `lab:brow` is AU1 and AU2 together (learnable from the face), `lab:story` marks two
+    stories (a story-level label, as lexical labels are), `lab:rare` is random noise.
+    """
+    rng = np.random.default_rng(seed)
+    aus = [f"AU{i} unit" for i in range(1, 7)]
+    rows = []
+    for s in range(6):
+        for u in range(4):
+            state = rng.random(len(aus)) < 0.3
+            for f in range(40):
+                flip = rng.random(len(aus)) < 0.1
+                state = state ^ flip
+                active = sorted(a for a, on in zip(aus, state, strict=True) if on)
+                labels = []
+                if state[0] and state[1]:
+                    labels.append("lab:brow")
+                if s in (0, 3):
+                    labels.append("lab:story")
+                if rng.random() < 0.1:
+                    labels.append("lab:rare")
+                rows.append({
+                    "source_file": f"story{s}.xml",
+                    "utterance_id": u,
+                    "frame_index": f,
+                    "story": f"story{s}",
+                    "signer_id": f"signer{s % 3}",
+                    "input_features": active,
+                    "labels": sorted(labels),
+                    "input_kinds": ["au"],
+                    "target_kind": "lexical",
+                    "lexical_scope": "sign",
+                })
+    matrix = pa.Table.from_pylist(rows)
+    counts: dict[tuple[str, str], int] = {}
+    for row in rows:
+        for name in row["input_features"]:
+            counts[(name, "input")] = counts.get((name, "input"), 0) + 1
+        for name in row["labels"]:
+            counts[(name, "label")] = counts.get((name, "label"), 0) + 1
+    catalog_rows = []
+    for role in ("input", "label"):
+        names = sorted(n for n, r in counts if r == role)
+        for i, name in enumerate(names):
+            catalog_rows.append({
+                "feature": name, "role": role, "feature_kind": "au" if role == "input" else
+                "lexical", "n_frames": counts[(name, role)], "column_index": i,
+            })
+    return matrix, pa.Table.from_pylist(catalog_rows)
+
+
+@pytest.fixture()
+def mart_db(tmp_path: Path) -> Path:
+    """A DuckDB file holding only the synthetic ML mart."""
+    db = tmp_path / "ml.duckdb"
+    matrix, catalog = synthetic_mart()
+    con = duckdb.connect(str(db))
+    con.register("m", matrix)
+    con.register("c", catalog)
+    con.execute("create table main.ml_frame_matrix as select * from m")
+    con.execute("create table main.ml_feature_catalog as select * from c")
+    con.close()
+    return db
+
+
+@pytest.fixture()
+def matrix() -> FrameMatrix:
+    return encode(*synthetic_mart())
+
+
+def test_encode_one_hot_in_sorted_catalog_order(matrix: FrameMatrix) -> None:
+    assert matrix.feature_names == sorted(matrix.feature_names)
+    assert matrix.label_names == ["lab:brow", "lab:rare", "lab:story"]
+    raw, _ = synthetic_mart()
+    first = raw.slice(0, 1).to_pylist()[0]
+    row = matrix.X[0].toarray().ravel()
+    assert [matrix.feature_names[j] for j in np.flatnonzero(row)] == first["input_features"]
+    assert matrix.n_frames == 6 * 4 * 40
+
+
+def test_expected_columns_are_checked_at_start_up(tmp_path: Path) -> None:
+    db = tmp_path / "bad.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("create table ml_frame_matrix (source_file varchar, story varchar)")
+    con.close()
+    with pytest.raises(SignAffectError, match="ml_frame_matrix does not match") as info:
+        load_matrix(db)
+    assert "labels (VARCHAR[]) missing" in info.value.message
+    assert set(MATRIX_COLUMNS) >= {"input_features", "labels", "story", "signer_id"}
+
+
+def test_missing_mart_is_one_line_with_a_hint(tmp_path: Path) -> None:
+    db = tmp_path / "empty.duckdb"
+    duckdb.connect(str(db)).close()
+    with pytest.raises(SignAffectError, match="no table ml_frame_matrix") as info:
+        load_matrix(db)
+    assert info.value.hint and "cli.py build" in info.value.hint
+
+
+def test_unknown_label_is_refused(matrix: FrameMatrix) -> None:
+    with pytest.raises(SignAffectError, match="unknown label"):
+        matrix.select_labels(["nrc:nothing"])
+
+
+def test_metrics_come_from_out_of_fold_predictions_only() -> None:
+    """A label that is a deterministic function of a per-frame unique id is memorisable.
+
+    Fitting on the test fold would score ~1; honest out-of-fold predictions cannot do
+    better than chance, because no test frame's id was ever seen in training.
+    """
+    n = 300
+    rng = np.random.default_rng(1)
+    X = sp.identity(n, format="csr", dtype=np.float32)  # feature j = "this is frame j"
+    Y = (rng.random((n, 1)) < 0.5).astype(np.uint8)
+    groups = np.array([f"g{i // 10}" for i in range(n)])
+    m = FrameMatrix(
+        X=X, Y=Y, feature_names=[f"id{i:03d}" for i in range(n)], label_names=["lab:coin"],
+        story=groups, signer=groups, utterance=groups,
+        settings=MartSettings(("au",), "lexical", "sign"),
+    )
+    outcome = cross_validate(m, TrainConfig(cv=CV.kfold, folds=5, forest=FAST))
+    oof = outcome.reports["random_forest"].averages["micro"].f1
+    in_sample = fit_forest(FAST, X.toarray(), Y)
+    in_sample_f1 = score(Y, predict(in_sample, X.toarray()), ["lab:coin"]).averages["micro"].f1
+    assert in_sample_f1 > 0.95
+    assert oof < 0.75
+
+
+def test_grouped_cv_never_shares_a_group(matrix: FrameMatrix) -> None:
+    groups = {CV.story: matrix.story, CV.signer: matrix.signer, CV.utterance: matrix.utterance}
+    for cv in (CV.story, CV.signer, CV.utterance):
+        plan = plan_folds(cv, 10, 0, matrix.n_frames, groups)
+        assert list(shared_groups(plan.splits, groups[cv])) == []
+        tested = np.concatenate([test for _, test in plan.splits])
+        assert sorted(tested) == list(range(matrix.n_frames))  # every frame tested once
+    # folds = min(requested, groups), with a note; one fold per signer.
+    story = plan_folds(CV.story, 10, 0, matrix.n_frames, groups)
+    assert story.n_folds == 6 and story.note and "6 folds instead of 10" in story.note
+    assert plan_folds(CV.signer, 10, 0, matrix.n_frames, groups).n_folds == 3
+    # the study's shuffled KFold does put frames of one story on both sides
+    kfold = plan_folds(CV.kfold, 10, 0, matrix.n_frames, groups)
+    assert list(shared_groups(kfold.splits, matrix.story))
+
+
+def test_collapsed_evaluation_equals_per_frame_evaluation(matrix: FrameMatrix) -> None:
+    rows = unique_rows(matrix.X, matrix.Y)
+    assert rows.n_unique < matrix.n_frames
+    plan = plan_folds(CV.story, 3, 0, matrix.n_frames, {CV.story: matrix.story})
+    train_idx, test_idx = plan.splits[0]
+    tr_rows, tr_w = collapse_frames(rows, train_idx)
+    forest = fit_forest(FAST, rows.X[tr_rows], rows.Y[tr_rows], tr_w)
+    te_rows, te_w = collapse_frames(rows, test_idx)
+    collapsed = score(rows.Y[te_rows], predict(forest, rows.X[te_rows]), matrix.label_names, te_w)
+    dense = matrix.X.toarray()
+    per_frame = score(
+        matrix.Y[test_idx], predict(forest, dense[test_idx]), matrix.label_names
+    )
+    assert collapsed == per_frame
+    assert tr_w.sum() == len(train_idx) and te_w.sum() == len(test_idx)
+
+
+def test_a_tree_on_collapsed_rows_is_the_tree_on_frames(matrix: FrameMatrix) -> None:
+    """Given the same bootstrap counts, the weighted distinct rows grow the identical tree."""
+    rows = unique_rows(matrix.X, matrix.Y)
+    counts = np.random.default_rng(0).multinomial(matrix.n_frames,
+                                                  np.full(matrix.n_frames, 1 / matrix.n_frames))
+    per_row = np.bincount(rows.row_of_frame, weights=counts, minlength=rows.n_unique)
+    tree_rows = DecisionTreeClassifier(max_features="sqrt", random_state=3).fit(
+        rows.X, rows.Y, sample_weight=per_row)
+    tree_frames = DecisionTreeClassifier(max_features="sqrt", random_state=3).fit(
+        matrix.X.toarray(), matrix.Y, sample_weight=counts.astype(float))
+    assert np.array_equal(tree_rows.tree_.feature, tree_frames.tree_.feature)
+    assert np.allclose(tree_rows.tree_.value, tree_frames.tree_.value)
+
+
+def test_collapsed_training_stays_close_to_the_plain_fit(matrix: FrameMatrix) -> None:
+    collapsed = cross_validate(matrix, TrainConfig(cv=CV.kfold, folds=5, forest=FAST))
+    plain = cross_validate(
+        matrix, TrainConfig(cv=CV.kfold, folds=5, forest=FAST, collapse=False)
+    )
+    a = collapsed.reports["random_forest"].averages["micro"].f1
+    b = plain.reports["random_forest"].averages["micro"].f1
+    assert abs(a - b) < 0.05
+    # the baselines see the same priors and draws either way
+    assert collapsed.reports["stratified"] == plain.reports["stratified"]
+    assert collapsed.reports["majority"] == plain.reports["majority"]
+
+
+def test_results_land_in_the_three_tables(mart_db: Path, tmp_path: Path) -> None:
+    result = train(mart_db, TrainConfig(cv=CV.story, folds=3, forest=FAST),
+                   artifacts_dir=tmp_path / "artifacts")
+    con = duckdb.connect(str(mart_db), read_only=True)
+    try:
+        run = con.execute(
+            "select cv, folds, scope, n_frames, n_unique_rows, seed, data_hash, "
+            "random_forest_micro_f1, stratified_micro_f1, majority_micro_f1, "
+            "versions->>'scikit-learn' from ml_runs where run_id = ?", [result.run_id]
+        ).fetchone()
+        n_metrics = con.execute(
+            "select count(*), count(distinct model) from ml_label_metrics where run_id = ?",
+            [result.run_id],
+        ).fetchone()
+        importances = con.execute(
+            "select feature, rank from ml_feature_importance where run_id = ? order by rank",
+            [result.run_id],
+        ).fetchall()
+    finally:
+        con.close()
+    assert run is not None and run[:4] == ("story", 3, "sign", 960)
+    assert run[7] == pytest.approx(result.outcome.reports["random_forest"].averages["micro"].f1)
+    assert n_metrics == (3 * (3 + 3), 3)  # 3 models x (3 labels + micro/macro/weighted)
+    assert [r for _, r in importances] == list(range(1, 7))
+    assert result.artifacts is not None
+    model = load_model(result.artifacts / "model.skops")
+    assert model.predict(result.matrix.X.toarray()[:5]).shape == (5, 3)
+    assert (result.artifacts / "metrics.json").exists()
+    # a second run appends, the first stays
+    train(mart_db, TrainConfig(cv=CV.signer, forest=FAST), artifacts_dir=tmp_path / "a2")
+    con = duckdb.connect(str(mart_db), read_only=True)
+    assert con.execute("select count(*) from ml_runs").fetchone() == (2,)
+    con.close()
+
+
+def test_same_seed_same_numbers(mart_db: Path) -> None:
+    config = TrainConfig(cv=CV.kfold, folds=4, forest=FAST)
+    first = train(mart_db, config, write=False)
+    second = train(mart_db, config, write=False)
+    assert first.outcome.reports == second.outcome.reports
+    assert first.importances == second.importances
+    assert first.record.run_row()["data_hash"] == second.record.run_row()["data_hash"]
+    other = train(mart_db, TrainConfig(cv=CV.kfold, folds=4,
+                                       forest=ForestSettings(n_estimators=15, seed=1, n_jobs=1)),
+                  write=False)
+    assert other.outcome.reports["stratified"] != first.outcome.reports["stratified"]
+
+
+def test_ensure_mart_rebuilds_only_when_asked_for_something_else(
+    mart_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[dict[str, object], list[str]]] = []
+    monkeypatch.setattr(
+        "ml.train.run_dbt",
+        lambda command, db, dbt_vars, extra_args, progress: calls.append((dbt_vars, extra_args)),
+    )
+    assert not ensure_mart(mart_db, None, None)
+    assert not ensure_mart(mart_db, Scope.sign, Inputs.au)
+    assert ensure_mart(mart_db, None, Inputs.facial)
+    assert calls[-1] == (
+        {"lexical_scope": "sign", "ml_input_kinds": ["facial", "head"],
+         "ml_target_kind": "lexical"},
+        ["--select", "ml_frame_matrix+"],
+    )
+    assert ensure_mart(mart_db, Scope.utterance, None)
+    assert calls[-1][0]["lexical_scope"] == "utterance"
+    assert calls[-1][1] == ["--select", "+ml_frame_matrix+", "fct_frame_features+"]
+
+
+def test_cli_train_prints_tables_and_fails_in_one_line(mart_db: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    runner = CliRunner()
+    ok = runner.invoke(app, ["--quiet", "--db", str(mart_db), "train", "--cv", "story",
+                             "--folds", "3", "--trees", "5", "--artifacts-dir", str(tmp_path)])
+    assert ok.exit_code == 0, ok.output
+    for text in ("GroupKFold by story", "micro avg", "weighted avg", "stratified", "rank",
+                 "run 20"):
+        assert text in ok.output
+    bad = runner.invoke(app, ["--quiet", "--db", str(mart_db), "train", "--labels", "nrc:nope"])
+    assert bad.exit_code == 1
+    assert "error: unknown label(s): nrc:nope" in bad.output
