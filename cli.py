@@ -167,8 +167,10 @@ def status() -> None:
     out.print(queries.as_rich_table(result))
 
 
-@app.command(epilog="Example: cli.py run   (the bundled sample corpus)\n\n"
-             "Example: cli.py run ../shared/ncslgr-xml")
+@app.command(
+    epilog="Example: cli.py run   (the bundled sample corpus)\n\n"
+    "Example: cli.py run ../shared/ncslgr-xml --no-train"
+)
 def run(
     paths: Annotated[
         list[Path] | None,
@@ -176,17 +178,33 @@ def run(
     ] = None,
     lexicons: LexiconsOption = True,
     liwc_dic: LiwcOption = None,
+    train: Annotated[
+        bool,
+        typer.Option(
+            "--train/--no-train",
+            help="Train twice: the study's frame-level KFold and story-grouped CV.",
+        ),
+    ] = True,
+    report_dir: Annotated[
+        Path, typer.Option("--out", help="Folder for the report (report.html, report.md).")
+    ] = Path("reports"),
 ) -> None:
-    """The main job: ingest a corpus (default: the bundled sample) and build the warehouse."""
+    """The main job: ingest a corpus (default: the bundled sample), build, train, report."""
+    from ml.train import TrainConfig
+    from ml.train import train as train_model
     from signaffect.pipeline import build_warehouse, ingest_corpus
+    from signaffect.report import write_report
 
     corpus = paths or [SAMPLE_CORPUS_DIR]
+    modes = (CV.kfold, CV.story) if train else ()
     try:
         with progress_bar(State.quiet) as progress:
             summary = ingest_corpus(
                 State.db, corpus, progress, lexicons=lexicons, liwc_dic=liwc_dic
             )
             build_warehouse(State.db, progress)
+            results = [train_model(State.db, TrainConfig(cv=cv), progress) for cv in modes]
+            html_path, _ = write_report(State.db, report_dir)
         counts = queries.headline_counts(State.db)
     except SignAffectError as exc:
         fail(exc)
@@ -194,6 +212,14 @@ def run(
     print_ingest_summary(summary)
     out.print(f"built {State.db}")
     out.print(queries.as_rich_table(counts))
+    for cv, result in zip(modes, results, strict=True):
+        micro = result.outcome.reports["random_forest"].averages["micro"]
+        chance = result.outcome.reports["stratified"].averages["micro"]
+        out.print(
+            f"train --cv {cv.value}: micro F1 {micro.f1:.3f} "
+            f"(label-prior baseline {chance.f1:.3f}), run {result.run_id}"
+        )
+    out.print(f"report: {html_path}")
 
 
 class RankBy(str, Enum):

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.metrics import precision_recall_fscore_support
 
 AVERAGES = ("micro", "macro", "weighted")
 
@@ -39,31 +38,51 @@ class Report:
         return [*self.per_label, *(self.averages[a] for a in AVERAGES)]
 
 
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den, and 0 where den is 0 (scikit-learn's zero_division=0)."""
+    out = np.zeros_like(num, dtype=np.float64)
+    np.divide(num, den, out=out, where=den > 0)
+    return out
+
+
 def score(
     y_true: np.ndarray,
     y_pred: np.ndarray,
     labels: list[str],
     sample_weight: np.ndarray | None = None,
 ) -> Report:
-    """Multi-label report; undefined precision or recall (nothing predicted / present) is 0."""
-    extra: dict[str, object] = {}
-    if y_true.ndim == 2 and y_true.shape[1] == 1:
-        # One label: scikit-learn would read a single 0/1 column as a binary problem and
-        # score both classes; score the positive class only, as for many labels.
-        y_true, y_pred, extra = y_true.ravel(), y_pred.ravel(), {"labels": [1]}
-    p, r, f, s = precision_recall_fscore_support(
-        y_true, y_pred, average=None, sample_weight=sample_weight, zero_division=0, **extra
-    )
+    """Multi-label report; undefined precision or recall (nothing predicted / present) is 0.
+
+    Counts true and false positives and negatives per label once, with frame weights, and
+    derives every average from them: the same numbers as scikit-learn's
+    precision_recall_fscore_support (tested), without its per-call validation, which
+    dominated cross-validation time on 181k frames x 40+ labels.
+    """
+    truth = np.asarray(y_true, dtype=bool).reshape(len(y_true), -1)
+    pred = np.asarray(y_pred, dtype=bool).reshape(len(y_pred), -1)
+    weight = np.ones(len(truth)) if sample_weight is None else np.asarray(sample_weight, float)
+    tp = weight @ (truth & pred)
+    fp = weight @ (~truth & pred)
+    fn = weight @ (truth & ~pred)
+    support = tp + fn
+    precision, recall = _ratio(tp, tp + fp), _ratio(tp, support)
+    f1 = _ratio(2 * tp, 2 * tp + fp + fn)
     per_label = [
         Score(name, float(pi), float(ri), float(fi), round(float(si)))
-        for name, pi, ri, fi, si in zip(labels, p, r, f, s, strict=True)
+        for name, pi, ri, fi, si in zip(labels, precision, recall, f1, support, strict=True)
     ]
-    total_support = round(float(np.sum(s)))
-    averages = {}
-    for average in AVERAGES:
-        pa, ra, fa, _ = precision_recall_fscore_support(
-            y_true, y_pred, average=average, sample_weight=sample_weight, zero_division=0,
-            **extra,
-        )
-        averages[average] = Score(f"{average} avg", float(pa), float(ra), float(fa), total_support)
+    total = float(support.sum())
+    share = support / total if total > 0 else np.zeros_like(support)
+    micro = _ratio(
+        np.array([tp.sum(), tp.sum(), 2 * tp.sum()]),
+        np.array([tp.sum() + fp.sum(), support.sum(), 2 * tp.sum() + fp.sum() + fn.sum()]),
+    )
+    summaries = {
+        "micro": (float(micro[0]), float(micro[1]), float(micro[2])),
+        "macro": (float(precision.mean()), float(recall.mean()), float(f1.mean())),
+        "weighted": (float(share @ precision), float(share @ recall), float(share @ f1)),
+    }
+    averages = {
+        name: Score(f"{name} avg", *summaries[name], round(total)) for name in AVERAGES
+    }
     return Report(per_label=per_label, averages=averages)

@@ -303,3 +303,23 @@ def test_cli_train_prints_tables_and_fails_in_one_line(mart_db: Path, tmp_path: 
     bad = runner.invoke(app, ["--quiet", "--db", str(mart_db), "train", "--labels", "nrc:nope"])
     assert bad.exit_code == 1
     assert "error: unknown label(s): nrc:nope" in bad.output
+
+
+def test_score_equals_scikit_learn_with_and_without_weights() -> None:
+    """ml.metrics counts TP/FP/FN itself for speed; it must give scikit-learn's numbers."""
+    from sklearn.metrics import precision_recall_fscore_support
+
+    rng = np.random.default_rng(3)
+    for n_labels in (1, 4):
+        y_true = (rng.random((400, n_labels)) < 0.1).astype(np.uint8)
+        y_pred = (rng.random((400, n_labels)) < 0.2).astype(np.uint8)
+        for weight in (None, rng.integers(1, 6, 400).astype(float)):
+            report = score(y_true, y_pred, [f"l{i}" for i in range(n_labels)], weight)
+            extra = {"labels": [1]} if n_labels == 1 else {}
+            truth, pred = (y_true.ravel(), y_pred.ravel()) if n_labels == 1 else (y_true, y_pred)
+            for average in ("micro", "macro", "weighted"):
+                expected = precision_recall_fscore_support(
+                    truth, pred, average=average, sample_weight=weight, zero_division=0, **extra
+                )[:3]
+                got = report.averages[average]
+                assert np.allclose([got.precision, got.recall, got.f1], expected)

@@ -5,14 +5,13 @@
     column order published by `ml_feature_catalog`.
 
     vars:
-      ml_input_kinds  feature kinds used as inputs (default ['au']; ['facial', 'head'] for
-                      the raw SignStream face and head codes)
-      ml_target_kind  feature kind used as labels (default 'lexical')
+      ml_input_kinds  feature kinds used as inputs (see dbt_project.yml)
+      ml_target_kind  feature kind used as labels
       lexical_scope   recorded so `cli.py train --scope` can tell whether to rebuild; the
                       scope itself is applied upstream, where the lexical rows are made
 -#}
-{%- set input_kinds = var('ml_input_kinds', ['au']) -%}
-{%- set target_kind = var('ml_target_kind', 'lexical') -%}
+{%- set input_kinds = var('ml_input_kinds') -%}
+{%- set target_kind = var('ml_target_kind') -%}
 
 with
 
@@ -60,7 +59,7 @@ final as (
         [{%- for kind in input_kinds %}'{{ kind }}'{{ ', ' if not loop.last }}{% endfor -%}]::varchar[]
             as input_kinds,
         '{{ target_kind }}' as target_kind,
-        '{{ var("lexical_scope", "sign") }}' as lexical_scope,
+        '{{ var("lexical_scope") }}' as lexical_scope,
     from frames
     left join frame_inputs
         on frames.source_file = frame_inputs.source_file
