@@ -32,6 +32,7 @@ from ingest.fer_model import (
     round_scores,
     top_emotion,
 )
+from ingest.raw_store import insert_arrow, transaction
 
 if TYPE_CHECKING:  # duckdb is imported by the caller; analysis alone stays ~20 MB lighter
     import duckdb
@@ -369,8 +370,7 @@ def load_fer_results(
         .aggregate([])
         .to_pylist()
     }
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         for digest, model, settings, video_path in keys:
             if digest is None:
                 con.execute(
@@ -385,17 +385,8 @@ def load_fer_results(
                     " and detector_settings = ?",
                     [digest, model, settings],
                 )
-        con.register("_fer_frames_new", frames)
-        con.register("_fer_videos_new", videos)
-        con.execute("insert into raw.fer_frames by name select * from _fer_frames_new")
-        con.execute("insert into raw.fer_videos by name select * from _fer_videos_new")
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
-    finally:
-        for view in ("_fer_frames_new", "_fer_videos_new"):
-            con.unregister(view)
+        insert_arrow(con, "raw.fer_frames", frames)
+        insert_arrow(con, "raw.fer_videos", videos)
 
 
 def _is_done(con: duckdb.DuckDBPyConnection, key: tuple[str, str, str]) -> bool:

@@ -7,7 +7,8 @@ failure rolls back to the warehouse as it was.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 
 import duckdb
 import pyarrow as pa
@@ -38,6 +39,28 @@ def ensure_table(con: duckdb.DuckDBPyConnection, name: str, schema: pa.Schema) -
     con.execute(f"create table if not exists {RAW_SCHEMA}.{name} ({columns})")
 
 
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Commit what the block wrote, or roll all of it back on any error."""
+    con.execute("begin transaction")
+    try:
+        yield
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
+def insert_arrow(con: duckdb.DuckDBPyConnection, target: str, table: pa.Table) -> None:
+    """Insert a whole Arrow table into `target` by column name (never row by row)."""
+    view = f"_incoming_{target.replace('.', '_')}"
+    con.register(view, table)
+    try:
+        con.execute(f"insert into {target} by name select * from {view}")
+    finally:
+        con.unregister(view)
+
+
 def replace_source_rows(
     con: duckdb.DuckDBPyConnection,
     tables: Mapping[str, pa.Table],
@@ -47,24 +70,11 @@ def replace_source_rows(
     """In one transaction, drop the rows of `source_files` from each table and insert `tables`."""
     for name, table in tables.items():
         ensure_table(con, name, table.schema)
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         for name, table in tables.items():
             con.execute(
                 f"delete from {RAW_SCHEMA}.{name} where {key_column} in (select unnest(?))",
                 [list(source_files)],
             )
             if table.num_rows:
-                view = f"_incoming_{name}"
-                con.register(view, table)
-                try:
-                    cols = ", ".join(f'"{c}"' for c in table.schema.names)
-                    con.execute(
-                        f"insert into {RAW_SCHEMA}.{name} ({cols}) select {cols} from {view}"
-                    )
-                finally:
-                    con.unregister(view)
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
+                insert_arrow(con, f"{RAW_SCHEMA}.{name}", table)

@@ -20,6 +20,7 @@ import pyarrow as pa
 import skops.io as sio
 from sklearn.ensemble import RandomForestClassifier
 
+from ingest.raw_store import insert_arrow, transaction
 from ml.metrics import AVERAGES, Report
 from signaffect.warehouse import connect
 
@@ -130,24 +131,22 @@ def write_tables(db: Path, record: RunRecord) -> None:
         "ml_feature_importance": pa.Table.from_pylist(
             record.importance_rows(),
             schema=pa.schema(
-                [("run_id", pa.string()), ("feature", pa.string()),
-                 ("importance", pa.float64()), ("rank", pa.int32())]
+                [
+                    ("run_id", pa.string()),
+                    ("feature", pa.string()),
+                    ("importance", pa.float64()),
+                    ("rank", pa.int32()),
+                ]
             ),
         ),
     }
     con = connect(db)
     try:
-        con.execute("begin transaction")
-        for ddl in DDL:
-            con.execute(ddl)
-        for table, rows in incoming.items():
-            con.register("incoming_rows", rows)
-            con.execute(f"insert into main.{table} by name select * from incoming_rows")
-            con.unregister("incoming_rows")
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
+        with transaction(con):
+            for ddl in DDL:
+                con.execute(ddl)
+            for table, rows in incoming.items():
+                insert_arrow(con, f"main.{table}", rows)
     finally:
         con.close()
 

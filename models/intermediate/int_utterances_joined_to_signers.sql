@@ -32,23 +32,16 @@ primary_segments as (
     ) = 1
 ),
 
-translations as (
+texts as (
     select
         source_file,
         utterance_id,
-        string_agg(annotation_text, ' ' order by start_ms, annotation_id) as english_translation,
+        string_agg(annotation_text, ' ' order by start_ms, annotation_id)
+            filter (where field_name = 'English translation') as english_translation,
+        string_agg(annotation_text, ' ' order by start_ms, annotation_id)
+            filter (where field_name = 'main gloss') as main_gloss_sequence,
     from annotations
-    where field_name = 'English translation' and annotation_text is not null
-    group by all
-),
-
-gloss_sequences as (
-    select
-        source_file,
-        utterance_id,
-        string_agg(annotation_text, ' ' order by start_ms, annotation_id) as main_gloss_sequence,
-    from annotations
-    where field_name = 'main gloss' and annotation_text is not null
+    where annotation_text is not null
     group by all
 ),
 
@@ -66,8 +59,8 @@ final as (
         utterances.start_media_frame,
         utterances.n_frames,
         utterances.excerpt,
-        gloss_sequences.main_gloss_sequence,
-        translations.english_translation,
+        texts.main_gloss_sequence,
+        texts.english_translation,
     from utterances
     inner join files
         on utterances.source_file = files.source_file
@@ -77,12 +70,9 @@ final as (
     left join participants
         on primary_segments.source_file = participants.source_file
         and primary_segments.participant_id = participants.participant_id
-    left join translations
-        on utterances.source_file = translations.source_file
-        and utterances.utterance_id = translations.utterance_id
-    left join gloss_sequences
-        on utterances.source_file = gloss_sequences.source_file
-        and utterances.utterance_id = gloss_sequences.utterance_id
+    left join texts
+        on utterances.source_file = texts.source_file
+        and utterances.utterance_id = texts.utterance_id
 )
 
 select * from final

@@ -1,24 +1,24 @@
+{#-
+    One block per feature source, each with the same seven columns: add a source by adding
+    its intermediate model to this list.
+-#}
+{%- set feature_sources = [
+    'int_frame_features_from_signstream',
+    'int_frame_features_from_action_units',
+    'int_frame_features_from_lexicon',
+    'int_frame_features_from_fer',
+] -%}
+
 with
 
-signstream_features as (
-    select * from {{ ref('int_frame_features_from_signstream') }}
+{% for source_model in feature_sources %}
+{{ source_model }} as (
+    select * from {{ ref(source_model) }}
 ),
 
-action_unit_features as (
-    select * from {{ ref('int_frame_features_from_action_units') }}
-),
-
-lexical_features as (
-    select * from {{ ref('int_frame_features_from_lexicon') }}
-),
-
-fer_features as (
-    select * from {{ ref('int_frame_features_from_fer') }}
-),
-
--- One block per feature source, all with the same seven columns: add a source by adding its
--- import CTE above and one more `union all` block here.
+{% endfor %}
 unioned as (
+    {%- for source_model in feature_sources %}
     select
         source_file,
         utterance_id,
@@ -27,43 +27,9 @@ unioned as (
         feature_kind,
         field_name,
         value_name,
-    from signstream_features
-
-    union all
-
-    select
-        source_file,
-        utterance_id,
-        frame_index,
-        feature,
-        feature_kind,
-        field_name,
-        value_name,
-    from action_unit_features
-
-    union all
-
-    select
-        source_file,
-        utterance_id,
-        frame_index,
-        feature,
-        feature_kind,
-        field_name,
-        value_name,
-    from lexical_features
-
-    union all
-
-    select
-        source_file,
-        utterance_id,
-        frame_index,
-        feature,
-        feature_kind,
-        field_name,
-        value_name,
-    from fer_features
+    from {{ source_model }}
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 ),
 
 final as (
