@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-import duckdb
 import pyarrow as pa
+
+if TYPE_CHECKING:  # only for annotations: the FER analysis imports this and stays lighter
+    import duckdb
 
 RAW_SCHEMA = "raw"
 
