@@ -86,6 +86,24 @@ LiwcOption = Annotated[
     Path | None,
     typer.Option(help="A licensed LIWC .dic file; its categories become liwc:<category>."),
 ]
+LexiconNameOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--lexicon",
+        help="Lexicons to use (repeat): empath, nrc, liwc. Default: empath and nrc, plus liwc "
+        "with --liwc-dic.",
+        show_default=False,
+    ),
+]
+CategoryOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--category",
+        help="lexicon:category to keep (repeat), e.g. empath:confusion; a lexicon not named "
+        "keeps its default (emotion) categories.",
+        show_default=False,
+    ),
+]
 
 
 def print_ingest_summary(summary: IngestSummary) -> None:
@@ -108,6 +126,8 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(help="SignStream XML files or folders of them.")],
     lexicons: LexiconsOption = True,
     liwc_dic: LiwcOption = None,
+    lexicon: LexiconNameOption = None,
+    category: CategoryOption = None,
 ) -> None:
     """Load SignStream XML files and their lexicon hits into schema raw (all files or none)."""
     from signaffect.pipeline import ingest_corpus
@@ -115,7 +135,13 @@ def ingest(
     try:
         with progress_bar(State.quiet) as progress:
             summary = ingest_corpus(
-                State.db, paths, progress, lexicons=lexicons, liwc_dic=liwc_dic
+                State.db,
+                paths,
+                progress,
+                lexicons=lexicons,
+                liwc_dic=liwc_dic,
+                lexicon_names=lexicon,
+                categories=category or (),
             )
     except SignAffectError as exc:
         fail(exc)
@@ -178,6 +204,8 @@ def run(
     ] = None,
     lexicons: LexiconsOption = True,
     liwc_dic: LiwcOption = None,
+    lexicon: LexiconNameOption = None,
+    category: CategoryOption = None,
     train: Annotated[
         bool,
         typer.Option(
@@ -200,7 +228,13 @@ def run(
     try:
         with progress_bar(State.quiet) as progress:
             summary = ingest_corpus(
-                State.db, corpus, progress, lexicons=lexicons, liwc_dic=liwc_dic
+                State.db,
+                corpus,
+                progress,
+                lexicons=lexicons,
+                liwc_dic=liwc_dic,
+                lexicon_names=lexicon,
+                categories=category or (),
             )
             build_warehouse(State.db, progress)
             results = [train_model(State.db, TrainConfig(cv=cv), progress) for cv in modes]

@@ -369,7 +369,35 @@ class LiwcLexicon(Lexicon):
 
 def default_lexicons(liwc_dic: str | Path | None = None) -> list[Lexicon]:
     """Empath and NRC with their default categories, plus LIWC when a ``.dic`` path is given."""
-    lexicons: list[Lexicon] = [EmpathLexicon(), NrcLexicon()]
-    if liwc_dic is not None:
-        lexicons.append(LiwcLexicon(liwc_dic))
-    return lexicons
+    return select_lexicons(liwc_dic=liwc_dic)
+
+
+def select_lexicons(
+    names: Sequence[str] | None = None,
+    categories: Sequence[str] = (),
+    liwc_dic: str | Path | None = None,
+) -> list[Lexicon]:
+    """The lexicons a user chose, each with its chosen categories.
+
+    `names` picks lexicons (default: empath and nrc, plus liwc when `liwc_dic` is given);
+    `categories` holds `lexicon:category` entries that replace that lexicon's default
+    category list (a lexicon not named there keeps its defaults).
+    """
+    wanted: dict[str, list[str]] = {}
+    for entry in categories:
+        lexicon, _, category = entry.partition(":")
+        if not category:
+            raise ValueError(f"category {entry!r} must be written lexicon:category")
+        wanted.setdefault(lexicon.strip(), []).append(category.strip())
+    chosen = list(names) if names else ["empath", "nrc", *(["liwc"] if liwc_dic else [])]
+    unknown = sorted((set(chosen) | set(wanted)) - {"empath", "nrc", "liwc"})
+    if unknown:
+        raise ValueError(f"unknown lexicon {unknown[0]!r}; choose from empath, nrc, liwc")
+    if "liwc" in chosen and liwc_dic is None:
+        raise ValueError("the liwc lexicon needs a licensed .dic file (--liwc-dic)")
+    factories = {
+        "empath": lambda cats: EmpathLexicon(cats),
+        "nrc": lambda cats: NrcLexicon(cats),
+        "liwc": lambda cats: LiwcLexicon(liwc_dic, cats),  # type: ignore[arg-type]
+    }
+    return [factories[name](wanted.get(name)) for name in chosen]

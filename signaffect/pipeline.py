@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from rich.progress import Progress
 
 from ingest.corpus import IngestSummary, ingest_signstream
 from ingest.fer_video import ensure_fer_tables
-from ingest.lexicons import LexiconFileError, default_lexicons
+from ingest.lexicons import LexiconFileError, select_lexicons
 from signaffect.dbt_runner import run_dbt
-from signaffect.errors import InputFileError
+from signaffect.errors import InputFileError, SignAffectError
 from signaffect.warehouse import connect
 
 
@@ -22,12 +22,17 @@ def ingest_corpus(
     *,
     lexicons: bool = True,
     liwc_dic: Path | None = None,
+    lexicon_names: Sequence[str] | None = None,
+    categories: Sequence[str] = (),
 ) -> IngestSummary:
     """Ingest SignStream files (and, unless `lexicons` is off, their lexicon hits) into `db`,
-    closing the connection so dbt can open the file."""
+    closing the connection so dbt can open the file. `lexicon_names` and `categories`
+    (`lexicon:category`) narrow the lexicons; see `ingest.lexicons.select_lexicons`."""
     try:
-        chosen = default_lexicons(liwc_dic) if lexicons else []
-    except LexiconFileError as exc:
+        chosen = select_lexicons(lexicon_names, categories, liwc_dic) if lexicons else []
+    except ValueError as exc:
+        if not isinstance(exc, LexiconFileError):
+            raise SignAffectError(str(exc), "see `cli.py ingest --help`") from None
         raise InputFileError(
             str(exc.path),
             f"line {exc.line}" if exc.line else "file",

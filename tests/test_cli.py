@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import duckdb
 from typer.testing import CliRunner
 
 from cli import app
@@ -67,3 +68,35 @@ def test_missing_warehouse_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_usage_error_exits_2() -> None:
     assert runner.invoke(app, ["query"]).exit_code == 2
+
+
+def test_lexicon_and_category_choice(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    sample = str(next(Path("sample_corpus").glob("*.xml")))
+    result = runner.invoke(
+        app,
+        [
+            "--db",
+            str(db),
+            "ingest",
+            sample,
+            "--lexicon",
+            "empath",
+            "--category",
+            "empath:negative_emotion",
+            "--category",
+            "empath:confusion",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    con = duckdb.connect(str(db), read_only=True)
+    labels = {r[0] for r in con.execute("select distinct label from raw.lexicon_hits").fetchall()}
+    con.close()
+    assert labels and labels <= {"empath:negative_emotion", "empath:confusion"}
+
+    bad = runner.invoke(app, ["--db", str(db), "ingest", sample, "--category", "empath:nope"])
+    assert bad.exit_code == 1
+    assert "nope" in bad.stderr and "Traceback" not in bad.output
+    no_dic = runner.invoke(app, ["--db", str(db), "ingest", sample, "--lexicon", "liwc"])
+    assert no_dic.exit_code == 1
+    assert "--liwc-dic" in no_dic.stderr
