@@ -49,7 +49,7 @@ def table_counts(db: Path) -> pa.Table:
             "select table_schema, table_name, table_type from information_schema.tables "
             "where table_catalog = current_database() order by 1, 2"
         ).fetchall()
-        rows = {"schema": [], "table": [], "type": [], "rows": []}
+        rows: dict[str, list[object]] = {"schema": [], "table": [], "type": [], "rows": []}
         for schema, table, kind in names:
             (count,) = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone() or (0,)
             rows["schema"].append(schema)

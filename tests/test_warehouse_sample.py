@@ -60,7 +60,8 @@ def test_transitions_are_not_features(sample_db: Path) -> None:
     assert (
         scalar(
             sample_db,
-            "select count(*) from intermediate.int_annotations_expanded_to_frames where is_transition",
+            "select count(*) from intermediate.int_annotations_expanded_to_frames"
+            " where is_transition",
         )
         > 0
     )
