@@ -23,6 +23,7 @@ import sys
 import time
 import venv
 from pathlib import Path
+from typing import Literal
 
 HERE = Path(__file__).resolve().parent
 FER_ENV = HERE / ".fer-env"
@@ -99,7 +100,7 @@ def run_fer(video: Path) -> dict:
     return _result(frames, ready - started, done - ready, time.process_time() - cpu0)
 
 
-def run_ours(video: Path, mode: str) -> dict:
+def run_ours(video: Path, mode: Literal["exact", "fast"]) -> dict:
     """ingest.fer_video.analyse_video in one mode."""
     started = time.perf_counter()
     from ingest.fer_detect import HaarDetector
@@ -223,7 +224,10 @@ def main() -> int:
     args = parser.parse_args()
 
     if args.worker:
-        result = run_fer(args.video) if args.worker == "fer" else run_ours(args.video, args.worker)
+        if args.worker == "fer":
+            result = run_fer(args.video)
+        else:
+            result = run_ours(args.video, "fast" if args.worker == "fast" else "exact")
         args.json.write_text(json.dumps(result))
         return 0
 

@@ -1,24 +1,18 @@
 """Collapse identical frames into unique rows with a count, so the forest trains on far fewer rows.
 
-Neighbouring frames are near copies: on NCSLGR, 181k frames have only ~14k distinct
-(action units, labels) rows. Training and evaluating on the distinct rows with
-`sample_weight = count` is what makes `train` fast. What is exact and what is not:
+Neighbouring frames are near copies: on NCSLGR, 181k frames have only ~15k distinct
+(action units, labels) rows. Training and evaluating on the distinct rows weighted by their
+frame counts is what makes `train` fast, and nothing about it is approximate:
 
 * Evaluation is exact. A fitted model's prediction depends only on the input row, so the
   predictions for the `count` identical test frames are identical, and every metric
   computed with `sample_weight = count` equals the metric over the frames one by one.
-* Training matches the per-frame random forest in distribution, not draw for draw. A
-  per-frame forest draws N bootstrap rows uniformly from N frames, i.e. multinomial counts
-  with probability count/N per distinct row. scikit-learn 1.9 (pinned) draws bootstrap indices
-  with probability proportional to `sample_weight`, and with an *integer* `max_samples = N`
-  (the number of frames; not None, which would draw only as many rows as there are
-  distinct rows) it draws exactly that multinomial. Each tree then sees the same weighted
-  data it would have seen per frame (trees skip zero-weight rows and split on weighted
-  impurity, and duplicate rows can never be split apart anyway), so the collapsed forest
-  is a draw from the same distribution as the per-frame forest. `class_weight='balanced'`
-  and `'balanced_subsample'` stay exact too: scikit-learn counts classes with the sample
-  weights and on the drawn indices respectively. The only difference is the random numbers:
-  the benchmark (bench/bench_train.py) measures the resulting micro-F1 difference.
+* Training is exact too, tree for tree: `ml.bagging` replays the per-frame forest's seeds
+  and bootstrap draws and grows each tree on the distinct rows weighted by the summed
+  counts of their frames. Duplicate frames can never be split apart, so the trees, the
+  predictions and the importances equal those of `RandomForestClassifier.fit` on the
+  frames with the same seed (tests/test_ml.py compares the two forests; with
+  `balanced_subsample` rounding may break an exact tie between splits differently).
 * The CV split is made on frames first and collapsing happens inside each fold, so
   shuffled frame-level KFold keeps the study's behaviour (copies of a test frame can sit in
   the training fold) and grouped splits keep every group on one side. Groups therefore need
@@ -40,6 +34,7 @@ class UniqueRows:
     X: np.ndarray  # distinct rows x input features, float32 0/1
     Y: np.ndarray  # distinct rows x labels, uint8 0/1
     row_of_frame: np.ndarray  # frame -> index into X / Y
+    input_of_row: np.ndarray  # row -> index of its distinct input (X) among all rows
 
     @property
     def n_unique(self) -> int:
@@ -49,15 +44,21 @@ class UniqueRows:
 def unique_rows(X: sp.spmatrix | np.ndarray, Y: np.ndarray) -> UniqueRows:
     """Find the distinct (X, Y) rows once for the whole matrix (packed to bytes, then np.unique)."""
     dense_x = np.asarray(X.toarray()) if sp.issparse(X) else np.asarray(X)  # type: ignore[union-attr]
-    bits = np.concatenate([dense_x.astype(bool), np.asarray(Y).astype(bool)], axis=1)
-    packed = np.packbits(bits, axis=1)
-    keys = np.ascontiguousarray(packed).view(np.dtype((np.void, packed.shape[1]))).ravel()
+    keys = _row_keys(np.concatenate([dense_x.astype(bool), np.asarray(Y).astype(bool)], axis=1))
     _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    row_x = np.ascontiguousarray(dense_x[first], dtype=np.float32)
     return UniqueRows(
-        X=np.ascontiguousarray(dense_x[first], dtype=np.float32),
+        X=row_x,
         Y=np.ascontiguousarray(np.asarray(Y)[first], dtype=np.uint8),
         row_of_frame=inverse.ravel().astype(np.int64),
+        input_of_row=np.unique(_row_keys(row_x), return_inverse=True)[1].ravel(),
     )
+
+
+def _row_keys(bits: np.ndarray) -> np.ndarray:
+    """One comparable bytes value per row of a 0/1 matrix (its bits packed)."""
+    packed = np.ascontiguousarray(np.packbits(bits.astype(bool), axis=1))
+    return packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
 
 
 def collapse_frames(rows: UniqueRows, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -68,3 +69,15 @@ def collapse_frames(rows: UniqueRows, frames: np.ndarray) -> tuple[np.ndarray, n
     counts = np.bincount(rows.row_of_frame[frames], minlength=rows.n_unique)
     present = np.flatnonzero(counts)
     return present, counts[present].astype(np.float64)
+
+
+def distinct_inputs(rows: UniqueRows, row_index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One row per distinct input among `row_index`, and which of them each one has.
+
+    A prediction depends on the input alone, so predicting these rows and indexing with the
+    second array gives every row's prediction at a fraction of the cost.
+    """
+    _, first, inverse = np.unique(
+        rows.input_of_row[row_index], return_index=True, return_inverse=True
+    )
+    return row_index[first], inverse.ravel()

@@ -1,8 +1,8 @@
 """The random forest and the two baselines, configured in one place.
 
 The forest is scikit-learn's native multi-output RandomForestClassifier (one forest, one
-output per label), as in the study. See `ml.collapse` for why a forest trained on
-collapsed rows uses an integer `max_samples` equal to the number of frames.
+output per label), as in the study. `fit_forest_on_rows` grows the very same forest from
+collapsed rows (see `ml.bagging`).
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import numpy as np
 from sklearn.dummy import DummyClassifier
 from sklearn.ensemble import RandomForestClassifier
 
+from ml.bagging import fit_on_rows
+from ml.collapse import UniqueRows
 from ml.options import ClassWeight
 
 
@@ -33,31 +35,29 @@ class ForestSettings:
         return out
 
 
-def make_forest(settings: ForestSettings, n_frames: int | None = None) -> RandomForestClassifier:
-    """A forest; pass `n_frames` when fitting collapsed rows weighted by their frame counts."""
+def make_forest(settings: ForestSettings) -> RandomForestClassifier:
+    """An unfitted forest with the user's settings."""
     return RandomForestClassifier(
         n_estimators=settings.n_estimators,
         max_depth=settings.max_depth,
         class_weight=None
         if settings.class_weight is ClassWeight.none
         else settings.class_weight.value,
-        max_samples=n_frames,
         random_state=settings.seed,
         n_jobs=settings.n_jobs,
     )
 
 
-def fit_forest(
-    settings: ForestSettings,
-    X: np.ndarray,
-    Y: np.ndarray,
-    sample_weight: np.ndarray | None = None,
+def fit_forest(settings: ForestSettings, X: np.ndarray, Y: np.ndarray) -> RandomForestClassifier:
+    """Fit on frames one by one: the plain fit the benchmark compares against."""
+    return make_forest(settings).fit(X, Y.ravel() if Y.shape[1] == 1 else Y)
+
+
+def fit_forest_on_rows(
+    settings: ForestSettings, rows: UniqueRows, frames: np.ndarray
 ) -> RandomForestClassifier:
-    """Fit on frames (`sample_weight` None) or on collapsed rows weighted by frame counts."""
-    n_frames = None if sample_weight is None else round(float(sample_weight.sum()))
-    forest = make_forest(settings, n_frames)
-    forest.fit(X, Y.ravel() if Y.shape[1] == 1 else Y, sample_weight=sample_weight)
-    return forest
+    """The forest `fit_forest` gives on `frames`, tree for tree, grown on their distinct rows."""
+    return fit_on_rows(make_forest(settings), rows, frames)
 
 
 def predict(forest: RandomForestClassifier, X: np.ndarray) -> np.ndarray:

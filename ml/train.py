@@ -1,12 +1,12 @@
 """Train and evaluate the face → lexical-emotion random forest with honest cross-validation.
 
 The flow: (re)build the ML mart if the requested scope or inputs differ from what it was
-built with → read it read-only → split frames into folds → per fold, collapse the training
-frames to weighted distinct rows, fit, predict the distinct test rows → pool every fold's
-out-of-fold predictions and score them once, next to two baselines fitted on the same
-folds → fit once more on all frames for the saved model and its impurity importances →
-write the tables and the artefacts. Metrics never see a prediction for a frame that was in
-the fitting data.
+built with → read it read-only → split frames into folds → per fold, grow the per-frame
+forest's trees on the training frames' distinct rows, predict the distinct test rows →
+pool every fold's out-of-fold predictions and score them once, next to two baselines
+fitted on the same folds → fit once more on all frames for the saved model and its
+impurity importances → write the tables and the artefacts. Metrics never see a prediction
+for a frame that was in the fitting data.
 """
 
 from __future__ import annotations
@@ -27,10 +27,17 @@ import skops
 from rich.progress import Progress
 from sklearn.ensemble import RandomForestClassifier
 
-from ml.collapse import UniqueRows, collapse_frames, unique_rows
+from ml.collapse import UniqueRows, collapse_frames, distinct_inputs, unique_rows
 from ml.data import FrameMatrix, load_matrix, read_settings
 from ml.metrics import Report, score
-from ml.model import ForestSettings, fit_baseline, fit_forest, predict, predict_baseline
+from ml.model import (
+    ForestSettings,
+    fit_baseline,
+    fit_forest,
+    fit_forest_on_rows,
+    predict,
+    predict_baseline,
+)
 from ml.options import CV, Inputs, Scope
 from ml.results import RunRecord, write_artifacts, write_tables
 from ml.splits import FoldPlan, plan_folds
@@ -134,8 +141,9 @@ def cross_validate(
         te_rows, te_weight = collapse_frames(rows, test)
         y_test = rows.Y[te_rows]
         if config.collapse:
-            forest = fit_forest(config.forest, rows.X[tr_rows], rows.Y[tr_rows], tr_weight)
-            forest_pred = predict(forest, rows.X[te_rows])
+            forest = fit_forest_on_rows(config.forest, rows, train)
+            inputs, input_of_test_row = distinct_inputs(rows, te_rows)
+            forest_pred = predict(forest, rows.X[inputs])[input_of_test_row]
             pooled["random_forest"].append((y_test, forest_pred, te_weight))
         else:
             assert dense_x is not None
@@ -176,8 +184,7 @@ def final_fit(
 ) -> tuple[RandomForestClassifier, list[tuple[str, float]]]:
     """Fit on every frame: the saved model, and impurity importances sorted high to low."""
     if config.collapse:
-        all_rows, weight = collapse_frames(rows, np.arange(matrix.n_frames))
-        forest = fit_forest(config.forest, rows.X[all_rows], rows.Y[all_rows], weight)
+        forest = fit_forest_on_rows(config.forest, rows, np.arange(matrix.n_frames))
     else:
         forest = fit_forest(config.forest, matrix.X.toarray().astype(np.float32), matrix.Y)
     importances = sorted(

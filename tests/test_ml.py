@@ -13,13 +13,13 @@ import numpy as np
 import pyarrow as pa
 import pytest
 import scipy.sparse as sp
-from sklearn.tree import DecisionTreeClassifier
+from sklearn.ensemble import RandomForestClassifier
 
 from ml.collapse import collapse_frames, unique_rows
 from ml.data import MATRIX_COLUMNS, FrameMatrix, MartSettings, encode, load_matrix
 from ml.metrics import score
-from ml.model import ForestSettings, fit_forest, predict
-from ml.options import CV, Inputs, Scope
+from ml.model import ForestSettings, fit_forest, fit_forest_on_rows, predict
+from ml.options import CV, ClassWeight, Inputs, Scope
 from ml.results import load_model
 from ml.splits import plan_folds, shared_groups
 from ml.train import TrainConfig, cross_validate, ensure_mart, train
@@ -180,8 +180,7 @@ def test_collapsed_evaluation_equals_per_frame_evaluation(matrix: FrameMatrix) -
     assert rows.n_unique < matrix.n_frames
     plan = plan_folds(CV.story, 3, 0, matrix.n_frames, {CV.story: matrix.story})
     train_idx, test_idx = plan.splits[0]
-    tr_rows, tr_w = collapse_frames(rows, train_idx)
-    forest = fit_forest(FAST, rows.X[tr_rows], rows.Y[tr_rows], tr_w)
+    forest = fit_forest_on_rows(FAST, rows, train_idx)
     te_rows, te_w = collapse_frames(rows, test_idx)
     collapsed = score(rows.Y[te_rows], predict(forest, rows.X[te_rows]), matrix.label_names, te_w)
     dense = matrix.X.toarray()
@@ -189,34 +188,56 @@ def test_collapsed_evaluation_equals_per_frame_evaluation(matrix: FrameMatrix) -
         matrix.Y[test_idx], predict(forest, dense[test_idx]), matrix.label_names
     )
     assert collapsed == per_frame
-    assert tr_w.sum() == len(train_idx) and te_w.sum() == len(test_idx)
+    assert te_w.sum() == len(test_idx)
 
 
-def test_a_tree_on_collapsed_rows_is_the_tree_on_frames(matrix: FrameMatrix) -> None:
-    """Given the same bootstrap counts, the weighted distinct rows grow the identical tree."""
+@pytest.mark.parametrize("class_weight", [ClassWeight.none, ClassWeight.balanced])
+def test_the_forest_grown_on_rows_is_the_per_frame_forest(
+    sample_db: Path, class_weight: ClassWeight
+) -> None:
+    """On the sample corpus, tree for tree: the collapsed fit is the plain fit, not a look-alike."""
+    on_rows, on_frames, dense = _both_forests(sample_db, class_weight)
+    for grown, plain in zip(on_rows.estimators_, on_frames.estimators_, strict=True):
+        assert grown.random_state == plain.random_state
+        assert np.array_equal(grown.tree_.feature, plain.tree_.feature)
+        assert np.array_equal(grown.tree_.threshold, plain.tree_.threshold)
+        assert np.allclose(grown.tree_.value, plain.tree_.value)
+    assert np.array_equal(on_rows.predict(dense), on_frames.predict(dense))
+    assert np.allclose(on_rows.feature_importances_, on_frames.feature_importances_)
+
+
+def test_balanced_subsample_differs_only_by_rounding(sample_db: Path) -> None:
+    """Its weights are fractions summed in another order, so exact ties may break otherwise."""
+    on_rows, on_frames, dense = _both_forests(sample_db, ClassWeight.balanced_subsample)
+    roots = [(t.tree_.feature[0], t.tree_.threshold[0]) for t in on_rows.estimators_]
+    assert roots == [(t.tree_.feature[0], t.tree_.threshold[0]) for t in on_frames.estimators_]
+    assert (on_rows.predict(dense) == on_frames.predict(dense)).mean() > 0.999
+
+
+def _both_forests(
+    db: Path, class_weight: ClassWeight
+) -> tuple[RandomForestClassifier, RandomForestClassifier, np.ndarray]:
+    """The same forest settings fitted on 80% of the frames' distinct rows and on the frames."""
+    matrix = load_matrix(db)
     rows = unique_rows(matrix.X, matrix.Y)
-    counts = np.random.default_rng(0).multinomial(matrix.n_frames,
-                                                  np.full(matrix.n_frames, 1 / matrix.n_frames))
-    per_row = np.bincount(rows.row_of_frame, weights=counts, minlength=rows.n_unique)
-    tree_rows = DecisionTreeClassifier(max_features="sqrt", random_state=3).fit(
-        rows.X, rows.Y, sample_weight=per_row)
-    tree_frames = DecisionTreeClassifier(max_features="sqrt", random_state=3).fit(
-        matrix.X.toarray(), matrix.Y, sample_weight=counts.astype(float))
-    assert np.array_equal(tree_rows.tree_.feature, tree_frames.tree_.feature)
-    assert np.allclose(tree_rows.tree_.value, tree_frames.tree_.value)
+    assert rows.n_unique * 3 < matrix.n_frames
+    train_idx = np.random.default_rng(5).permutation(matrix.n_frames)[: matrix.n_frames * 4 // 5]
+    settings = ForestSettings(n_estimators=8, seed=11, n_jobs=2, class_weight=class_weight)
+    dense = matrix.X.toarray().astype(np.float32)
+    return (
+        fit_forest_on_rows(settings, rows, train_idx),
+        fit_forest(settings, dense[train_idx], matrix.Y[train_idx]),
+        dense,
+    )
 
 
-def test_collapsed_training_stays_close_to_the_plain_fit(matrix: FrameMatrix) -> None:
+def test_collapsed_cross_validation_equals_the_plain_one(matrix: FrameMatrix) -> None:
     collapsed = cross_validate(matrix, TrainConfig(cv=CV.kfold, folds=5, forest=FAST))
     plain = cross_validate(
         matrix, TrainConfig(cv=CV.kfold, folds=5, forest=FAST, collapse=False)
     )
-    a = collapsed.reports["random_forest"].averages["micro"].f1
-    b = plain.reports["random_forest"].averages["micro"].f1
-    assert abs(a - b) < 0.05
-    # the baselines see the same priors and draws either way
-    assert collapsed.reports["stratified"] == plain.reports["stratified"]
-    assert collapsed.reports["majority"] == plain.reports["majority"]
+    assert collapsed.reports == plain.reports
+    assert collapsed.fold_micro_f1 == plain.fold_micro_f1
 
 
 def test_results_land_in_the_three_tables(mart_db: Path, tmp_path: Path) -> None:
