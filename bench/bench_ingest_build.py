@@ -2,7 +2,8 @@
 
 Each measurement runs in a fresh subprocess (so peak RSS is its own) on a new warehouse at a
 fixed path, as a user re-running the pipeline would (dbt's partial parse stays valid). It
-times `dbt build` without tests (seeds and models) and with them (every data test). The
+times `dbt build` without tests (seeds and models) and with them (every data test; dbt's
+unit tests check SQL, not data, and run in the test suite, as in `cli.py build`). The
 baseline, measured in the same run, is the floor no ingest can beat: reading every file and
 parsing it with the standard library's ElementTree. Prints seconds, peak MB, ratios to it.
 

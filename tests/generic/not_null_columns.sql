@@ -1,7 +1,7 @@
 {#-
-    Rows where any of `columns` is null fail the test. One query per model instead of one
-    not_null test per column: the staging views are re-read by every test, and dbt's
-    per-test overhead dominates `dbt build` on them.
+    Rows where any of `columns` is null fail the test. One test node per model instead of
+    one not_null test per column: dbt's per-node overhead, not the query, dominates
+    `dbt build`, and a view is re-read by every test on it.
 -#}
 {% test not_null_columns(model, columns) %}
 select *
