@@ -43,7 +43,8 @@ def fit_on_rows(
     local = np.searchsorted(present, row_of_frame)  # frame -> index into the present rows
     X, labels = rows.X[present], rows.Y[present]
     Y = _encode(labels)
-    draw_p = _draw_probabilities(forest, Y, local)
+    counts = np.bincount(local).astype(np.float64)  # training frames per row
+    draw_p = _draw_probabilities(forest, Y, local, counts)
     seeds = np.random.RandomState(forest.random_state)
     trees = [
         DecisionTreeClassifier(
@@ -56,7 +57,7 @@ def fit_on_rows(
     trees = Parallel(n_jobs=forest.n_jobs, prefer="threads")(
         delayed(_grow)(tree, forest.class_weight, X, Y, local, draw_p) for tree in trees
     )
-    return _adopt(forest, trees, X, labels, np.bincount(local).astype(np.float64))
+    return _adopt(forest, trees, X, labels, counts)
 
 
 def _encode(labels: np.ndarray) -> np.ndarray:
@@ -71,12 +72,12 @@ def _encode(labels: np.ndarray) -> np.ndarray:
 
 
 def _draw_probabilities(
-    forest: RandomForestClassifier, Y: np.ndarray, local: np.ndarray
+    forest: RandomForestClassifier, Y: np.ndarray, local: np.ndarray, counts: np.ndarray
 ) -> np.ndarray | None:
     """Per-frame bootstrap probabilities: None (uniform) unless class_weight='balanced'."""
     if forest.class_weight != "balanced":
         return None
-    frame_weight = _balanced_weights(Y, np.bincount(local).astype(np.float64))[local]
+    frame_weight = _balanced_weights(Y, counts)[local]
     return frame_weight / frame_weight.sum()
 
 
