@@ -1,8 +1,10 @@
 {#-
     The one place milliseconds become frames.
 
-    Frame f of an utterance covers [f * 1000 / fps, (f + 1) * 1000 / fps) ms from the
-    utterance start. A span [S, E] ms covers frames ms_to_frame(S) .. ms_to_frame(E), both
+    `fps` is a column (default `frames_per_second`, which every raw row carries from its
+    file: 30 for SignStream, the mapping's rate for ELAN, --fps for DAI 2), so a mixed
+    corpus expands each file at its own rate. Frame f of an utterance covers
+    [f * 1000 / fps, (f + 1) * 1000 / fps) ms from the utterance start. A span [S, E] ms covers frames ms_to_frame(S) .. ms_to_frame(E), both
     ends included (SignStream's E is the start of the span's last frame), and an utterance
     of E - S ms has ms_to_frame(E - S) + 1 frames.
 
@@ -14,17 +16,17 @@
       about a third of span boundaries one frame early; `nearest` recovers the frame
       SignStream meant. NCSLGR: 180,999 frames with floor, 181,776 with nearest.
 -#}
-{% macro ms_to_frame(ms) -%}
+{% macro ms_to_frame(ms, fps='frames_per_second') -%}
     {%- if var('frame_convention') == 'nearest' -%}
-    cast(floor((({{ ms }}) * {{ var('frames_per_second') }} + 500) / 1000.0) as bigint)
+    cast(floor((({{ ms }}) * ({{ fps }}) + 500) / 1000.0) as bigint)
     {%- elif var('frame_convention') == 'floor' -%}
-    cast(floor(({{ ms }}) * {{ var('frames_per_second') }} / 1000.0) as bigint)
+    cast(floor(({{ ms }}) * ({{ fps }}) / 1000.0) as bigint)
     {%- else -%}
     {{ exceptions.raise_compiler_error("var frame_convention must be floor or nearest, not " ~ var('frame_convention')) }}
     {%- endif -%}
 {%- endmacro %}
 
 {#- The start of frame f in ms from the utterance start (inverse of ms_to_frame). -#}
-{% macro frame_to_ms(frame) -%}
-    (({{ frame }}) * 1000.0 / {{ var('frames_per_second') }})
+{% macro frame_to_ms(frame, fps='frames_per_second') -%}
+    (({{ frame }}) * 1000.0 / ({{ fps }}))
 {%- endmacro %}

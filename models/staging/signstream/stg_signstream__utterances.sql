@@ -14,6 +14,7 @@ final as (
         {{ ms_to_frame('start_ms') }} as start_media_frame,
         {{ ms_to_frame('end_ms - start_ms') }} + 1 as n_frames,
         excerpt,
+        frames_per_second,
     from source
 )
 
