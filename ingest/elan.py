@@ -94,7 +94,8 @@ def parse(path: str | Path, mapping: TierMapping | None = None) -> dict[str, pa.
         format="elan",
         frames_per_second=fps,
     )
-    signers = list(dict.fromkeys(s.signer for s in spans))
+    utterances = _utterances(mapping, spans)
+    signers = list(dict.fromkeys(u.signer for u in utterances))
     for participant_id, signer in enumerate(signers):
         rows.add(
             "signstream_participants",
@@ -107,7 +108,6 @@ def parse(path: str | Path, mapping: TierMapping | None = None) -> dict[str, pa.
             language=None,
         )
     media_ids = _media_files(eaf, rows, base)
-    utterances = _utterances(ctx, mapping, spans)
     for u in utterances:
         rows.add(
             "signstream_utterances",
@@ -239,7 +239,7 @@ def _stored_end(mapping: TierMapping, start: int, end: int) -> int:
     return end
 
 
-def _utterances(ctx: FileContext, mapping: TierMapping, spans: list[_Span]) -> list[_Utterance]:
+def _utterances(mapping: TierMapping, spans: list[_Span]) -> list[_Utterance]:
     utterances: list[_Utterance] = []
     for span in spans:
         if span.rule.tier == mapping.utterance_tier:
