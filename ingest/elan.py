@@ -57,13 +57,6 @@ class _Utterance:
     key: tuple[str, str]  # (tier, annotation) of the utterance tier's annotation
 
 
-def tier_ids(path: str | Path) -> list[str]:
-    """The tier names of an ELAN file (checked with defusedxml), for detection and messages."""
-    ctx = FileContext(Path(path))
-    root = parse_xml(ctx, read_bytes(ctx), "ANNOTATION_DOCUMENT", "ELAN")
-    return [tier.get("TIER_ID", "") for tier in root.iterfind("TIER")]
-
-
 def parse(path: str | Path, mapping: TierMapping | None = None) -> dict[str, pa.Table]:
     """Parse one .eaf file with `mapping` (default: the shipped preset its tiers match)."""
     path = Path(path)
@@ -149,11 +142,7 @@ def _read_eaf(ctx: FileContext) -> Eaf:
 
 
 def _tier_signer(
-    mapping: TierMapping,
-    tier_id: str,
-    attributes: dict[str, str],
-    suffix: str | None,
-    ctx: FileContext,
+    ctx: FileContext, mapping: TierMapping, attributes: dict[str, str], suffix: str | None
 ) -> str:
     """PARTICIPANT attribute, else the `{signer}` part of the tier name, else the mapping's."""
     participant = (attributes.get("PARTICIPANT") or "").strip()
@@ -174,7 +163,7 @@ def _spans(ctx: FileContext, eaf: Eaf, mapping: TierMapping) -> list[_Span]:
         if found is None:
             continue
         rule, suffix = found
-        signer = _tier_signer(mapping, tier_id, attributes, suffix, ctx)
+        signer = _tier_signer(ctx, mapping, attributes, suffix)
         for annotation_id, (_, value, _, _) in references.items():
             start, end = _times(ctx, eaf, tier_id, annotation_id, 0)
             spans.append(_Span(tier_id, annotation_id, rule, signer, start, end, value))

@@ -236,6 +236,6 @@ def detect(path: Path, tier_ids: Iterable[str]) -> TierMapping:
     raise InputFileError(
         str(path),
         "<TIER>",
-        f"its tiers match no preset ({', '.join(PRESETS)}): {', '.join(map(repr, ids))}",
+        f"its tiers match no preset ({', '.join(PRESETS)}): {', '.join(map(repr, ids))}; "
         f"write a tier mapping (template: {TEMPLATE}) and pass it with --tiers FILE",
     )
