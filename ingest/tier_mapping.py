@@ -62,7 +62,6 @@ class TierMapping:
     """A validated tier mapping."""
 
     name: str
-    source: str
     frames_per_second: float
     end_time: str
     utterance_tier: str
@@ -170,7 +169,6 @@ def from_dict(data: Mapping[str, Any], source: str) -> TierMapping:
         raise check.fail("tier", "no [[tier]] has role = 'main gloss'")
     return TierMapping(
         name=check.text(data, "name", ""),
-        source=source,
         frames_per_second=float(fps),
         end_time=end_time,
         utterance_tier=utterance_tier,
