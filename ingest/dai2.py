@@ -4,7 +4,8 @@ DAI 2 counts video frames where SignStream 2 counts ms, wraps every text value i
 quotes, and codes a non-manual as LABEL + VALUE with optional ONSET / OFFSET spans. Frames
 become ms relative to the utterance, rounded up (ceil(f·1000/fps)) so that `ms_to_frame`
 gives back exactly frame f under either frame convention; the frame rate is not in the file
-(`--fps`). Collections load into the file's one story, segment tiers become signers, each
+(`--fps`). The collection is the file's story (a file is one story in the warehouse, so an
+export of several collections is refused), segment tiers become signers, each
 sign's dominant and non-dominant hand spans become `main gloss` / `non-dominant hand gloss`
 annotations and each utterance's TRANSLATION an `English translation` annotation. An export
 whose spans are mostly one frame long has lost its timing and is refused.
@@ -240,10 +241,13 @@ def parse(path: str | Path, fps: float = DEFAULT_FPS) -> dict[str, pa.Table]:
         frames_per_second=fps,
     )
     collections = root.findall("COLLECTIONS/COLLECTION")
-    if not collections:
-        raise ctx.fail("<COLLECTIONS>", "the export has no COLLECTION")
-    for cel in collections:
-        parser.collection(cel)
+    if len(collections) != 1:
+        raise ctx.fail(
+            "<COLLECTIONS>",
+            f"the export has {len(collections)} COLLECTION elements; a file is one story here",
+            "export each collection to its own file",
+        )
+    parser.collection(collections[0])
     if not parser.utterance_ids:
         raise ctx.fail("<UTTERANCES>", "the export has no UTTERANCE")
     if parser.spans and parser.degenerate > DEGENERATE_SHARE * parser.spans:

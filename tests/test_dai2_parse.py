@@ -121,7 +121,9 @@ DEGENERATE = GOOD.replace("END_FRAME='110'", "END_FRAME='101'").replace(
         (GOOD.replace("END_FRAME='110'", "END_FRAME='x'"), "<DOMINANT_HAND>", "not an integer"),
         (GOOD.replace("<VALUE>'raised'</VALUE>", "<VALUE>''</VALUE>"), "<NON_MANUAL", "VALUE"),
         (GOOD.replace("<COLLECTIONS>", "<COLLECTIONS></COLLECTIONS><X>"
-                      ).replace("</COLLECTIONS>\n", "</X>\n"), "<COLLECTIONS>", "no COLLECTION"),
+                      ).replace("</COLLECTIONS>\n", "</X>\n"), "<COLLECTIONS>", "has 0 COLLECTION"),
+        (GOOD.replace("</COLLECTIONS>", "<COLLECTION ID='8'/></COLLECTIONS>"), "<COLLECTIONS>",
+         "has 2 COLLECTION"),
         (GOOD.replace("<UTTERANCES>", "<UTTERANCES><UTTERANCE ID='5' START_FRAME='1' "
                       "END_FRAME='2'/>"), "<UTTERANCE ID='5'>", "duplicate"),
     ],
