@@ -1,4 +1,4 @@
-"""SignAffect command line: ingest a SignStream corpus, build the warehouse, query it.
+"""SignAffect command line: ingest a corpus (SignStream, ELAN, DAI 2), build, query it.
 
 The CLI only parses options and prints; the work lives in `ingest/`, `ml/` and dbt.
 Exit codes: 0 ok, 1 the pipeline failed, 2 usage.
@@ -104,6 +104,20 @@ CategoryOption = Annotated[
         show_default=False,
     ),
 ]
+TiersOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--tiers",
+        help="ELAN tier mapping (TOML) for the .eaf files. Default: detect a shipped preset "
+        "(NCSLGR ELAN conversion, Public DGS Corpus) from their tier names.",
+        show_default=False,
+    ),
+]
+FpsOption = Annotated[
+    float,
+    typer.Option("--fps", help="Video frame rate of DAI 2 XML exports (their times are frames).",
+                 min=1.0),
+]  # fmt: skip
 
 
 def print_ingest_summary(summary: IngestSummary) -> None:
@@ -121,15 +135,24 @@ def print_ingest_summary(summary: IngestSummary) -> None:
         )
 
 
-@app.command(epilog="Example: cli.py ingest ../shared/ncslgr-xml --liwc-dic LIWC2015.dic")
+@app.command(
+    epilog="Example: cli.py ingest ../shared/ncslgr-xml --liwc-dic LIWC2015.dic\n\n"
+    "Example: cli.py ingest my-corpus/ --tiers my-corpus.toml"
+)
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="SignStream XML files or folders of them.")],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="SignStream or DAI 2 XML, ELAN .eaf files, or folders of them."),
+    ],
     lexicons: LexiconsOption = True,
     liwc_dic: LiwcOption = None,
     lexicon: LexiconNameOption = None,
     category: CategoryOption = None,
+    tiers: TiersOption = None,
+    fps: FpsOption = 30.0,
 ) -> None:
-    """Load SignStream XML files and their lexicon hits into schema raw (all files or none)."""
+    """Load corpus files (SignStream, ELAN, DAI 2) and their lexicon hits into schema raw
+    (all files or none)."""
     from signaffect.pipeline import ingest_corpus
 
     try:
@@ -142,6 +165,8 @@ def ingest(
                 liwc_dic=liwc_dic,
                 lexicon_names=lexicon,
                 categories=category or (),
+                tiers=tiers,
+                fps=fps,
             )
     except SignAffectError as exc:
         fail(exc)
@@ -206,6 +231,8 @@ def run(
     liwc_dic: LiwcOption = None,
     lexicon: LexiconNameOption = None,
     category: CategoryOption = None,
+    tiers: TiersOption = None,
+    fps: FpsOption = 30.0,
     train: Annotated[
         bool,
         typer.Option(
@@ -235,6 +262,8 @@ def run(
                 liwc_dic=liwc_dic,
                 lexicon_names=lexicon,
                 categories=category or (),
+                tiers=tiers,
+                fps=fps,
             )
             build_warehouse(State.db, progress)
             results = [train_model(State.db, TrainConfig(cv=cv), progress) for cv in modes]

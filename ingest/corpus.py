@@ -1,4 +1,5 @@
-"""Ingest a set of SignStream files: parse them all, then load them all in one transaction.
+"""Ingest a set of corpus files (SignStream, DAI 2 or ELAN): parse them all, then load them
+all in one transaction.
 
 A run is all-or-nothing: if any file fails to parse, nothing is written and every bad file
 is reported, so the warehouse never holds half a corpus.
@@ -14,7 +15,7 @@ import duckdb
 import pyarrow as pa
 from rich.progress import Progress
 
-from ingest import signstream
+from ingest import formats, signstream
 from ingest.lexicon_hits import (
     HITS_SCHEMA,
     coverage,
@@ -50,13 +51,15 @@ class IngestSummary:
 
 
 def parse_files(
-    paths: Iterable[str | Path], progress: Progress | None = None
+    paths: Iterable[str | Path],
+    progress: Progress | None = None,
+    options: formats.ParseOptions | None = None,
 ) -> tuple[list[str], dict[str, pa.Table]]:
     """Parse every file; raise `IngestErrors` naming every bad file before anything is written."""
     files = signstream.expand_paths(paths)
     if not files:
         raise SignAffectError(
-            "no SignStream .xml files found", "pass XML files or a folder of them"
+            "no .xml or .eaf corpus files found", "pass SignStream, DAI 2 or ELAN files or a folder"
         )
     names = [f.name for f in files]
     duplicates = sorted({n for n in names if names.count(n) > 1})
@@ -65,12 +68,12 @@ def parse_files(
             f"two input files share the name {duplicates[0]}",
             "a file's name identifies its story in the warehouse; rename one of them",
         )
-    task = progress.add_task("parse SignStream XML", total=len(files)) if progress else None
+    task = progress.add_task("parse corpus files", total=len(files)) if progress else None
     parsed: list[dict[str, pa.Table]] = []
     errors: list[InputFileError] = []
     for path in files:
         try:
-            parsed.append(signstream.parse(path))
+            parsed.append(formats.parse(path, options or formats.ParseOptions()))
         except InputFileError as exc:
             errors.append(exc)
         if progress is not None and task is not None:
@@ -86,10 +89,11 @@ def ingest_signstream(
     paths: Iterable[str | Path],
     lexicons: list[Lexicon],
     progress: Progress | None = None,
+    options: formats.ParseOptions | None = None,
 ) -> IngestSummary:
     """Parse `paths`, label their glosses and translations with `lexicons`, and replace the
     files' rows in `raw` (SignStream tables and lexicon hits) in one transaction."""
-    names, tables = parse_files(paths, progress)
+    names, tables = parse_files(paths, progress, options)
     texts = texts_from_signstream(tables)
     hits = lexicon_hits(texts, lexicons) if lexicons else HITS_SCHEMA.empty_table()
     replace_source_rows(con, {**tables, LEXICON_HITS_TABLE: hits}, names)

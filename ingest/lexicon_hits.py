@@ -216,12 +216,19 @@ def texts_from_signstream(tables: Mapping[str, pa.Table]) -> pa.Table:
 
     ``tables`` is what :func:`ingest.signstream.parse` (or ``corpus.parse_files``) returns;
     uses ``signstream_annotations`` and ``signstream_fields``. Fields are matched by NAME
-    (:func:`scope_of_field`), never by id; annotations without text are dropped. Columns:
-    :data:`TEXTS_SCHEMA`, with ``field_name`` as the file spells it.
+    (:func:`scope_of_field`), never by id, and only English ones are kept (``language``
+    null or ``en``: the lexicons are English; a DGS gloss tier is German). Annotations
+    without text are dropped. Columns: :data:`TEXTS_SCHEMA`, with ``field_name`` as the
+    file spells it.
     """
     annotations = tables["signstream_annotations"]
     fields = tables["signstream_fields"]
-    keep = [scope_of_field(name) is not None for name in fields.column("name").to_pylist()]
+    keep = [
+        scope_of_field(name) is not None and (language or "en").strip().lower() == "en"
+        for name, language in zip(
+            fields.column("name").to_pylist(), fields.column("language").to_pylist(), strict=True
+        )
+    ]
     fields = fields.filter(pa.array(keep, pa.bool_())).select(["source_file", "field_id", "name"])
     annotations = annotations.filter(pc.invert(pc.is_null(annotations.column("text"))))
     joined = annotations.join(fields, keys=["source_file", "field_id"], join_type="inner")

@@ -36,10 +36,16 @@ def _column_type(dtype: pa.DataType) -> str:
 
 
 def ensure_table(con: duckdb.DuckDBPyConnection, name: str, schema: pa.Schema) -> None:
-    """Create `raw.<name>` from an Arrow schema if it does not exist yet."""
+    """Create `raw.<name>` from an Arrow schema if it does not exist yet, and add the columns
+    a newer schema has (a warehouse from an older version keeps its rows, nulls there)."""
     columns = ", ".join(f'"{f.name}" {_column_type(f.type)}' for f in schema)
     con.execute(f"create schema if not exists {RAW_SCHEMA}")
     con.execute(f"create table if not exists {RAW_SCHEMA}.{name} ({columns})")
+    for f in schema:
+        con.execute(
+            f'alter table {RAW_SCHEMA}.{name} add column if not exists "{f.name}" '
+            f"{_column_type(f.type)}"
+        )
 
 
 @contextmanager

@@ -3,6 +3,11 @@
 The parser is strict on structure and lenient on nothing: every problem raises
 `InputFileError` naming the file and the element, so a bad file never half-loads.
 Names are kept exactly as the file spells them; normalisation happens in dbt.
+
+`SCHEMAS` is the raw contract every format's parser fills (`ingest/elan.py`,
+`ingest/dai2.py`): times in ms, an annotation's E the start of its last frame, and each
+file's own frame rate on its files, utterances and annotations rows (so staging converts
+ms to frames without a join). `RawRows`, `FileContext` and `parse_xml` are shared with them.
 """
 
 from __future__ import annotations
@@ -19,10 +24,18 @@ from defusedxml import ElementTree as SafeET
 
 from signaffect.errors import InputFileError
 
-TRANSITION_VALUE_IDS = frozenset({400000, 400001, 400002})
+# The value ids SignStream gives its transitions, which the other formats reuse.
+TRANSITION_IDS_BY_NAME = {"HOLD": 400000, "ONSET": 400001, "OFFSET": 400002}
+TRANSITION_VALUE_IDS = frozenset(TRANSITION_IDS_BY_NAME.values())
+# NCSLGR video is 30 fps; SignStream 2 XML does not state it.
+FRAMES_PER_SECOND = 30.0
+
+# The file types a corpus folder is searched for (SignStream and DAI 2 XML, ELAN).
+CORPUS_SUFFIXES = (".xml", ".eaf")
 
 _STR = pa.string()
 _INT = pa.int64()
+_FPS = pa.float64()
 
 SCHEMAS: dict[str, pa.Schema] = {
     "signstream_files": pa.schema(
@@ -33,6 +46,8 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("n_bytes", _INT),
             ("database_version", _STR),
             ("signstream_version", _STR),
+            ("format", _STR),
+            ("frames_per_second", _FPS),
         ]
     ),
     "signstream_participants": pa.schema(
@@ -55,6 +70,8 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("name", _STR),
             ("label", _STR),
             ("field_constraint", _STR),
+            ("feature_kind", _STR),
+            ("language", _STR),
         ]
     ),
     "signstream_values": pa.schema(
@@ -83,6 +100,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("start_ms", _INT),
             ("end_ms", _INT),
             ("excerpt", _STR),
+            ("frames_per_second", _FPS),
         ]
     ),
     "signstream_utterance_media": pa.schema(
@@ -115,13 +133,14 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("end_ms", _INT),
             ("value_id", _INT),
             ("text", _STR),
+            ("frames_per_second", _FPS),
         ]
     ),
 }
 
 
 @dataclass
-class _Rows:
+class RawRows:
     """Column lists per raw table, filled while walking the tree."""
 
     columns: dict[str, dict[str, list[object]]] = field(
@@ -140,7 +159,7 @@ class _Rows:
         }
 
 
-class _FileContext:
+class FileContext:
     """Error helpers bound to one file, so every message names it."""
 
     def __init__(self, path: Path) -> None:
@@ -168,7 +187,16 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _parse_xml(ctx: _FileContext, data: bytes) -> ET.Element:
+def read_bytes(ctx: FileContext) -> bytes:
+    """The file's bytes, or an `InputFileError` naming it."""
+    try:
+        return ctx.path.read_bytes()
+    except OSError as exc:
+        raise ctx.fail("file", f"cannot read ({exc.strerror})") from None
+
+
+def parse_xml(ctx: FileContext, data: bytes, root_tag: str, what: str) -> ET.Element:
+    """Parse untrusted XML with defusedxml (no DTD, no entities) and check the root element."""
     if not data.strip():
         raise ctx.fail("document", "file is empty")
     try:
@@ -177,21 +205,21 @@ def _parse_xml(ctx: _FileContext, data: bytes) -> ET.Element:
         raise ctx.fail(
             "<!DOCTYPE>",
             f"refused: the file declares a DTD or entities ({type(exc).__name__})",
-            "SignStream exports have no DTD; this file may be crafted to expand entities",
+            f"{what} files have no DTD; this file may be crafted to expand entities",
         ) from None
     except ET.ParseError as exc:
         line, column = exc.position
         raise ctx.fail(
             f"line {line}, column {column}",
             f"malformed XML ({exc.msg if hasattr(exc, 'msg') else exc})",
-            "the file may be truncated or not a SignStream XML export",
+            f"the file may be truncated or not a {what} file",
         ) from None
-    if root.tag != "SIGNSTREAM-DATABASE":
-        raise ctx.fail(f"<{root.tag}>", "root element is not <SIGNSTREAM-DATABASE>")
+    if root.tag != root_tag:
+        raise ctx.fail(f"<{root.tag}>", f"root element is not <{root_tag}>")
     return root
 
 
-def _unique(ctx: _FileContext, seen: set[object], key: object, where: str, what: str) -> None:
+def _unique(ctx: FileContext, seen: set[object], key: object, where: str, what: str) -> None:
     if key in seen:
         raise ctx.fail(where, f"duplicate {what}")
     seen.add(key)
@@ -200,15 +228,12 @@ def _unique(ctx: _FileContext, seen: set[object], key: object, where: str, what:
 def parse(path: str | Path) -> dict[str, pa.Table]:
     """Parse one SignStream XML file into one Arrow table per raw table (see `SCHEMAS`)."""
     path = Path(path)
-    ctx = _FileContext(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ctx.fail("file", f"cannot read ({exc.strerror})") from None
-    root = _parse_xml(ctx, data)
+    ctx = FileContext(path)
+    data = read_bytes(ctx)
+    root = parse_xml(ctx, data, "SIGNSTREAM-DATABASE", "SignStream XML")
     digest = content_hash(data)
     source = path.name
-    rows = _Rows()
+    rows = RawRows()
     base = {"source_file": source, "content_hash": digest}
 
     rows.add(
@@ -218,6 +243,8 @@ def parse(path: str | Path) -> dict[str, pa.Table]:
         n_bytes=len(data),
         database_version=root.get("DATABASE-VERSION"),
         signstream_version=root.get("SIGNSTREAM-VERSION"),
+        format="signstream",
+        frames_per_second=FRAMES_PER_SECOND,
     )
     participants = _parse_participants(ctx, root, rows, base)
     values_by_field = _parse_coding_scheme(ctx, root, rows, base)
@@ -227,7 +254,7 @@ def parse(path: str | Path) -> dict[str, pa.Table]:
 
 
 def _parse_participants(
-    ctx: _FileContext, root: ET.Element, rows: _Rows, base: dict[str, str]
+    ctx: FileContext, root: ET.Element, rows: RawRows, base: dict[str, str]
 ) -> set[int]:
     seen: set[object] = set()
     for el in root.iterfind("PARTICIPANTS/PARTICIPANT"):
@@ -248,7 +275,7 @@ def _parse_participants(
 
 
 def _parse_coding_scheme(
-    ctx: _FileContext, root: ET.Element, rows: _Rows, base: dict[str, str]
+    ctx: FileContext, root: ET.Element, rows: RawRows, base: dict[str, str]
 ) -> dict[int, set[int]]:
     values_by_field: dict[int, set[int]] = {}
     for fel in root.iterfind("CODING-SCHEME/FIELD"):
@@ -263,6 +290,8 @@ def _parse_coding_scheme(
             name=ctx.attr(fel, "NAME", where),
             label=fel.get("LABEL"),
             field_constraint=fel.get("CONSTRAINT"),
+            feature_kind=None,
+            language=None,
         )
         values: set[object] = set()
         for vel in fel.iterfind("VALUE"):
@@ -282,7 +311,7 @@ def _parse_coding_scheme(
 
 
 def _parse_media_files(
-    ctx: _FileContext, root: ET.Element, rows: _Rows, base: dict[str, str]
+    ctx: FileContext, root: ET.Element, rows: RawRows, base: dict[str, str]
 ) -> set[int]:
     seen: set[object] = set()
     for el in root.iterfind("MEDIA-FILES/MEDIA-FILE"):
@@ -294,7 +323,7 @@ def _parse_media_files(
     return {m for m in seen if isinstance(m, int)}
 
 
-def _span(ctx: _FileContext, el: ET.Element, where: str) -> tuple[int, int]:
+def _span(ctx: FileContext, el: ET.Element, where: str) -> tuple[int, int]:
     start = ctx.int_attr(el, "S", where)
     end = ctx.int_attr(el, "E", where)
     if end < start:
@@ -303,9 +332,9 @@ def _span(ctx: _FileContext, el: ET.Element, where: str) -> tuple[int, int]:
 
 
 def _parse_utterances(
-    ctx: _FileContext,
+    ctx: FileContext,
     root: ET.Element,
-    rows: _Rows,
+    rows: RawRows,
     base: dict[str, str],
     participants: set[int],
     values_by_field: dict[int, set[int]],
@@ -325,6 +354,7 @@ def _parse_utterances(
             start_ms=start,
             end_ms=end,
             excerpt=uel.get("EXCERPT"),
+            frames_per_second=FRAMES_PER_SECOND,
         )
         for ordinal, mel in enumerate(uel.iterfind("MEDIA-REF")):
             mwhere = f"{where}/<MEDIA-REF ID={mel.get('ID')!r}>"
@@ -376,11 +406,12 @@ def _parse_utterances(
                         end_ms=a_end,
                         value_id=vid,
                         text=text,
+                        frames_per_second=FRAMES_PER_SECOND,
                     )
 
 
 def _value_id(
-    ctx: _FileContext, ael: ET.Element, where: str, fid: int, known: set[int]
+    ctx: FileContext, ael: ET.Element, where: str, fid: int, known: set[int]
 ) -> int | None:
     if ael.get("VID") is None:
         return None
@@ -391,13 +422,14 @@ def _value_id(
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
-    """Files as given and every *.xml inside given folders, sorted, each once."""
+    """Files as given and every *.xml and *.eaf inside given folders, sorted, each once."""
     found: dict[Path, None] = {}
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            for child in sorted(p.glob("*.xml")):
-                found[child.resolve()] = None
+            for child in sorted(p.iterdir()):
+                if child.is_file() and child.suffix.lower() in CORPUS_SUFFIXES:
+                    found[child.resolve()] = None
         elif p.exists():
             found[p.resolve()] = None
         else:

@@ -1,8 +1,11 @@
 {#-
     The one place milliseconds become frames.
 
-    Frame f of an utterance covers [f * 1000 / fps, (f + 1) * 1000 / fps) ms from the
-    utterance start. A span [S, E] ms covers frames ms_to_frame(S) .. ms_to_frame(E), both
+    `fps` is a column (default `frames_per_second`, which every raw row carries from its
+    file: 30 for SignStream, the mapping's rate for ELAN, --fps for DAI 2), so a mixed
+    corpus expands each file at its own rate. Frame f of an utterance covers
+    [f * 1000 / fps, (f + 1) * 1000 / fps) ms from the utterance start. A span [S, E] ms
+    covers frames ms_to_frame(S) .. ms_to_frame(E), both
     ends included (SignStream's E is the start of the span's last frame), and an utterance
     of E - S ms has utterance_n_frames(E - S) = ms_to_frame(E - S) + 1 frames.
 
@@ -25,32 +28,32 @@
       every ~3.3 s, so use it to reproduce the study's numbers, not to link video.
     Floor is not the study's convention: it gives 180,999.
 -#}
-{% macro ms_to_frame(ms) -%}
+{% macro ms_to_frame(ms, fps='frames_per_second') -%}
     {%- if var('frame_convention') == 'nearest' -%}
-    cast(floor((({{ ms }}) * {{ var('frames_per_second') }} + 500) / 1000.0) as bigint)
+    cast(floor((({{ ms }}) * ({{ fps }}) + 500) / 1000.0) as bigint)
     {%- elif var('frame_convention') == 'floor' -%}
-    cast(floor(({{ ms }}) * {{ var('frames_per_second') }} / 1000.0) as bigint)
+    cast(floor(({{ ms }}) * ({{ fps }}) / 1000.0) as bigint)
     {%- elif var('frame_convention') == 'study' -%}
-    cast(floor(({{ ms }}) / (1000 // {{ var('frames_per_second') }})) as bigint)
+    cast(floor(({{ ms }}) / (1000 // ({{ fps }}))) as bigint)
     {%- else -%}
     {{ exceptions.raise_compiler_error("var frame_convention must be floor, nearest or study, not " ~ var('frame_convention')) }}
     {%- endif -%}
 {%- endmacro %}
 
 {#- Frames of an utterance lasting `duration_ms` (see above). -#}
-{% macro utterance_n_frames(duration_ms) -%}
+{% macro utterance_n_frames(duration_ms, fps='frames_per_second') -%}
     {%- if var('frame_convention') == 'study' -%}
-    greatest({{ ms_to_frame(duration_ms) }}, 1)
+    greatest({{ ms_to_frame(duration_ms, fps) }}, 1)
     {%- else -%}
-    {{ ms_to_frame(duration_ms) }} + 1
+    {{ ms_to_frame(duration_ms, fps) }} + 1
     {%- endif -%}
 {%- endmacro %}
 
 {#- The start of frame f in ms from the utterance start (inverse of ms_to_frame). -#}
-{% macro frame_to_ms(frame) -%}
+{% macro frame_to_ms(frame, fps='frames_per_second') -%}
     {%- if var('frame_convention') == 'study' -%}
-    (({{ frame }}) * (1000 // {{ var('frames_per_second') }}) * 1.0)
+    (({{ frame }}) * (1000 // ({{ fps }})) * 1.0)
     {%- else -%}
-    (({{ frame }}) * 1000.0 / {{ var('frames_per_second') }})
+    (({{ frame }}) * 1000.0 / ({{ fps }}))
     {%- endif -%}
 {%- endmacro %}

@@ -46,7 +46,7 @@ class Export:
 EXPORTS = [
     Export(
         "frames",
-        "one row per utterance x frame (30 fps)",
+        "one row per utterance x frame (at its file's frames_per_second)",
         "`fct_frames`: every frame of every utterance: file, utterance, participant and "
         "signer, frame index, time in the utterance and in the media file.",
         "select * from main.fct_frames order by source_file, utterance_id, frame_index",
@@ -224,8 +224,9 @@ def _card(
         f"corpus files (SHA-256 of their content hashes, in file order: "
         f"`{corpus['files_hash']}`). Re-exporting replaces this folder's contents.",
         "",
-        "Video is 30 frames per second: frame f of an utterance covers "
-        "[f·1000/30, (f+1)·1000/30) ms from the utterance start. A frame is identified by "
+        "Each file has its own frame rate (`frames_per_second`, 30 for NCSLGR): frame f of an "
+        "utterance covers [f·1000/fps, (f+1)·1000/fps) ms from the utterance start. A frame "
+        "is identified by "
         "(`source_file`, `utterance_id`, `frame_index`); join tables on those columns.",
         "",
         "## Files",

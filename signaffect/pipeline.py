@@ -7,8 +7,11 @@ from pathlib import Path
 
 from rich.progress import Progress
 
+from ingest import tier_mapping
 from ingest.corpus import IngestSummary, ingest_signstream
+from ingest.dai2 import DEFAULT_FPS
 from ingest.fer_video import ensure_fer_tables
+from ingest.formats import ParseOptions
 from ingest.lexicons import LexiconFileError, select_lexicons
 from signaffect.dbt_runner import run_dbt
 from signaffect.errors import InputFileError, SignAffectError
@@ -24,10 +27,17 @@ def ingest_corpus(
     liwc_dic: Path | None = None,
     lexicon_names: Sequence[str] | None = None,
     categories: Sequence[str] = (),
+    tiers: Path | None = None,
+    fps: float = DEFAULT_FPS,
 ) -> IngestSummary:
-    """Ingest SignStream files (and, unless `lexicons` is off, their lexicon hits) into `db`,
+    """Ingest corpus files (and, unless `lexicons` is off, their lexicon hits) into `db`,
     closing the connection so dbt can open the file. `lexicon_names` and `categories`
-    (`lexicon:category`) narrow the lexicons; see `ingest.lexicons.select_lexicons`."""
+    (`lexicon:category`) narrow the lexicons; see `ingest.lexicons.select_lexicons`.
+    `tiers` is an ELAN tier mapping (default: detect a preset per file); `fps` is the frame
+    rate of DAI 2 exports."""
+    options = ParseOptions(
+        tiers=tier_mapping.load(tiers) if tiers is not None else None, dai2_fps=fps
+    )
     try:
         chosen = select_lexicons(lexicon_names, categories, liwc_dic) if lexicons else []
     except ValueError as exc:
@@ -42,7 +52,7 @@ def ingest_corpus(
     con = connect(db)
     try:
         ensure_fer_tables(con)  # so dbt's FER models build (empty) before any video is analysed
-        return ingest_signstream(con, paths, chosen, progress)
+        return ingest_signstream(con, paths, chosen, progress, options)
     finally:
         con.close()
 

@@ -17,9 +17,18 @@ def db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     return Path(chosen).expanduser().resolve() if chosen else DEFAULT_DB_PATH
 
 
-def ncslgr_dir() -> Path:
-    """The real NCSLGR corpus: env NCSLGR_DIR, else ../shared/ncslgr-xml beside the project."""
-    chosen = os.environ.get("NCSLGR_DIR")
+def _shared_dir(env: str, name: str) -> Path:
+    chosen = os.environ.get(env)
     if chosen:
         return Path(chosen).expanduser().resolve()
-    return (PROJECT_DIR.parent / "shared" / "ncslgr-xml").resolve()
+    return (PROJECT_DIR.parent / "shared" / name).resolve()
+
+
+def ncslgr_dir() -> Path:
+    """The real NCSLGR corpus: env NCSLGR_DIR, else ../shared/ncslgr-xml beside the project."""
+    return _shared_dir("NCSLGR_DIR", "ncslgr-xml")
+
+
+def elan_samples_dir() -> Path:
+    """Real ELAN and DAI 2 samples: env ELAN_SAMPLES_DIR, else ../shared/elan-samples."""
+    return _shared_dir("ELAN_SAMPLES_DIR", "elan-samples")

@@ -401,6 +401,7 @@ def test_texts_from_signstream_match_fields_by_name() -> None:
             ],
             "label": [None] * 6,
             "field_constraint": [None] * 6,
+            "language": [None] * 6,
         }
     )
     annotations = pa.table(

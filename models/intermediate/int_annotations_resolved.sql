@@ -28,7 +28,7 @@ named as (
         annotations.participant_id,
         annotations.field_id,
         fields.field_name,
-        coalesce(field_kinds.feature_kind, 'other') as feature_kind,
+        coalesce(fields.feature_kind, field_kinds.feature_kind, 'other') as feature_kind,
         annotations.value_id,
         coded_values.value_name,
         annotations.annotation_text,

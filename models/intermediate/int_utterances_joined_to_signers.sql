@@ -58,6 +58,8 @@ final as (
         utterances.duration_ms,
         utterances.start_media_frame,
         utterances.n_frames,
+        utterances.frames_per_second,
+        files.format,
         utterances.excerpt,
         texts.main_gloss_sequence,
         texts.english_translation,

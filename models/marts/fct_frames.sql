@@ -14,6 +14,7 @@ frames as (
         start_ms,
         start_media_frame,
         n_frames,
+        frames_per_second,
         unnest(range(n_frames)) as frame_index,
     from utterances
 ),
@@ -30,6 +31,7 @@ final as (
         start_ms + {{ frame_to_ms('frame_index') }} as media_time_ms,
         start_media_frame + frame_index as media_frame,
         n_frames as utterance_n_frames,
+        frames_per_second,
     from frames
 )
 

@@ -17,6 +17,7 @@ final as (
         {{ ms_to_frame('end_ms') }} as end_frame,
         value_id,
         text as annotation_text,
+        frames_per_second,
     from source
 )
 

@@ -12,6 +12,8 @@ final as (
         name as field_name_raw,
         label as field_label,
         field_constraint,
+        feature_kind,
+        nullif(lower(trim(language)), '') as language,
     from source
 )
 

@@ -14,6 +14,7 @@ final as (
         {{ ms_to_frame('start_ms') }} as start_media_frame,
         {{ utterance_n_frames('end_ms - start_ms') }} as n_frames,
         excerpt,
+        frames_per_second,
     from source
 )
 
