@@ -34,7 +34,7 @@
     {%- elif var('frame_convention') == 'floor' -%}
     cast(floor(({{ ms }}) * ({{ fps }}) / 1000.0) as bigint)
     {%- elif var('frame_convention') == 'study' -%}
-    cast(floor(({{ ms }}) / (1000 // ({{ fps }}))) as bigint)
+    cast(floor(({{ ms }}) / floor(1000.0 / ({{ fps }}))) as bigint)
     {%- else -%}
     {{ exceptions.raise_compiler_error("var frame_convention must be floor, nearest or study, not " ~ var('frame_convention')) }}
     {%- endif -%}
@@ -52,7 +52,7 @@
 {#- The start of frame f in ms from the utterance start (inverse of ms_to_frame). -#}
 {% macro frame_to_ms(frame, fps='frames_per_second') -%}
     {%- if var('frame_convention') == 'study' -%}
-    (({{ frame }}) * (1000 // ({{ fps }})) * 1.0)
+    (({{ frame }}) * floor(1000.0 / ({{ fps }})) * 1.0)
     {%- else -%}
     (({{ frame }}) * 1000.0 / ({{ fps }}))
     {%- endif -%}
