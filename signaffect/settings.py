@@ -23,3 +23,10 @@ def ncslgr_dir() -> Path:
     if chosen:
         return Path(chosen).expanduser().resolve()
     return (PROJECT_DIR.parent / "shared" / "ncslgr-xml").resolve()
+
+
+def memory_config() -> dict[str, str]:
+    """DuckDB's memory cap from env SIGNAFFECT_MEMORY_LIMIT (e.g. `2GB`), if set: past it
+    DuckDB spills to disk instead of failing (profiles.yml reads the same variable)."""
+    limit = os.environ.get("SIGNAFFECT_MEMORY_LIMIT")
+    return {"memory_limit": limit} if limit else {}
