@@ -367,12 +367,26 @@ def train(
         typer.Option(help="Where to save <run_id>/model.skops and metrics.json. "
                      "Default: artifacts/.", show_default=False),
     ] = None,
+    load_artifacts: Annotated[
+        Path | None,
+        typer.Option(help="Do not train: record in the warehouse the run saved in this "
+                     "artifacts/<run_id> folder (after a run that could not be recorded).",
+                     show_default=False, exists=True, file_okay=False),
+    ] = None,
 ) -> None:
     """Predict lexical emotion labels from the face: random forest, cross-validated, recorded."""
     from ml.model import ForestSettings
+    from ml.recording import load_artifacts as record_saved_run
     from ml.report import describe_cv, importance_table, label_table, summary_table
     from ml.train import TrainConfig, ensure_mart
     from ml.train import train as train_model
+    from signaffect.warehouse import require_built
+
+    if load_artifacts is not None:
+        run_id = record_saved_run(State.db, load_artifacts)
+        out.print(f"recorded run {run_id} from {load_artifacts} in {State.db}")
+        return
+    require_built(State.db, ("fct_frame_features",))
 
     config = TrainConfig(
         cv=cv,
@@ -542,8 +556,8 @@ def fer(
                         extra_args=["--select", "staging.fer+"], progress=progress)
             out.print(f"built fct_fer_frames in {State.db}")
         else:
-            note("hint: the warehouse is not built yet: `cli.py build` (after "
-                 "`cli.py ingest` of the corpus) builds fct_fer_frames")
+            note("hint: the warehouse is not built yet: `cli.py build` builds fct_fer_frames "
+                 "(with or without a corpus ingested)")
         if summary.failed:
             raise SignAffectError(
                 f"{summary.failed} video(s) failed; the others were loaded",

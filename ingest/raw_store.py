@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from signaffect.errors import SignAffectError
+from signaffect.failpoints import failpoint
 
 if TYPE_CHECKING:  # only for annotations: the FER analysis imports this and stays lighter
     import duckdb
@@ -102,3 +103,4 @@ def replace_source_rows(
             )
             if table.num_rows:
                 insert_arrow(con, f"{RAW_SCHEMA}.{name}", table)
+        failpoint("ingest.commit")

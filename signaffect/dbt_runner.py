@@ -10,6 +10,7 @@ from typing import Any
 from rich.progress import Progress
 
 from signaffect.errors import SignAffectError
+from signaffect.failpoints import failpoint
 from signaffect.settings import PROJECT_DIR
 
 
@@ -41,7 +42,10 @@ def run_dbt(
     task = progress.add_task(f"dbt {command}", total=None) if progress else None
 
     def on_event(event: Any) -> None:
-        if progress is not None and task is not None and event.info.name == "NodeFinished":
+        if event.info.name != "NodeFinished":
+            return
+        failpoint("dbt.node")
+        if progress is not None and task is not None:
             progress.advance(task)
 
     # No manifest.json / run_results.json: writing them is ~1.5 s of every in-process run,

@@ -24,6 +24,7 @@ from pathlib import Path
 import duckdb
 
 from signaffect.errors import SignAffectError
+from signaffect.failpoints import failpoint
 from signaffect.licences import CORPUS_CITATION, CORPUS_NOTICE, LEXICON_LICENCES
 from signaffect.warehouse import connect
 
@@ -183,6 +184,7 @@ def _write_tables(
                 options += ", partition_by (story)"
             result = con.execute(f"copy ({export.sql}) to {_sql_string(target)} ({options})")
             rows[export.name] = int(result.fetchall()[0][0])
+            failpoint("export.table")
             described = con.execute(f"describe ({export.sql})").fetchall()
             columns[export.name] = [(str(r[0]), str(r[1])) for r in described]
         corpus = _corpus_facts(con)

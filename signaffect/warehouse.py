@@ -33,9 +33,13 @@ def connect(
     return duckdb.connect(str(path), read_only=read_only, config={**memory_config(), **(config or {})})
 
 
-def require_built(con: duckdb.DuckDBPyConnection, path: Path, tables: tuple[str, ...]) -> None:
+def require_built(path: Path, tables: tuple[str, ...]) -> None:
     """Refuse to go on when the marts a command reads are missing (ingested, never built)."""
-    missing = [t for t in tables if not table_exists(con, "main", t)]
+    con = connect(path, read_only=True)
+    try:
+        missing = [t for t in tables if not table_exists(con, "main", t)]
+    finally:
+        con.close()
     if missing:
         raise SignAffectError(f"{path} is not built (no {', '.join(missing)})", NOT_BUILT_HINT)
 
