@@ -455,6 +455,7 @@ def export(
     """Export the frame dataset as Parquet (frame tables partitioned by story) with a card."""
     from signaffect.export import export_dataset
 
+    check_out_dir(out_dir)
     rows = export_dataset(State.db, out_dir)
     for name, n in rows.items():
         sys.stdout.write(f"{name}\t{n}\n")

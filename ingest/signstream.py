@@ -406,11 +406,22 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
         p = Path(raw)
         if p.is_dir():
             for child in sorted(p.glob("*.xml")):
-                found[child.resolve()] = None
+                found[_resolved(child)] = None
         elif p.exists():
-            found[p.resolve()] = None
+            found[_resolved(p)] = None
         else:
             raise InputFileError(
                 str(p), "path", "no such file or folder", "check the path, or pass a folder"
             )
     return list(found)
+
+
+def _resolved(path: Path) -> Path:
+    """The real path of `path`; a symbolic link that loops is bad input, not a crash."""
+    try:
+        return path.resolve(strict=True)
+    except (RuntimeError, OSError) as exc:
+        problem = getattr(exc, "strerror", None) or "symbolic link loop"
+        raise InputFileError(
+            str(path), "path", f"cannot resolve ({problem})", "remove or fix the link"
+        ) from None

@@ -30,7 +30,7 @@ def check_out_dir(path: Path) -> None:
         fd, probe = tempfile.mkstemp(prefix=".signaffect-probe-", dir=existing)
     except OSError as exc:
         raise SignAffectError(
-            f"cannot write in {existing}: {exc.strerror}",
+            f"cannot write in {existing}: {(exc.strerror or str(exc)).lower()}",
             "pass --out with a folder you may write",
         ) from None
     os.close(fd)

@@ -16,6 +16,7 @@ import duckdb
 import pyarrow as pa
 
 from signaffect.errors import SignAffectError
+from signaffect.failures import from_text
 from signaffect.warehouse import connect, table_exists
 
 #: Schemas on `query`'s search path, in this order, when they exist (raw exists before any
@@ -52,6 +53,8 @@ def run_query(db: Path, sql: str) -> pa.Table:
         relation = con.sql(sql)
         return relation.to_arrow_table() if relation is not None else pa.table({})
     except duckdb.Error as exc:
+        if from_text(str(exc), "query", str(db)) is not None:
+            raise  # memory, disk, lock: not the SQL's fault (signaffect.failures says so)
         raise SignAffectError(
             f"query failed: {str(exc).strip().splitlines()[0]}",
             "`cli.py status` lists the tables you can query",
