@@ -31,7 +31,7 @@ class GuardedGroup(TyperGroup):
     """Runs each command so that whatever it raises (a lock, a full disk, Ctrl-C, a bug)
     ends as one error line and an exit code, never a traceback (unless --debug)."""
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, typer.TyperException, SystemExit):  # usage: exit 2

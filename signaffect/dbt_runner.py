@@ -14,7 +14,6 @@ from signaffect.failpoints import failpoint
 from signaffect.failures import from_text
 from signaffect.settings import PROJECT_DIR
 
-
 LOG_HINT = "dbt's full log is in logs/dbt.log"
 
 

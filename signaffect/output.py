@@ -41,8 +41,12 @@ class DataConsole(Console):
 
     @property
     def size(self) -> ConsoleDimensions:
-        size = super().size
+        size = Console.size.fget(self)  # type: ignore[attr-defined]
         return size if self.is_terminal else ConsoleDimensions(PIPE_WIDTH, size.height)
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        Console.size.fset(self, new_size)  # type: ignore[attr-defined]
 
 
 out = DataConsole()

@@ -30,7 +30,8 @@ def connect(
             "run `cli.py run` (or `cli.py ingest PATH` then `cli.py build`) first, or pass --db",
         )
     path.parent.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(str(path), read_only=read_only, config={**memory_config(), **(config or {})})
+    settings = {**memory_config(), **(config or {})}
+    return duckdb.connect(str(path), read_only=read_only, config=settings)
 
 
 def require_built(path: Path, tables: tuple[str, ...]) -> None:

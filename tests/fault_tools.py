@@ -73,7 +73,8 @@ def stopped_at(
     must end with the process finished (`finish` collects its output)."""
     proc = subprocess.Popen(
         [*CLI, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, cwd=PROJECT_DIR, env={**os.environ, **(env or {}), "SIGNAFFECT_FAILPOINT": point},
+        text=True, cwd=PROJECT_DIR,
+        env={**os.environ, **(env or {}), "SIGNAFFECT_FAILPOINT": point},
     )
     assert proc.stderr is not None
     for line in proc.stderr:

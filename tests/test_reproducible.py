@@ -21,7 +21,9 @@ def _shuffle_raw(db: Path) -> None:
             "select table_name from information_schema.tables where table_schema = 'raw'"
         ).fetchall()
         for (table,) in tables:
-            con.execute(f"create table raw._shuffled as select * from raw.{table} as t order by hash(t)")
+            con.execute(
+                f"create table raw._shuffled as select * from raw.{table} as t order by hash(t)"
+            )
             con.execute(f"drop table raw.{table}")
             con.execute(f"alter table raw._shuffled rename to {table}")
     finally:
