@@ -138,11 +138,12 @@ def print_ingest_summary(summary: IngestSummary) -> None:
     """What was loaded, replaced and removed, and how much of the text the lexicons cover."""
     for old, new in summary.replaced.renamed:
         warn(f"{new} has the same content as the loaded {old}: {old} was replaced by {new}")
-    if summary.replaced.removed:
-        note(
-            f"removed {len(summary.replaced.removed)} file(s) loaded before and not given now "
-            f"(use --add to keep them): {', '.join(summary.replaced.removed)}"
-        )
+    removed = summary.replaced.removed
+    if removed:
+        more = f" and {len(removed) - 10} more" if len(removed) > 10 else ""
+        listed = ", ".join(removed[:10]) + more
+        note(f"removed {len(removed)} file(s) loaded before and not given now (use --add to "
+             f"keep them): {listed}")
     out.print(
         f"ingested {len(summary.files)} file(s): "
         f"{summary.rows['signstream_utterances']} utterances, "
