@@ -387,7 +387,7 @@ def train(
         run_id = record_saved_run(State.db, load_artifacts)
         out.print(f"recorded run {run_id} from {load_artifacts} in {State.db}")
         return
-    require_built(State.db, ("fct_frame_features",))
+    require_built(State.db, ("ml_frame_matrix",))
 
     config = TrainConfig(
         cv=cv,
