@@ -54,7 +54,7 @@ CAUSES: list[tuple[str, str, str]] = [
     ),
     (
         r"not a valid DuckDB database file|Could not read enough bytes|[Cc]orrupt"
-        r"|checksum|Serialization Error|INTERNAL Error",
+        r"|Serialization Error",
         "{db} looks corrupt or is not a SignAffect warehouse",
         "restore it from a copy, or pass --db with a new file and run `cli.py run PATH`",
     ),
