@@ -1,7 +1,8 @@
 """SignAffect command line: ingest a corpus (SignStream, ELAN, DAI 2), build, query it.
 
 The CLI only parses options and prints; the work lives in `ingest/`, `ml/` and dbt.
-Exit codes: 0 ok, 1 the pipeline failed, 2 usage.
+Exit codes: 0 ok, 1 the pipeline failed, 2 usage, 130 interrupted. Every command runs
+inside `GuardedGroup`, so any error it raises is one line (see `signaffect.failures`).
 """
 
 from __future__ import annotations
@@ -9,26 +10,45 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
+from rich.markup import escape
+from typer.core import TyperGroup
 
 from ingest.corpus import IngestSummary
 from ml.options import CV, ClassWeight, Inputs, Scope
 from signaffect import queries
 from signaffect.errors import SignAffectError
+from signaffect.failures import Failure, describe
+from signaffect.output import OutputFormat, emit, err, note, out, warn
+from signaffect.paths import check_out_dir
 from signaffect.progress import progress_bar
 from signaffect.settings import SAMPLE_CORPUS_DIR, db_path
 
+
+class GuardedGroup(TyperGroup):
+    """Runs each command so that whatever it raises (a lock, a full disk, Ctrl-C, a bug)
+    ends as one error line and an exit code, never a traceback (unless --debug)."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, typer.TyperException, SystemExit):  # usage: exit 2
+            raise
+        except BaseException as exc:  # KeyboardInterrupt and MemoryError included
+            if State.debug:
+                raise
+            report_failure(describe(exc, ctx.invoked_subcommand or "", str(State.db)))
+
+
 app = typer.Typer(
+    cls=GuardedGroup,
     help="SignAffect: how the face carries emotion and grammar in ASL, as SQL over every frame.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
     add_completion=False,
 )
-out = Console()
-err = Console(stderr=True)
 
 
 class State:
@@ -37,12 +57,6 @@ class State:
     db: Path = db_path()
     debug: bool = False
     quiet: bool = False
-
-
-class OutputFormat(str, Enum):
-    table = "table"
-    csv = "csv"
-    json = "json"
 
 
 @app.callback()
@@ -63,16 +77,20 @@ def main(
     State.quiet = quiet
 
 
+def report_failure(failure: Failure) -> None:
+    """Print a failure's lines and hint on stderr, verbatim, and exit with its code."""
+    for line in failure.lines:
+        err.print(f"[red]error:[/red] {escape(line)}")
+    if failure.hint:
+        note(f"hint: {failure.hint}")
+    raise typer.Exit(failure.code)
+
+
 def fail(exc: SignAffectError) -> None:
-    """Print one error line (plus a hint) and exit 1; re-raise under --debug."""
+    """Report `exc` as one line and exit 1; re-raise under --debug."""
     if State.debug:
         raise exc
-    for line in getattr(exc, "errors", []):
-        err.print(f"[red]error:[/red] {line}", markup=True, highlight=False, soft_wrap=True)
-    err.print(f"[red]error:[/red] {exc.message}", markup=True, highlight=False, soft_wrap=True)
-    if exc.hint:
-        err.print(f"[dim]hint: {exc.hint}[/dim]", markup=True, highlight=False, soft_wrap=True)
-    raise typer.Exit(1)
+    report_failure(describe(exc, "", str(State.db)))
 
 
 LexiconsOption = Annotated[
@@ -120,8 +138,26 @@ FpsOption = Annotated[
 ]  # fmt: skip
 
 
+AddOption = Annotated[
+    bool,
+    typer.Option(
+        "--add",
+        help="Add these files to the corpus already loaded. Default: the warehouse then holds "
+        "exactly these files (others loaded before are removed).",
+    ),
+]
+
+
 def print_ingest_summary(summary: IngestSummary) -> None:
-    """What was loaded, and how much of the text the lexicons cover."""
+    """What was loaded, replaced and removed, and how much of the text the lexicons cover."""
+    for old, new in summary.replaced.renamed:
+        warn(f"{new} has the same content as the loaded {old}: {old} was replaced by {new}")
+    removed = summary.replaced.removed
+    if removed:
+        more = f" and {len(removed) - 10} more" if len(removed) > 10 else ""
+        listed = ", ".join(removed[:10]) + more
+        note(f"removed {len(removed)} file(s) loaded before and not given now (use --add to "
+             f"keep them): {listed}")
     out.print(
         f"ingested {len(summary.files)} file(s): "
         f"{summary.rows['signstream_utterances']} utterances, "
@@ -150,28 +186,40 @@ def ingest(
     category: CategoryOption = None,
     tiers: TiersOption = None,
     fps: FpsOption = 30.0,
+    add: AddOption = False,
 ) -> None:
     """Load corpus files (SignStream, ELAN, DAI 2) and their lexicon hits into schema raw
-    (all files or none)."""
+    (all files or none); the corpus becomes exactly these files unless --add."""
     from signaffect.pipeline import ingest_corpus
 
-    try:
-        with progress_bar(State.quiet) as progress:
-            summary = ingest_corpus(
-                State.db,
-                paths,
-                progress,
-                lexicons=lexicons,
-                liwc_dic=liwc_dic,
-                lexicon_names=lexicon,
-                categories=category or (),
-                tiers=tiers,
-                fps=fps,
-            )
-    except SignAffectError as exc:
-        fail(exc)
-        return
+    with progress_bar(State.quiet) as progress:
+        summary = ingest_corpus(
+            State.db,
+            paths,
+            progress,
+            lexicons=lexicons,
+            liwc_dic=liwc_dic,
+            lexicon_names=lexicon,
+            categories=category or (),
+            tiers=tiers,
+            fps=fps,
+            add=add,
+        )
     print_ingest_summary(summary)
+
+
+@app.command(epilog="Example: cli.py remove storm flat-tire.xml")
+def remove(
+    stories: Annotated[
+        list[str], typer.Argument(help="Stories (file names without .xml) or file names.")
+    ],
+) -> None:
+    """Remove stories from the corpus in schema raw (all named or none); then `cli.py build`."""
+    from signaffect.pipeline import remove_corpus_files
+
+    removed = remove_corpus_files(State.db, stories)
+    out.print(f"removed {len(removed)} file(s) from {State.db}: {', '.join(removed)}")
+    note("hint: run `cli.py build` to rebuild the marts without them")
 
 
 @app.command(epilog="Example: cli.py build")
@@ -179,43 +227,29 @@ def build() -> None:
     """Run `dbt build` in-process: models, seeds and every data test."""
     from signaffect.pipeline import build_warehouse
 
-    try:
-        with progress_bar(State.quiet) as progress:
-            build_warehouse(State.db, progress)
-    except SignAffectError as exc:
-        fail(exc)
-        return
+    with progress_bar(State.quiet) as progress:
+        build_warehouse(State.db, progress)
     out.print(f"built {State.db}")
 
 
 @app.command(epilog='Example: cli.py query "select count(*) from fct_frames" --format csv')
 def query(
-    sql: Annotated[str, typer.Argument(help="SQL to run against the warehouse (read-only).")],
+    sql: Annotated[
+        str, typer.Argument(help="One SELECT (or WITH, DESCRIBE, SHOW) over the warehouse.")
+    ],
     format: Annotated[OutputFormat, typer.Option(help="Output format.")] = OutputFormat.table,
 ) -> None:
-    """Run ad hoc SQL over the warehouse and print the result."""
-    try:
-        result = queries.run_query(State.db, sql)
-    except SignAffectError as exc:
-        fail(exc)
-        return
-    if format is OutputFormat.table:
-        out.print(queries.as_rich_table(result))
-    elif format is OutputFormat.csv:
-        sys.stdout.write(queries.as_csv(result))
-    else:
-        sys.stdout.write(queries.as_json(result))
+    """Run one read-only SELECT over the warehouse and print the result (other statements,
+    which could write files, are refused)."""
+    emit(queries.run_query(State.db, sql), format)
 
 
 @app.command(epilog="Example: cli.py status")
 def status() -> None:
-    """List the warehouse's tables and views with their row counts."""
-    try:
-        result = queries.table_counts(State.db)
-    except SignAffectError as exc:
-        fail(exc)
-        return
-    out.print(queries.as_rich_table(result))
+    """List the warehouse's tables and views with their row counts, and the corpus files
+    loaded with their SHA-256 content hashes."""
+    emit(queries.table_counts(State.db))
+    emit(queries.loaded_files(State.db), title="corpus files")
 
 
 @app.command(
@@ -233,6 +267,7 @@ def run(
     category: CategoryOption = None,
     tiers: TiersOption = None,
     fps: FpsOption = 30.0,
+    add: AddOption = False,
     train: Annotated[
         bool,
         typer.Option(
@@ -244,7 +279,8 @@ def run(
         Path, typer.Option("--out", help="Folder for the report (report.html, report.md).")
     ] = Path("reports"),
 ) -> None:
-    """The main job: ingest a corpus (default: the bundled sample), build, train, report."""
+    """The main job: ingest a corpus (default: the bundled sample), build, train, report.
+    The warehouse then holds exactly that corpus, unless --add."""
     from ml.train import TrainConfig
     from ml.train import train as train_model
     from signaffect.pipeline import build_warehouse, ingest_corpus
@@ -252,29 +288,27 @@ def run(
 
     corpus = paths or [SAMPLE_CORPUS_DIR]
     modes = (CV.kfold, CV.story) if train else ()
-    try:
-        with progress_bar(State.quiet) as progress:
-            summary = ingest_corpus(
-                State.db,
-                corpus,
-                progress,
-                lexicons=lexicons,
-                liwc_dic=liwc_dic,
-                lexicon_names=lexicon,
-                categories=category or (),
-                tiers=tiers,
-                fps=fps,
-            )
-            build_warehouse(State.db, progress)
-            results = [train_model(State.db, TrainConfig(cv=cv), progress) for cv in modes]
-            html_path, _ = write_report(State.db, report_dir)
-        counts = queries.headline_counts(State.db)
-    except SignAffectError as exc:
-        fail(exc)
-        return
+    check_out_dir(report_dir)
+    with progress_bar(State.quiet) as progress:
+        summary = ingest_corpus(
+            State.db,
+            corpus,
+            progress,
+            lexicons=lexicons,
+            liwc_dic=liwc_dic,
+            lexicon_names=lexicon,
+            categories=category or (),
+            tiers=tiers,
+            fps=fps,
+            add=add,
+        )
+        build_warehouse(State.db, progress)
+        results = [train_model(State.db, TrainConfig(cv=cv), progress) for cv in modes]
+        html_path, _ = write_report(State.db, report_dir)
+    counts = queries.headline_counts(State.db)
     print_ingest_summary(summary)
     out.print(f"built {State.db}")
-    out.print(queries.as_rich_table(counts))
+    emit(counts)
     for cv, result in zip(modes, results, strict=True):
         micro = result.outcome.reports["random_forest"].averages["micro"]
         chance = result.outcome.reports["stratified"].averages["micro"]
@@ -297,7 +331,7 @@ def top(
         str, typer.Argument(help="A feature, e.g. empath:confusion or 'wh question=whq'.")
     ],
     by: Annotated[RankBy, typer.Option(help="Rank by P(feature | label), lift or PMI.")] = RankBy.p,
-    k: Annotated[int, typer.Option(help="How many features to list.", min=1)] = 10,
+    k: Annotated[int, typer.Option(help="How many features to list.", min=1, max=100_000)] = 10,
     kind: Annotated[
         str, typer.Option(help="Comma-separated feature kinds to rank.")
     ] = "facial,head,grammatical,pos,au",
@@ -316,13 +350,7 @@ def top(
     except SignAffectError as exc:
         fail(exc)
         return
-    if format is OutputFormat.table:
-        out.print(queries.as_rich_table(result, title=f"top {k} by {by.value} for {label}"))
-    elif format is OutputFormat.csv:
-        sys.stdout.write(queries.as_csv(result))
-    else:
-        sys.stdout.write(queries.as_json(result))
-
+    emit(result, format, title=f"top {k} by {by.value} for {label}")
 
 
 @app.command(
@@ -368,12 +396,26 @@ def train(
         typer.Option(help="Where to save <run_id>/model.skops and metrics.json. "
                      "Default: artifacts/.", show_default=False),
     ] = None,
+    load_artifacts: Annotated[
+        Path | None,
+        typer.Option(help="Do not train: record in the warehouse the run saved in this "
+                     "artifacts/<run_id> folder (after a run that could not be recorded).",
+                     show_default=False, exists=True, file_okay=False),
+    ] = None,
 ) -> None:
     """Predict lexical emotion labels from the face: random forest, cross-validated, recorded."""
     from ml.model import ForestSettings
+    from ml.recording import load_artifacts as record_saved_run
     from ml.report import describe_cv, importance_table, label_table, summary_table
     from ml.train import TrainConfig, ensure_mart
     from ml.train import train as train_model
+    from signaffect.warehouse import require_built
+
+    if load_artifacts is not None:
+        run_id = record_saved_run(State.db, load_artifacts)
+        out.print(f"recorded run {run_id} from {load_artifacts} in {State.db}")
+        return
+    require_built(State.db, ("ml_frame_matrix",))
 
     config = TrainConfig(
         cv=cv,
@@ -422,6 +464,7 @@ def report(
     from signaffect.report import write_report
 
     chosen = [x.strip() for x in labels.split(",") if x.strip()] if labels else None
+    check_out_dir(out_dir)
     try:
         html_path, md_path = write_report(State.db, out_dir, labels=chosen, top_n=top, k=k)
     except SignAffectError as exc:
@@ -441,11 +484,8 @@ def export(
     """Export the frame dataset as Parquet (frame tables partitioned by story) with a card."""
     from signaffect.export import export_dataset
 
-    try:
-        rows = export_dataset(State.db, out_dir)
-    except SignAffectError as exc:
-        fail(exc)
-        return
+    check_out_dir(out_dir)
+    rows = export_dataset(State.db, out_dir)
     for name, n in rows.items():
         sys.stdout.write(f"{name}\t{n}\n")
     sys.stdout.write(f"{out_dir.resolve()}\n")
@@ -521,11 +561,9 @@ def fer(
                         "keep the media files' names",
                     )
                 for name in missing[:FER_WARN_LIMIT]:
-                    err.print(f"[yellow]warning:[/yellow] {name}: {view} media file of the "
-                              f"corpus not found in {videos_dir}", highlight=False)
+                    warn(f"{name}: {view} media file of the corpus not found in {videos_dir}")
                 if len(missing) > FER_WARN_LIMIT:
-                    err.print(f"[yellow]warning:[/yellow] ... and {len(missing) - FER_WARN_LIMIT}"
-                              " more not found", highlight=False)
+                    warn(f"... and {len(missing) - FER_WARN_LIMIT} more not found")
             else:
                 chosen = list(videos or [])
             with progress_bar(State.quiet) as progress:
@@ -541,16 +579,15 @@ def fer(
                   f"skipped (already done), {summary.failed} failed")
         for path, error in summary.failures:
             line = error if path in error else f"{path}: {error}"
-            err.print(f"[yellow]warning:[/yellow] {line}", highlight=False, soft_wrap=True)
+            warn(line)
         if built and built[0]:
             with progress_bar(State.quiet) as progress:
                 run_dbt("build", State.db, dbt_vars={"fer_mode": mode.value, "fer_view": view},
                         extra_args=["--select", "staging.fer+"], progress=progress)
             out.print(f"built fct_fer_frames in {State.db}")
         else:
-            err.print("[dim]hint: the warehouse is not built yet: `cli.py build` (after "
-                      "`cli.py ingest` of the corpus) builds fct_fer_frames[/dim]",
-                      highlight=False)
+            note("hint: the warehouse is not built yet: `cli.py build` builds fct_fer_frames "
+                 "(with or without a corpus ingested)")
         if summary.failed:
             raise SignAffectError(
                 f"{summary.failed} video(s) failed; the others were loaded",

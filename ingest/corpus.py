@@ -16,6 +16,7 @@ import pyarrow as pa
 from rich.progress import Progress
 
 from ingest import formats, signstream
+from ingest.file_identity import Replacement, loaded_files, plan_replacement
 from ingest.lexicon_hits import (
     HITS_SCHEMA,
     coverage,
@@ -48,6 +49,7 @@ class IngestSummary:
     files: list[str]
     rows: dict[str, int]
     lexicon_coverage: dict[str, dict[str, float]]
+    replaced: Replacement
 
 
 def parse_files(
@@ -90,15 +92,32 @@ def ingest_signstream(
     lexicons: list[Lexicon],
     progress: Progress | None = None,
     options: formats.ParseOptions | None = None,
+    add: bool = False,
 ) -> IngestSummary:
     """Parse `paths`, label their glosses and translations with `lexicons`, and replace the
-    files' rows in `raw` (SignStream tables and lexicon hits) in one transaction."""
+    corpus in `raw` (SignStream tables and lexicon hits) in one transaction: afterwards it
+    holds exactly these files, or with `add` these files plus the others loaded before
+    (see `ingest.file_identity`)."""
     names, tables = parse_files(paths, progress, options)
     texts = texts_from_signstream(tables)
     hits = lexicon_hits(texts, lexicons) if lexicons else HITS_SCHEMA.empty_table()
-    replace_source_rows(con, {**tables, LEXICON_HITS_TABLE: hits}, names)
+    files = tables["signstream_files"]
+    incoming = dict(zip(files["source_file"].to_pylist(), files["content_hash"].to_pylist(),
+                        strict=True))
+    replaced = plan_replacement(loaded_files(con), incoming, add)
+    replace_source_rows(con, {**tables, LEXICON_HITS_TABLE: hits}, names + replaced.dropped)
     return IngestSummary(
         files=names,
         rows={**{k: v.num_rows for k, v in tables.items()}, LEXICON_HITS_TABLE: hits.num_rows},
         lexicon_coverage=coverage(texts, hits),
+        replaced=replaced,
     )
+
+
+#: Every raw table a corpus file has rows in, with its schema.
+CORPUS_TABLES: dict[str, pa.Schema] = {**signstream.SCHEMAS, LEXICON_HITS_TABLE: HITS_SCHEMA}
+
+
+def remove_files(con: duckdb.DuckDBPyConnection, names: list[str]) -> None:
+    """Delete every row of the corpus files `names`, in one transaction."""
+    replace_source_rows(con, {name: s.empty_table() for name, s in CORPUS_TABLES.items()}, names)

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import importlib.resources
-from collections.abc import Sequence
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -62,6 +65,22 @@ def top_emotion(scores: Sequence[float]) -> str:
     return max(zip(EMOTIONS, scores, strict=True), key=lambda pair: pair[1])[0]
 
 
+@contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Send file descriptor 2 to /dev/null for the block: C++ libraries log there directly,
+    past Python's sys.stderr, and the user's stderr is for our errors and warnings."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 class EmotionClassifier:
     """Batched LiteRT interpreter over fer's model; resizes the input only when n changes."""
 
@@ -86,7 +105,8 @@ class EmotionClassifier:
     def _ensure_batch(self, n: int) -> None:
         if n != self._allocated_n:
             self._interpreter.resize_tensor_input(self._input, [n, *INPUT_SIZE[::-1], 1])
-            self._interpreter.allocate_tensors()
+            with _native_stderr_silenced():  # LiteRT logs "Created ... XNNPACK delegate" here
+                self._interpreter.allocate_tensors()
             self._allocated_n = n
 
     def predict(self, faces: np.ndarray) -> np.ndarray:

@@ -8,10 +8,13 @@ failure rolls back to the warehouse as it was.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
+
+from signaffect.errors import SignAffectError
+from signaffect.failpoints import failpoint
 
 if TYPE_CHECKING:  # only for annotations: the FER analysis imports this and stays lighter
     import duckdb
@@ -36,15 +39,25 @@ def _column_type(dtype: pa.DataType) -> str:
 
 
 def ensure_table(con: duckdb.DuckDBPyConnection, name: str, schema: pa.Schema) -> None:
-    """Create `raw.<name>` from an Arrow schema if it does not exist yet, and add the columns
-    a newer schema has (a warehouse from an older version keeps its rows, nulls there)."""
+    """Create `raw.<name>` from an Arrow schema if it does not exist yet; refuse a table of
+    that name which lacks some of the columns (a foreign or older DuckDB file)."""
     columns = ", ".join(f'"{f.name}" {_column_type(f.type)}' for f in schema)
     con.execute(f"create schema if not exists {RAW_SCHEMA}")
     con.execute(f"create table if not exists {RAW_SCHEMA}.{name} ({columns})")
-    for f in schema:
-        con.execute(
-            f'alter table {RAW_SCHEMA}.{name} add column if not exists "{f.name}" '
-            f"{_column_type(f.type)}"
+    present = {
+        row[0]
+        for row in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = ? and table_name = ?",
+            [RAW_SCHEMA, name],
+        ).fetchall()
+    }
+    missing = [f.name for f in schema if f.name not in present]
+    if missing:
+        raise SignAffectError(
+            f"table {RAW_SCHEMA}.{name} of this warehouse has no column(s) {', '.join(missing)}: "
+            "it was not written by this version of SignAffect",
+            "pass --db with a new file (`cli.py run` rebuilds everything from the corpus)",
         )
 
 
@@ -56,7 +69,10 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         yield
         con.execute("commit")
     except BaseException:
-        con.execute("rollback")
+        # A failed commit (disk full) has already ended the transaction; the rollback's own
+        # "no transaction is active" must not hide the cause.
+        with suppress(Exception):
+            con.execute("rollback")
         raise
 
 
@@ -87,3 +103,4 @@ def replace_source_rows(
             )
             if table.num_rows:
                 insert_arrow(con, f"{RAW_SCHEMA}.{name}", table)
+        failpoint("ingest.commit")

@@ -368,17 +368,26 @@ def _parse_utterances(
                 media_ordinal=ordinal,
                 media_id=mid,
             )
+        signing: set[object] = set()
+        has_primary = False
         for sel in uel.iterfind("SEGMENT"):
             swhere = f"{where}/<SEGMENT PARTICIPANT-ID={sel.get('PARTICIPANT-ID')!r}>"
             pid = ctx.int_attr(sel, "PARTICIPANT-ID", swhere)
             if pid not in participants:
                 raise ctx.fail(swhere, f"names participant {pid}, which PARTICIPANTS does not list")
+            # A second segment of one participant, or a second primary signer, would make
+            # the utterance's signer (and its frames' annotations) ambiguous.
+            _unique(ctx, signing, pid, swhere, "SEGMENT of this participant in the utterance")
+            is_primary = sel.get("PRIMARY", "true").lower() == "true"
+            if is_primary and has_primary:
+                raise ctx.fail(swhere, "second primary SEGMENT in the utterance")
+            has_primary = has_primary or is_primary
             rows.add(
                 "signstream_segments",
                 **base,
                 utterance_id=uid,
                 participant_id=pid,
-                is_primary=sel.get("PRIMARY", "true").lower() == "true",
+                is_primary=is_primary,
             )
             for tel in sel.iterfind("TRACK"):
                 twhere = f"{swhere}/<TRACK FID={tel.get('FID')!r}>"
@@ -428,12 +437,23 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
         p = Path(raw)
         if p.is_dir():
             for child in sorted(p.iterdir()):
-                if child.is_file() and child.suffix.lower() in CORPUS_SUFFIXES:
-                    found[child.resolve()] = None
+                if child.suffix.lower() in CORPUS_SUFFIXES and not child.is_dir():
+                    found[_resolved(child)] = None
         elif p.exists():
-            found[p.resolve()] = None
+            found[_resolved(p)] = None
         else:
             raise InputFileError(
                 str(p), "path", "no such file or folder", "check the path, or pass a folder"
             )
     return list(found)
+
+
+def _resolved(path: Path) -> Path:
+    """The real path of `path`; a symbolic link that loops is bad input, not a crash."""
+    try:
+        return path.resolve(strict=True)
+    except (RuntimeError, OSError) as exc:
+        problem = getattr(exc, "strerror", None) or "symbolic link loop"
+        raise InputFileError(
+            str(path), "path", f"cannot resolve ({problem})", "remove or fix the link"
+        ) from None

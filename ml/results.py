@@ -123,13 +123,22 @@ class RunRecord:
 
 def write_tables(db: Path, record: RunRecord) -> None:
     """Create the result tables if missing and insert this run, in one transaction."""
-    run = record.run_row()
+    write_rows(db, record.run_row(), record.label_rows(), record.importance_rows())
+
+
+def write_rows(
+    db: Path,
+    run: dict[str, Any],
+    label_rows: list[dict[str, Any]],
+    importance_rows: list[dict[str, Any]],
+) -> None:
+    """Insert one run's rows (as `RunRecord` makes them, or as metrics.json holds them)."""
     run = {**run, "config": json.dumps(run["config"]), "versions": json.dumps(run["versions"])}
     incoming = {
         "ml_runs": pa.Table.from_pylist([run]),
-        "ml_label_metrics": pa.Table.from_pylist(record.label_rows()),
+        "ml_label_metrics": pa.Table.from_pylist(label_rows),
         "ml_feature_importance": pa.Table.from_pylist(
-            record.importance_rows(),
+            importance_rows,
             schema=pa.schema(
                 [
                     ("run_id", pa.string()),

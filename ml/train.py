@@ -39,7 +39,8 @@ from ml.model import (
     predict_baseline,
 )
 from ml.options import CV, Inputs, Scope
-from ml.results import RunRecord, write_artifacts, write_tables
+from ml.recording import check_recordable, record_run
+from ml.results import RunRecord
 from ml.splits import FoldPlan, plan_folds
 from signaffect.dbt_runner import run_dbt
 from signaffect.errors import SignAffectError
@@ -221,6 +222,8 @@ def train(
     """
     started = time.perf_counter()
     created_at = datetime.now(UTC)
+    if write:
+        check_recordable(db, artifacts_dir or ARTIFACTS_DIR)
     matrix = load_matrix(db)  # its read-only connection is closed on return
     if not matrix.label_names:
         raise SignAffectError(
@@ -265,11 +268,11 @@ def train(
     )
     artifacts = None
     if write:
-        artifacts = write_artifacts(
+        artifacts = record_run(
+            db,
             (artifacts_dir or ARTIFACTS_DIR) / run_id,
             record,
             model,
             {"fold_micro_f1": outcome.fold_micro_f1, "feature_names": matrix.feature_names},
         )
-        write_tables(db, record)
     return TrainResult(run_id, matrix, outcome, importances, duration, artifacts, record, model)

@@ -10,7 +10,11 @@ from typing import Any
 from rich.progress import Progress
 
 from signaffect.errors import SignAffectError
+from signaffect.failpoints import failpoint
+from signaffect.failures import from_text
 from signaffect.settings import PROJECT_DIR
+
+LOG_HINT = "dbt's full log is in logs/dbt.log"
 
 
 def _release_warehouse() -> None:
@@ -41,13 +45,21 @@ def run_dbt(
     task = progress.add_task(f"dbt {command}", total=None) if progress else None
 
     def on_event(event: Any) -> None:
-        if progress is not None and task is not None and event.info.name == "NodeFinished":
+        if event.info.name != "NodeFinished":
+            return
+        failpoint("dbt.node")
+        if progress is not None and task is not None:
             progress.advance(task)
 
     # No manifest.json / run_results.json: writing them is ~1.5 s of every in-process run,
     # and nothing here reads them (`dbt` run by hand still writes them, for docs and tools).
+    # dbt's console log stays off (errors are reported below, as one line); its full log
+    # is still written to logs/dbt.log.
     args = [
-        "--quiet",
+        "--log-level",
+        "none",
+        "--log-level-file",
+        "debug",
         "--no-use-colors",
         "--no-write-json",
         command,
@@ -69,24 +81,34 @@ def run_dbt(
         _release_warehouse()
     if result.success:
         return len(getattr(result.result, "results", []))
+    if isinstance(result.exception, KeyboardInterrupt):
+        raise KeyboardInterrupt
     if result.exception is not None:
-        lines = [ln.strip() for ln in str(result.exception).strip().splitlines() if ln.strip()]
+        text = str(result.exception)
+        _raise_known_cause(text, command, db)
+        lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
         raise SignAffectError(
-            f"dbt {command} could not run: {' '.join(lines[:3])}",
-            "run with --debug for dbt's full output",
+            f"dbt {command} could not run: {' '.join(lines[:3])}", LOG_HINT
         )
     failures = [
         r
         for r in getattr(result.result, "results", [])
         if str(getattr(r, "status", "")) in {"error", "fail", "runtime error"}
     ]
+    for failed in failures:
+        _raise_known_cause(str(failed.message), command, db)
     first = failures[0] if failures else None
     detail = (
         f"{first.node.name}: {str(first.message).strip().splitlines()[0]}"
         if first is not None and first.message
         else "no message"
     )
-    raise SignAffectError(
-        f"dbt {command} failed ({len(failures)} node(s)); first: {detail}",
-        "run `dbt build` from the project folder for the full log",
-    )
+    raise SignAffectError(f"dbt {command} failed ({len(failures)} node(s)); first: {detail}",
+                          LOG_HINT)
+
+
+def _raise_known_cause(text: str, command: str, db: Path) -> None:
+    """A lock, a full disk or a corrupt file named as such, not as the model that met it."""
+    known = from_text(text, command, str(db))
+    if known is not None:
+        raise SignAffectError(known.lines[0], known.hint)

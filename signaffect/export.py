@@ -9,12 +9,15 @@
 - `README.md`: what each file holds, its grain, row count and columns, and the licences.
 
 The files are written into a new folder beside `out_dir` which then replaces it, so a
-re-export never mixes old and new files and a failed export leaves the old one intact. A
+re-export never mixes old and new files and a failed export leaves the old one intact. That
+folder is named `.<name>.<pid>.*`, so the next export removes one a killed export left. A
 folder that is not an earlier export (no card of ours in it) is never replaced.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -24,6 +27,7 @@ from pathlib import Path
 import duckdb
 
 from signaffect.errors import SignAffectError
+from signaffect.failpoints import failpoint
 from signaffect.licences import CORPUS_CITATION, CORPUS_NOTICE, LEXICON_LICENCES
 from signaffect.warehouse import connect
 
@@ -132,7 +136,10 @@ def export_dataset(db: Path, out_dir: Path) -> dict[str, int]:
     out_dir = out_dir.resolve()
     _check_replaceable(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    _remove_stale_staging(out_dir)
+    staging = Path(
+        tempfile.mkdtemp(prefix=f".{out_dir.name}.{os.getpid()}.", dir=out_dir.parent)
+    )
     try:
         rows, columns, corpus = _write_tables(db, staging)
         (staging / CARD_NAME).write_text(_card(rows, columns, corpus), encoding="utf-8")
@@ -158,11 +165,31 @@ def _check_replaceable(out_dir: Path) -> None:
         )
 
 
+def _remove_stale_staging(out_dir: Path) -> None:
+    """Delete the hidden folders `.<name>.<pid>.*` that an export killed midway left beside
+    `out_dir` (their process is gone); a running export's folder is left alone."""
+    pattern = re.compile(rf"^\.{re.escape(out_dir.name)}\.(\d+)\.")
+    for sibling in out_dir.parent.iterdir():
+        match = pattern.match(sibling.name)
+        if match and sibling.is_dir() and not _process_alive(int(match.group(1))):
+            shutil.rmtree(sibling, ignore_errors=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _swap_in(staging: Path, out_dir: Path) -> None:
     """Replace `out_dir` by `staging`: two renames, the old folder removed last."""
     old = None
     if out_dir.exists():
-        old = out_dir.with_name(f".{out_dir.name}.old-{staging.name.rsplit('.', 1)[-1]}")
+        old = staging.with_name(f"{staging.name}.old")
         out_dir.rename(old)
     staging.rename(out_dir)
     if old is not None:
@@ -183,6 +210,7 @@ def _write_tables(
                 options += ", partition_by (story)"
             result = con.execute(f"copy ({export.sql}) to {_sql_string(target)} ({options})")
             rows[export.name] = int(result.fetchall()[0][0])
+            failpoint("export.table")
             described = con.execute(f"describe ({export.sql})").fetchall()
             columns[export.name] = [(str(r[0]), str(r[1])) for r in described]
         corpus = _corpus_facts(con)

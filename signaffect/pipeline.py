@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+import duckdb
 from rich.progress import Progress
 
 from ingest import tier_mapping
-from ingest.corpus import IngestSummary, ingest_signstream
+from ingest.corpus import CORPUS_TABLES, IngestSummary, ingest_signstream, remove_files
 from ingest.dai2 import DEFAULT_FPS
 from ingest.fer_video import ensure_fer_tables
+from ingest.file_identity import loaded_files, match_loaded
 from ingest.formats import ParseOptions
 from ingest.lexicons import LexiconFileError, select_lexicons
+from ingest.raw_store import ensure_table
 from signaffect.dbt_runner import run_dbt
 from signaffect.errors import InputFileError, SignAffectError
 from signaffect.warehouse import connect
@@ -29,9 +32,11 @@ def ingest_corpus(
     categories: Sequence[str] = (),
     tiers: Path | None = None,
     fps: float = DEFAULT_FPS,
+    add: bool = False,
 ) -> IngestSummary:
     """Ingest corpus files (and, unless `lexicons` is off, their lexicon hits) into `db`,
-    closing the connection so dbt can open the file. `lexicon_names` and `categories`
+    closing the connection so dbt can open the file. The corpus becomes exactly these files,
+    or with `add` these plus those loaded before. `lexicon_names` and `categories`
     (`lexicon:category`) narrow the lexicons; see `ingest.lexicons.select_lexicons`.
     `tiers` is an ELAN tier mapping (default: detect a preset per file); `fps` is the frame
     rate of DAI 2 exports."""
@@ -51,12 +56,37 @@ def ingest_corpus(
         ) from None
     con = connect(db)
     try:
-        ensure_fer_tables(con)  # so dbt's FER models build (empty) before any video is analysed
-        return ingest_signstream(con, paths, chosen, progress, options)
+        ensure_raw_tables(con)
+        return ingest_signstream(con, paths, chosen, progress, options, add=add)
+    finally:
+        con.close()
+
+
+def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every source's raw tables that are missing, empty, so that dbt builds on any
+    subset of sources (a corpus without videos, or FER results without a corpus)."""
+    for name, schema in CORPUS_TABLES.items():
+        ensure_table(con, name, schema)
+    ensure_fer_tables(con)
+
+
+def remove_corpus_files(db: Path, wanted: list[str]) -> list[str]:
+    """Delete the stories or files `wanted` from the corpus in `db`; return the file names."""
+    con = connect(db, create=False)
+    try:
+        chosen = match_loaded(loaded_files(con), wanted)
+        remove_files(con, chosen)
+        return chosen
     finally:
         con.close()
 
 
 def build_warehouse(db: Path, progress: Progress | None = None) -> None:
-    """`dbt build` every model, seed and test against `db`."""
+    """`dbt build` every model, seed and test against `db`, after checking that this process
+    can write it (so a lock or read-only file is one line, not dbt's log)."""
+    con = connect(db, create=False)
+    try:
+        ensure_raw_tables(con)
+    finally:
+        con.close()
     run_dbt("build", db, progress=progress)

@@ -22,7 +22,8 @@ def progress_bar(quiet: bool = False) -> Iterator[Progress]:
     console = Console(stderr=True)
     with Progress(
         SpinnerColumn(),
-        TextColumn("[progress.description]{task.description}"),
+        # Descriptions can be file names: shown verbatim, never read as markup.
+        TextColumn("{task.description}", style="progress.description", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),

@@ -1,18 +1,29 @@
-"""Read-only SQL over the warehouse and the ways `cli.py` prints results."""
+"""Read-only SQL over the warehouse: ad hoc queries, table counts, the loaded files.
+
+`cli.py query` runs one SELECT (with WITH, FROM-first, VALUES, TABLE, DESCRIBE, SHOW or
+SUMMARIZE) and nothing else: on a read-only connection DuckDB cannot change the warehouse,
+but COPY, EXPORT, ATTACH, INSTALL/LOAD and SET could still write files anywhere or change
+the session, so every other statement type is refused before anything runs, and extensions
+are never installed or loaded behind the user's back. Reading files the user names
+(`read_parquet('x.parquet')`) stays allowed.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-from rich.table import Table
 
 from signaffect.errors import SignAffectError
-from signaffect.warehouse import connect
+from signaffect.failures import from_text
+from signaffect.warehouse import connect, table_exists
+
+#: Schemas on `query`'s search path, in this order, when they exist (raw exists before any
+#: build, so `query` works from the first ingest on).
+SEARCH_PATH = ("main", "staging", "intermediate", "raw")
+
+QUERY_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 
 HEADLINE_SQL = """
 select
@@ -26,17 +37,63 @@ select
 
 
 def run_query(db: Path, sql: str) -> pa.Table:
-    """Run `sql` on a read-only connection (staging and intermediate schemas on the path)."""
-    con = connect(db, read_only=True)
+    """Run one SELECT on a read-only connection, with every existing schema on the path."""
+    con = connect(db, read_only=True, config=QUERY_CONFIG)
     try:
-        con.execute("set search_path = 'main,staging,intermediate,raw'")
+        check_read_only_statement(con, sql)
+        schemas = {
+            row[0]
+            for row in con.execute(
+                "select schema_name from information_schema.schemata "
+                "where catalog_name = current_database()"
+            ).fetchall()
+        }
+        path = ",".join(s for s in SEARCH_PATH if s in schemas)
+        con.execute(f"set search_path = '{path}'")
         relation = con.sql(sql)
         return relation.to_arrow_table() if relation is not None else pa.table({})
     except duckdb.Error as exc:
+        if from_text(str(exc), "query", str(db)) is not None:
+            raise  # memory, disk, lock: not the SQL's fault (signaffect.failures says so)
         raise SignAffectError(
             f"query failed: {str(exc).strip().splitlines()[0]}",
             "`cli.py status` lists the tables you can query",
         ) from None
+    finally:
+        con.close()
+
+
+def check_read_only_statement(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """Refuse anything but exactly one SELECT statement (see the module docstring)."""
+    try:
+        statements = con.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise SignAffectError(
+            f"query failed: {str(exc).strip().splitlines()[0]}", "check the SQL syntax"
+        ) from None
+    if len(statements) != 1:
+        raise SignAffectError(
+            f"query takes one statement, not {len(statements)}",
+            "run each statement on its own (`cli.py query` shows one result)",
+        )
+    kind = statements[0].type
+    if kind != duckdb.StatementType.SELECT:
+        raise SignAffectError(
+            f"query only reads: {kind.name} statements are refused",
+            "use SELECT (or WITH, DESCRIBE, SHOW, SUMMARIZE); to write files use `cli.py export`",
+        )
+
+
+def loaded_files(db: Path) -> pa.Table:
+    """The corpus files in the warehouse: name, story, content hash, size, where from."""
+    con = connect(db, read_only=True)
+    try:
+        if not table_exists(con, "raw", "signstream_files"):
+            return pa.table({"file": pa.array([], pa.string())})
+        return con.sql(
+            "select source_file as file, content_hash as sha256, n_bytes as bytes, "
+            "source_path as path from raw.signstream_files order by source_file"
+        ).to_arrow_table()
     finally:
         con.close()
 
@@ -64,37 +121,3 @@ def table_counts(db: Path) -> pa.Table:
 def headline_counts(db: Path) -> pa.Table:
     """Stories, signers, utterances, frames and features: what a run produced."""
     return run_query(db, HEADLINE_SQL)
-
-
-def as_rich_table(table: pa.Table, title: str | None = None) -> Table:
-    """A rich table for people at a terminal."""
-    view = Table(title=title, show_lines=False)
-    for name, dtype in zip(table.column_names, table.schema.types, strict=True):
-        numeric = pa.types.is_integer(dtype) or pa.types.is_floating(dtype)
-        view.add_column(name, justify="right" if numeric else "left")
-    for row in table.to_pylist():
-        view.add_row(*(_cell(v) for v in row.values()))
-    return view
-
-
-def _cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
-
-
-def as_csv(table: pa.Table) -> str:
-    """CSV with a header row, for spreadsheets and scripts."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(table.column_names)
-    for row in table.to_pylist():
-        writer.writerow(["" if v is None else v for v in row.values()])
-    return buffer.getvalue()
-
-
-def as_json(table: pa.Table) -> str:
-    """A JSON array of row objects."""
-    return json.dumps(table.to_pylist(), default=str, ensure_ascii=False, indent=1) + "\n"

@@ -32,3 +32,10 @@ def ncslgr_dir() -> Path:
 def elan_samples_dir() -> Path:
     """Real ELAN and DAI 2 samples: env ELAN_SAMPLES_DIR, else ../shared/elan-samples."""
     return _shared_dir("ELAN_SAMPLES_DIR", "elan-samples")
+
+
+def memory_config() -> dict[str, str]:
+    """DuckDB's memory cap from env SIGNAFFECT_MEMORY_LIMIT (e.g. `2GB`), if set: past it
+    DuckDB spills to disk instead of failing (profiles.yml reads the same variable)."""
+    limit = os.environ.get("SIGNAFFECT_MEMORY_LIMIT")
+    return {"memory_limit": limit} if limit else {}

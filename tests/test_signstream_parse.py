@@ -35,6 +35,11 @@ GOOD = """<SIGNSTREAM-DATABASE DATABASE-VERSION="1.0" SIGNSTREAM-VERSION="2" SOU
 """
 
 
+SEGMENT = '<SEGMENT PARTICIPANT-ID="0" PRIMARY="true"><TRACK FID="10000"/></SEGMENT>'
+SECOND_SIGNER = '<PARTICIPANT ID="1" NAME="Ben Test"/>'
+SECOND_SEGMENT = SEGMENT.replace('PARTICIPANT-ID="0"', 'PARTICIPANT-ID="1"')
+
+
 def write(tmp_path: Path, text: str, name: str = "story.xml") -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
@@ -120,6 +125,18 @@ EXTERNAL_ENTITY = """<?xml version="1.0"?>
         (GOOD.replace('E="500"', 'E="five"'), "<A #1", "not an integer"),
         (GOOD.replace('PARTICIPANT-ID="0"', 'PARTICIPANT-ID="4"'), "<SEGMENT", "participant 4"),
         (GOOD.replace('<MEDIA-REF ID="1"/>', '<MEDIA-REF ID="2"/>'), "<MEDIA-REF ID='2'>", "media"),
+        (
+            GOOD.replace("</UTTERANCE>", f"{SEGMENT}</UTTERANCE>"),
+            "<SEGMENT PARTICIPANT-ID='0'>",
+            "duplicate SEGMENT of this participant",
+        ),
+        (
+            GOOD.replace("</PARTICIPANTS>", f"{SECOND_SIGNER}</PARTICIPANTS>").replace(
+                "</UTTERANCE>", f"{SECOND_SEGMENT}</UTTERANCE>"
+            ),
+            "<SEGMENT PARTICIPANT-ID='1'>",
+            "second primary SEGMENT",
+        ),
     ],
 )
 def test_bad_input_names_file_and_element(

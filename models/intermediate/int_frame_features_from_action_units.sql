@@ -32,7 +32,7 @@ one_per_frame_and_au as (
         utterance_id,
         frame_index,
         au_code,
-        any_value(au_feature) as au_feature,
+        min(au_feature) as au_feature,
         max(intensity) as intensity,
     from mapped
     group by source_file, utterance_id, frame_index, au_code

@@ -19,9 +19,11 @@ frames as (
 feature_counts as (
     select
         feature,
-        any_value(feature_kind) as feature_kind,
-        any_value(field_name) as field_name,
-        any_value(value_name) as value_name,
+        min(feature_kind) as feature_kind,
+        min(field_name) as field_name,
+        -- An action unit's value is its intensity, which varies by frame: keep the strongest
+        -- (FACS letters sort A < E), so the mart is a function of the data, not scan order.
+        max(value_name) as value_name,
         count(*) as n_frames,
         count(distinct (source_file, utterance_id)) as n_utterances,
         count(distinct source_file) as n_stories,

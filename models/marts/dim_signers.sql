@@ -7,7 +7,7 @@ utterances as (
 final as (
     select
         signer_id,
-        any_value(signer_name) as signer_name,
+        min(signer_name) as signer_name,
         count(distinct source_file) as n_stories,
         count(*) as n_utterances,
         sum(n_frames) as n_frames,

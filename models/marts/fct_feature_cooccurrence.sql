@@ -39,7 +39,7 @@ utterance_keys as (
 selected_features as (
     select
         feature,
-        any_value(feature_kind) as feature_kind,
+        min(feature_kind) as feature_kind,
         count(*) as n_frames,
         row_number() over (order by feature) as feature_id,
     from frame_features

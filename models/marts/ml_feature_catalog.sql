@@ -15,7 +15,7 @@ frame_features as (
 feature_kinds as (
     select
         feature,
-        any_value(feature_kind) as feature_kind,
+        min(feature_kind) as feature_kind,
     from frame_features
     group by feature
 ),
