@@ -26,15 +26,19 @@ GRAINS = ("frame", "sign", "utterance")
 @dataclass(frozen=True)
 class ModelSettings:
     """dbt vars association_resamples, association_seed, association_min_support (per
-    grain) and association_cluster_unit, as the model's config carries them."""
+    grain), association_min_clusters and association_cluster_unit, as the model's config
+    carries them."""
 
     resamples: int
     seed: int
     min_support: dict[str, int]
+    min_clusters: int
     cluster_unit: str
 
 
-def model_settings(resamples: Any, seed: Any, min_support: Any, cluster_unit: Any) -> ModelSettings:
+def model_settings(
+    resamples: Any, seed: Any, min_support: Any, min_clusters: Any, cluster_unit: Any
+) -> ModelSettings:
     """Settings from the model's config meta, which dbt renders from Jinja: numbers may
     arrive as strings and the per-grain support as JSON."""
     support = json.loads(min_support) if isinstance(min_support, str) else dict(min_support)
@@ -45,6 +49,7 @@ def model_settings(resamples: Any, seed: Any, min_support: Any, cluster_unit: An
         resamples=int(resamples),
         seed=int(seed),
         min_support={grain: int(support[grain]) for grain in GRAINS},
+        min_clusters=int(min_clusters),
         cluster_unit=str(cluster_unit),
     )
 
@@ -79,6 +84,7 @@ def statistics(units: pa.Table, coverage: pa.Table, settings: ModelSettings) -> 
                 resamples=settings.resamples,
                 seed=settings.seed,
                 min_support=settings.min_support[grain],
+                min_clusters=settings.min_clusters,
             ),
         )
         parts.append(_rows(grain, result, labels, features, settings.cluster_unit))
@@ -140,6 +146,7 @@ def _rows(
             "or_ci_high": column("or_ci_high", pa.float64()),
             "p_value": column("p_value", pa.float64()),
             "q_value": column("q_value", pa.float64()),
+            "n_clusters_both": column("n_clusters_both", pa.int64()),
             "cluster_unit": pa.array([cluster_unit] * n, pa.string()),
             "n_clusters": pa.array([0 if result is None else result.n_clusters] * n, pa.int64()),
             "n_resamples": pa.array([0 if result is None else result.resamples] * n, pa.int64()),

@@ -19,8 +19,9 @@ gives:
   null keeps each story's base rates and every frame of a token together (restricted
   permutations within exchangeability blocks: Good 2005, *Permutation, Parametric and
   Bootstrap Tests of Hypotheses*, §3.6; Winkler et al. 2015, NeuroImage 123:253-268); the
-  statistic is the corrected OR, p = min(1, 2·min(P≥, P≤)) with the +1 of Phipson &
-  Smyth (2010), so p is never 0 and is at least 2 / (B + 1);
+  statistic is |log OR| (corrected OR), p = (1 + #{permuted >= observed}) / (B + 1), the
+  +1 of Phipson & Smyth (2010), so p is never 0 and is at least 1 / (B + 1): with B = 1000,
+  BH can call a pair significant only if enough pairs reach that floor;
 - Benjamini-Hochberg q-values over the pairs tested (scipy.stats.false_discovery_control).
 
 Random draws are reproducible from one seed, in a documented order the tests replay:
@@ -76,11 +77,14 @@ class Incidence:
 
 @dataclass(frozen=True)
 class Settings:
-    """How many resamples, the seed, the least units a pair shares to be tested, the CI level."""
+    """How many resamples, the seed, the CI level, and when a pair is tested: at least
+    `min_support` units with both, in at least `min_clusters` clusters. A pair seen together
+    in one or two stories has an interval that describes those stories, not the corpus."""
 
     resamples: int = 1000
     seed: int = 42
     min_support: int = 5
+    min_clusters: int = 3
     confidence: float = 0.95
 
 
@@ -104,6 +108,7 @@ class PairStatistics:
     or_ci_high: FloatArray
     p_value: FloatArray
     q_value: FloatArray
+    n_clusters_both: IntArray
     n_clusters: int
     resamples: int
 
@@ -134,7 +139,10 @@ def associate(incidence: Incidence, settings: Settings) -> PairStatistics:
     per_cluster = _cluster_counts(incidence, cluster, n_clusters)
     totals = [array.sum(axis=0) for array in per_cluster]
     n_units, n_feature, n_label, n_both = totals
-    label_index, feature_index = np.nonzero(n_both >= max(settings.min_support, 1))
+    clusters_both = np.count_nonzero(per_cluster[3], axis=0)
+    label_index, feature_index = np.nonzero(
+        (n_both >= max(settings.min_support, 1)) & (clusters_both >= settings.min_clusters)
+    )
     pick = (label_index, feature_index)
     n_feature_p = n_feature[feature_index]
     n_units_p = n_units[feature_index]
@@ -169,6 +177,7 @@ def associate(incidence: Incidence, settings: Settings) -> PairStatistics:
         or_ci_high=or_ci[1],
         p_value=p_value,
         q_value=q_value,
+        n_clusters_both=clusters_both[pick].astype(np.int64),
         n_clusters=n_clusters,
         resamples=settings.resamples,
     )
@@ -335,7 +344,7 @@ def _permutation_p(
     resamples: int,
     rng: np.random.Generator,
 ) -> FloatArray:
-    """Two-sided permutation p of the corrected OR, labels moved between whole blocks
+    """Two-sided permutation p of |log OR|, labels moved between whole blocks
     of the same cluster (see the module docstring for the draw order). `fixed` holds what
     a permutation leaves unchanged: each pair's n_units and n_feature, and its observed
     statistic."""
@@ -349,9 +358,8 @@ def _permutation_p(
     n_sources = coverage.shape[0]
     n_blocks = blocks.cluster.size
     per_label = np.bincount(blocks.label, minlength=n_labels)
-    at_least = np.ones(label_index.size)
-    at_most = np.ones(label_index.size)
-    tolerance = 1e-9 * observed
+    extreme = np.ones(label_index.size)
+    observed_size = np.abs(np.log(observed)) * (1 - 1e-9)
     for start in range(0, resamples, _PERMUTATION_BATCH):
         batch = min(_PERMUTATION_BATCH, resamples - start)
         keys = blocks.cluster[None, :] + rng.random((batch, n_blocks))
@@ -374,6 +382,5 @@ def _permutation_p(
         statistic = odds_ratio(
             n_both[:, label_index, feature_index], n_label, n_feature, n_units
         )
-        at_least += (statistic >= observed - tolerance).sum(axis=0)
-        at_most += (statistic <= observed + tolerance).sum(axis=0)
-    return np.minimum(1.0, 2.0 * np.minimum(at_least, at_most) / (resamples + 1))
+        extreme += (np.abs(np.log(statistic)) >= observed_size).sum(axis=0)
+    return extreme / (resamples + 1)

@@ -93,7 +93,7 @@ def _odds_ratio(n: int, nl: int, nf: int, a: int) -> float:
 
 def test_counts_of_every_pair_and_bh(tmp_path) -> None:
     corpus = _corpus()
-    result = associate(_incidence(corpus), Settings(resamples=20, seed=1, min_support=1))
+    result = associate(_incidence(corpus), Settings(resamples=20, seed=1, min_support=1, min_clusters=1))
     story = corpus["story"]
     tested = set()
     for i in range(result.label_index.size):
@@ -108,6 +108,11 @@ def test_counts_of_every_pair_and_bh(tmp_path) -> None:
         )
         got = (result.n_units[i], result.n_label[i], result.n_feature[i], result.n_both[i])
         assert got == (n, nl, nf, a)
+        together = {
+            int(c)
+            for c in story[corpus["labels"][:, label] & corpus["features"][:, feature]]
+        }
+        assert result.n_clusters_both[i] == len(together)
         assert result.p_feature[i] == pytest.approx(nf / n)
         assert result.p_feature_given_label[i] == pytest.approx(a / nl)
         assert result.lift[i] == pytest.approx((a / nl) / (nf / n))
@@ -148,15 +153,14 @@ def test_bootstrap_ci_and_permutation_p_match_slow_loops() -> None:
     cluster_of = np.array([t[0] for t in tokens])
     observed = _odds_ratio(*_table(story, labelled, active, feature, range(N_STORIES)))
     rng = np.random.default_rng(perm_seq)
-    at_least = at_most = 1
+    extreme = 1
     for _ in range(resamples):
         order = np.argsort(cluster_of + rng.random(len(tokens)))
         moved = {tokens[order[j]][1]: token_label[tokens[j]] for j in range(len(tokens))}
         permuted = np.array([block[u] >= 0 and moved[int(block[u])] for u in range(len(story))])
         statistic = _odds_ratio(*_table(story, permuted, active, feature, range(N_STORIES)))
-        at_least += statistic >= observed * (1 - 1e-9)
-        at_most += statistic <= observed * (1 + 1e-9)
-    assert result.p_value[i] == pytest.approx(min(1, 2 * min(at_least, at_most) / (resamples + 1)))
+        extreme += abs(math.log(statistic)) >= abs(math.log(observed)) * (1 - 1e-9)
+    assert result.p_value[i] == pytest.approx(extreme / (resamples + 1))
 
 
 def test_same_seed_same_numbers_and_strong_effect_is_found() -> None:
@@ -179,6 +183,8 @@ def test_min_support_and_bad_blocks() -> None:
     incidence = _incidence(corpus)
     result = associate(incidence, Settings(resamples=10, min_support=10**6))
     assert result.label_index.size == 0 and result.q_value.size == 0
+    one_story_short = associate(incidence, Settings(resamples=10, min_clusters=N_STORIES + 1))
+    assert one_story_short.label_index.size == 0
     mixed = corpus["labels"].copy()
     first_token = np.flatnonzero(corpus["block"] == 0)
     if first_token.size < 2:

@@ -11,6 +11,7 @@ def model(dbt, session):
         resamples=dbt.config.meta_get("resamples"),
         seed=dbt.config.meta_get("seed"),
         min_support=dbt.config.meta_get("min_support"),
+        min_clusters=dbt.config.meta_get("min_clusters"),
         cluster_unit=dbt.config.meta_get("cluster_unit"),
     )
     units = dbt.ref("int_association_units").to_arrow_table()

@@ -33,6 +33,7 @@ described as (
         statistics.q_value,
         statistics.or_ci_low > 1 or statistics.or_ci_high < 1 as ci_excludes_one,
         statistics.q_value < 0.05 as is_significant,
+        statistics.n_clusters_both,
         statistics.cluster_unit,
         statistics.n_clusters,
         statistics.n_resamples,
