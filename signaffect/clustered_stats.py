@@ -379,8 +379,6 @@ def _permutation_p(
             minlength=batch * n_labels * n_sources,
         ).reshape(batch, n_labels, n_sources)
         n_label = (label_source @ coverage)[:, label_index, feature_index]
-        statistic = odds_ratio(
-            n_both[:, label_index, feature_index], n_label, n_feature, n_units
-        )
+        statistic = odds_ratio(n_both[:, label_index, feature_index], n_label, n_feature, n_units)
         extreme += (np.abs(np.log(statistic)) >= observed_size).sum(axis=0)
     return extreme / (resamples + 1)

@@ -155,7 +155,12 @@ def load(db: Path, labels: Sequence[str] | None = None, top_n: int = 25, k: int 
 def _require_marts(con: duckdb.DuckDBPyConnection, db: Path) -> None:
     missing = [
         t
-        for t in ("fct_frames", "fct_frame_features", "dim_features", "fct_label_feature_associations")
+        for t in (
+            "fct_frames",
+            "fct_frame_features",
+            "dim_features",
+            "fct_label_feature_associations",
+        )
         if not _has_table(con, "main", t)
     ]
     if missing:
@@ -253,8 +258,7 @@ def choose_labels(
             "frequent lexical labels."
         )
     return [], (
-        "This warehouse has no lexical label with tested pairs in "
-        "fct_label_feature_associations."
+        "This warehouse has no lexical label with tested pairs in fct_label_feature_associations."
     )
 
 

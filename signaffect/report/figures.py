@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 from matplotlib.figure import Figure
 
-from signaffect.report.data import ReportData
+from signaffect.report.data import ASSOCIATION_GRAIN, ReportData
 
 DPI = 110
 MAX_LABEL_CHARS = 46
@@ -92,7 +92,7 @@ def bar_chart(
     return _png(fig)
 
 
-def heatmap(cells: pa.Table) -> bytes:
+def heatmap(cells: pa.Table, grain: str) -> bytes:
     """Lift: features down (with their base rate P(feature)), labels across, on a diverging
     colour map centred on lift 1 (log2 scale, so 2 and 1/2 are equally strong); untested
     cells are left blank."""
@@ -138,7 +138,11 @@ def heatmap(cells: pa.Table) -> bytes:
             )
     ax.set_xlabel("lexical label")
     ax.set_ylabel("facial / head feature (base rate)")
-    ax.set_title("Lift of each feature with each label (1 = no association)", loc="left")
+    ax.set_title(
+        f"Lift of each feature with each label at {grain} grain (1 = no association)",
+        fontsize=11,
+        loc="left",
+    )
     bar = fig.colorbar(image, ax=ax, shrink=0.8)
     ticks = np.arange(-np.floor(bound), np.floor(bound) + 1)
     bar.set_ticks(ticks, labels=[f"{2.0**t:g}" for t in ticks])
@@ -178,7 +182,7 @@ def draw(data: ReportData) -> list[Chart]:
                 title="Lift of the most frequent facial and head features with each label",
                 alt="Heatmap of the lift of each facial or head feature with each lexical "
                 "label, on a diverging colour map centred on 1.",
-                png=heatmap(data.heatmap),
+                png=heatmap(data.heatmap, ASSOCIATION_GRAIN),
             )
         )
     if data.training is not None and data.training.importances.num_rows:
