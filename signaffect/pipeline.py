@@ -81,12 +81,15 @@ def remove_corpus_files(db: Path, wanted: list[str]) -> list[str]:
         con.close()
 
 
-def build_warehouse(db: Path, progress: Progress | None = None) -> None:
-    """`dbt build` every model, seed and test against `db`, after checking that this process
-    can write it (so a lock or read-only file is one line, not dbt's log)."""
+def build_warehouse(
+    db: Path, progress: Progress | None = None, dbt_vars: dict[str, object] | None = None
+) -> None:
+    """`dbt build` every model, seed and test against `db` (`dbt_vars` override vars), after
+    checking that this process can write it (so a lock or read-only file is one line, not
+    dbt's log)."""
     con = connect(db, create=False)
     try:
         ensure_raw_tables(con)
     finally:
         con.close()
-    run_dbt("build", db, progress=progress)
+    run_dbt("build", db, dbt_vars=dbt_vars, progress=progress)
