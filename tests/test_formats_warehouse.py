@@ -19,6 +19,7 @@ from ml.options import CV
 from ml.train import ForestSettings, TrainConfig, train
 from signaffect.pipeline import build_warehouse, ingest_corpus
 from signaffect.settings import elan_samples_dir
+from tests.conftest import TEST_DBT_VARS
 
 ELAN_ALI = "ASL_ncslgr_ali_SignBLEU.eaf"
 DGS = "DGS_1418836-15524810-15550340.eaf"
@@ -50,7 +51,7 @@ def mixed_db(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path, samples
     built with every dbt test (build_warehouse raises if any fails)."""
     db = tmp_path_factory.mktemp("mixed") / "warehouse.duckdb"
     ingest_corpus(db, [corpus_dir / "ali.xml", samples_dir])
-    build_warehouse(db)
+    build_warehouse(db, dbt_vars=TEST_DBT_VARS)
     return db
 
 
@@ -58,7 +59,8 @@ def mixed_db(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path, samples
 def dgs_db(tmp_path_factory: pytest.TempPathFactory, samples_dir: Path) -> Path:
     db = tmp_path_factory.mktemp("dgs") / "warehouse.duckdb"
     ingest_corpus(db, [samples_dir / DGS])
-    build_warehouse(db)
+    # One transcript is one story: its associations resample and permute within utterances.
+    build_warehouse(db, dbt_vars={**TEST_DBT_VARS, "association_cluster_unit": "utterance"})
     return db
 
 
@@ -162,7 +164,7 @@ def test_dgs_expands_at_50_fps_with_gloss_mouthing_and_lexicon(dgs_db: Path) -> 
 
 def test_cli_top_works_on_dgs(dgs_db: Path) -> None:
     result = runner.invoke(
-        app, ["--db", str(dgs_db), "top", "nrc:positive", "--kind", "facial", "--format", "csv"]
+        app, ["--db", str(dgs_db), "top", "nrc:positive", "--k", "1000", "--format", "csv"]
     )
     assert result.exit_code == 0, result.output
     assert "mouthing=" in result.output

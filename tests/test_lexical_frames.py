@@ -8,7 +8,7 @@ import duckdb
 
 from signaffect.pipeline import build_warehouse, ingest_corpus
 from signaffect.settings import SAMPLE_CORPUS_DIR
-from tests.conftest import scalar
+from tests.conftest import TEST_DBT_VARS, scalar
 
 LIWC_DIC = """%
 1\tposemo
@@ -34,7 +34,7 @@ def test_liwc_wildcards_label_the_frames_of_matching_signs(tmp_path: Path) -> No
     dic.write_text(LIWC_DIC, encoding="utf-8")
     db = tmp_path / "w.duckdb"
     ingest_corpus(db, [SAMPLE_CORPUS_DIR], liwc_dic=dic)
-    build_warehouse(db)
+    build_warehouse(db, dbt_vars=TEST_DBT_VARS)
     con = duckdb.connect(str(db), read_only=True)
     hits = dict(
         con.execute(

@@ -9,6 +9,7 @@ import duckdb
 
 from signaffect.pipeline import build_warehouse, ingest_corpus
 from signaffect.settings import SAMPLE_CORPUS_DIR
+from tests.conftest import TEST_DBT_VARS
 from tests.fingerprint import fingerprint
 
 
@@ -34,7 +35,7 @@ def test_two_builds_of_the_sample_are_identical(sample_db: Path, tmp_path: Path)
     again = tmp_path / "again.duckdb"
     ingest_corpus(again, [SAMPLE_CORPUS_DIR])
     _shuffle_raw(again)
-    build_warehouse(again)
+    build_warehouse(again, dbt_vars=TEST_DBT_VARS)
     first, second = fingerprint(sample_db, ("main",)), fingerprint(again, ("main",))
     assert "main.dim_features" in first
     differing = sorted(t for t in first.keys() | second.keys() if first.get(t) != second.get(t))

@@ -10,7 +10,7 @@ import pytest
 from ingest.corpus import IngestErrors
 from signaffect.pipeline import build_warehouse, ingest_corpus
 from signaffect.settings import SAMPLE_CORPUS_DIR
-from tests.conftest import scalar
+from tests.conftest import TEST_DBT_VARS, scalar
 
 RAW_TABLES = [
     "signstream_files",
@@ -115,9 +115,9 @@ def test_reingest_is_idempotent_and_a_bad_run_changes_nothing(
 def test_rebuild_gives_the_same_tables(tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
     ingest_corpus(db, [SAMPLE_CORPUS_DIR])
-    build_warehouse(db)
+    build_warehouse(db, dbt_vars=TEST_DBT_VARS)
     sql = "select count(*), sum(hash(feature, frame_index)) from fct_frame_features"
     first = scalar(db, sql)
     ingest_corpus(db, [SAMPLE_CORPUS_DIR])
-    build_warehouse(db)
+    build_warehouse(db, dbt_vars=TEST_DBT_VARS)
     assert scalar(db, sql) == first

@@ -1,17 +1,25 @@
 {#-
     The units of each grain the association statistics count, with what the statistics
     need to resample and permute them. Vars:
-      association_cluster_unit      story (default) or signer: bootstrapped, and the
-                                    stratum inside which labels are permuted
+      association_cluster_unit      story (default), signer or utterance (for a corpus of
+                                    one story, such as a single transcript): bootstrapped,
+                                    and the stratum inside which labels are permuted
       association_feature_families  families paired with the labels (default signstream, au)
       lexical_scope                 sign: a frame's labels and block are its sign token's;
                                     utterance: its utterance's
 -#}
 {%- set cluster_unit = var('association_cluster_unit') -%}
-{%- if cluster_unit not in ('story', 'signer') -%}
+{%- set cluster_columns = {
+    'story': '{t}.story',
+    'signer': '{t}.signer_id',
+    'utterance': "{t}.source_file || '/' || {t}.utterance_id",
+} -%}
+{%- if cluster_unit not in cluster_columns -%}
     {{ exceptions.raise_compiler_error(
-        "dbt var association_cluster_unit must be story or signer, not " ~ cluster_unit) }}
+        "dbt var association_cluster_unit must be story, signer or utterance, not "
+        ~ cluster_unit) }}
 {%- endif -%}
+{%- set cluster_column = cluster_columns[cluster_unit] -%}
 {%- set families = var('association_feature_families') -%}
 {%- if families is string -%}
     {%- set families = families.split(',') | map('trim') | list -%}
@@ -117,7 +125,7 @@ frame_units as (
     select
         'frame' as grain,
         frames.source_file,
-        frames.{{ cluster_unit if cluster_unit == 'story' else 'signer_id' }} as cluster_key,
+        {{ cluster_column | replace('{t}', 'frames') }} as cluster_key,
         {% if scope == 'sign' -%}
         frame_signs.sign_token_id as block_key,
         {%- else -%}
@@ -158,7 +166,7 @@ sign_units as (
     select
         'sign' as grain,
         sign_tokens.source_file,
-        sign_tokens.{{ cluster_unit if cluster_unit == 'story' else 'signer_id' }} as cluster_key,
+        {{ cluster_column | replace('{t}', 'sign_tokens') }} as cluster_key,
         sign_tokens.sign_token_id as block_key,
         coalesce(sign_feature_lists.labels, []) as labels,
         coalesce(sign_feature_lists.features, []) as features,
@@ -185,7 +193,7 @@ utterance_units as (
     select
         'utterance' as grain,
         utterances.source_file,
-        utterances.{{ cluster_unit if cluster_unit == 'story' else 'signer_id' }} as cluster_key,
+        {{ cluster_column | replace('{t}', 'utterances') }} as cluster_key,
         utterances.source_file || '/' || utterances.utterance_id as block_key,
         coalesce(utterance_feature_lists.labels, []) as labels,
         coalesce(utterance_feature_lists.features, []) as features,
