@@ -1,3 +1,4 @@
--- The study's Table 1: the 10 features most probable in frames labelled `empath:negative_emotion`.
--- Compile with `dbt compile` and run target/compiled/signaffect/analyses/ (or: cli.py top empath:negative_emotion).
-{{ top_features_for_label('empath:negative_emotion', k=10) }}
+-- The 10 SignStream features that go with signs labelled `empath:negative_emotion`, ranked
+-- by the lower 95% bound of the odds ratio. Compile with `dbt compile` and run
+-- target/compiled/signaffect/analyses/ (or: cli.py top empath:negative_emotion).
+{{ top_features_for_label('empath:negative_emotion', k=10, grain='sign', family='signstream') }}

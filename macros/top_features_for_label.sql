@@ -1,49 +1,40 @@
 {#-
-    The study's Tables 1-2 as SQL: the features most probable in frames carrying `label`,
-    ranked by P(feature | label), with the counts behind each probability. Kinds ranked and
-    the least frames shared with the label come from vars top_features_kinds and
-    top_features_min_support (the mart's own floor is cooccurrence_min_frames).
+    The features that go with `label` at `grain` (frame, sign, utterance) among one
+    `family` (signstream or au), best first by the mart's own `rank` (lower 95% bound of
+    the log odds ratio), with the base rate, counts, interval and q-value of each.
 -#}
-{% macro top_features_for_label(label, k=10) %}
-{%- set kinds = var('top_features_kinds') -%}
-{%- if kinds is string %}{% set kinds = kinds.split(',') | map('trim') | list %}{% endif %}
+{% macro top_features_for_label(label, k=10, grain='sign', family='signstream') %}
 
 with
 
-cooccurrence as (
-    select * from {{ ref('fct_feature_cooccurrence') }}
-),
-
-label_partners as (
-    select
-        feature_b as feature,
-        kind_b as feature_kind,
-        n_ab as n_frames_with_label,
-        n_a as n_label_frames,
-        n_b as n_feature_frames,
-        p_b_given_a as p_feature_given_label,
-        lift,
-        pmi,
-        g2,
-        q_value,
-    from cooccurrence
-    where feature_a = '{{ label }}'
-        and kind_b in ({% for kind in kinds %}'{{ kind }}'{% if not loop.last %}, {% endif %}{% endfor %})
-        and n_ab >= {{ var('top_features_min_support') }}
-),
-
-ranked as (
-    select
-        row_number() over (
-            order by p_feature_given_label desc, n_frames_with_label desc, feature
-        ) as rank,
-        *,
-    from label_partners
+associations as (
+    select * from {{ ref('fct_label_feature_associations') }}
 ),
 
 final as (
-    select * from ranked
-    where rank <= {{ k }}
+    select
+        rank,
+        feature,
+        feature_kind,
+        n_both,
+        n_label,
+        n_feature,
+        n_units,
+        p_feature,
+        p_feature_given_label,
+        lift,
+        odds_ratio,
+        or_ci_low,
+        or_ci_high,
+        q_value,
+        case
+            when not ci_excludes_one then 'not distinguishable from chance'
+        end as note,
+    from associations
+    where label = '{{ label }}'
+        and grain = '{{ grain }}'
+        and feature_family = '{{ family }}'
+        and rank <= {{ k }}
 )
 
 select * from final

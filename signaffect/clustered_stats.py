@@ -19,8 +19,9 @@ gives:
   null keeps each story's base rates and every frame of a token together (restricted
   permutations within exchangeability blocks: Good 2005, *Permutation, Parametric and
   Bootstrap Tests of Hypotheses*, §3.6; Winkler et al. 2015, NeuroImage 123:253-268); the
-  statistic is the corrected log OR, p = min(1, 2·min(P≥, P≤)) with the +1 of Phipson &
-  Smyth (2010), so p is never 0 and is at least 2 / (B + 1);
+  statistic is |log OR| (corrected OR), p = (1 + #{permuted >= observed}) / (B + 1), the
+  +1 of Phipson & Smyth (2010), so p is never 0 and is at least 1 / (B + 1): with B = 1000,
+  BH can call a pair significant only if enough pairs reach that floor;
 - Benjamini-Hochberg q-values over the pairs tested (scipy.stats.false_discovery_control).
 
 Random draws are reproducible from one seed, in a documented order the tests replay:
@@ -35,7 +36,6 @@ Pure numpy/scipy: the dbt model feeds it arrays and stores what it returns.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,11 +77,14 @@ class Incidence:
 
 @dataclass(frozen=True)
 class Settings:
-    """How many resamples, the seed, the least units a pair shares to be tested, the CI level."""
+    """How many resamples, the seed, the CI level, and when a pair is tested: at least
+    `min_support` units with both, in at least `min_clusters` clusters. A pair seen together
+    in one or two stories has an interval that describes those stories, not the corpus."""
 
     resamples: int = 1000
     seed: int = 42
     min_support: int = 5
+    min_clusters: int = 3
     confidence: float = 0.95
 
 
@@ -105,17 +108,20 @@ class PairStatistics:
     or_ci_high: FloatArray
     p_value: FloatArray
     q_value: FloatArray
+    n_clusters_both: IntArray
     n_clusters: int
     resamples: int
 
 
-def log_odds_ratio(a: FloatArray, n_label: FloatArray, n_feature: FloatArray, n: FloatArray):
-    """Haldane-corrected log OR of the 2x2 table with cells a, n_label - a, n_feature - a and
+def odds_ratio(
+    a: FloatArray, n_label: FloatArray, n_feature: FloatArray, n: FloatArray
+) -> FloatArray:
+    """Haldane-corrected OR of the 2x2 table with cells a, n_label - a, n_feature - a and
     n - n_label - n_feature + a."""
     b = n_label - a
     c = n_feature - a
     d = n - n_label - n_feature + a
-    return np.log(a + HALDANE) + np.log(d + HALDANE) - np.log(b + HALDANE) - np.log(c + HALDANE)
+    return ((a + HALDANE) * (d + HALDANE)) / ((b + HALDANE) * (c + HALDANE))
 
 
 def generators(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
@@ -133,13 +139,16 @@ def associate(incidence: Incidence, settings: Settings) -> PairStatistics:
     per_cluster = _cluster_counts(incidence, cluster, n_clusters)
     totals = [array.sum(axis=0) for array in per_cluster]
     n_units, n_feature, n_label, n_both = totals
-    label_index, feature_index = np.nonzero(n_both >= max(settings.min_support, 1))
+    clusters_both = np.count_nonzero(per_cluster[3], axis=0)
+    label_index, feature_index = np.nonzero(
+        (n_both >= max(settings.min_support, 1)) & (clusters_both >= settings.min_clusters)
+    )
     pick = (label_index, feature_index)
     n_feature_p = n_feature[feature_index]
     n_units_p = n_units[feature_index]
     n_label_p = n_label[pick]
     n_both_p = n_both[pick]
-    observed = log_odds_ratio(n_both_p, n_label_p, n_feature_p, n_units_p)
+    observed = odds_ratio(n_both_p, n_label_p, n_feature_p, n_units_p)
     boot_rng, perm_rng = generators(settings.seed)
     or_ci, lift_ci = _bootstrap(per_cluster, pick, settings, boot_rng)
     p_value = _permutation_p(
@@ -163,11 +172,12 @@ def associate(incidence: Incidence, settings: Settings) -> PairStatistics:
         lift=(n_both_p * n_units_p) / (n_label_p * n_feature_p),
         lift_ci_low=lift_ci[0],
         lift_ci_high=lift_ci[1],
-        odds_ratio=np.exp(observed),
-        or_ci_low=np.exp(or_ci[0]),
-        or_ci_high=np.exp(or_ci[1]),
+        odds_ratio=observed,
+        or_ci_low=or_ci[0],
+        or_ci_high=or_ci[1],
         p_value=p_value,
         q_value=q_value,
+        n_clusters_both=clusters_both[pick].astype(np.int64),
         n_clusters=n_clusters,
         resamples=settings.resamples,
     )
@@ -226,7 +236,7 @@ def _bootstrap(
     settings: Settings,
     rng: np.random.Generator,
 ) -> tuple[tuple[FloatArray, FloatArray], tuple[FloatArray, FloatArray]]:
-    """Percentile CIs of the log OR and of lift over cluster resamples.
+    """Percentile CIs of the OR and of lift over cluster resamples.
 
     Each replicate's counts are the multiplicity-weighted sum of per-cluster counts, so all
     pairs share the same B draws. A replicate in which the pair's label or feature is absent
@@ -253,18 +263,31 @@ def _bootstrap(
         a = weights @ n_both[:, labels, feats]
         defined = (nl > 0) & (nf > 0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            log_or = np.where(defined, log_odds_ratio(a, nl, nf, n), np.nan)
+            ratio = np.where(defined, odds_ratio(a, nl, nf, n), np.nan)
             lift = np.where(defined, (a * n) / (nl * nf), np.nan)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            or_bounds[:, part] = np.nanquantile(log_or, quantiles, axis=0)
-            lift_bounds[:, part] = np.nanquantile(lift, quantiles, axis=0)
+        or_bounds[:, part] = _nan_quantiles(ratio, quantiles)
+        lift_bounds[:, part] = _nan_quantiles(lift, quantiles)
     return (or_bounds[0], or_bounds[1]), (lift_bounds[0], lift_bounds[1])
+
+
+def _nan_quantiles(values: FloatArray, quantiles: FloatArray) -> FloatArray:
+    """Column-wise quantiles ignoring NaN, numpy's default (linear) method: what
+    `np.nanquantile(values, quantiles, axis=0)` gives, without its per-column Python loop."""
+    ordered = np.sort(values, axis=0)
+    valid = np.sum(~np.isnan(values), axis=0)
+    position = np.maximum(valid - 1, 0)[None, :] * quantiles[:, None]
+    low = np.floor(position).astype(np.int64)
+    high = np.minimum(low + 1, np.maximum(valid - 1, 0)[None, :])
+    below = np.take_along_axis(ordered, low, axis=0)
+    above = np.take_along_axis(ordered, high, axis=0)
+    result = below + (above - below) * (position - low)
+    return np.where(valid[None, :] > 0, result, np.nan)
 
 
 @dataclass(frozen=True)
 class _Blocks:
-    """Exchangeable blocks in (cluster, block id) order."""
+    """Exchangeable blocks in (cluster, block id) order, and their (block, label)
+    incidences sorted by label."""
 
     cluster: IntArray
     size: FloatArray
@@ -299,7 +322,7 @@ def _blocks(incidence: Incidence, cluster: IntArray) -> _Blocks:
     label_counts = (member @ labels).tocoo()
     if np.any(label_counts.data != size[label_counts.row]):
         raise ValueError("a block's units do not all carry the same labels")
-    order = np.lexsort((label_counts.col, label_counts.row))
+    order = np.lexsort((label_counts.row, label_counts.col))
     features = sparse.csr_array(member @ sparse.csr_array(incidence.features, dtype=np.float64))
     block_cluster = np.zeros(n_blocks, dtype=np.int64)
     block_cluster[position] = cluster[units]
@@ -321,7 +344,7 @@ def _permutation_p(
     resamples: int,
     rng: np.random.Generator,
 ) -> FloatArray:
-    """Two-sided permutation p of the corrected log OR, labels moved between whole blocks
+    """Two-sided permutation p of |log OR|, labels moved between whole blocks
     of the same cluster (see the module docstring for the draw order). `fixed` holds what
     a permutation leaves unchanged: each pair's n_units and n_feature, and its observed
     statistic."""
@@ -334,17 +357,20 @@ def _permutation_p(
     n_labels = incidence.labels.shape[1]
     n_sources = coverage.shape[0]
     n_blocks = blocks.cluster.size
-    at_least = np.ones(label_index.size)
-    at_most = np.ones(label_index.size)
-    tolerance = 1e-9 * np.maximum(1.0, np.abs(observed))
+    per_label = np.bincount(blocks.label, minlength=n_labels)
+    extreme = np.ones(label_index.size)
+    observed_size = np.abs(np.log(observed)) * (1 - 1e-9)
     for start in range(0, resamples, _PERMUTATION_BATCH):
         batch = min(_PERMUTATION_BATCH, resamples - start)
         keys = blocks.cluster[None, :] + rng.random((batch, n_blocks))
         target = np.argsort(keys, axis=1)[:, blocks.label_block]
         rows = (np.arange(batch)[:, None] * n_labels + blocks.label[None, :]).ravel()
         moved = target.ravel()
+        # Rows are already in order and a row never repeats a block (a permutation is
+        # one-to-one), so the CSR arrays are written directly.
+        indptr = np.concatenate([[0], np.cumsum(np.tile(per_label, batch))])
         both = sparse.csr_array(
-            (np.ones(moved.size), (rows, moved)), shape=(batch * n_labels, n_blocks)
+            (np.ones(moved.size), moved, indptr), shape=(batch * n_labels, n_blocks)
         )
         n_both = (both @ blocks.features).toarray().reshape(batch, n_labels, -1)
         label_source = np.bincount(
@@ -353,9 +379,8 @@ def _permutation_p(
             minlength=batch * n_labels * n_sources,
         ).reshape(batch, n_labels, n_sources)
         n_label = (label_source @ coverage)[:, label_index, feature_index]
-        statistic = log_odds_ratio(
+        statistic = odds_ratio(
             n_both[:, label_index, feature_index], n_label, n_feature, n_units
         )
-        at_least += (statistic >= observed - tolerance).sum(axis=0)
-        at_most += (statistic <= observed + tolerance).sum(axis=0)
-    return np.minimum(1.0, 2.0 * np.minimum(at_least, at_most) / (resamples + 1))
+        extreme += (np.abs(np.log(statistic)) >= observed_size).sum(axis=0)
+    return extreme / (resamples + 1)

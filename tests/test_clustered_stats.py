@@ -86,14 +86,14 @@ def _table(story, labelled, active, feature: int, clusters) -> tuple[int, int, i
     return n, nl, nf, a
 
 
-def _log_or(n: int, nl: int, nf: int, a: int) -> float:
+def _odds_ratio(n: int, nl: int, nf: int, a: int) -> float:
     cells = (a, nl - a, nf - a, n - nl - nf + a)
-    return math.log((cells[0] + 0.5) * (cells[3] + 0.5) / ((cells[1] + 0.5) * (cells[2] + 0.5)))
+    return (cells[0] + 0.5) * (cells[3] + 0.5) / ((cells[1] + 0.5) * (cells[2] + 0.5))
 
 
 def test_counts_of_every_pair_and_bh(tmp_path) -> None:
     corpus = _corpus()
-    result = associate(_incidence(corpus), Settings(resamples=20, seed=1, min_support=1))
+    result = associate(_incidence(corpus), Settings(resamples=20, seed=1, min_support=1, min_clusters=1))
     story = corpus["story"]
     tested = set()
     for i in range(result.label_index.size):
@@ -108,10 +108,15 @@ def test_counts_of_every_pair_and_bh(tmp_path) -> None:
         )
         got = (result.n_units[i], result.n_label[i], result.n_feature[i], result.n_both[i])
         assert got == (n, nl, nf, a)
+        together = {
+            int(c)
+            for c in story[corpus["labels"][:, label] & corpus["features"][:, feature]]
+        }
+        assert result.n_clusters_both[i] == len(together)
         assert result.p_feature[i] == pytest.approx(nf / n)
         assert result.p_feature_given_label[i] == pytest.approx(a / nl)
         assert result.lift[i] == pytest.approx((a / nl) / (nf / n))
-        assert math.log(result.odds_ratio[i]) == pytest.approx(_log_or(n, nl, nf, a))
+        assert result.odds_ratio[i] == pytest.approx(_odds_ratio(n, nl, nf, a))
     assert tested == {(lab, f) for lab in range(N_LABELS) for f in range(N_FEATURES)}
     np.testing.assert_allclose(result.q_value, false_discovery_control(result.p_value))
     # Coverage-aware: feature 3's denominator leaves out story 0's frames.
@@ -130,15 +135,15 @@ def test_bootstrap_ci_and_permutation_p_match_slow_loops() -> None:
 
     # Bootstrap: replicate r draws N_STORIES stories with replacement.
     picks = np.random.default_rng(boot_seq).integers(0, N_STORIES, size=(resamples, N_STORIES))
-    log_ors, lifts = [], []
+    ratios, lifts = [], []
     for r in range(resamples):
         n, nl, nf, a = _table(story, labelled, active, feature, picks[r])
         if nl == 0 or nf == 0:
             continue
-        log_ors.append(_log_or(n, nl, nf, a))
+        ratios.append(_odds_ratio(n, nl, nf, a))
         lifts.append((a / nl) / (nf / n))
-    assert math.log(result.or_ci_low[i]) == pytest.approx(np.quantile(log_ors, 0.025), rel=1e-12)
-    assert math.log(result.or_ci_high[i]) == pytest.approx(np.quantile(log_ors, 0.975), rel=1e-12)
+    assert result.or_ci_low[i] == pytest.approx(np.quantile(ratios, 0.025), rel=1e-12)
+    assert result.or_ci_high[i] == pytest.approx(np.quantile(ratios, 0.975), rel=1e-12)
     assert result.lift_ci_low[i] == pytest.approx(np.quantile(lifts, 0.025), rel=1e-12)
     assert result.lift_ci_high[i] == pytest.approx(np.quantile(lifts, 0.975), rel=1e-12)
 
@@ -146,17 +151,16 @@ def test_bootstrap_ci_and_permutation_p_match_slow_loops() -> None:
     tokens = sorted({(int(story[u]), int(block[u])) for u in range(len(story)) if block[u] >= 0})
     token_label = {t: bool(labelled[block == t[1]][0]) for t in tokens}
     cluster_of = np.array([t[0] for t in tokens])
-    observed = _log_or(*_table(story, labelled, active, feature, range(N_STORIES)))
+    observed = _odds_ratio(*_table(story, labelled, active, feature, range(N_STORIES)))
     rng = np.random.default_rng(perm_seq)
-    at_least = at_most = 1
+    extreme = 1
     for _ in range(resamples):
         order = np.argsort(cluster_of + rng.random(len(tokens)))
         moved = {tokens[order[j]][1]: token_label[tokens[j]] for j in range(len(tokens))}
         permuted = np.array([block[u] >= 0 and moved[int(block[u])] for u in range(len(story))])
-        statistic = _log_or(*_table(story, permuted, active, feature, range(N_STORIES)))
-        at_least += statistic >= observed - 1e-9
-        at_most += statistic <= observed + 1e-9
-    assert result.p_value[i] == pytest.approx(min(1, 2 * min(at_least, at_most) / (resamples + 1)))
+        statistic = _odds_ratio(*_table(story, permuted, active, feature, range(N_STORIES)))
+        extreme += abs(math.log(statistic)) >= abs(math.log(observed)) * (1 - 1e-9)
+    assert result.p_value[i] == pytest.approx(extreme / (resamples + 1))
 
 
 def test_same_seed_same_numbers_and_strong_effect_is_found() -> None:
@@ -179,6 +183,8 @@ def test_min_support_and_bad_blocks() -> None:
     incidence = _incidence(corpus)
     result = associate(incidence, Settings(resamples=10, min_support=10**6))
     assert result.label_index.size == 0 and result.q_value.size == 0
+    one_story_short = associate(incidence, Settings(resamples=10, min_clusters=N_STORIES + 1))
+    assert one_story_short.label_index.size == 0
     mixed = corpus["labels"].copy()
     first_token = np.flatnonzero(corpus["block"] == 0)
     if first_token.size < 2:

@@ -210,7 +210,7 @@ def test_utterance_features_count_the_utterances_of_the_frame_table(corpus_db: P
         )
     }
     assert got == expected
-    assert sum(n for n, _ in got.values()) == 76_656
+    assert sum(n for n, _ in got.values()) == 74_402
 
 
 def test_coverage_counts_the_files_that_code_each_field(corpus_db: Path, spans: list[Span]) -> None:

@@ -2,7 +2,8 @@
     A token's lexical labels come from the lexicon hits, never from frames it shares with a
     neighbouring sign: at scope `sign` the hits on its own main-gloss annotation, at scope
     `utterance` the hits on its utterance's translation; only labels that pass the support
-    filter (int_lexical_labels_supported).
+    filter (int_lexical_labels_supported) and the question-word exclusion
+    (int_lexicon_hits_filtered).
 -#}
 with
 
@@ -11,7 +12,7 @@ spans as (
 ),
 
 hits as (
-    select * from {{ ref('stg_lexicon__hits') }}
+    select * from {{ ref('int_lexicon_hits_filtered') }}
 ),
 
 supported_labels as (
@@ -55,12 +56,7 @@ token_labels as (
         list(distinct hits_at_scope.label order by hits_at_scope.label) as lexical_labels,
     from tokens
     inner join hits_at_scope
-        on tokens.source_file = hits_at_scope.source_file
-        and tokens.utterance_id = hits_at_scope.utterance_id
-        and (
-            hits_at_scope.scope = 'utterance'
-            or tokens.annotation_id = hits_at_scope.annotation_id
-        )
+        on {{ hit_labels_token('hits_at_scope', 'tokens') }}
     group by tokens.sign_token_id
 ),
 

@@ -1,0 +1,207 @@
+{#-
+    The units of each grain the association statistics count, with what the statistics
+    need to resample and permute them. Vars:
+      association_cluster_unit      story (default) or signer: bootstrapped, and the
+                                    stratum inside which labels are permuted
+      association_feature_families  families paired with the labels (default signstream, au)
+      lexical_scope                 sign: a frame's labels and block are its sign token's;
+                                    utterance: its utterance's
+-#}
+{%- set cluster_unit = var('association_cluster_unit') -%}
+{%- if cluster_unit not in ('story', 'signer') -%}
+    {{ exceptions.raise_compiler_error(
+        "dbt var association_cluster_unit must be story or signer, not " ~ cluster_unit) }}
+{%- endif -%}
+{%- set families = var('association_feature_families') -%}
+{%- if families is string -%}
+    {%- set families = families.split(',') | map('trim') | list -%}
+{%- endif -%}
+{%- set scope = var('lexical_scope') -%}
+
+with
+
+frames as (
+    select * from {{ ref('fct_frames') }}
+),
+
+frame_features as (
+    select * from {{ ref('fct_frame_features') }}
+),
+
+sign_tokens as (
+    select * from {{ ref('fct_sign_tokens') }}
+),
+
+sign_token_features as (
+    select * from {{ ref('fct_sign_token_features') }}
+),
+
+utterances as (
+    select * from {{ ref('dim_utterances') }}
+),
+
+utterance_features as (
+    select * from {{ ref('fct_utterance_features') }}
+),
+
+dim_features as (
+    select * from {{ ref('dim_features') }}
+),
+
+paired_features as (
+    select feature from dim_features
+    where family in ({% for f in families %}'{{ f }}'{% if not loop.last %}, {% endif %}{% endfor %})
+),
+
+labels as (
+    select feature from dim_features
+    where feature_kind = 'lexical'
+),
+
+-- The sign covering each frame; a boundary frame shared by two spans goes to the later sign.
+frame_signs as (
+    select
+        frames.source_file,
+        frames.utterance_id,
+        frames.frame_index,
+        sign_tokens.sign_token_id,
+    from frames
+    inner join sign_tokens
+        on frames.source_file = sign_tokens.source_file
+        and frames.utterance_id = sign_tokens.utterance_id
+        and frames.frame_index between sign_tokens.start_frame and sign_tokens.end_frame
+    qualify row_number() over (
+        partition by frames.source_file, frames.utterance_id, frames.frame_index
+        order by sign_tokens.start_frame desc, sign_tokens.sign_token_id desc
+    ) = 1
+),
+
+frame_feature_lists as (
+    select
+        frame_features.source_file,
+        frame_features.utterance_id,
+        frame_features.frame_index,
+        list(frame_features.feature order by frame_features.feature) as features,
+    from frame_features
+    inner join paired_features on frame_features.feature = paired_features.feature
+    group by all
+),
+
+{% if scope == 'sign' -%}
+frame_label_lists as (
+    select
+        frame_signs.source_file,
+        frame_signs.utterance_id,
+        frame_signs.frame_index,
+        list(labels.feature order by labels.feature) as labels,
+    from frame_signs
+    inner join sign_tokens on frame_signs.sign_token_id = sign_tokens.sign_token_id
+    cross join unnest(sign_tokens.lexical_labels) as token_labels(label)
+    inner join labels on token_labels.label = labels.feature
+    group by all
+),
+{%- else -%}
+frame_label_lists as (
+    select
+        frame_features.source_file,
+        frame_features.utterance_id,
+        frame_features.frame_index,
+        list(frame_features.feature order by frame_features.feature) as labels,
+    from frame_features
+    inner join labels on frame_features.feature = labels.feature
+    group by all
+),
+{%- endif %}
+
+frame_units as (
+    select
+        'frame' as grain,
+        frames.source_file,
+        frames.{{ cluster_unit if cluster_unit == 'story' else 'signer_id' }} as cluster_key,
+        {% if scope == 'sign' -%}
+        frame_signs.sign_token_id as block_key,
+        {%- else -%}
+        frames.source_file || '/' || frames.utterance_id as block_key,
+        {%- endif %}
+        coalesce(frame_label_lists.labels, []) as labels,
+        coalesce(frame_feature_lists.features, []) as features,
+        frames.source_file || '/' || frames.utterance_id || '/' || frames.frame_index as unit_key,
+    from frames
+    left join frame_signs
+        on frames.source_file = frame_signs.source_file
+        and frames.utterance_id = frame_signs.utterance_id
+        and frames.frame_index = frame_signs.frame_index
+    left join frame_label_lists
+        on frames.source_file = frame_label_lists.source_file
+        and frames.utterance_id = frame_label_lists.utterance_id
+        and frames.frame_index = frame_label_lists.frame_index
+    left join frame_feature_lists
+        on frames.source_file = frame_feature_lists.source_file
+        and frames.utterance_id = frame_feature_lists.utterance_id
+        and frames.frame_index = frame_feature_lists.frame_index
+),
+
+sign_feature_lists as (
+    select
+        sign_token_features.sign_token_id,
+        list(sign_token_features.feature order by sign_token_features.feature)
+            filter (where paired_features.feature is not null) as features,
+        list(sign_token_features.feature order by sign_token_features.feature)
+            filter (where labels.feature is not null) as labels,
+    from sign_token_features
+    left join paired_features on sign_token_features.feature = paired_features.feature
+    left join labels on sign_token_features.feature = labels.feature
+    group by sign_token_features.sign_token_id
+),
+
+sign_units as (
+    select
+        'sign' as grain,
+        sign_tokens.source_file,
+        sign_tokens.{{ cluster_unit if cluster_unit == 'story' else 'signer_id' }} as cluster_key,
+        sign_tokens.sign_token_id as block_key,
+        coalesce(sign_feature_lists.labels, []) as labels,
+        coalesce(sign_feature_lists.features, []) as features,
+        sign_tokens.sign_token_id as unit_key,
+    from sign_tokens
+    left join sign_feature_lists on sign_tokens.sign_token_id = sign_feature_lists.sign_token_id
+),
+
+utterance_feature_lists as (
+    select
+        utterance_features.source_file,
+        utterance_features.utterance_id,
+        list(utterance_features.feature order by utterance_features.feature)
+            filter (where paired_features.feature is not null) as features,
+        list(utterance_features.feature order by utterance_features.feature)
+            filter (where labels.feature is not null) as labels,
+    from utterance_features
+    left join paired_features on utterance_features.feature = paired_features.feature
+    left join labels on utterance_features.feature = labels.feature
+    group by all
+),
+
+utterance_units as (
+    select
+        'utterance' as grain,
+        utterances.source_file,
+        utterances.{{ cluster_unit if cluster_unit == 'story' else 'signer_id' }} as cluster_key,
+        utterances.source_file || '/' || utterances.utterance_id as block_key,
+        coalesce(utterance_feature_lists.labels, []) as labels,
+        coalesce(utterance_feature_lists.features, []) as features,
+        utterances.source_file || '/' || utterances.utterance_id as unit_key,
+    from utterances
+    left join utterance_feature_lists
+        on utterances.source_file = utterance_feature_lists.source_file
+        and utterances.utterance_id = utterance_feature_lists.utterance_id
+),
+
+final as (
+    select * from frame_units
+    union all
+    select * from sign_units
+    union all
+    select * from utterance_units
+)
+
+select * from final

@@ -1,0 +1,154 @@
+"""The dbt Python model's work: the units of each grain into clustered_stats, rows out.
+
+`models/intermediate/int_label_feature_statistics.py` only reads its refs and its config
+and calls `statistics`; everything relational happens before it, in
+`int_association_units` (one row per grain x unit with its label and feature lists), and
+everything presentational after it, in `fct_label_feature_associations`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from scipy import sparse
+
+from signaffect.clustered_stats import Incidence, PairStatistics, Settings, associate
+
+#: The grains, in the order rows are written.
+GRAINS = ("frame", "sign", "utterance")
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """dbt vars association_resamples, association_seed, association_min_support (per
+    grain), association_min_clusters and association_cluster_unit, as the model's config
+    carries them."""
+
+    resamples: int
+    seed: int
+    min_support: dict[str, int]
+    min_clusters: int
+    cluster_unit: str
+
+
+def model_settings(
+    resamples: Any, seed: Any, min_support: Any, min_clusters: Any, cluster_unit: Any
+) -> ModelSettings:
+    """Settings from the model's config meta, which dbt renders from Jinja: numbers may
+    arrive as strings and the per-grain support as JSON."""
+    support = json.loads(min_support) if isinstance(min_support, str) else dict(min_support)
+    missing = [grain for grain in GRAINS if grain not in support]
+    if missing:
+        raise ValueError(f"association_min_support lacks grain(s) {', '.join(missing)}")
+    return ModelSettings(
+        resamples=int(resamples),
+        seed=int(seed),
+        min_support={grain: int(support[grain]) for grain in GRAINS},
+        min_clusters=int(min_clusters),
+        cluster_unit=str(cluster_unit),
+    )
+
+
+def statistics(units: pa.Table, coverage: pa.Table, settings: ModelSettings) -> pa.Table:
+    """One row per grain x label x feature tested (see the YAML docs for the columns)."""
+    labels = _names(units.column("labels"))
+    features = _names(units.column("features"))
+    sources = sorted(set(units.column("source_file").to_pylist()))
+    coded = np.zeros((len(sources), len(features)), dtype=bool)
+    source_at = {name: i for i, name in enumerate(sources)}
+    feature_at = {name: i for i, name in enumerate(features)}
+    for row in coverage.select(["source_file", "feature"]).to_pylist():
+        if row["feature"] in feature_at and row["source_file"] in source_at:
+            coded[source_at[row["source_file"]], feature_at[row["feature"]]] = True
+    parts = []
+    for grain in GRAINS:
+        rows = units.filter(pc.equal(units.column("grain"), grain))
+        if rows.num_rows == 0:
+            continue
+        incidence = Incidence(
+            labels=_incidence(rows.column("labels"), labels),
+            features=_incidence(rows.column("features"), features),
+            source=_codes(rows.column("source_file"), sources),
+            coverage=coded,
+            cluster=_codes(rows.column("cluster_key"), None),
+            block=_codes(rows.column("block_key"), None),
+        )
+        result = associate(
+            incidence,
+            Settings(
+                resamples=settings.resamples,
+                seed=settings.seed,
+                min_support=settings.min_support[grain],
+                min_clusters=settings.min_clusters,
+            ),
+        )
+        parts.append(_rows(grain, result, labels, features, settings.cluster_unit))
+    return pa.concat_tables(parts) if parts else _rows("frame", None, [], [], "")
+
+
+def _names(lists: pa.ChunkedArray) -> list[str]:
+    return sorted(pc.unique(pc.list_flatten(lists)).to_pylist())
+
+
+def _incidence(lists: pa.ChunkedArray, names: list[str]) -> sparse.csr_array:
+    lengths = pc.fill_null(pc.list_value_length(lists), 0).to_numpy()
+    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    indices = pc.index_in(pc.list_flatten(lists), value_set=pa.array(names)).to_numpy()
+    return sparse.csr_array(
+        (np.ones(indices.size), indices, indptr), shape=(len(lengths), len(names))
+    )
+
+
+def _codes(column: pa.ChunkedArray, names: list[str] | None) -> np.ndarray:
+    """Integer codes of a string column; nulls become -1 (a unit in no block)."""
+    values = column.to_pylist()
+    order = names if names is not None else sorted({v for v in values if v is not None})
+    at = {name: i for i, name in enumerate(order)}
+    return np.array([-1 if v is None else at[v] for v in values], dtype=np.int64)
+
+
+def _rows(
+    grain: str,
+    result: PairStatistics | None,
+    labels: list[str],
+    features: list[str],
+    cluster_unit: str,
+) -> pa.Table:
+    n = 0 if result is None else result.label_index.size
+
+    def column(name: str, kind: pa.DataType) -> pa.Array:
+        return pa.array(np.zeros(0) if result is None else getattr(result, name), type=kind)
+
+    names = np.array(labels + features, dtype=object)
+    label_names = [] if result is None else names[result.label_index].tolist()
+    feature_names = [] if result is None else names[len(labels) + result.feature_index].tolist()
+    return pa.table(
+        {
+            "grain": pa.array([grain] * n, pa.string()),
+            "label": pa.array(label_names, pa.string()),
+            "feature": pa.array(feature_names, pa.string()),
+            "n_units": column("n_units", pa.int64()),
+            "n_label": column("n_label", pa.int64()),
+            "n_feature": column("n_feature", pa.int64()),
+            "n_both": column("n_both", pa.int64()),
+            "p_feature": column("p_feature", pa.float64()),
+            "p_feature_given_label": column("p_feature_given_label", pa.float64()),
+            "lift": column("lift", pa.float64()),
+            "lift_ci_low": column("lift_ci_low", pa.float64()),
+            "lift_ci_high": column("lift_ci_high", pa.float64()),
+            "odds_ratio": column("odds_ratio", pa.float64()),
+            "or_ci_low": column("or_ci_low", pa.float64()),
+            "or_ci_high": column("or_ci_high", pa.float64()),
+            "p_value": column("p_value", pa.float64()),
+            "q_value": column("q_value", pa.float64()),
+            "n_clusters_both": column("n_clusters_both", pa.int64()),
+            "cluster_unit": pa.array([cluster_unit] * n, pa.string()),
+            "n_clusters": pa.array([0 if result is None else result.n_clusters] * n, pa.int64()),
+            "n_resamples": pa.array([0 if result is None else result.resamples] * n, pa.int64()),
+        }
+    )
