@@ -17,6 +17,7 @@ from rich.console import Console
 from ingest.corpus import IngestSummary
 from ml.options import CV, ClassWeight, Inputs, Scope
 from signaffect import queries
+from signaffect.associations import READING_GUIDE
 from signaffect.errors import SignAffectError
 from signaffect.progress import progress_bar
 from signaffect.settings import SAMPLE_CORPUS_DIR, db_path
@@ -257,43 +258,76 @@ def run(
 
 
 class RankBy(str, Enum):
+    ci = "ci"
     p = "p"
     lift = "lift"
     pmi = "pmi"
 
 
-@app.command(epilog="Example: cli.py top empath:negative_emotion --by lift --kind au,head")
+class Grain(str, Enum):
+    frame = "frame"
+    sign = "sign"
+    utterance = "utterance"
+
+
+class Family(str, Enum):
+    signstream = "signstream"
+    au = "au"
+
+
+@app.command(
+    help="The features that go with a lexical label, from fct_label_feature_associations: "
+    "counts, P(feature), P(feature | label), lift, the odds ratio with its 95% interval and "
+    "q, one grain and one feature family at a time.\n\n" + READING_GUIDE,
+    epilog="Example: cli.py top empath:negative_emotion --family au --grain utterance",
+)
 def top(
     label: Annotated[
-        str, typer.Argument(help="A feature, e.g. empath:confusion or 'wh question=whq'.")
+        str, typer.Argument(help="A lexical label, e.g. empath:confusion or nrc:anger.")
     ],
-    by: Annotated[RankBy, typer.Option(help="Rank by P(feature | label), lift or PMI.")] = RankBy.p,
+    grain: Annotated[
+        Grain, typer.Option(help="Unit counted: sign tokens, utterances or video frames.")
+    ] = Grain.sign,
+    family: Annotated[
+        Family, typer.Option(help="SignStream codes or FACS action units (never mixed).")
+    ] = Family.signstream,
+    by: Annotated[
+        RankBy,
+        typer.Option(
+            help="Rank by the lower 95% bound of the odds ratio (ci), P(feature | label) (p), "
+            "lift or PMI."
+        ),
+    ] = RankBy.ci,
     k: Annotated[int, typer.Option(help="How many features to list.", min=1)] = 10,
-    kind: Annotated[
-        str, typer.Option(help="Comma-separated feature kinds to rank.")
-    ] = "facial,head,grammatical,pos,au",
-    min_frames: Annotated[
-        int, typer.Option(help="Least frames a feature must share with the label.", min=0)
+    min_support: Annotated[
+        int, typer.Option(help="Least units a feature must share with the label.", min=0)
     ] = 0,
     format: Annotated[OutputFormat, typer.Option(help="Output format.")] = OutputFormat.table,
 ) -> None:
-    """The features most associated with a label, from fct_feature_cooccurrence."""
-    from signaffect.associations import top_features
+    from signaffect.associations import for_terminal, top_features
 
     try:
         result = top_features(
-            State.db, label, by=by.value, k=k, kinds=kind.split(","), min_frames=min_frames
+            State.db,
+            label,
+            grain=grain.value,
+            family=family.value,
+            by=by.value,
+            k=k,
+            min_support=min_support,
         )
     except SignAffectError as exc:
         fail(exc)
         return
     if format is OutputFormat.table:
-        out.print(queries.as_rich_table(result, title=f"top {k} by {by.value} for {label}"))
-    elif format is OutputFormat.csv:
-        sys.stdout.write(queries.as_csv(result))
+        out.print(result.caption, highlight=False, soft_wrap=True)
+        out.print(queries.as_rich_table(for_terminal(result.table)))
+        return
+    err.print(result.caption, highlight=False, soft_wrap=True)
+    if format is OutputFormat.csv:
+        sys.stdout.write(queries.as_csv(result.table))
     else:
-        sys.stdout.write(queries.as_json(result))
-
+        sys.stdout.write(queries.as_json(result.table))
 
 
 @app.command(

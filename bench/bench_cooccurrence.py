@@ -115,7 +115,7 @@ def main() -> None:
             ).fetchall()[0]
             n_sig = con.execute(
                 "select count(*) from fct_feature_cooccurrence "
-                "where feature_a < feature_b and q_value < 0.05"
+                "where feature_a < feature_b and q_value_frames < 0.05"
             ).fetchall()[0][0]
         finally:
             con.close()

@@ -1,14 +1,14 @@
-"""Which features go with a label: ranked rows of `fct_feature_cooccurrence`, read-only.
+"""Which features go with a label: rows of `fct_label_feature_associations`, read-only.
 
-The mart stores both orders of every feature pair that shares enough frames; here the label
-is feature a and the features ranked are its partners b, so P(feature | label) is the
-mart's `p_b_given_a`.
+The default order is the mart's own `rank` (lower 95% bound of the log odds ratio), so the
+ranking is defined once, in SQL; `p`, `lift` and `pmi` are offered as alternatives. One
+grain and one feature family at a time, never SignStream codes and action units mixed.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -17,87 +17,181 @@ import pyarrow as pa
 from signaffect.errors import SignAffectError
 from signaffect.warehouse import connect
 
-#: What the ranking can be by, and the mart column each one sorts on (descending).
-RANK_COLUMNS = {"p": "p_b_given_a", "lift": "lift", "pmi": "pmi"}
+#: What the ranking can be by: the mart's rank, or a column sorted descending.
+RANK_ORDERS = {
+    "ci": "rank",
+    "p": "p_feature_given_label desc, n_both desc, feature",
+    "lift": "lift desc, n_both desc, feature",
+    "pmi": "pmi desc, n_both desc, feature",
+}
+GRAINS = ("frame", "sign", "utterance")
+FAMILIES = ("signstream", "au")
+CHANCE = "not distinguishable from chance"
+#: Units of each grain, as a caption names them.
+GRAIN_UNITS = {"frame": "video frames", "sign": "sign tokens", "utterance": "utterances"}
 
-#: The feature kinds of the study's Tables 1-2: facial, head and grammatical markers, parts of
-#: speech and FACS action units (not glosses, not other lexical labels).
-DEFAULT_KINDS = ("facial", "head", "grammatical", "pos", "au")
+#: How to read the numbers, for a linguist: the report, README and `cli.py top --help`.
+READING_GUIDE = (
+    "Each row compares the signs that carry the label (for example the signs whose gloss "
+    "Empath files under negative emotion) with every other sign in the same files. "
+    "P(feature | label) is how often the feature appears on the label's signs, P(feature) how "
+    "often it appears on any sign, and the odds ratio (OR) how much likelier the feature is "
+    "with the label (1 = no difference). The unit is the grain: a sign token (default; a sign "
+    "shows a feature when the feature is on any of its frames), a whole utterance, or a single "
+    "video frame; only files whose annotators coded the feature's field at all are counted. "
+    "Signs of one story share a signer, a topic and a recording, so they are not independent "
+    "draws: the 95% interval comes from re-drawing whole stories at random (a cluster "
+    "bootstrap), and the p-value from shuffling the labels among the signs of each story (a "
+    "permutation test), which asks whether, within a story, the labelled signs show the "
+    "feature more often than its other signs. q corrects p for testing many pairs at once "
+    "(Benjamini-Hochberg). Rows are ordered by the lower end of the OR's interval, so a "
+    "feature ranks high only when even a cautious estimate is high, and a row whose interval "
+    "includes 1 is marked 'not distinguishable from chance'."
+)
 
 _SQL = """
 select
-    feature_b as feature,
-    kind_b as kind,
-    n_ab,
-    n_a as n_label,
-    n_b as n_feature,
-    p_b_given_a as p_feature_given_label,
+    feature,
+    feature_kind as kind,
+    n_both,
+    n_label,
+    n_feature,
+    n_units,
+    p_feature,
+    p_feature_given_label,
     lift,
-    pmi,
-    g2,
+    odds_ratio,
+    or_ci_low,
+    or_ci_high,
     q_value,
-from fct_feature_cooccurrence
-where feature_a = $label
-    and list_contains($kinds, kind_b)
-    and n_ab >= $min_frames
-order by {rank_column} desc, n_ab desc, feature_b
+    case when ci_excludes_one then '' else '{chance}' end as note,
+from fct_label_feature_associations
+where label = $label
+    and grain = $grain
+    and feature_family = $family
+    and n_both >= $min_support
+order by {order}
 limit $k
 """
+
+
+@dataclass(frozen=True)
+class TopFeatures:
+    """The ranked rows and the caption that says what they were computed over."""
+
+    table: pa.Table
+    caption: str
 
 
 def top_features(
     db: Path,
     label: str,
-    by: str = "p",
+    grain: str = "sign",
+    family: str = "signstream",
+    by: str = "ci",
     k: int = 10,
-    kinds: Iterable[str] = DEFAULT_KINDS,
-    min_frames: int = 0,
-) -> pa.Table:
-    """The `k` features of `kinds` most associated with `label`, best first.
+    min_support: int = 0,
+) -> TopFeatures:
+    """The `k` features of `family` that go with `label` at `grain`, best first.
 
-    `by` ranks by P(feature | label) (`p`), lift or PMI. `min_frames` drops features that
-    share fewer frames with the label (the mart already requires dbt var
-    `cooccurrence_min_frames`). Raises SignAffectError for an unknown label, kind or ranking.
+    `min_support` drops features shared with the label by fewer units than that (the mart
+    already requires dbt var `association_min_support`). Raises SignAffectError for an
+    unknown label, grain, family or ranking.
     """
-    if by not in RANK_COLUMNS:
-        raise SignAffectError(f"cannot rank by {by!r}", f"use one of: {', '.join(RANK_COLUMNS)}")
+    _check_choice("rank by", by, RANK_ORDERS)
+    _check_choice("grain", grain, GRAINS)
+    _check_choice("family", family, FAMILIES)
     if k < 1:
         raise SignAffectError(f"k must be at least 1, not {k}", "pass --k 10, for example")
-    kind_list = sorted({kind.strip() for kind in kinds if kind.strip()})
     con = connect(db, read_only=True)
     try:
-        _check_kinds(con, kind_list)
-        _check_label(con, label)
-        return con.sql(
-            _SQL.format(rank_column=RANK_COLUMNS[by]),
-            params={"label": label, "kinds": kind_list, "min_frames": min_frames, "k": k},
+        _check_label(con, label, grain)
+        table = con.sql(
+            _SQL.format(order=RANK_ORDERS[by], chance=CHANCE),
+            params={
+                "label": label,
+                "grain": grain,
+                "family": family,
+                "min_support": min_support,
+                "k": k,
+            },
         ).to_arrow_table()
+        caption = _caption(con, label, grain, family, by, table.num_rows)
     except duckdb.CatalogException:
         raise SignAffectError(
-            f"{db} has no fct_feature_cooccurrence table",
+            f"{db} has no fct_label_feature_associations table",
             "run `cli.py build` to build the association mart",
         ) from None
     finally:
         con.close()
+    ranks = pa.array(range(1, table.num_rows + 1), pa.int64())
+    return TopFeatures(table.add_column(0, "rank", ranks), caption)
 
 
-def _check_kinds(con: duckdb.DuckDBPyConnection, kinds: list[str]) -> None:
-    rows = con.execute("select distinct feature_kind from dim_features").fetchall()
-    known = {row[0] for row in rows}
-    unknown = [kind for kind in kinds if kind not in known]
-    if unknown or not kinds:
-        raise SignAffectError(
-            f"unknown feature kind(s): {', '.join(unknown) or '(none given)'}",
-            f"kinds in this warehouse: {', '.join(sorted(known))}",
-        )
+def for_terminal(table: pa.Table) -> pa.Table:
+    """The ranked rows narrowed for a terminal: counts as `both / label of units`, the OR
+    with its interval in one column, probabilities to 3 places."""
+    rows = table.to_pylist()
+
+    def number(value: float, digits: int) -> str:
+        return f"{value:.{digits}f}" if value < 1000 else f"{value:,.0f}"
+
+    return pa.table(
+        {
+            "rank": [r["rank"] for r in rows],
+            "feature": [r["feature"] for r in rows],
+            "both / label (of all)": [
+                f"{r['n_both']:,} / {r['n_label']:,} ({r['n_units']:,})" for r in rows
+            ],
+            "P(feature)": [f"{r['p_feature']:.3f}" for r in rows],
+            "P(feature | label)": [f"{r['p_feature_given_label']:.3f}" for r in rows],
+            "lift": [f"{r['lift']:.2f}" for r in rows],
+            "OR [95% CI]": [
+                f"{number(r['odds_ratio'], 2)} [{number(r['or_ci_low'], 2)}, "
+                f"{number(r['or_ci_high'], 2)}]"
+                for r in rows
+            ],
+            "q": [f"{r['q_value']:.2g}" for r in rows],
+            "note": [r["note"] for r in rows],
+        }
+    )
 
 
-def _check_label(con: duckdb.DuckDBPyConnection, label: str) -> None:
-    """A label must be a feature with pairs in the mart; otherwise say why and suggest names."""
-    paired = con.execute(
-        "select count(*) from fct_feature_cooccurrence where feature_a = $label", {"label": label}
+def _caption(
+    con: duckdb.DuckDBPyConnection, label: str, grain: str, family: str, by: str, n: int
+) -> str:
+    row = con.execute(
+        "select any_value(n_label), any_value(cluster_unit), any_value(n_clusters), "
+        "any_value(n_resamples) from fct_label_feature_associations "
+        "where label = $label and grain = $grain",
+        {"label": label, "grain": grain},
+    ).fetchall()[0]
+    n_label, cluster_unit, n_clusters, resamples = row
+    order = "lower 95% bound of the odds ratio" if by == "ci" else by
+    block = "sign tokens" if grain != "utterance" else "utterances"
+    return (
+        f"{label}: top {n} {family} features at {grain} grain (unit: {GRAIN_UNITS[grain]}; "
+        f"{n_label:,} carry the label), by {order}. 95% CI: bootstrap over {n_clusters} "
+        f"{cluster_unit} clusters, {resamples:,} draws. Test: labels permuted between "
+        f"{block} within each {cluster_unit} ({resamples:,} permutations), Benjamini-Hochberg "
+        f"q. '{CHANCE}': the OR's interval includes 1."
+    )
+
+
+def _check_choice(what: str, value: str, allowed: object) -> None:
+    if value not in allowed:  # type: ignore[operator]
+        choices = ", ".join(allowed)  # type: ignore[call-overload]
+        raise SignAffectError(f"cannot use {what} {value!r}", f"use one of: {choices}")
+
+
+def _check_label(con: duckdb.DuckDBPyConnection, label: str, grain: str) -> None:
+    """A label must have tested pairs at `grain`; otherwise say why and suggest names."""
+    tested = con.execute(
+        "select count(*) from fct_label_feature_associations "
+        "where label = $label and grain = $grain",
+        {"label": label, "grain": grain},
     ).fetchall()
-    if paired[0][0] > 0:
+    if tested[0][0] > 0:
         return
     known = con.execute(
         "select feature_kind, n_frames from dim_features where feature = $label", {"label": label}
@@ -105,11 +199,16 @@ def _check_label(con: duckdb.DuckDBPyConnection, label: str) -> None:
     if known:
         kind, n_frames = known[0]
         raise SignAffectError(
-            f"label {label!r} ({kind}, {n_frames} frames) has no pairs in fct_feature_cooccurrence",
-            "its kind may be outside dbt var cooccurrence_feature_kinds, or it shares fewer "
-            "than cooccurrence_min_frames frames with every other feature",
+            f"label {label!r} ({kind}, {n_frames} frames) has no tested pairs at {grain} grain",
+            "labels are lexical features; a pair needs dbt var association_min_support units "
+            "with both, in association_min_clusters stories",
         )
-    names = [row[0] for row in con.execute("select feature from dim_features").fetchall()]
+    names = [
+        row[0]
+        for row in con.execute(
+            "select feature from dim_features where feature_kind = 'lexical'"
+        ).fetchall()
+    ]
     raise SignAffectError(f"unknown label {label!r}", _suggestion(label, names))
 
 
@@ -118,7 +217,10 @@ def _suggestion(label: str, names: list[str]) -> str:
     close = difflib.get_close_matches(label.lower(), list(by_lower), n=5, cutoff=0.6)
     contains = [n for low, n in sorted(by_lower.items()) if label.lower() in low]
     suggestions = list(dict.fromkeys(contains + [by_lower[c] for c in close]))[:5]
-    listing = 'list labels with: cli.py query "select feature from dim_features"'
+    listing = (
+        'list labels with: cli.py query "select feature from dim_features '
+        "where feature_kind = 'lexical'\""
+    )
     if suggestions:
         return f"did you mean {', '.join(repr(s) for s in suggestions)}? ({listing})"
     return listing

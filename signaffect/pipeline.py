@@ -47,6 +47,8 @@ def ingest_corpus(
         con.close()
 
 
-def build_warehouse(db: Path, progress: Progress | None = None) -> None:
-    """`dbt build` every model, seed and test against `db`."""
-    run_dbt("build", db, progress=progress)
+def build_warehouse(
+    db: Path, progress: Progress | None = None, dbt_vars: dict[str, object] | None = None
+) -> None:
+    """`dbt build` every model, seed and test against `db` (`dbt_vars` override vars)."""
+    run_dbt("build", db, dbt_vars=dbt_vars, progress=progress)

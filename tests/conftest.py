@@ -20,10 +20,15 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return [versions, f"NCSLGR corpus: {ncslgr_dir()}"]
 
 
+#: The association mart's bootstrap and permutation draws in test builds: enough to check
+#: every invariant, a fifth of the default's time.
+TEST_DBT_VARS = {"association_resamples": 200}
+
+
 def _built(tmp_path_factory: pytest.TempPathFactory, name: str, corpus: Path) -> Path:
     db = tmp_path_factory.mktemp(name) / "warehouse.duckdb"
     ingest_corpus(db, [corpus])
-    build_warehouse(db)
+    build_warehouse(db, dbt_vars=TEST_DBT_VARS)
     return db
 
 

@@ -20,7 +20,7 @@ from scipy.stats import chi2, chi2_contingency, false_discovery_control
 from typer.testing import CliRunner
 
 import cli
-from signaffect.associations import top_features
+from signaffect.associations import CHANCE, top_features
 from signaffect.dbt_runner import run_dbt
 from signaffect.errors import SignAffectError
 
@@ -160,9 +160,9 @@ def test_counts_and_probabilities(fixture_db, fixture_pairs) -> None:
 def test_g2_and_p_value_match_scipy(fixture_pairs) -> None:
     for row in fixture_pairs:
         g2, p = _table_stats(row["n_ab"], row["n_a"], row["n_b"], row["n_total"])
-        assert row["g2"] == pytest.approx(g2, rel=1e-10, abs=1e-10)
+        assert row["g2_frames"] == pytest.approx(g2, rel=1e-10, abs=1e-10)
         # erfcc: fractional error < 1.2e-7 (Numerical Recipes).
-        assert row["p_value"] == pytest.approx(p, rel=1.2e-7, abs=1e-300)
+        assert row["p_value_frames"] == pytest.approx(p, rel=1.2e-7, abs=1e-300)
 
 
 def test_fixture_has_a_zero_cell_pair(fixture_pairs) -> None:
@@ -173,17 +173,17 @@ def test_fixture_has_a_zero_cell_pair(fixture_pairs) -> None:
         if r["feature_a"] == "empath:negative_emotion" and r["feature_b"] == "AU4 brow lowerer"
     ]
     assert subset and subset[0]["n_ab"] == subset[0]["n_a"]
-    assert math.isfinite(subset[0]["g2"]) and subset[0]["g2"] > 0
+    assert math.isfinite(subset[0]["g2_frames"]) and subset[0]["g2_frames"] > 0
 
 
 def test_q_values_match_scipy_benjamini_hochberg(fixture_pairs) -> None:
     unordered = [r for r in fixture_pairs if r["feature_a"] < r["feature_b"]]
-    p = np.array([r["p_value"] for r in unordered])
-    q = np.array([r["q_value"] for r in unordered])
+    p = np.array([r["p_value_frames"] for r in unordered])
+    q = np.array([r["q_value_frames"] for r in unordered])
     np.testing.assert_allclose(q, false_discovery_control(p), rtol=1e-12, atol=1e-300)
     # Counting each test once or both of its rows gives the same q-values.
-    p_all = np.array([r["p_value"] for r in fixture_pairs])
-    q_all = np.array([r["q_value"] for r in fixture_pairs])
+    p_all = np.array([r["p_value_frames"] for r in fixture_pairs])
+    q_all = np.array([r["q_value_frames"] for r in fixture_pairs])
     np.testing.assert_allclose(q_all, false_discovery_control(p_all), rtol=1e-12, atol=1e-300)
 
 
@@ -193,79 +193,158 @@ def test_rows_of_a_pair_mirror_each_other(fixture_pairs) -> None:
         other = by_pair[(b, a)]
         assert (row["n_a"], row["n_b"]) == (other["n_b"], other["n_a"])
         assert row["p_a_given_b"] == other["p_b_given_a"]
-        assert (row["g2"], row["p_value"], row["q_value"]) == (
-            other["g2"],
-            other["p_value"],
-            other["q_value"],
+        assert (row["g2_frames"], row["p_value_frames"], row["q_value_frames"]) == (
+            other["g2_frames"],
+            other["p_value_frames"],
+            other["q_value_frames"],
         )
 
 
-# ----- top: library and CLI ---------------------------------------------------------------
+# ----- top: library and CLI, on a hand-made fct_label_feature_associations ---------------
+
+#: (grain, label, feature, family, n_both, odds_ratio, or_ci_low, or_ci_high, q_value)
+MART_ROWS = [
+    ("sign", "empath:confusion", "POS=Wh-word", "signstream", 50, 40.0, 20.0, 90.0, 0.01),
+    ("sign", "empath:confusion", "eye brows=raised", "signstream", 40, 2.5, 1.3, 5.0, 0.02),
+    ("sign", "empath:confusion", "eye gaze=up", "signstream", 6, 9.0, 0.8, 30.0, 0.3),
+    ("sign", "empath:confusion", "eye brows=lowered", "signstream", 30, 0.7, 0.4, 1.1, 0.5),
+    ("sign", "empath:confusion", "AU5 upper lid raiser", "au", 42, 3.3, 1.5, 7.6, 0.02),
+    ("frame", "empath:confusion", "POS=Wh-word", "signstream", 500, 30.0, 10.0, 60.0, 0.01),
+]
 
 
-def test_top_ranks_by_p_lift_and_pmi(fixture_db, fixture_pairs) -> None:
-    db, _ = fixture_db
-    label = "empath:confusion"
-    kinds = ["facial", "head", "au", "pos", "grammatical"]
-    partners = [r for r in fixture_pairs if r["feature_a"] == label and r["kind_b"] in kinds]
-    for by, column in (("p", "p_b_given_a"), ("lift", "lift"), ("pmi", "pmi")):
-        result = top_features(db, label, by=by, k=3, kinds=kinds)
-        assert result.column_names == [
-            "feature",
-            "kind",
-            "n_ab",
-            "n_label",
-            "n_feature",
-            "p_feature_given_label",
-            "lift",
-            "pmi",
-            "g2",
-            "q_value",
-        ]
-        expected = sorted(partners, key=lambda r: (-r[column], -r["n_ab"], r["feature_b"]))[:3]
-        assert result.column("feature").to_pylist() == [r["feature_b"] for r in expected]
-        assert set(result.column("n_label").to_pylist()) == {expected[0]["n_a"]}
+@pytest.fixture(scope="module")
+def mart_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A warehouse holding only dim_features and a small fct_label_feature_associations,
+    ranked by the mart's own SQL (the compiled model run on these rows)."""
+    db = tmp_path_factory.mktemp("top") / "mart.duckdb"
+    n_label, n_units, n_feature = 100, 10_000, 400
+    rows = [
+        {
+            "grain": grain,
+            "label": label,
+            "feature": feature,
+            "feature_kind": "au" if family == "au" else "facial",
+            "feature_family": family,
+            "n_units": n_units,
+            "n_label": n_label,
+            "n_feature": n_feature,
+            "n_both": both,
+            "p_feature": n_feature / n_units,
+            "p_feature_given_label": both / n_label,
+            "lift": (both / n_label) / (n_feature / n_units),
+            "pmi": math.log2((both / n_label) / (n_feature / n_units)),
+            "odds_ratio": odds,
+            "or_ci_low": low,
+            "or_ci_high": high,
+            "log_or_ci_low": math.log(low),
+            "q_value": q,
+            "ci_excludes_one": low > 1 or high < 1,
+            "cluster_unit": "story",
+            "n_clusters": 38,
+            "n_resamples": 1000,
+        }
+        for grain, label, feature, family, both, odds, low, high, q in MART_ROWS
+    ]
+    con = duckdb.connect(str(db))
+    try:
+        con.register("mart_rows", pa.Table.from_pylist(rows))
+        con.execute(
+            "create table fct_label_feature_associations as select *, row_number() over ("
+            "partition by grain, label, feature_family "
+            "order by log_or_ci_low desc nulls last, n_both desc, feature) as rank from mart_rows"
+        )
+        con.execute(
+            "create table dim_features as select 'empath:confusion' as feature, "
+            "'lexical' as feature_kind, 1200 as n_frames union all "
+            "select 'main gloss=WHO', 'gloss', 50"
+        )
+    finally:
+        con.close()
+    return db
 
 
-def test_top_filters_kinds_and_support(fixture_db) -> None:
-    db, _ = fixture_db
-    only_au = top_features(db, "empath:confusion", kinds=["au"])
-    assert set(only_au.column("kind").to_pylist()) <= {"au"}
-    none_left = top_features(db, "empath:confusion", min_frames=10**6)
-    assert none_left.num_rows == 0
+def test_top_ranks_by_the_lower_ci_bound_and_marks_chance(mart_db) -> None:
+    result = top_features(mart_db, "empath:confusion")
+    table = result.table.to_pylist()
+    assert [r["feature"] for r in table] == [
+        "POS=Wh-word",
+        "eye brows=raised",
+        "eye gaze=up",
+        "eye brows=lowered",
+    ]
+    assert [r["rank"] for r in table] == [1, 2, 3, 4]
+    assert [r["note"] for r in table] == ["", "", CHANCE, CHANCE]
+    assert result.table.column_names[:2] == ["rank", "feature"]
+    for column in (
+        "p_feature",
+        "p_feature_given_label",
+        "n_both",
+        "n_label",
+        "n_units",
+        "or_ci_low",
+        "or_ci_high",
+        "q_value",
+    ):
+        assert column in result.table.column_names
+    assert "sign grain" in result.caption and "bootstrap over 38 story" in result.caption
+    assert "permuted between sign tokens within each story" in result.caption
 
 
-def test_top_unknown_label_suggests_close_names(fixture_db) -> None:
-    db, _ = fixture_db
+def test_top_other_orders_grains_families_and_support(mart_db) -> None:
+    by_p = top_features(mart_db, "empath:confusion", by="p", k=2).table
+    assert by_p.column("feature").to_pylist() == ["POS=Wh-word", "eye brows=raised"]
+    by_lift = top_features(mart_db, "empath:confusion", by="lift").table
+    assert by_lift.column("feature").to_pylist()[0] == "POS=Wh-word"
+    au = top_features(mart_db, "empath:confusion", family="au").table
+    assert au.column("feature").to_pylist() == ["AU5 upper lid raiser"]
+    frame = top_features(mart_db, "empath:confusion", grain="frame")
+    assert frame.table.column("n_both").to_pylist() == [500]
+    assert "frame grain" in frame.caption and "video frames" in frame.caption
+    supported = top_features(mart_db, "empath:confusion", min_support=35).table
+    assert supported.column("feature").to_pylist() == ["POS=Wh-word", "eye brows=raised"]
+
+
+def test_top_unknown_label_suggests_close_names(mart_db) -> None:
     with pytest.raises(SignAffectError) as info:
-        top_features(db, "empath:confuson")
+        top_features(mart_db, "empath:confuson")
     assert "unknown label" in info.value.message
     assert "empath:confusion" in (info.value.hint or "")
-    with pytest.raises(SignAffectError, match="no pairs"):
-        top_features(db, "main gloss=WHO")
-    with pytest.raises(SignAffectError, match="kind"):
-        top_features(db, "empath:confusion", kinds=["faces"])
+    with pytest.raises(SignAffectError, match="no tested pairs"):
+        top_features(mart_db, "main gloss=WHO")
+    with pytest.raises(SignAffectError, match="no tested pairs at utterance grain"):
+        top_features(mart_db, "empath:confusion", grain="utterance")
+    with pytest.raises(SignAffectError, match="family"):
+        top_features(mart_db, "empath:confusion", family="faces")
     with pytest.raises(SignAffectError, match="rank by"):
-        top_features(db, "empath:confusion", by="chi")
+        top_features(mart_db, "empath:confusion", by="chi")
 
 
-def test_cli_top(fixture_db) -> None:
-    db, _ = fixture_db
+def test_cli_top(mart_db) -> None:
     runner = CliRunner()
+    db = str(mart_db)
     ok = runner.invoke(
-        cli.app, ["--db", str(db), "top", "empath:confusion", "--k", "2", "--format", "csv"]
+        cli.app, ["--db", db, "top", "empath:confusion", "--k", "2", "--format", "csv"]
     )
     assert ok.exit_code == 0, ok.output
     lines = ok.stdout.strip().splitlines()
-    assert lines[0].startswith("feature,kind,n_ab,n_label,n_feature,p_feature_given_label")
+    assert lines[0].startswith("rank,feature,kind,n_both,n_label,n_feature,n_units,p_feature,")
     assert len(lines) == 3
-    table = runner.invoke(cli.app, ["--db", str(db), "top", "empath:confusion", "--by", "lift"])
-    assert table.exit_code == 0 and "top 10 by lift for empath:confusion" in table.stdout
-    bad = runner.invoke(cli.app, ["--db", str(db), "top", "empath:confuson"])
+    assert "sign grain" in ok.stderr
+    table = runner.invoke(
+        cli.app, ["--db", db, "top", "empath:confusion", "--family", "au", "--grain", "sign"]
+    )
+    assert table.exit_code == 0
+    assert "top 1 au features at sign grain" in table.stdout
+    assert "AU5" in table.stdout
+    chance = runner.invoke(cli.app, ["--db", db, "top", "empath:confusion", "--by", "lift"])
+    assert chance.exit_code == 0 and "not distinguishable" in chance.stdout
+    bad = runner.invoke(cli.app, ["--db", db, "top", "empath:confuson"])
     assert bad.exit_code == 1
     assert "unknown label" in bad.stderr and "empath:confusion" in bad.stderr
-    usage = runner.invoke(cli.app, ["--db", str(db), "top", "x", "--by", "chi"])
-    assert usage.exit_code == 2
+    for usage in (["--by", "chi"], ["--family", "both"], ["--grain", "story"]):
+        assert runner.invoke(cli.app, ["--db", db, "top", "x", *usage]).exit_code == 2
+    assert "permutation" in runner.invoke(cli.app, ["top", "--help"]).stdout
 
 
 # ----- the real corpus -------------------------------------------------------------------
@@ -406,20 +485,21 @@ def test_corpus_cooccurrence_invariants(corpus_con) -> None:
         select count(*) from fct_feature_cooccurrence
         where kind_a not in ('facial', 'head', 'grammatical', 'pos', 'lexical', 'au')
             or kind_b not in ('facial', 'head', 'grammatical', 'pos', 'lexical', 'au')
-            or n_ab < 10 or n_ab > least(n_a, n_b) or q_value < p_value
+            or n_ab < 10 or n_ab > least(n_a, n_b) or q_value_frames < p_value_frames
         """,
         )
         == 0
     )
     rows = corpus_con.sql(
-        "select g2, p_value, q_value from fct_feature_cooccurrence where feature_a < feature_b"
+        "select g2_frames, p_value_frames, q_value_frames from fct_feature_cooccurrence "
+        "where feature_a < feature_b"
     ).to_arrow_table()
-    g2 = np.array(rows.column("g2").to_pylist())
-    p = np.array(rows.column("p_value").to_pylist())
+    g2 = np.array(rows.column("g2_frames").to_pylist())
+    p = np.array(rows.column("p_value_frames").to_pylist())
     exact = chi2.sf(g2, 1)
     np.testing.assert_allclose(p, exact, rtol=1.2e-7, atol=1e-300)
     np.testing.assert_allclose(
-        np.array(rows.column("q_value").to_pylist()),
+        np.array(rows.column("q_value_frames").to_pylist()),
         false_discovery_control(p),
         rtol=1e-9,
         atol=1e-300,

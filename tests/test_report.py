@@ -139,13 +139,24 @@ def test_label_tables_hold_the_association_mart_numbers(
 ) -> None:
     page = report[0].read_text(encoding="utf-8")
     for label in ("empath:negative_emotion", "empath:confusion"):
-        best = top_features(trained_db, label, k=1).to_pylist()[0]
-        _, head, rows = table_after(page, "label-" + re.sub(r"[^a-z0-9]+", "-", label))
-        first = dict(zip(head, rows[0], strict=True))
-        assert first["feature"] == best["feature"]
-        assert first["frames together"] == f"{best['n_ab']:,}"
-        assert first["P(feature | label)"] == f"{best['p_feature_given_label']:.3f}"
-        assert "q-value" in head
+        start = page.index('id="label-' + re.sub(r"[^a-z0-9]+", "-", label) + '"')
+        tables = tables_of(page[start:])
+        for family, (caption, head, rows) in zip(("signstream", "au"), tables, strict=False):
+            top = top_features(trained_db, label, family=family, k=10)
+            assert f"{family} features at sign grain" in caption
+            assert "bootstrap over 5 story clusters" in caption and "permuted" in caption
+            assert len(rows) == top.table.num_rows
+            for row, expected in zip(rows, top.table.to_pylist(), strict=True):
+                cells = dict(zip(head, row, strict=True))
+                assert cells["feature"] == expected["feature"]
+                assert cells["with label"] == f"{expected['n_both']:,}"
+                assert cells["P(feature)"] == f"{expected['p_feature']:.3f}"
+                assert cells["P(feature | label)"] == f"{expected['p_feature_given_label']:.3f}"
+                assert cells["OR 95% CI low"] == f"{expected['or_ci_low']:.2f}"
+                assert "q-value" in head
+                chance = not (expected["or_ci_low"] > 1 or expected["or_ci_high"] < 1)
+                assert (cells["note"] == "not distinguishable from chance") == chance
+    assert "shuffling the labels among the signs of each story" in page
 
 
 def test_count_charts_hold_the_frame_counts(report: tuple[Path, Path], trained_db: Path) -> None:

@@ -173,9 +173,9 @@ final as (
                 / (cast(ordered_pairs.n_a as double) * ordered_pairs.n_b)
             ) / -log2(ordered_pairs.n_ab / ordered_pairs.n_total)
         end as npmi,
-        ordered_pairs.g2,
-        ordered_pairs.p_value,
-        ordered_pairs.q_value,
+        ordered_pairs.g2 as g2_frames,
+        ordered_pairs.p_value as p_value_frames,
+        ordered_pairs.q_value as q_value_frames,
     from ordered_pairs
     inner join selected_features as feature_a
         on ordered_pairs.feature_id_a = feature_a.feature_id

@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from signaffect.associations import top_features
+from signaffect.associations import FAMILIES, TopFeatures, top_features
 from signaffect.errors import SignAffectError
 from signaffect.warehouse import connect
 
@@ -33,6 +33,8 @@ COUNT_CHARTS = {
     "au_counts": (("au",), "FACS action units"),
     "lexical_counts": (("lexical",), "Lexical emotion labels"),
 }
+#: The grain of the report's association tables and heatmap.
+ASSOCIATION_GRAIN = "sign"
 #: Kinds of the heatmap's rows and how many of each axis it shows.
 HEATMAP_KINDS = ("facial", "head")
 HEATMAP_FEATURES = 15
@@ -101,7 +103,8 @@ class ReportData:
     counts: list[CountChart]
     labels: list[str]
     label_note: str
-    top: dict[str, pa.Table]
+    #: (label, family) -> ranked rows at ASSOCIATION_GRAIN, with their caption.
+    top: dict[tuple[str, str], TopFeatures]
     heatmap: pa.Table | None
     training: Training | None
     training_note: str
@@ -130,7 +133,11 @@ def load(db: Path, labels: Sequence[str] | None = None, top_n: int = 25, k: int 
     finally:
         con.close()
     # top_features opens its own read-only connection and validates the label.
-    top = {label: top_features(db, label, by="p", k=k) for label in chosen}
+    top = {
+        (label, family): top_features(db, label, grain=ASSOCIATION_GRAIN, family=family, k=k)
+        for label in chosen
+        for family in FAMILIES
+    }
     return ReportData(
         headline=headline,
         counts=counts,
@@ -148,7 +155,12 @@ def load(db: Path, labels: Sequence[str] | None = None, top_n: int = 25, k: int 
 def _require_marts(con: duckdb.DuckDBPyConnection, db: Path) -> None:
     missing = [
         t
-        for t in ("fct_frames", "fct_frame_features", "dim_features", "fct_feature_cooccurrence")
+        for t in (
+            "fct_frames",
+            "fct_frame_features",
+            "dim_features",
+            "fct_label_feature_associations",
+        )
         if not _has_table(con, "main", t)
     ]
     if missing:
@@ -217,15 +229,16 @@ def choose_labels(
     """The labels to rank features for, and a sentence saying how they were chosen.
 
     Explicit labels are kept as given (top_features reports unknown ones). Otherwise the
-    defaults that have pairs in the association mart, else the two most frequent lexical
-    labels that do.
+    defaults that have tested pairs at the report's grain, else the two most frequent
+    lexical labels that do.
     """
     if labels:
         return list(labels), "Labels chosen by the caller."
     paired = {
         row[0]
         for row in con.execute(
-            "select distinct feature_a from fct_feature_cooccurrence where kind_a = 'lexical'"
+            "select distinct label from fct_label_feature_associations where grain = $grain",
+            {"grain": ASSOCIATION_GRAIN},
         ).fetchall()
     }
     defaults = [label for label in DEFAULT_LABELS if label in paired]
@@ -244,29 +257,36 @@ def choose_labels(
             "The default labels are absent from this warehouse; these are its most "
             "frequent lexical labels."
         )
-    return [], "This warehouse has no lexical labels with pairs in fct_feature_cooccurrence."
+    return [], (
+        "This warehouse has no lexical label with tested pairs in fct_label_feature_associations."
+    )
 
 
 def heatmap_cells(con: duckdb.DuckDBPyConnection, chosen: Sequence[str]) -> pa.Table | None:
-    """P(feature | label) for the most frequent facial/head features x the chosen labels
-    and the most frequent other lexical labels: one row per cell, zeros included, with the
-    counts beside the probability (feature, label, n_ab, n_label, p)."""
+    """Lift at the report's grain for the most frequent facial/head features x the chosen
+    labels and the most frequent other lexical labels: one row per cell (feature, label,
+    p_feature, n_both, n_label, lift), lift null where the pair was not tested (too few
+    signs together, or in too few stories)."""
     features = [
         row[0]
         for row in con.execute(
             "select feature from dim_features where list_contains($kinds, feature_kind) "
-            "order by n_frames desc, feature limit $n",
-            {"kinds": list(HEATMAP_KINDS), "n": HEATMAP_FEATURES},
+            "and feature in (select feature from fct_label_feature_associations "
+            "where grain = $grain) order by n_frames desc, feature limit $n",
+            {"kinds": list(HEATMAP_KINDS), "n": HEATMAP_FEATURES, "grain": ASSOCIATION_GRAIN},
         ).fetchall()
     ]
-    frequent = [
+    tested = [
         row[0]
         for row in con.execute(
             "select feature from dim_features where feature_kind = 'lexical' "
-            "order by n_frames desc, feature"
+            "and feature in (select label from fct_label_feature_associations "
+            "where grain = $grain) order by n_frames desc, feature",
+            {"grain": ASSOCIATION_GRAIN},
         ).fetchall()
     ]
-    labels = list(dict.fromkeys([*chosen, *frequent]))[:HEATMAP_LABELS]
+    labels = list(dict.fromkeys([*[c for c in chosen if c in tested], *tested]))
+    labels = labels[:HEATMAP_LABELS]
     if not features or not labels:
         return None
     return _arrow(
@@ -274,32 +294,9 @@ def heatmap_cells(con: duckdb.DuckDBPyConnection, chosen: Sequence[str]) -> pa.T
         """
         with
 
-        label_frames as (
-            select source_file, utterance_id, frame_index, feature as label,
-            from fct_frame_features
-            where list_contains($labels, feature)
-        ),
-
-        feature_frames as (
-            select source_file, utterance_id, frame_index, feature,
-            from fct_frame_features
-            where list_contains($features, feature)
-        ),
-
-        label_totals as (
-            select label, count(*) as n_label,
-            from label_frames
-            group by label
-        ),
-
-        pair_counts as (
-            select feature_frames.feature, label_frames.label, count(*) as n_ab,
-            from label_frames
-            inner join feature_frames
-                on label_frames.source_file = feature_frames.source_file
-                and label_frames.utterance_id = feature_frames.utterance_id
-                and label_frames.frame_index = feature_frames.frame_index
-            group by all
+        associations as (
+            select * from fct_label_feature_associations
+            where grain = $grain
         ),
 
         grid as (
@@ -308,23 +305,30 @@ def heatmap_cells(con: duckdb.DuckDBPyConnection, chosen: Sequence[str]) -> pa.T
             cross join unnest($labels) with ordinality as l(label, label_order)
         ),
 
+        base_rates as (
+            select feature, max(p_feature) as p_feature,
+            from associations
+            group by feature
+        ),
+
         final as (
             select
                 grid.feature,
                 grid.label,
-                coalesce(pair_counts.n_ab, 0) as n_ab,
-                label_totals.n_label,
-                coalesce(pair_counts.n_ab, 0) / label_totals.n_label as p,
+                base_rates.p_feature,
+                associations.n_both,
+                associations.n_label,
+                associations.lift,
             from grid
-            inner join label_totals on grid.label = label_totals.label
-            left join pair_counts
-                on grid.feature = pair_counts.feature and grid.label = pair_counts.label
+            left join associations
+                on grid.feature = associations.feature and grid.label = associations.label
+            left join base_rates on grid.feature = base_rates.feature
             order by grid.feature_order, grid.label_order
         )
 
         select * from final
         """,
-        {"features": features, "labels": labels},
+        {"features": features, "labels": labels, "grain": ASSOCIATION_GRAIN},
     )
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 from matplotlib.figure import Figure
 
-from signaffect.report.data import ReportData
+from signaffect.report.data import ASSOCIATION_GRAIN, ReportData
 
 DPI = 110
 MAX_LABEL_CHARS = 46
@@ -92,41 +92,61 @@ def bar_chart(
     return _png(fig)
 
 
-def heatmap(cells: pa.Table) -> bytes:
-    """P(feature | label): features down, labels across, each cell printed as a percentage."""
+def heatmap(cells: pa.Table, grain: str) -> bytes:
+    """Lift: features down (with their base rate P(feature)), labels across, on a diverging
+    colour map centred on lift 1 (log2 scale, so 2 and 1/2 are equally strong); untested
+    cells are left blank."""
     rows = list(dict.fromkeys(cells.column("feature").to_pylist()))
     cols = list(dict.fromkeys(cells.column("label").to_pylist()))
-    grid = np.zeros((len(rows), len(cols)))
+    grid = np.full((len(rows), len(cols)), np.nan)
+    base = dict.fromkeys(rows, np.nan)
     for cell in cells.to_pylist():
-        grid[rows.index(cell["feature"]), cols.index(cell["label"])] = cell["p"]
-    longest = max(len(shorten(r)) for r in rows)
+        if cell["lift"] is not None:
+            grid[rows.index(cell["feature"]), cols.index(cell["label"])] = cell["lift"]
+        if cell["p_feature"] is not None:
+            base[cell["feature"]] = cell["p_feature"]
+    names = [f"{shorten(r)}  (P={base[r]:.2f})" for r in rows]
+    longest = max(len(n) for n in names)
     width = 1.5 + 0.075 * longest + 0.62 * len(cols) + 1.2
     height = 2.2 + 0.36 * len(rows) + 0.07 * max(len(c) for c in cols)
     fig = Figure(figsize=(width, height), layout="constrained")
     ax = fig.add_subplot()
-    vmax = max(float(grid.max()), 0.01)
-    image = ax.imshow(grid, cmap="Blues", vmin=0, vmax=vmax, aspect="auto")
+    with np.errstate(divide="ignore"):
+        log_lift = np.log2(np.where(grid > 0, grid, np.nan))
+    finite = log_lift[np.isfinite(log_lift)]
+    bound = max(1.0, float(np.abs(finite).max())) if finite.size else 1.0
+    image = ax.imshow(
+        np.ma.masked_invalid(log_lift), cmap="RdBu_r", vmin=-bound, vmax=bound, aspect="auto"
+    )
     ax.set_xticks(
         np.arange(len(cols)), cols, rotation=40, ha="right", rotation_mode="anchor", fontsize=8.5
     )
-    ax.set_yticks(np.arange(len(rows)), [shorten(r) for r in rows], fontsize=8.5)
+    ax.set_yticks(np.arange(len(rows)), names, fontsize=8.5)
     for i in range(len(rows)):
         for j in range(len(cols)):
-            value = grid[i, j]
+            if np.isnan(grid[i, j]):
+                continue
+            strong = np.isfinite(log_lift[i, j]) and abs(log_lift[i, j]) > 0.6 * bound
             ax.text(
                 j,
                 i,
-                f"{100 * value:.0f}",
+                f"{grid[i, j]:.1f}",
                 ha="center",
                 va="center",
                 fontsize=7,
-                color="white" if value > 0.6 * vmax else "#222222",
+                color="white" if strong else "#222222",
             )
     ax.set_xlabel("lexical label")
-    ax.set_ylabel("facial / head feature")
-    ax.set_title("P(feature | label), % of the label's frames", fontsize=11, loc="left")
+    ax.set_ylabel("facial / head feature (base rate)")
+    ax.set_title(
+        f"Lift of each feature with each label at {grain} grain (1 = no association)",
+        fontsize=11,
+        loc="left",
+    )
     bar = fig.colorbar(image, ax=ax, shrink=0.8)
-    bar.set_label("P(feature | label)")
+    ticks = np.arange(-np.floor(bound), np.floor(bound) + 1)
+    bar.set_ticks(ticks, labels=[f"{2.0**t:g}" for t in ticks])
+    bar.set_label("lift (log scale, centred on 1)")
     return _png(fig)
 
 
@@ -159,10 +179,10 @@ def draw(data: ReportData) -> list[Chart]:
         charts.append(
             Chart(
                 key="heatmap",
-                title="P(feature | label) for the most frequent facial and head features",
-                alt="Heatmap of the probability of each facial or head feature given each "
-                "lexical label.",
-                png=heatmap(data.heatmap),
+                title="Lift of the most frequent facial and head features with each label",
+                alt="Heatmap of the lift of each facial or head feature with each lexical "
+                "label, on a diverging colour map centred on 1.",
+                png=heatmap(data.heatmap, ASSOCIATION_GRAIN),
             )
         )
     if data.training is not None and data.training.importances.num_rows:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from signaffect.associations import FAMILIES, READING_GUIDE
 from signaffect.licences import CORPUS_CITATION, CORPUS_NOTICE, lexicon_licence
 from signaffect.report import data as report_data
 from signaffect.report.data import ReportData, Training
@@ -169,46 +170,52 @@ def _association_section(doc: Document, data: ReportData, by_key: dict[str, Char
     doc.add(
         Heading(2, "Features that go with an emotion label", "associations"),
         Para(
-            f"{data.label_note} For each label, the {data.k} facial, head, grammatical, "
-            "part-of-speech and action-unit features most often active in its frames, ranked "
-            "by P(feature | label) = frames together / label frames, from "
-            "`fct_feature_cooccurrence`. Lift > 1 means the feature is more frequent in the "
-            "label's frames than overall; the q-value is the Benjamini-Hochberg corrected "
-            "p-value of the G² test of independence."
+            f"{data.label_note} For each label, the {data.k} SignStream codes and, separately, "
+            f"the {data.k} FACS action units that go with it at "
+            f"{report_data.ASSOCIATION_GRAIN} grain, from `fct_label_feature_associations`."
         ),
+        Para(READING_GUIDE),
     )
     for label in data.labels:
-        table = data.top[label]
-        n_label = table.column("n_label")[0].as_py() if table.num_rows else 0
-        doc.add(
-            Heading(3, label, "label-" + re.sub(r"[^a-z0-9]+", "-", label.lower())),
-            Para(f"{label}: {n_label:,} frames."),
-        )
-        numbered = table.append_column("rank", pa.array(range(1, table.num_rows + 1)))
-        doc.add(
-            table_from_arrow(
-                numbered,
-                {
-                    "rank": ("rank", str),
-                    "feature": ("feature", str),
-                    "kind": ("kind", str),
-                    "n_ab": ("frames together", fmt_int),
-                    "n_feature": ("feature frames", fmt_int),
-                    "p_feature_given_label": ("P(feature | label)", fmt_p),
-                    "lift": ("lift", lambda v: fmt_p(v, 2)),
-                    "q_value": ("q-value", fmt_q),
-                },
-                caption=f"Top {table.num_rows} features for {label}.",
+        doc.add(Heading(3, label, "label-" + re.sub(r"[^a-z0-9]+", "-", label.lower())))
+        for family in FAMILIES:
+            top = data.top[(label, family)]
+            doc.add(
+                table_from_arrow(
+                    top.table,
+                    {
+                        "rank": ("rank", str),
+                        "feature": ("feature", str),
+                        "n_both": ("with label", fmt_int),
+                        "n_label": ("label units", fmt_int),
+                        "n_units": ("all units", fmt_int),
+                        "p_feature": ("P(feature)", fmt_p),
+                        "p_feature_given_label": ("P(feature | label)", fmt_p),
+                        "lift": ("lift", lambda v: fmt_p(v, 2)),
+                        "odds_ratio": ("OR", lambda v: fmt_p(v, 2)),
+                        "or_ci_low": ("OR 95% CI low", lambda v: fmt_p(v, 2)),
+                        "or_ci_high": ("OR 95% CI high", lambda v: fmt_p(v, 2)),
+                        "q_value": ("q-value", fmt_q),
+                        "note": ("note", str),
+                    },
+                    caption=top.caption,
+                )
             )
-        )
     chart = by_key.get("heatmap")
     if chart is not None and data.heatmap is not None:
-        totals = {row["label"]: row["n_label"] for row in data.heatmap.to_pylist()}
+        totals = {
+            row["label"]: row["n_label"]
+            for row in data.heatmap.to_pylist()
+            if row["n_label"] is not None
+        }
         doc.add(
             FigureBlock(
                 chart,
-                "Each cell: frames with both / frames with the label, in percent, counted in "
-                "`fct_frame_features`. Label frames: "
+                f"Grain: {report_data.ASSOCIATION_GRAIN} tokens. Each cell: lift = "
+                "P(feature | label) / P(feature), from `fct_label_feature_associations`; red "
+                "above 1 (more frequent with the label), blue below; blank where the pair was "
+                "not tested (too few signs together, or in too few stories). P(feature) is "
+                "beside each row. Signs with the label: "
                 + "; ".join(f"{k} {v:,}" for k, v in totals.items())
                 + ".",
             )

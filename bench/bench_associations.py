@@ -1,0 +1,97 @@
+"""Benchmark the clustered association mart against the frame-level co-occurrence mart.
+
+Builds the full-NCSLGR warehouse once (ingest + dbt build) in a temporary folder (or reuses
+`--db`), then, in the same process and on the same file, times:
+
+1. `dbt run` of the clustered statistics: `int_association_units`,
+   `int_label_feature_statistics` (the Python model: story bootstrap and within-story
+   permutation test at frame, sign and utterance grain) and `fct_label_feature_associations`,
+   with `--resamples` draws (default 1000, the project default);
+2. `dbt run --select fct_feature_cooccurrence`, today's frame-level G² mart;
+
+and prints both wall times, their ratio, and how many pairs each calls significant.
+Threads: env SIGNAFFECT_THREADS (default 2), as for every dbt run.
+
+Usage: .venv/bin/python bench/bench_associations.py [--corpus DIR] [--db FILE]
+       [--resamples 1000] [--repeat 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+from signaffect.dbt_runner import run_dbt
+from signaffect.pipeline import build_warehouse, ingest_corpus
+from signaffect.settings import ncslgr_dir
+
+CLUSTERED = [
+    "int_association_units",
+    "int_label_feature_statistics",
+    "fct_label_feature_associations",
+]
+FRAME_LEVEL = ["fct_feature_cooccurrence"]
+TARGET_SECONDS = 60.0
+
+
+def _time_run(db: Path, models: list[str], dbt_vars: dict[str, object], repeat: int) -> list[float]:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        run_dbt("run", db, dbt_vars=dbt_vars, extra_args=["--select", *models])
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=ncslgr_dir())
+    parser.add_argument("--db", type=Path, default=None, help="Reuse a built warehouse.")
+    parser.add_argument("--resamples", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=1)
+    args = parser.parse_args()
+    threads = os.environ.get("SIGNAFFECT_THREADS", "2")
+    dbt_vars = {"association_resamples": args.resamples}
+
+    with tempfile.TemporaryDirectory(prefix="bench_assoc_") as tmp:
+        db = args.db or Path(tmp) / "warehouse.duckdb"
+        if args.db is None:
+            start = time.perf_counter()
+            ingest_corpus(db, [args.corpus])
+            build_warehouse(db, dbt_vars=dbt_vars)
+            print(f"built full-corpus warehouse in {time.perf_counter() - start:.1f} s: {db}")
+        clustered = _time_run(db, CLUSTERED, dbt_vars, args.repeat)
+        frame_level = _time_run(db, FRAME_LEVEL, dbt_vars, args.repeat)
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            per_grain = con.execute(
+                "select grain, count(*), count(*) filter (where q_value < 0.05) "
+                "from fct_label_feature_associations group by grain order by grain"
+            ).fetchall()
+            pairs, significant = con.execute(
+                "select count(*), count(*) filter (where q_value_frames < 0.05) "
+                "from fct_feature_cooccurrence where feature_a < feature_b"
+            ).fetchall()[0]
+        finally:
+            con.close()
+
+    clustered_s, frame_s = statistics.median(clustered), statistics.median(frame_level)
+    print(f"threads={threads}, cpu count={os.cpu_count()}, resamples={args.resamples}")
+    print(f"clustered statistics mart (dbt run, 3 models): median {clustered_s:6.1f} s {clustered}")
+    print(f"frame-level fct_feature_cooccurrence (dbt run): median {frame_s:6.1f} s {frame_level}")
+    print(f"ratio clustered / frame-level: {clustered_s / frame_s:.1f}x")
+    verdict = "within" if clustered_s <= TARGET_SECONDS else "OVER"
+    print(f"target <= {TARGET_SECONDS:.0f} s: {verdict}")
+    for grain, n, n_sig in per_grain:
+        print(f"  {grain:9s} {n:6d} label x feature pairs tested, {n_sig:5d} with q < 0.05")
+    print(f"  frame-level G² (descriptive): {pairs} feature pairs, {significant} with q < 0.05")
+
+
+if __name__ == "__main__":
+    main()
