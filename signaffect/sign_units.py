@@ -72,7 +72,8 @@ class SignUnits:
     """The sign tokens (one row each, `units`) and the files coding each feature."""
 
     label: str
-    features: list[str]
+    #: The features analysed and their kinds.
+    features: dict[str, str]
     units: pa.Table
     coverage: pa.Table
 
@@ -80,31 +81,35 @@ class SignUnits:
         return SignUnits(self.label, self.features, self.units.filter(mask), self.coverage)
 
 
-def load(db: Path, label: str, family: str = "signstream") -> SignUnits:
+def load(
+    db: Path,
+    label: str,
+    family: str = "signstream",
+    excluded_kinds: tuple[str, ...] = CONTEXT_EXCLUDED_KINDS,
+) -> SignUnits:
     """The sign tokens with `label` (or without) and the features of `family`, other than
-    the grammatical markers and parts of speech."""
+    those of `excluded_kinds` (by default the grammatical markers and parts of speech)."""
     con = connect(db, read_only=True)
     try:
         check_label(con, label)
-        features = [
-            row[0]
-            for row in con.execute(
-                "select feature from dim_features where family = $family "
+        features = dict(
+            con.execute(
+                "select feature, feature_kind from dim_features where family = $family "
                 "and not list_contains($excluded, feature_kind) order by feature",
-                {"family": family, "excluded": list(CONTEXT_EXCLUDED_KINDS)},
+                {"family": family, "excluded": list(excluded_kinds)},
             ).fetchall()
-        ]
+        )
         if not features:
             raise SignAffectError(
                 f"no features of family {family!r} to analyse",
                 "families in this warehouse: cli.py query "
                 '"select distinct family from dim_features"',
             )
-        units = con.sql(_UNITS_SQL, params={"label": label, "features": features})
+        units = con.sql(_UNITS_SQL, params={"label": label, "features": list(features)})
         coverage = con.sql(
             "select source_file, feature from fct_feature_coverage "
             "where list_contains($features, feature)",
-            params={"features": features},
+            params={"features": list(features)},
         )
         return SignUnits(label, features, units.to_arrow_table(), coverage.to_arrow_table())
     except duckdb.CatalogException:

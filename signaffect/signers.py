@@ -23,15 +23,17 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from statsmodels.stats.contingency_tables import Table2x2
 
+from signaffect.associations import top_features
 from signaffect.clustered_stats import HALDANE, Settings
-from signaffect.grammar_context import EVERY_PAIR, mantel_haenszel
-from signaffect.sign_units import SignUnits, associate_units, two_by_two
+from signaffect.grammar_context import EVERY_PAIR, mantel_haenszel, mart_resamples
+from signaffect.sign_units import SignUnits, associate_units, load, two_by_two
 
 #: Least stories a signer needs for a story-bootstrap CI; below it, Woolf's CI.
 MIN_BOOTSTRAP_STORIES = 5
@@ -54,6 +56,87 @@ class SignerAnalysis:
     #: feature, odds_ratio, or_ci_low, or_ci_high (all signers), heterogeneity_p,
     #: n_signers_tested, carried_by, reason
     summary: pa.Table
+
+
+def signer_analysis(db: Path, label: str, family: str = "signstream", k: int = 5) -> SignerAnalysis:
+    """The analysis of `label`'s top `k` features of `family` at sign grain (the
+    association mart's ranking), with the mart's number of resamples."""
+    features = top_features(db, label, grain="sign", family=family, k=k).table
+    data = load(db, label, family, excluded_kinds=())
+    settings = Settings(resamples=mart_resamples(db))
+    return analyse(data, features["feature"].to_pylist(), settings)
+
+
+def caption(analysis: SignerAnalysis) -> str:
+    """What the tables hold and how their intervals were made."""
+    return (
+        f"{analysis.label}: its top {analysis.summary.num_rows} features (sign grain) signer "
+        f"by signer. OR: Haldane-corrected odds ratio of the feature on the label's sign "
+        f"tokens against the signer's other tokens; 95% CI by a bootstrap over the signer's "
+        f"stories when they have at least {MIN_BOOTSTRAP_STORIES}, else Woolf's (tokens as "
+        f"independent). Heterogeneity: Breslow-Day test of equal ORs across signers. Without: "
+        f"the pooled OR and story-bootstrap CI with that signer left out. Carried by: a signer "
+        f"holding more than {DOMINANT_SHARE:.0%} of the label's tokens, or whose removal "
+        f"makes the pooled CI include 1."
+    )
+
+
+def for_terminal(analysis: SignerAnalysis) -> list[tuple[str, pa.Table]]:
+    """(title, table) pairs for a terminal: shares, the verdict per feature, the ORs."""
+
+    def show(value: float | None, digits: int = 2) -> str:
+        return "" if value is None else f"{value:.{digits}f}"
+
+    def interval(row: dict[str, object], prefix: str = "") -> str:
+        odds, low, high = (row[f"{prefix}{n}"] for n in ("odds_ratio", "or_ci_low", "or_ci_high"))
+        return f"{show(odds)} [{show(low)}, {show(high)}]"  # type: ignore[arg-type]
+
+    shares = analysis.shares.to_pylist()
+    summary = analysis.summary.to_pylist()
+    rows = flat(analysis).to_pylist()
+    return [
+        (
+            "signers' shares of the label's sign tokens",
+            pa.table(
+                {
+                    "signer": [r["signer_id"] for r in shares],
+                    "stories": [r["n_stories"] for r in shares],
+                    "label tokens": [r["n_label"] for r in shares],
+                    "share of label": [show(r["share_of_label"], 3) for r in shares],
+                    "share of all tokens": [show(r["share_of_tokens"], 3) for r in shares],
+                }
+            ),
+        ),
+        (
+            "pooled OR, heterogeneity across signers, and who carries it",
+            pa.table(
+                {
+                    "feature": [r["feature"] for r in summary],
+                    "OR [95% CI]": [interval(r) for r in summary],
+                    "Breslow-Day p": [show(r["heterogeneity_p"], 3) for r in summary],
+                    "signers tested": [r["n_signers_tested"] for r in summary],
+                    "carried by": [r["reason"] for r in summary],
+                }
+            ),
+        ),
+        (
+            "per signer",
+            pa.table(
+                {
+                    "feature": [r["feature"] for r in rows],
+                    "signer": [r["signer_id"] for r in rows],
+                    "both / label": [f"{r['n_both']} / {r['n_label']}" for r in rows],
+                    "OR [95% CI]": [interval(r) for r in rows],
+                    "CI": [r["ci_method"] for r in rows],
+                    "OR without them [95% CI]": [
+                        f"{show(r['or_without'])} [{show(r['or_without_ci_low'])}, "
+                        f"{show(r['or_without_ci_high'])}]"
+                        for r in rows
+                    ],
+                }
+            ),
+        ),
+    ]
 
 
 def analyse(data: SignUnits, features: list[str], settings: Settings) -> SignerAnalysis:
@@ -280,3 +363,25 @@ _SUMMARY_SCHEMA = pa.schema(
         ("reason", pa.string()),
     ]
 )
+
+
+def flat(analysis: SignerAnalysis) -> pa.Table:
+    """One row per feature x signer: the signer's share of the label, their OR and CI, the
+    pooled OR without them, and whether the feature's result rests on them."""
+    shares = {row["signer_id"]: row for row in analysis.shares.to_pylist()}
+    left_out = {(r["feature"], r["left_out"]): r for r in analysis.leave_one_out.to_pylist()}
+    carried = {r["feature"]: r["carried_by"].split(", ") for r in analysis.summary.to_pylist()}
+    rows = []
+    for row in analysis.per_signer.to_pylist():
+        without = left_out[(row["feature"], row["signer_id"])]
+        rows.append(
+            {
+                **row,
+                "share_of_label": shares[row["signer_id"]]["share_of_label"],
+                "or_without": without["odds_ratio"],
+                "or_without_ci_low": without["or_ci_low"],
+                "or_without_ci_high": without["or_ci_high"],
+                "carries_result": row["signer_id"] in carried[row["feature"]],
+            }
+        )
+    return pa.Table.from_pylist(rows)

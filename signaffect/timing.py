@@ -176,7 +176,7 @@ def _explain_missing(con: duckdb.DuckDBPyConnection, feature: str) -> None:
         )
     raise SignAffectError(
         f"unknown feature {feature!r}",
-        "list features with: cli.py query \"select feature from dim_features "
+        'list features with: cli.py query "select feature from dim_features '
         "where feature_kind in ('facial', 'head')\"",
     )
 
@@ -199,3 +199,44 @@ _SCHEMA = pa.schema(
         ("share_several_signs", pa.float64()),
     ]
 )
+
+
+def caption(feature: str, relative_to: str, resamples: int) -> str:
+    """What a timing table holds and how its intervals were made."""
+    reference = (
+        "the first sign it overlaps" if relative_to == "sign" else ("its utterance's first sign")
+    )
+    return (
+        f"{feature}: onset lead = start of {reference} - start of the span, in ms (positive: "
+        f"the face starts first); lag = end of the span - end of that sign (utterance: of "
+        f"the utterance's last sign). One row per span (fct_nonmanual_sign_timing); groups "
+        f"by the onset sign's grammatical markers and label. Median, IQR, and 95% CI of the "
+        f"median by a bootstrap over stories ({resamples:,} draws); groups under {MIN_SPANS} "
+        f"spans are left out."
+    )
+
+
+def for_terminal(rows: pa.Table) -> pa.Table:
+    """The summary narrowed for a terminal."""
+    data = rows.to_pylist()
+
+    def ms(value: float) -> str:
+        return "" if np.isnan(value) else f"{value:.0f}"
+
+    return pa.table(
+        {
+            "group": [r["group"] for r in data],
+            "spans (stories)": [f"{r['n_spans']} ({r['n_stories']})" for r in data],
+            "median lead ms [95% CI]": [
+                f"{ms(r['median_lead_ms'])} [{ms(r['lead_ci_low'])}, {ms(r['lead_ci_high'])}]"
+                for r in data
+            ],
+            "IQR ms": [f"{ms(r['lead_q1'])} to {ms(r['lead_q3'])}" for r in data],
+            "median lag ms [95% CI]": [
+                f"{ms(r['median_lag_ms'])} [{ms(r['lag_ci_low'])}, {ms(r['lag_ci_high'])}]"
+                for r in data
+            ],
+            "face first": [f"{r['share_leading']:.0%}" for r in data],
+            "spans several signs": [f"{r['share_several_signs']:.0%}" for r in data],
+        }
+    )
