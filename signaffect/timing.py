@@ -90,17 +90,11 @@ where feature = $feature and sign_order = 1
 """
 
 
-def summarise(
-    db: Path,
-    feature: str,
-    relative_to: str = "sign",
-    label: str | None = None,
-    settings: TimingSettings | None = None,
+def load_spans(
+    db: Path, feature: str, relative_to: str = "sign", label: str | None = None
 ) -> pa.Table:
-    """One row per group of spans of `feature` (all, each grammatical context, and with
-    and without `label` on the onset sign): spans, stories, median lead with CI and IQR,
-    median lag, and the shares that start first and that span several signs."""
-    settings = settings or TimingSettings()
+    """One row per span of `feature` against its onset sign: story, lead_ms, lag_ms,
+    spans_several_signs, sign_grammatical_markers, has_label."""
     if relative_to not in RELATIVE_TO:
         raise SignAffectError(
             f"cannot time relative to {relative_to!r}", f"use one of: {', '.join(RELATIVE_TO)}"
@@ -113,6 +107,7 @@ def summarise(
         ).to_arrow_table()
         if spans.num_rows == 0:
             _explain_missing(con, feature)
+        return spans
     except duckdb.CatalogException:
         raise SignAffectError(
             f"{db} has no fct_nonmanual_sign_timing table",
@@ -120,8 +115,28 @@ def summarise(
         ) from None
     finally:
         con.close()
+
+
+def summarise(
+    db: Path,
+    feature: str,
+    relative_to: str = "sign",
+    label: str | None = None,
+    settings: TimingSettings | None = None,
+) -> pa.Table:
+    """One row per group of spans of `feature` (all, each grammatical context, and with
+    and without `label` on the onset sign): spans, stories, median lead with CI and IQR,
+    median lag, and the shares that start first and that span several signs."""
+    return summarise_spans(feature, load_spans(db, feature, relative_to, label), label, settings)
+
+
+def summarise_spans(
+    feature: str, spans: pa.Table, label: str | None, settings: TimingSettings | None = None
+) -> pa.Table:
+    """The summaries of `summarise` over spans already loaded."""
+    settings = settings or TimingSettings()
     rows = [_summary(feature, name, part, settings) for name, part in groups(spans, label)]
-    return pa.Table.from_pylist([r for r in rows if r is not None], schema=_SCHEMA)
+    return pa.Table.from_pylist([r for r in rows if r is not None], schema=SUMMARY_SCHEMA)
 
 
 def groups(spans: pa.Table, label: str | None) -> list[tuple[str, pa.Table]]:
@@ -181,7 +196,7 @@ def _explain_missing(con: duckdb.DuckDBPyConnection, feature: str) -> None:
     )
 
 
-_SCHEMA = pa.schema(
+SUMMARY_SCHEMA = pa.schema(
     [
         ("feature", pa.string()),
         ("group", pa.string()),
