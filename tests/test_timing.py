@@ -4,6 +4,7 @@ test `onset_lead_and_lag_on_hand_made_spans` (tests/test_dbt_unit.py runs it).""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -86,7 +87,10 @@ def test_cli_timing(sample_db: Path) -> None:
     base = ["--db", str(sample_db), "timing", "eye brows=lowered", "--resamples", "50"]
     result = runner.invoke(app, base)
     assert result.exit_code == 0, result.output
-    assert "all spans" in result.stdout and "median lead ms" in result.stdout
+    assert result.stdout.startswith("eye brows=lowered: onset lead = start of the first sign")
+    as_json = runner.invoke(app, [*base, "--format", "json"])
+    assert as_json.exit_code == 0, as_json.output
+    assert json.loads(as_json.stdout)[0]["group"] == "all spans"
     utterance = runner.invoke(app, [*base, "--relative-to", "utterance", "--format", "csv"])
     assert utterance.exit_code == 0, utterance.output
     assert utterance.stdout.startswith("feature,group,n_spans")
