@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -87,9 +88,9 @@ def for_terminal(analysis: SignerAnalysis) -> list[tuple[str, pa.Table]]:
     def show(value: float | None, digits: int = 2) -> str:
         return "" if value is None else f"{value:.{digits}f}"
 
-    def interval(row: dict[str, object], prefix: str = "") -> str:
+    def interval(row: dict[str, Any], prefix: str = "") -> str:
         odds, low, high = (row[f"{prefix}{n}"] for n in ("odds_ratio", "or_ci_low", "or_ci_high"))
-        return f"{show(odds)} [{show(low)}, {show(high)}]"  # type: ignore[arg-type]
+        return f"{show(odds)} [{show(low)}, {show(high)}]"
 
     shares = analysis.shares.to_pylist()
     summary = analysis.summary.to_pylist()
@@ -247,7 +248,7 @@ def signer_shares(data: SignUnits) -> pa.Table:
 
 
 def carrier(
-    shares: pa.Table, pooled: dict[str, object], left_out: list[dict[str, object]]
+    shares: pa.Table, pooled: dict[str, Any], left_out: list[dict[str, Any]]
 ) -> tuple[str, str]:
     """The signer(s) a feature's result rests on, and why; ('', '') when none does."""
     reasons: dict[str, list[str]] = {}
@@ -268,14 +269,14 @@ def carrier(
     )
 
 
-def _side(row: dict[str, object]) -> int:
+def _side(row: dict[str, Any]) -> int:
     """+1 when the CI lies above 1, -1 below, 0 when it includes 1 or is missing."""
     low, high = row.get("or_ci_low"), row.get("or_ci_high")
     if low is None or high is None:
         return 0
-    if float(low) > 1:  # type: ignore[arg-type]
+    if low > 1:
         return 1
-    return -1 if float(high) < 1 else 0  # type: ignore[arg-type]
+    return -1 if high < 1 else 0
 
 
 def _only(data: SignUnits, signer: str, keep: bool) -> SignUnits:
@@ -283,13 +284,13 @@ def _only(data: SignUnits, signer: str, keep: bool) -> SignUnits:
     return data.subset(match if keep else pc.invert(match))
 
 
-def _by_feature(statistics: pa.Table) -> dict[str, dict[str, object]]:
+def _by_feature(statistics: pa.Table) -> dict[str, dict[str, Any]]:
     return {row["feature"]: row for row in statistics.to_pylist()}
 
 
 def _signer_row(
-    feature: str, signer: str, n_stories: int, table: np.ndarray, boot: dict[str, object] | None
-) -> dict[str, object]:
+    feature: str, signer: str, n_stories: int, table: np.ndarray, boot: dict[str, Any] | None
+) -> dict[str, Any]:
     if boot is not None:
         odds, low, high, method = (
             boot["odds_ratio"],
