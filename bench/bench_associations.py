@@ -9,8 +9,9 @@ Builds the full-NCSLGR warehouse once (ingest + dbt build) in a temporary folder
    with `--resamples` draws (default 1000, the project default);
 2. `dbt run --select fct_feature_cooccurrence`, today's frame-level G² mart;
 
-and prints both wall times, their ratio, and how many pairs each calls significant.
-Threads: env SIGNAFFECT_THREADS (default 2), as for every dbt run.
+and prints both wall times and CPU times (this process, DuckDB's threads included: what the
+run costs whatever else the machine is doing), their ratios, and how many pairs each calls
+significant. Threads: env SIGNAFFECT_THREADS (default 2), as for every dbt run.
 
 Usage: .venv/bin/python bench/bench_associations.py [--corpus DIR] [--db FILE]
        [--resamples 1000] [--repeat 1]
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import tempfile
 import time
@@ -40,13 +42,22 @@ FRAME_LEVEL = ["fct_feature_cooccurrence"]
 TARGET_SECONDS = 60.0
 
 
-def _time_run(db: Path, models: list[str], dbt_vars: dict[str, object], repeat: int) -> list[float]:
-    times = []
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _time_run(
+    db: Path, models: list[str], dbt_vars: dict[str, object], repeat: int
+) -> tuple[list[float], list[float]]:
+    """Wall and CPU seconds of each `dbt run --select models`."""
+    wall, cpu = [], []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), _cpu_seconds()
         run_dbt("run", db, dbt_vars=dbt_vars, extra_args=["--select", *models])
-        times.append(time.perf_counter() - start)
-    return times
+        wall.append(time.perf_counter() - start)
+        cpu.append(_cpu_seconds() - start_cpu)
+    return wall, cpu
 
 
 def main() -> None:
@@ -81,11 +92,22 @@ def main() -> None:
         finally:
             con.close()
 
-    clustered_s, frame_s = statistics.median(clustered), statistics.median(frame_level)
+    clustered_s, frame_s = statistics.median(clustered[0]), statistics.median(frame_level[0])
+    clustered_cpu, frame_cpu = statistics.median(clustered[1]), statistics.median(frame_level[1])
     print(f"threads={threads}, cpu count={os.cpu_count()}, resamples={args.resamples}")
-    print(f"clustered statistics mart (dbt run, 3 models): median {clustered_s:6.1f} s {clustered}")
-    print(f"frame-level fct_feature_cooccurrence (dbt run): median {frame_s:6.1f} s {frame_level}")
-    print(f"ratio clustered / frame-level: {clustered_s / frame_s:.1f}x")
+    print(f"load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(
+        f"clustered statistics mart (dbt run, 3 models): wall {clustered_s:6.1f} s, "
+        f"cpu {clustered_cpu:6.1f} s"
+    )
+    print(
+        f"frame-level fct_feature_cooccurrence (dbt run): wall {frame_s:6.1f} s, "
+        f"cpu {frame_cpu:6.1f} s"
+    )
+    print(
+        f"ratio clustered / frame-level: wall {clustered_s / frame_s:.1f}x, "
+        f"cpu {clustered_cpu / frame_cpu:.1f}x"
+    )
     verdict = "within" if clustered_s <= TARGET_SECONDS else "OVER"
     print(f"target <= {TARGET_SECONDS:.0f} s: {verdict}")
     for grain, n, n_sig in per_grain:

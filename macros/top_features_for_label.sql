@@ -1,7 +1,8 @@
 {#-
     The features that go with `label` at `grain` (frame, sign, utterance) among one
     `family` (signstream or au), best first by the mart's own `rank` (lower 95% bound of
-    the log odds ratio), with the base rate, counts, interval and q-value of each.
+    the log odds ratio), with the base rate, counts, interval and q-value of each; a row
+    whose interval includes 1 (`ci_excludes_one` false) is not distinguishable from chance.
 -#}
 {% macro top_features_for_label(label, k=10, grain='sign', family='signstream') %}
 
@@ -27,9 +28,7 @@ final as (
         or_ci_low,
         or_ci_high,
         q_value,
-        case
-            when not ci_excludes_one then 'not distinguishable from chance'
-        end as note,
+        ci_excludes_one,
     from associations
     where label = '{{ label }}'
         and grain = '{{ grain }}'

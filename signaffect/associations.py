@@ -8,6 +8,7 @@ grain and one feature family at a time, never SignStream codes and action units 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -178,10 +179,10 @@ def _caption(
     )
 
 
-def _check_choice(what: str, value: str, allowed: object) -> None:
-    if value not in allowed:  # type: ignore[operator]
-        choices = ", ".join(allowed)  # type: ignore[call-overload]
-        raise SignAffectError(f"cannot use {what} {value!r}", f"use one of: {choices}")
+def _check_choice(what: str, value: str, allowed: Iterable[str]) -> None:
+    choices = list(allowed)
+    if value not in choices:
+        raise SignAffectError(f"cannot use {what} {value!r}", f"use one of: {', '.join(choices)}")
 
 
 def _check_label(con: duckdb.DuckDBPyConnection, label: str, grain: str) -> None:

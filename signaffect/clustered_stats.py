@@ -366,7 +366,10 @@ def _permutation_p(
     if label_index.size == 0:
         return np.zeros(0)
     blocks = _blocks(incidence, cluster)
-    coverage = np.asarray(incidence.coverage, dtype=np.float64)
+    # Only the tested features are counted.
+    features_used, feature_at = np.unique(feature_index, return_inverse=True)
+    block_features = sparse.csr_array(blocks.features[:, features_used])
+    coverage = np.asarray(incidence.coverage, dtype=np.float64)[:, features_used]
     n_labels = incidence.labels.shape[1]
     n_sources = coverage.shape[0]
     n_blocks = blocks.cluster.size
@@ -385,13 +388,13 @@ def _permutation_p(
         both = sparse.csr_array(
             (np.ones(moved.size), moved, indptr), shape=(batch * n_labels, n_blocks)
         )
-        n_both = (both @ blocks.features).toarray().reshape(batch, n_labels, -1)
+        n_both = (both @ block_features).toarray().reshape(batch, n_labels, -1)
         label_source = np.bincount(
             rows * n_sources + blocks.source[moved],
             weights=blocks.size[moved],
             minlength=batch * n_labels * n_sources,
         ).reshape(batch, n_labels, n_sources)
-        n_label = (label_source @ coverage)[:, label_index, feature_index]
-        statistic = odds_ratio(n_both[:, label_index, feature_index], n_label, n_feature, n_units)
+        n_label = (label_source @ coverage)[:, label_index, feature_at]
+        statistic = odds_ratio(n_both[:, label_index, feature_at], n_label, n_feature, n_units)
         extreme += (np.abs(np.log(statistic)) >= observed_size).sum(axis=0)
     return extreme / (resamples + 1)

@@ -93,7 +93,9 @@ def _odds_ratio(n: int, nl: int, nf: int, a: int) -> float:
 
 def test_counts_of_every_pair_and_bh(tmp_path) -> None:
     corpus = _corpus()
-    result = associate(_incidence(corpus), Settings(resamples=20, seed=1, min_support=1, min_clusters=1))
+    result = associate(
+        _incidence(corpus), Settings(resamples=20, seed=1, min_support=1, min_clusters=1)
+    )
     story = corpus["story"]
     tested = set()
     for i in range(result.label_index.size):
@@ -109,8 +111,7 @@ def test_counts_of_every_pair_and_bh(tmp_path) -> None:
         got = (result.n_units[i], result.n_label[i], result.n_feature[i], result.n_both[i])
         assert got == (n, nl, nf, a)
         together = {
-            int(c)
-            for c in story[corpus["labels"][:, label] & corpus["features"][:, feature]]
+            int(c) for c in story[corpus["labels"][:, label] & corpus["features"][:, feature]]
         }
         assert result.n_clusters_both[i] == len(together)
         assert result.p_feature[i] == pytest.approx(nf / n)

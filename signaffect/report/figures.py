@@ -144,7 +144,7 @@ def heatmap(cells: pa.Table, grain: str) -> bytes:
         loc="left",
     )
     bar = fig.colorbar(image, ax=ax, shrink=0.8)
-    ticks = np.arange(-np.floor(bound), np.floor(bound) + 1)
+    ticks = [float(t) for t in np.arange(-np.floor(bound), np.floor(bound) + 1)]
     bar.set_ticks(ticks, labels=[f"{2.0**t:g}" for t in ticks])
     bar.set_label("lift (log scale, centred on 1)")
     return _png(fig)
