@@ -56,6 +56,10 @@ def model_settings(
 
 def statistics(units: pa.Table, coverage: pa.Table, settings: ModelSettings) -> pa.Table:
     """One row per grain x label x feature tested (see the YAML docs for the columns)."""
+    # A corpus ingested without lexicons has only empty label lists, typed list<null>.
+    for name in ("labels", "features"):
+        index = units.schema.get_field_index(name)
+        units = units.set_column(index, name, units.column(name).cast(pa.list_(pa.string())))
     labels = _names(units.column("labels"))
     features = _names(units.column("features"))
     sources = sorted(set(units.column("source_file").to_pylist()))
@@ -98,7 +102,7 @@ def _names(lists: pa.ChunkedArray) -> list[str]:
 def _incidence(lists: pa.ChunkedArray, names: list[str]) -> sparse.csr_array:
     lengths = pc.fill_null(pc.list_value_length(lists), 0).to_numpy()
     indptr = np.concatenate([[0], np.cumsum(lengths)])
-    indices = pc.index_in(pc.list_flatten(lists), value_set=pa.array(names)).to_numpy()
+    indices = pc.index_in(pc.list_flatten(lists), value_set=pa.array(names, pa.string())).to_numpy()
     return sparse.csr_array(
         (np.ones(indices.size), indices, indptr), shape=(len(lengths), len(names))
     )

@@ -11,10 +11,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from scipy import sparse
 from scipy.stats import false_discovery_control
 
+from signaffect.association_model import model_settings, statistics
 from signaffect.clustered_stats import Incidence, Settings, associate
 
 N_LABELS, N_FEATURES, N_STORIES = 2, 4, 6
@@ -217,3 +219,22 @@ def test_min_support_and_bad_blocks() -> None:
             ),
             Settings(resamples=10),
         )
+
+
+def test_model_without_labels_tests_nothing() -> None:
+    """A corpus ingested without lexicons: empty label lists (typed list<null>), no rows."""
+    units = pa.table(
+        {
+            "grain": ["sign", "sign"],
+            "source_file": ["a.xml", "a.xml"],
+            "cluster_key": ["a", "a"],
+            "block_key": ["t1", "t2"],
+            "labels": pa.array([[], []], pa.list_(pa.null())),
+            "features": [["eye brows=raised"], []],
+            "unit_key": ["t1", "t2"],
+        }
+    )
+    coverage = pa.table({"feature": ["eye brows=raised"], "source_file": ["a.xml"]})
+    settings = model_settings(10, 1, '{"frame": 1, "sign": 1, "utterance": 1}', 1, "story")
+    result = statistics(units, coverage, settings)
+    assert result.num_rows == 0 and "odds_ratio" in result.column_names

@@ -20,7 +20,7 @@ from tests.conftest import TEST_DBT_VARS
 
 pytestmark = pytest.mark.corpus
 
-LABEL, FEATURE = "empath:confusion", "POS=Wh-word"
+LABEL, FEATURE = "empath:negative_emotion", "POS=Adjective"
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,12 @@ def _pair(con: duckdb.DuckDBPyConnection, grain: str, label: str, feature: str) 
 
 def test_sign_grain_counts_match_the_token_marts(con) -> None:
     """n_units etc. recounted from fct_sign_tokens, fct_sign_token_features and coverage."""
-    for label, feature in ((LABEL, FEATURE), ("empath:negative_emotion", "eye gaze=to addressee")):
+    pairs = (
+        (LABEL, FEATURE),
+        ("empath:negative_emotion", "eye gaze=to addressee"),
+        ("empath:confusion", "head pos: jut=back"),
+    )
+    for label, feature in pairs:
         expected = con.execute(
             """
             with tokens as (
