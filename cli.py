@@ -339,6 +339,12 @@ class Family(str, Enum):
     au = "au"
 
 
+class Context(str, Enum):
+    all = "all"
+    inside_grammar = "inside-grammar"
+    outside_grammar = "outside-grammar"
+
+
 @app.command(
     help="The features that go with a lexical label, from fct_label_feature_associations: "
     "counts, P(feature), P(feature | label), lift, the odds ratio with its 95% interval and "
@@ -366,29 +372,131 @@ def top(
     min_support: Annotated[
         int, typer.Option(help="Least units a feature must share with the label.", min=0)
     ] = 0,
+    context: Annotated[
+        Context,
+        typer.Option(
+            help="all signs, or only those inside (outside) the grammatical markers' spans: "
+            "sign grain, SignStream codes other than the markers and POS, with the "
+            "Mantel-Haenszel OR over both strata and the Breslow-Day p."
+        ),
+    ] = Context.all,
     format: Annotated[OutputFormat, typer.Option(help="Output format.")] = OutputFormat.table,
 ) -> None:
     from signaffect.associations import for_terminal, top_features
+    from signaffect.grammar_context import context_top, pooled_for_terminal
 
+    if context is not Context.all and grain is not Grain.sign:
+        raise typer.BadParameter("--context inside-grammar/outside-grammar needs --grain sign")
     try:
-        result = top_features(
-            State.db,
-            label,
-            grain=grain.value,
-            family=family.value,
-            by=by.value,
-            k=k,
-            min_support=min_support,
-        )
+        if context is Context.all:
+            result = top_features(
+                State.db,
+                label,
+                grain=grain.value,
+                family=family.value,
+                by=by.value,
+                k=k,
+                min_support=min_support,
+            )
+        else:
+            result = context_top(
+                State.db,
+                label,
+                context.value,
+                family=family.value,
+                by=by.value,
+                k=k,
+                min_support=min_support,
+            )
     except SignAffectError as exc:
         fail(exc)
         return
     if format is OutputFormat.table:
         out.print(Text(result.caption), highlight=False, soft_wrap=True)
         emit(for_terminal(result.table), format)
+        if context is not Context.all:
+            emit(pooled_for_terminal(result.table), format)
         return
     err.print(Text(result.caption), highlight=False, soft_wrap=True)
     emit(result.table, format)
+
+
+@app.command(epilog="Example: cli.py signers empath:negative_emotion --k 5")
+def signers(
+    label: Annotated[str, typer.Argument(help="A lexical label, e.g. empath:confusion.")],
+    family: Annotated[
+        Family, typer.Option(help="SignStream codes or FACS action units (never mixed).")
+    ] = Family.signstream,
+    k: Annotated[int, typer.Option(help="How many of the label's top features.", min=1)] = 5,
+    format: Annotated[OutputFormat, typer.Option(help="Output format.")] = OutputFormat.table,
+) -> None:
+    """Is a label's association one signer's? Per-signer OR and CI for its top features
+    (sign grain), each signer's share of the label, a Breslow-Day test of equal ORs across
+    signers, and the pooled OR without each signer in turn."""
+    from signaffect.signers import caption, flat, for_terminal, signer_analysis
+
+    try:
+        analysis = signer_analysis(State.db, label, family=family.value, k=k)
+    except SignAffectError as exc:
+        fail(exc)
+        return
+    if format is not OutputFormat.table:
+        err.print(Text(caption(analysis)), highlight=False, soft_wrap=True)
+        emit(flat(analysis), format)
+        return
+    out.print(Text(caption(analysis)), highlight=False, soft_wrap=True)
+    for title, table in for_terminal(analysis):
+        emit(table, format, title=title)
+
+
+class RelativeTo(str, Enum):
+    sign = "sign"
+    utterance = "utterance"
+
+
+@app.command(
+    epilog="Example: cli.py timing 'eye brows=lowered' --label empath:negative_emotion\n\n"
+    "Example: cli.py timing 'head mvmt: shake=slow' --relative-to utterance"
+)
+def timing(
+    feature: Annotated[str, typer.Argument(help="A non-manual feature, e.g. 'eye brows=lowered'.")],
+    relative_to: Annotated[
+        RelativeTo,
+        typer.Option(
+            help="sign: lead over the first sign the span overlaps; utterance: over the "
+            "utterance's first sign."
+        ),
+    ] = RelativeTo.sign,
+    label: Annotated[
+        str | None,
+        typer.Option(
+            help="Also split by whether the onset sign carries this lexical label.",
+            show_default=False,
+        ),
+    ] = None,
+    resamples: Annotated[
+        int, typer.Option(help="Story-bootstrap draws for the CI of the median.", min=1)
+    ] = 1000,
+    format: Annotated[OutputFormat, typer.Option(help="Output format.")] = OutputFormat.table,
+) -> None:
+    """When the face moves against the hands: median onset lead (ms; positive = the face
+    starts first) and offset lag of a non-manual span, overall, by grammatical context and
+    by label, with the IQR and a story-bootstrap 95% CI of the median (one row per span)."""
+    from signaffect.timing import TimingSettings, caption, for_terminal, summarise
+
+    try:
+        rows = summarise(
+            State.db, feature, relative_to.value, label, TimingSettings(resamples=resamples)
+        )
+    except SignAffectError as exc:
+        fail(exc)
+        return
+    if format is OutputFormat.table:
+        out.print(Text(caption(feature, relative_to.value, resamples)), highlight=False,
+                  soft_wrap=True)
+        emit(for_terminal(rows), format)
+    else:
+        emit(rows, format)
 
 
 @app.command(

@@ -230,6 +230,22 @@ def _check_coverage(features: sparse.csr_array, source: IntArray, coverage: Floa
         )
 
 
+def cluster_weights(n_clusters: int, resamples: int, rng: np.random.Generator) -> FloatArray:
+    """Resamples x clusters: how often each cluster is drawn in each bootstrap replicate
+    (`integers(0, C, size=(B, C))`, row r the clusters of replicate r). Every cluster
+    bootstrap in SignAffect (pair statistics, timing medians) draws through this."""
+    picks = rng.integers(0, n_clusters, size=(resamples, n_clusters))
+    weights = np.zeros((resamples, n_clusters))
+    np.add.at(weights, (np.arange(resamples)[:, None], picks), 1.0)
+    return weights
+
+
+def interval_quantiles(confidence: float) -> FloatArray:
+    """The two quantiles of a central percentile interval."""
+    alpha = (1.0 - confidence) / 2.0
+    return np.array([alpha, 1.0 - alpha])
+
+
 def _bootstrap(
     per_cluster: tuple[FloatArray, FloatArray, FloatArray, FloatArray],
     pick: tuple[IntArray, IntArray],
@@ -245,11 +261,8 @@ def _bootstrap(
     n_units, n_feature, n_label, n_both = per_cluster
     label_index, feature_index = pick
     n_clusters = n_units.shape[0]
-    picks = rng.integers(0, n_clusters, size=(settings.resamples, n_clusters))
-    weights = np.zeros((settings.resamples, n_clusters))
-    np.add.at(weights, (np.arange(settings.resamples)[:, None], picks), 1.0)
-    alpha = (1.0 - settings.confidence) / 2.0
-    quantiles = np.array([alpha, 1.0 - alpha])
+    weights = cluster_weights(n_clusters, settings.resamples, rng)
+    quantiles = interval_quantiles(settings.confidence)
     n_pairs = label_index.size
     or_bounds = np.full((2, n_pairs), np.nan)
     lift_bounds = np.full((2, n_pairs), np.nan)
@@ -265,12 +278,12 @@ def _bootstrap(
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(defined, odds_ratio(a, nl, nf, n), np.nan)
             lift = np.where(defined, (a * n) / (nl * nf), np.nan)
-        or_bounds[:, part] = _nan_quantiles(ratio, quantiles)
-        lift_bounds[:, part] = _nan_quantiles(lift, quantiles)
+        or_bounds[:, part] = nan_quantiles(ratio, quantiles)
+        lift_bounds[:, part] = nan_quantiles(lift, quantiles)
     return (or_bounds[0], or_bounds[1]), (lift_bounds[0], lift_bounds[1])
 
 
-def _nan_quantiles(values: FloatArray, quantiles: FloatArray) -> FloatArray:
+def nan_quantiles(values: FloatArray, quantiles: FloatArray) -> FloatArray:
     """Column-wise quantiles ignoring NaN, numpy's default (linear) method: what
     `np.nanquantile(values, quantiles, axis=0)` gives, without its per-column Python loop."""
     ordered = np.sort(values, axis=0)

@@ -126,8 +126,9 @@ def table_after(page: str, anchor: str) -> tuple[str, list[str], list[list[str]]
 def test_report_is_self_contained_with_every_figure(report: tuple[Path, Path]) -> None:
     page = report[0].read_text(encoding="utf-8")
     images = re.findall(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)" alt="[^"]+"', page)
-    # Three count charts, the heatmap and the importances of the latest run.
-    assert len(images) == page.count("<img") == 5
+    # Three count charts, the heatmap, the grammar, signer and timing figures, and the
+    # importances of the latest run.
+    assert len(images) == page.count("<img") == 8
     assert all(base64.b64decode(data).startswith(PNG_SIGNATURE) for data in images)
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page)
     assert "<script" not in page and "<link" not in page
@@ -157,6 +158,28 @@ def test_label_tables_hold_the_association_mart_numbers(
                 chance = not (expected["or_ci_low"] > 1 or expected["or_ci_high"] < 1)
                 assert (cells["note"] == "not distinguishable from chance") == chance
     assert "shuffling the labels among the signs of each story" in page
+
+
+def test_grammar_signer_and_timing_sections(report: tuple[Path, Path], trained_db: Path) -> None:
+    page = report[0].read_text(encoding="utf-8")
+    for anchor, heading in (
+        ("grammar", "Affect or grammar?"),
+        ("signers", "One signer or many?"),
+        ("timing", "When the face moves: onset against the sign"),
+    ):
+        assert f'<h2 id="{anchor}">{html.escape(heading)}</h2>' in page
+        figure = re.search(rf'<figure id="fig-{anchor}"><img [^>]*alt="([^"]+)"', page)
+        assert figure and len(figure.group(1)) > 40, anchor
+        caption = page[page.index(f'id="fig-{anchor}"') :].split("</figcaption>")[0]
+        assert "Grain:" in caption and ("bootstrap" in caption or "fct_sign_tokens" in caption)
+    caption, head, rows = table_after(page, "fig-grammar")
+    assert head[:2] == ["label", "feature"] and "Breslow-Day p" in head
+    assert {row[0] for row in rows} == {"empath:negative_emotion", "empath:confusion"}
+    caption, head, rows = table_after(page, "fig-signers")
+    shares = [float(row[head.index("share of label")]) for row in rows]
+    assert sum(shares) == pytest.approx(1.0, abs=0.002)
+    caption, head, rows = table_after(page, "fig-timing")
+    assert head[:3] == ["feature", "spans", "n"] and rows
 
 
 def test_count_charts_hold_the_frame_counts(report: tuple[Path, Path], trained_db: Path) -> None:
@@ -197,7 +220,7 @@ def test_markdown_twin_links_png_files(report: tuple[Path, Path], trained_db: Pa
     md_path = report[1]
     text = md_path.read_text(encoding="utf-8")
     pngs = re.findall(r"!\[[^\]]*\]\(([^)]+\.png)\)", text)
-    assert len(pngs) == 5
+    assert len(pngs) == 8  # as many as the HTML has figures
     for name in pngs:
         assert (md_path.parent / name).read_bytes().startswith(PNG_SIGNATURE)
     assert "empath:negative\\_emotion" in text  # escaped Markdown
@@ -213,7 +236,7 @@ def test_without_training_runs_the_report_says_so(sample_db: Path, tmp_path: Pat
     html_path, md_path = write_report(db, tmp_path / "report")
     page = html_path.read_text(encoding="utf-8")
     assert "No training run is recorded in this warehouse" in page
-    assert page.count("<img") == 4
+    assert page.count("<img") == 7  # no importances figure
     assert "No training run is recorded" in md_path.read_text(encoding="utf-8")
 
 
@@ -285,6 +308,29 @@ def open_in_chromium(page: Path, screenshot: Path, profile: Path) -> list[str]:
     return [line for line in done.stderr.splitlines() if ":CONSOLE" in line]
 
 
+def rendered_dom(page: Path, profile: Path) -> str:
+    """The page's DOM as headless Chromium serialises it after loading."""
+    done = subprocess.run(
+        [
+            chromium(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            f"--user-data-dir={profile}",
+            "--dump-dom",
+            page.resolve().as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
 def test_console_messages_are_caught(tmp_path: Path) -> None:
     """The check below would see an error: a page that logs one is caught."""
     bad = tmp_path / "bad.html"
@@ -305,3 +351,7 @@ def test_report_opens_in_chromium_without_console_errors(
     assert messages == []
     assert screenshot.read_bytes().startswith(PNG_SIGNATURE)
     assert screenshot.stat().st_size > 20_000  # more than a blank page
+    dom = rendered_dom(report[0], tmp_path / "profile-dom")
+    for anchor in ("grammar", "signers", "timing"):
+        assert f'id="{anchor}"' in dom
+        assert re.search(rf'<figure id="fig-{anchor}"><img src="data:image/png;base64,', dom)

@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from signaffect.associations import FAMILIES, TopFeatures, top_features
 from signaffect.errors import SignAffectError
+from signaffect.report.analyses import Analyses, load_analyses
 from signaffect.warehouse import connect
 
 #: The labels the report ranks features for, when present in the association mart.
@@ -111,6 +112,8 @@ class ReportData:
     provenance: Provenance
     k: int = 10
     notes: list[str] = field(default_factory=list)
+    #: The grammar, signer and timing sections (`report.analyses`).
+    analyses: Analyses | None = None
 
 
 def load(db: Path, labels: Sequence[str] | None = None, top_n: int = 25, k: int = 10) -> ReportData:
@@ -149,6 +152,7 @@ def load(db: Path, labels: Sequence[str] | None = None, top_n: int = 25, k: int 
         training_note=training_note,
         provenance=provenance,
         k=k,
+        analyses=load_analyses(db, chosen),
     )
 
 

@@ -21,6 +21,7 @@ import pyarrow as pa
 from signaffect.associations import FAMILIES, READING_GUIDE
 from signaffect.licences import CORPUS_CITATION, CORPUS_NOTICE, lexicon_licence
 from signaffect.report import data as report_data
+from signaffect.report.analysis_figures import draw_analyses
 from signaffect.report.data import ReportData, Training
 from signaffect.report.figures import Chart, draw
 
@@ -128,6 +129,9 @@ def build_document(data: ReportData, charts: Sequence[Chart]) -> Document:
     )
     _counts_section(doc, data, by_key)
     _association_section(doc, data, by_key)
+    _grammar_section(doc, data, by_key)
+    _signers_section(doc, data, by_key)
+    _timing_section(doc, data, by_key)
     _training_section(doc, data, by_key)
     _provenance_section(doc, data)
     return doc
@@ -218,6 +222,211 @@ def _association_section(doc: Document, data: ReportData, by_key: dict[str, Char
                 "beside each row. Signs with the label: "
                 + "; ".join(f"{k} {v:,}" for k, v in totals.items())
                 + ".",
+            )
+        )
+
+
+def fmt_or(odds: object, low: object, high: object) -> str:
+    """An odds ratio with its interval, or a dash where it was not estimated."""
+    if odds is None:
+        return "-"
+    return f"{fmt_p(odds, 2)} [{fmt_p(low, 2)}, {fmt_p(high, 2)}]"
+
+
+def _grammar_section(doc: Document, data: ReportData, by_key: dict[str, Chart]) -> None:
+    doc.add(
+        Heading(2, "Affect or grammar?", "grammar"),
+        Para(
+            "The ASL face also carries grammar: the brows mark wh- and yes/no questions, the "
+            "head shakes for negation. Each sign token is inside a grammatical marker when "
+            "one of its frames lies in the span of a field the field-kinds seed calls "
+            "grammatical (wh question, yes-no question, rhetorical question, negative, "
+            "topic/focus, conditional/when, relative clause, role shift, adverbial; "
+            "`fct_sign_token_grammar`). An association that holds outside every marker cannot "
+            "be the grammar's; one that holds only inside may be."
+        ),
+    )
+    chart = by_key.get("grammar")
+    if chart is None or data.analyses is None:
+        doc.add(Para("No lexical label to analyse in this warehouse."))
+        return
+    doc.add(
+        FigureBlock(
+            chart,
+            "Grain: sign tokens. Odds ratio (Haldane-corrected) of each label's top SignStream "
+            "features (its ranking in `fct_label_feature_associations`, grammatical markers and "
+            "POS left out) on the tokens inside grammatical markers and on those outside; 95% "
+            f"CI by a bootstrap over the stratum's stories ({data.analyses.resamples:,} draws). "
+            "A missing point: the feature never appears on the label's tokens in that stratum.",
+        )
+    )
+    rows = []
+    for analysis in data.analyses.per_label:
+        for r in analysis.grammar.to_pylist():
+            rows.append(
+                [
+                    analysis.label,
+                    r["feature"],
+                    f"{r['n_both_inside']} / {r['n_label_inside']}",
+                    fmt_or(r["odds_ratio_inside"], r["or_ci_low_inside"], r["or_ci_high_inside"]),
+                    f"{r['n_both_outside']} / {r['n_label_outside']}",
+                    fmt_or(
+                        r["odds_ratio_outside"], r["or_ci_low_outside"], r["or_ci_high_outside"]
+                    ),
+                    fmt_or(r["mh_odds_ratio"], r["mh_ci_low"], r["mh_ci_high"]),
+                    fmt_p(r["breslow_day_p"]),
+                ]
+            )
+    doc.add(
+        Table(
+            [
+                "label",
+                "feature",
+                "inside: with feature / label tokens",
+                "OR inside [95% CI]",
+                "outside: with feature / label tokens",
+                "OR outside [95% CI]",
+                "Mantel-Haenszel OR [95% CI]",
+                "Breslow-Day p",
+            ],
+            rows,
+            [False, False, True, True, True, True, True, True],
+            "The numbers of the figure. Mantel-Haenszel: the OR pooled over the two strata, "
+            "with the Robins-Breslow-Greenland interval; Breslow-Day (Tarone-corrected) p: do "
+            "the two strata's ORs differ? Both treat sign tokens as independent, so they are "
+            "more confident than the story-bootstrap intervals.",
+        )
+    )
+
+
+def _signers_section(doc: Document, data: ReportData, by_key: dict[str, Chart]) -> None:
+    doc.add(
+        Heading(2, "One signer or many?", "signers"),
+        Para(
+            "NCSLGR's signers hold very unequal shares of the corpus, so a pooled association "
+            "can be one person's way of signing. For each label's top features: each signer's "
+            "share of the label's sign tokens, the odds ratio signer by signer, a test of "
+            "whether the signers' ORs differ, and the pooled OR with each signer left out."
+        ),
+    )
+    chart = by_key.get("signers")
+    if chart is None or data.analyses is None:
+        doc.add(Para("No lexical label to analyse in this warehouse."))
+        return
+    doc.add(
+        FigureBlock(
+            chart,
+            "Grain: sign tokens. Each signer's share of the label's tokens beside their share "
+            "of all tokens (`fct_sign_tokens`); the shares of a label add to 1. A signer past "
+            "the dashed line holds more than half of the label.",
+        )
+    )
+    summary_rows, signer_rows = [], []
+    for analysis in data.analyses.per_label:
+        for r in analysis.signers.summary.to_pylist():
+            summary_rows.append(
+                [
+                    analysis.label,
+                    r["feature"],
+                    fmt_or(r["odds_ratio"], r["or_ci_low"], r["or_ci_high"]),
+                    fmt_p(r["heterogeneity_p"]),
+                    str(r["n_signers_tested"]),
+                    r["reason"] or "no single signer",
+                ]
+            )
+        for r in analysis.signers.per_signer.to_pylist():
+            signer_rows.append(
+                [
+                    analysis.label,
+                    r["feature"],
+                    r["signer_id"],
+                    f"{r['n_both']} / {r['n_label']}",
+                    fmt_or(r["odds_ratio"], r["or_ci_low"], r["or_ci_high"]),
+                    r["ci_method"],
+                ]
+            )
+        doc.add(
+            table_from_arrow(
+                analysis.signers.shares,
+                {
+                    "signer_id": ("signer", str),
+                    "n_stories": ("stories", fmt_int),
+                    "n_tokens": ("sign tokens", fmt_int),
+                    "n_label": ("label tokens", fmt_int),
+                    "share_of_label": ("share of label", fmt_p),
+                    "share_of_tokens": ("share of all tokens", fmt_p),
+                },
+                caption=f"{analysis.label}: the figure's numbers.",
+            )
+        )
+    doc.add(
+        Table(
+            ["label", "feature", "pooled OR [95% CI]", "Breslow-Day p", "signers tested",
+             "carried by"],
+            summary_rows,
+            [False, False, True, True, True, False],
+            "Pooled OR with its story-bootstrap CI; Breslow-Day test of equal ORs across the "
+            "signers whose tokens hold the label and both values of the feature (tokens as "
+            "independent). Carried by: a signer holding more than half of the label's tokens, "
+            "or whose removal makes the pooled CI include 1 (leave-one-signer-out, story "
+            "bootstrap).",
+        ),
+        Table(
+            ["label", "feature", "signer", "with feature / label tokens", "OR [95% CI]", "CI"],
+            signer_rows,
+            [False, False, False, True, True, False],
+            "Per signer: a story-bootstrap CI when the signer has at least 5 stories, else "
+            "Woolf's (tokens as independent), both on the Haldane-corrected table.",
+            folded="Per-signer odds ratios",
+        ),
+    )
+
+
+def _timing_section(doc: Document, data: ReportData, by_key: dict[str, Chart]) -> None:
+    doc.add(
+        Heading(2, "When the face moves: onset against the sign", "timing"),
+        Para(
+            "Each non-manual span (`fct_nonmanual_sign_timing`) is timed against the first "
+            "sign it overlaps: onset lead = sign start - span start in ms, positive when the "
+            "face starts first. Do lowered brows lead wh-signs? Is the lead different when the "
+            "sign carries an emotion label?"
+        ),
+    )
+    chart = by_key.get("timing")
+    if chart is None or data.analyses is None:
+        doc.add(Para("No lexical label to analyse in this warehouse."))
+        return
+    columns: dict[str, tuple[str, object]] = {
+        "feature": ("feature", str),
+        "group": ("spans", str),
+        "n_spans": ("n", fmt_int),
+        "n_stories": ("stories", fmt_int),
+        "median_lead_ms": ("median lead ms", lambda v: fmt_p(v, 0)),
+        "lead_ci_low": ("95% CI low", lambda v: fmt_p(v, 0)),
+        "lead_ci_high": ("95% CI high", lambda v: fmt_p(v, 0)),
+        "lead_q1": ("Q1", lambda v: fmt_p(v, 0)),
+        "lead_q3": ("Q3", lambda v: fmt_p(v, 0)),
+        "share_leading": ("face first", lambda v: f"{float(v):.0%}"),
+    }
+    method = (
+        "Grain: non-manual spans, each against its onset sign. Median and interquartile range; "
+        f"95% CI of the median by a bootstrap over stories ({data.analyses.resamples:,} draws)."
+    )
+    doc.add(FigureBlock(chart, method + " Boxes: quartiles; whiskers: 1.5 IQR; outliers hidden."))
+    for analysis in data.analyses.per_label:
+        doc.add(
+            table_from_arrow(
+                analysis.timing, columns, caption=f"{analysis.label}: the figure's numbers."
+            )
+        )
+    if data.analyses.brows.num_rows:
+        doc.add(
+            table_from_arrow(
+                data.analyses.brows,
+                columns,
+                caption="Brows in questions: onset lead of lowered and raised brows over "
+                "all spans, where the onset sign lies in a wh- or yes/no question, and outside "
+                "every grammatical marker. " + method,
             )
         )
 
@@ -575,7 +784,7 @@ def write_report(
     label table. Returns (html_path, md_path).
     """
     data = report_data.load(db, labels=labels, top_n=top_n, k=k)
-    charts = draw(data)
+    charts = draw(data) + draw_analyses(data.analyses)
     doc = build_document(data, charts)
     out_dir.mkdir(parents=True, exist_ok=True)
     for chart in charts:

@@ -1,0 +1,177 @@
+"""Sign tokens of one label, with their story, signer and grammatical context, as the
+clustered statistics take them.
+
+The grammar and signer analyses split or subset the sign-grain units of
+`int_association_units` (the units `fct_label_feature_associations` counts), so every
+stratum is counted exactly as the mart counts the whole corpus. Only one label is kept on
+each unit and only the features analysed, which keeps each on-the-fly run small. The
+bootstrap cluster is always the story here: strata and signers are compared by resampling
+the stories they hold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from signaffect.association_model import ModelSettings, statistics
+from signaffect.clustered_stats import Settings
+from signaffect.errors import SignAffectError
+from signaffect.warehouse import connect
+
+#: Feature kinds never analysed against grammatical context: the markers themselves (they
+#: define the strata) and parts of speech (the hand, not the face).
+CONTEXT_EXCLUDED_KINDS = ("grammatical", "pos")
+
+_UNITS_SQL = """
+with
+
+units as (
+    select * from intermediate.int_association_units where grain = 'sign'
+),
+
+tokens as (
+    select * from fct_sign_tokens
+),
+
+grammar as (
+    select sign_token_id, bool_or(is_inside) as is_inside_grammar,
+    from fct_sign_token_grammar
+    group by sign_token_id
+),
+
+final as (
+    select
+        units.grain,
+        units.unit_key,
+        units.source_file,
+        tokens.story as cluster_key,
+        units.block_key,
+        list_filter(units.labels, lambda x: x = $label) as labels,
+        list_filter(units.features, lambda x: list_contains($features, x)) as features,
+        tokens.story,
+        tokens.signer_id,
+        grammar.is_inside_grammar,
+    from units
+    inner join tokens on units.unit_key = tokens.sign_token_id
+    inner join grammar on units.unit_key = grammar.sign_token_id
+    order by units.unit_key
+)
+
+select * from final
+"""
+
+
+@dataclass(frozen=True)
+class SignUnits:
+    """The sign tokens (one row each, `units`) and the files coding each feature."""
+
+    label: str
+    #: The features analysed and their kinds.
+    features: dict[str, str]
+    units: pa.Table
+    coverage: pa.Table
+
+    def subset(self, mask: pa.ChunkedArray | pa.Array | np.ndarray) -> SignUnits:
+        return SignUnits(self.label, self.features, self.units.filter(mask), self.coverage)
+
+
+def load(
+    db: Path,
+    label: str,
+    family: str = "signstream",
+    excluded_kinds: tuple[str, ...] = CONTEXT_EXCLUDED_KINDS,
+) -> SignUnits:
+    """The sign tokens with `label` (or without) and the features of `family`, other than
+    those of `excluded_kinds` (by default the grammatical markers and parts of speech)."""
+    con = connect(db, read_only=True)
+    try:
+        check_label(con, label)
+        features = dict(
+            con.execute(
+                "select feature, feature_kind from dim_features where family = $family "
+                "and not list_contains($excluded, feature_kind) order by feature",
+                {"family": family, "excluded": list(excluded_kinds)},
+            ).fetchall()
+        )
+        if not features:
+            raise SignAffectError(
+                f"no features of family {family!r} to analyse",
+                "families in this warehouse: cli.py query "
+                '"select distinct family from dim_features"',
+            )
+        units = con.sql(_UNITS_SQL, params={"label": label, "features": list(features)})
+        coverage = con.sql(
+            "select source_file, feature from fct_feature_coverage "
+            "where list_contains($features, feature)",
+            params={"features": list(features)},
+        )
+        return SignUnits(label, features, units.to_arrow_table(), coverage.to_arrow_table())
+    except duckdb.CatalogException:
+        raise SignAffectError(
+            f"{db} lacks the sign-grain marts (int_association_units, fct_sign_token_grammar)",
+            "run `cli.py build` to build them",
+        ) from None
+    finally:
+        con.close()
+
+
+def check_label(con: duckdb.DuckDBPyConnection, label: str) -> None:
+    """A label must be a lexical feature of the warehouse."""
+    rows = con.execute(
+        "select feature_kind from dim_features where feature = $label", {"label": label}
+    ).fetchall()
+    if not rows or rows[0][0] != "lexical":
+        what = "not a lexical label" if rows else "unknown"
+        raise SignAffectError(
+            f"{label!r} is {what}",
+            "list the labels with: cli.py query "
+            "\"select feature from dim_features where feature_kind = 'lexical'\"",
+        )
+
+
+def associate_units(data: SignUnits, settings: Settings) -> pa.Table:
+    """The clustered statistics of the label against every feature over `data.units`, one
+    row per feature tested (the columns of `fct_label_feature_associations`' statistics)."""
+    return statistics(data.units, data.coverage, _model_settings(settings))
+
+
+def _model_settings(settings: Settings) -> ModelSettings:
+    return ModelSettings(
+        resamples=settings.resamples,
+        seed=settings.seed,
+        min_support={
+            "frame": settings.min_support,
+            "sign": settings.min_support,
+            "utterance": settings.min_support,
+        },
+        min_clusters=settings.min_clusters,
+        cluster_unit="story",
+    )
+
+
+def two_by_two(data: SignUnits, features: list[str]) -> np.ndarray:
+    """features x 2 x 2 counts [[label & feature, label & not], [not & feature, neither]]
+    over the units whose file codes the feature, counted unit by unit."""
+    coded: dict[str, set[str]] = {}
+    for row in data.coverage.to_pylist():
+        coded.setdefault(row["feature"], set()).add(row["source_file"])
+    tables = np.zeros((len(features), 2, 2))
+    sources = data.units.column("source_file").to_pylist()
+    labelled = [bool(labels) for labels in data.units.column("labels").to_pylist()]
+    active = [set(f) for f in data.units.column("features").to_pylist()]
+    for i, feature in enumerate(features):
+        files = coded.get(feature, set())
+        for source, has_label, present in zip(sources, labelled, active, strict=True):
+            if source in files:
+                tables[i, 1 - has_label, 1 - (feature in present)] += 1
+    return tables
+
+
+def is_inside(data: SignUnits) -> pa.ChunkedArray:
+    return pc.fill_null(data.units.column("is_inside_grammar"), False)

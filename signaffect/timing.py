@@ -1,0 +1,257 @@
+"""Face onset against sign onset: summaries of `fct_nonmanual_sign_timing`.
+
+Each span is counted once, against its onset sign (the first sign it overlaps,
+`sign_order = 1`), or with `relative_to="utterance"` against its utterance's first sign.
+A summary gives the median lead (positive: the face starts first) and its interquartile
+range, and a 95% percentile CI of the median from a bootstrap over stories: spans of a
+story share a signer and a coder, so stories, not spans, are drawn with replacement
+(the draws of `clustered_stats.cluster_weights`, seeded the same way). Groups split the
+spans by the onset sign's grammatical context (each marker it lies inside, or none) and,
+given a label, by whether the onset sign carries it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from signaffect.clustered_stats import (
+    cluster_weights,
+    generators,
+    interval_quantiles,
+    nan_quantiles,
+)
+from signaffect.errors import SignAffectError
+from signaffect.warehouse import connect
+
+#: Lead and lag columns of each reference point.
+RELATIVE_TO = {
+    "sign": ("onset_lead_ms", "offset_lag_ms"),
+    "utterance": ("utterance_onset_lead_ms", "utterance_offset_lag_ms"),
+}
+#: Groups with fewer spans than this are not summarised.
+MIN_SPANS = 5
+#: Group name for onset signs inside no grammatical marker.
+OUTSIDE = "outside grammar"
+
+
+@dataclass(frozen=True)
+class TimingSettings:
+    resamples: int = 1000
+    seed: int = 42
+    confidence: float = 0.95
+
+
+def clustered_median(
+    values: np.ndarray, cluster: np.ndarray, settings: TimingSettings
+) -> tuple[float, float, float, float, float]:
+    """Median, first and third quartile, and the story-bootstrap CI of the median.
+
+    Replicate r draws clusters with multiplicities `w[r]`; its median is the median of the
+    values of the drawn clusters, each repeated as often as its cluster was drawn (exactly
+    `np.median` of that concatenation), found by a weighted cumulative count.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    median, q1, q3 = (float(x) for x in np.quantile(values, [0.5, 0.25, 0.75]))
+    clusters, code = np.unique(cluster, return_inverse=True)
+    if clusters.size < 2:
+        return median, q1, q3, float("nan"), float("nan")
+    boot_rng, _ = generators(settings.seed)
+    weights = cluster_weights(clusters.size, settings.resamples, boot_rng)
+    order = np.argsort(values, kind="stable")
+    counts = np.cumsum(weights[:, code[order]], axis=1)
+    total = counts[:, -1]
+    low_rank = np.floor((total - 1) / 2)
+    high_rank = np.floor(total / 2)
+    sorted_values = values[order]
+
+    def at(rank: np.ndarray) -> np.ndarray:
+        return sorted_values[(counts <= rank[:, None]).sum(axis=1)]
+
+    medians = (at(low_rank) + at(high_rank)) / 2
+    ci = nan_quantiles(medians[:, None], interval_quantiles(settings.confidence))[:, 0]
+    return median, q1, q3, float(ci[0]), float(ci[1])
+
+
+_SPANS_SQL = """
+select
+    story,
+    {lead} as lead_ms,
+    {lag} as lag_ms,
+    spans_several_signs,
+    sign_grammatical_markers,
+    list_contains(sign_lexical_labels, $label) as has_label,
+from fct_nonmanual_sign_timing
+where feature = $feature and sign_order = 1
+"""
+
+
+def load_spans(
+    db: Path, feature: str, relative_to: str = "sign", label: str | None = None
+) -> pa.Table:
+    """One row per span of `feature` against its onset sign: story, lead_ms, lag_ms,
+    spans_several_signs, sign_grammatical_markers, has_label."""
+    if relative_to not in RELATIVE_TO:
+        raise SignAffectError(
+            f"cannot time relative to {relative_to!r}", f"use one of: {', '.join(RELATIVE_TO)}"
+        )
+    lead, lag = RELATIVE_TO[relative_to]
+    con = connect(db, read_only=True)
+    try:
+        spans = con.sql(
+            _SPANS_SQL.format(lead=lead, lag=lag), params={"feature": feature, "label": label}
+        ).to_arrow_table()
+        if spans.num_rows == 0:
+            _explain_missing(con, feature)
+        return spans
+    except duckdb.CatalogException:
+        raise SignAffectError(
+            f"{db} has no fct_nonmanual_sign_timing table",
+            "run `cli.py build` to build the timing mart",
+        ) from None
+    finally:
+        con.close()
+
+
+def summarise(
+    db: Path,
+    feature: str,
+    relative_to: str = "sign",
+    label: str | None = None,
+    settings: TimingSettings | None = None,
+) -> pa.Table:
+    """One row per group of spans of `feature` (all, each grammatical context, and with
+    and without `label` on the onset sign): spans, stories, median lead with CI and IQR,
+    median lag, and the shares that start first and that span several signs."""
+    return summarise_spans(feature, load_spans(db, feature, relative_to, label), label, settings)
+
+
+def summarise_spans(
+    feature: str, spans: pa.Table, label: str | None, settings: TimingSettings | None = None
+) -> pa.Table:
+    """The summaries of `summarise` over spans already loaded."""
+    settings = settings or TimingSettings()
+    rows = [_summary(feature, name, part, settings) for name, part in groups(spans, label)]
+    return pa.Table.from_pylist([r for r in rows if r is not None], schema=SUMMARY_SCHEMA)
+
+
+def groups(spans: pa.Table, label: str | None) -> list[tuple[str, pa.Table]]:
+    """(group name, its spans): all; inside each marker, outside grammar; with/without label."""
+    markers = spans["sign_grammatical_markers"].to_pylist()
+    named = [("all spans", np.ones(spans.num_rows, dtype=bool))]
+    for marker in sorted({m for ms in markers for m in ms}):
+        named.append((f"inside {marker}", np.array([marker in ms for ms in markers])))
+    named.append((OUTSIDE, np.array([not ms for ms in markers])))
+    if label is not None:
+        has = np.array(spans["has_label"].to_pylist(), dtype=bool)
+        named += [(f"sign with {label}", has), (f"sign without {label}", ~has)]
+    return [(name, spans.filter(pa.array(mask))) for name, mask in named]
+
+
+def _summary(
+    feature: str, group: str, spans: pa.Table, settings: TimingSettings
+) -> dict[str, object] | None:
+    if spans.num_rows < MIN_SPANS:
+        return None
+    story = np.array(spans["story"].to_pylist())
+    lead = np.array(spans["lead_ms"].to_pylist(), dtype=np.float64)
+    lag = np.array(spans["lag_ms"].to_pylist(), dtype=np.float64)
+    median, q1, q3, low, high = clustered_median(lead, story, settings)
+    lag_median, _, _, lag_low, lag_high = clustered_median(lag, story, settings)
+    return {
+        "feature": feature,
+        "group": group,
+        "n_spans": spans.num_rows,
+        "n_stories": int(np.unique(story).size),
+        "median_lead_ms": median,
+        "lead_ci_low": low,
+        "lead_ci_high": high,
+        "lead_q1": q1,
+        "lead_q3": q3,
+        "median_lag_ms": lag_median,
+        "lag_ci_low": lag_low,
+        "lag_ci_high": lag_high,
+        "share_leading": float(np.mean(lead > 0)),
+        "share_several_signs": float(np.mean(spans["spans_several_signs"].to_pylist())),
+    }
+
+
+def _explain_missing(con: duckdb.DuckDBPyConnection, feature: str) -> None:
+    kinds = con.execute(
+        "select feature_kind from dim_features where feature = $f", {"f": feature}
+    ).fetchall()
+    if kinds:
+        raise SignAffectError(
+            f"{feature!r} ({kinds[0][0]}) has no span overlapping a sign",
+            "timed kinds are dbt var timing_feature_kinds (facial, head, body, grammatical)",
+        )
+    raise SignAffectError(
+        f"unknown feature {feature!r}",
+        'list features with: cli.py query "select feature from dim_features '
+        "where feature_kind in ('facial', 'head')\"",
+    )
+
+
+SUMMARY_SCHEMA = pa.schema(
+    [
+        ("feature", pa.string()),
+        ("group", pa.string()),
+        ("n_spans", pa.int64()),
+        ("n_stories", pa.int64()),
+        ("median_lead_ms", pa.float64()),
+        ("lead_ci_low", pa.float64()),
+        ("lead_ci_high", pa.float64()),
+        ("lead_q1", pa.float64()),
+        ("lead_q3", pa.float64()),
+        ("median_lag_ms", pa.float64()),
+        ("lag_ci_low", pa.float64()),
+        ("lag_ci_high", pa.float64()),
+        ("share_leading", pa.float64()),
+        ("share_several_signs", pa.float64()),
+    ]
+)
+
+
+def caption(feature: str, relative_to: str, resamples: int) -> str:
+    """What a timing table holds and how its intervals were made."""
+    reference = (
+        "the first sign it overlaps" if relative_to == "sign" else ("its utterance's first sign")
+    )
+    return (
+        f"{feature}: onset lead = start of {reference} - start of the span, in ms (positive: "
+        f"the face starts first); lag = end of the span - end of that sign (utterance: of "
+        f"the utterance's last sign). One row per span (fct_nonmanual_sign_timing); groups "
+        f"by the onset sign's grammatical markers and label. Median, IQR, and 95% CI of the "
+        f"median by a bootstrap over stories ({resamples:,} draws); groups under {MIN_SPANS} "
+        f"spans are left out."
+    )
+
+
+def for_terminal(rows: pa.Table) -> pa.Table:
+    """The summary narrowed for a terminal."""
+    data = rows.to_pylist()
+
+    def ms(value: float) -> str:
+        return "" if np.isnan(value) else f"{value:.0f}"
+
+    return pa.table(
+        {
+            "group": [r["group"] for r in data],
+            "spans (stories)": [f"{r['n_spans']} ({r['n_stories']})" for r in data],
+            "median lead ms [95% CI]": [
+                f"{ms(r['median_lead_ms'])} [{ms(r['lead_ci_low'])}, {ms(r['lead_ci_high'])}]"
+                for r in data
+            ],
+            "IQR ms": [f"{ms(r['lead_q1'])} to {ms(r['lead_q3'])}" for r in data],
+            "median lag ms [95% CI]": [
+                f"{ms(r['median_lag_ms'])} [{ms(r['lag_ci_low'])}, {ms(r['lag_ci_high'])}]"
+                for r in data
+            ],
+            "face first": [f"{r['share_leading']:.0%}" for r in data],
+            "spans several signs": [f"{r['share_several_signs']:.0%}" for r in data],
+        }
+    )

@@ -1,0 +1,156 @@
+"""Affect or grammar on the sample corpus: strata counted as SQL counts them, the
+Mantel-Haenszel OR and Breslow-Day p against statsmodels and the textbook formula, and
+`cli.py top --context`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pytest
+from statsmodels.stats.contingency_tables import StratifiedTable
+from typer.testing import CliRunner
+
+from cli import app
+from signaffect.clustered_stats import Settings
+from signaffect.grammar_context import EVERY_PAIR, inside_outside, mantel_haenszel, stratum
+from signaffect.sign_units import associate_units, load, two_by_two
+
+runner = CliRunner()
+LABEL = "empath:negative_emotion"
+FEATURE = "eye aperture=slightly squinted"
+
+#: The counts of LABEL x FEATURE per stratum, written independently of the Python path: a
+#: token is inside when any marker row says so; only files coding the feature count.
+STRATA_SQL = """
+with
+
+tokens as (
+    select
+        sign_token_id,
+        source_file,
+        list_contains(lexical_labels, $label) as has_label,
+    from fct_sign_tokens
+),
+
+inside as (
+    select sign_token_id, bool_or(is_inside) as is_inside,
+    from fct_sign_token_grammar
+    group by sign_token_id
+),
+
+with_feature as (
+    select distinct sign_token_id from fct_sign_token_features where feature = $feature
+),
+
+coded as (
+    select source_file from fct_feature_coverage where feature = $feature
+)
+
+select
+    inside.is_inside,
+    count(*) as n_units,
+    count(*) filter (where has_label) as n_label,
+    count(with_feature.sign_token_id) as n_feature,
+    count(with_feature.sign_token_id) filter (where has_label) as n_both,
+from tokens
+inner join coded using (source_file)
+inner join inside using (sign_token_id)
+left join with_feature using (sign_token_id)
+group by inside.is_inside
+"""
+
+
+def sql_strata(db: Path, feature: str) -> dict[bool, tuple[int, int, int, int]]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        rows = con.execute(STRATA_SQL, {"label": LABEL, "feature": feature}).fetchall()
+    finally:
+        con.close()
+    return {row[0]: tuple(row[1:]) for row in rows}
+
+
+def test_stratified_counts_match_sql_and_known_numbers(sample_db: Path) -> None:
+    data = load(sample_db, LABEL)
+    every = Settings(resamples=20, **EVERY_PAIR)
+    # Measured on the sample corpus (all five files code eye aperture).
+    assert sql_strata(sample_db, FEATURE) == {True: (96, 3, 17, 1), False: (227, 19, 25, 5)}
+    for context, inside in (("inside-grammar", True), ("outside-grammar", False)):
+        part = stratum(data, context)
+        rows = {r["feature"]: r for r in associate_units(part, every).to_pylist()}
+        tables = two_by_two(part, list(data.features))
+        for i, feature in enumerate(data.features):
+            expected = sql_strata(sample_db, feature).get(inside, (0, 0, 0, 0))
+            (a, b), (c, d) = tables[i]
+            assert (a + b + c + d, a + b, a + c, a) == expected, (context, feature)
+            if feature in rows:
+                row = rows[feature]
+                counts = (row["n_units"], row["n_label"], row["n_feature"], row["n_both"])
+                assert counts == expected, (context, feature)
+    whole = stratum(data, "all").units.num_rows
+    assert stratum(data, "inside-grammar").units.num_rows == 96
+    assert stratum(data, "outside-grammar").units.num_rows + 96 == whole
+
+
+def test_mantel_haenszel_against_statsmodels_and_the_formula() -> None:
+    # Two strata, [[a, b], [c, d]] each: label x feature.
+    tables = np.array([[[12, 5], [30, 60]], [[4, 16], [10, 90]]], dtype=float).transpose(1, 2, 0)
+    odds, low, high, bd = mantel_haenszel(tables)
+    a, b, c, d = (tables[0, 0], tables[0, 1], tables[1, 0], tables[1, 1])
+    n = tables.sum(axis=(0, 1))
+    assert odds == pytest.approx(float((a * d / n).sum() / (b * c / n).sum()))
+    assert odds == pytest.approx((12 * 60 / 107 + 4 * 90 / 120) / (5 * 30 / 107 + 16 * 10 / 120))
+    reference = StratifiedTable(tables)
+    assert (low, high) == pytest.approx(tuple(reference.oddsratio_pooled_confint()))
+    assert bd == pytest.approx(reference.test_equal_odds().pvalue)
+    assert 0 < bd < 1
+
+
+def test_mantel_haenszel_drops_strata_without_information() -> None:
+    informative = np.array([[[12, 5], [30, 60]]], dtype=float).transpose(1, 2, 0)
+    no_label = np.array([[[0, 0], [30, 60]]], dtype=float).transpose(1, 2, 0)
+    both = np.concatenate([informative, no_label], axis=2)
+    odds, _, _, bd = mantel_haenszel(both)
+    assert odds == pytest.approx(12 * 60 / (5 * 30))
+    assert bd is None  # one stratum left: nothing to compare
+    assert mantel_haenszel(no_label) == (None, None, None, None)
+
+
+def test_inside_outside_rows_use_the_strata(sample_db: Path) -> None:
+    data = load(sample_db, LABEL)
+    rows = inside_outside(data, [FEATURE], Settings(resamples=50)).to_pylist()
+    (row,) = rows
+    assert (row["n_both_inside"], row["n_label_inside"], row["n_units_inside"]) == (1, 3, 96)
+    assert (row["n_both_outside"], row["n_label_outside"], row["n_units_outside"]) == (5, 19, 227)
+    expected = mantel_haenszel(
+        np.array([[[1, 2], [16, 77]], [[5, 14], [20, 188]]], dtype=float).transpose(1, 2, 0)
+    )
+    assert row["mh_odds_ratio"] == pytest.approx(expected[0])
+    assert row["breslow_day_p"] == pytest.approx(expected[3])
+    assert row["or_ci_low_outside"] <= row["odds_ratio_outside"] <= row["or_ci_high_outside"]
+
+
+def test_cli_top_context(sample_db: Path) -> None:
+    result = runner.invoke(
+        app, ["--db", str(sample_db), "top", LABEL, "--context", "outside-grammar", "--k", "3"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "outside every grammatical marker" in result.stdout
+    assert "Breslow-Day p" in result.stdout
+    as_json = runner.invoke(
+        app,
+        ["--db", str(sample_db), "top", LABEL, "--context", "inside-grammar", "--format", "csv"],
+    )
+    assert as_json.exit_code == 0, as_json.output
+    assert as_json.stdout.splitlines()[0].startswith("rank,feature,kind,n_both")
+    frame = runner.invoke(
+        app,
+        ["--db", str(sample_db), "top", LABEL, "--context", "inside-grammar", "--grain", "frame"],
+    )
+    assert frame.exit_code == 2
+    bad = runner.invoke(
+        app, ["--db", str(sample_db), "top", "nope:x", "--context", "inside-grammar"]
+    )
+    assert bad.exit_code == 1
+    assert "'nope:x' is unknown" in bad.stderr
