@@ -44,21 +44,37 @@ class UniqueRows:
 def unique_rows(X: sp.spmatrix | np.ndarray, Y: np.ndarray) -> UniqueRows:
     """Find the distinct (X, Y) rows once for the whole matrix (packed to bytes, then np.unique)."""
     dense_x = np.asarray(X.toarray()) if sp.issparse(X) else np.asarray(X)  # type: ignore[union-attr]
-    keys = _row_keys(np.concatenate([dense_x.astype(bool), np.asarray(Y).astype(bool)], axis=1))
+    keys = row_keys(np.concatenate([dense_x.astype(bool), np.asarray(Y).astype(bool)], axis=1))
     _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
     row_x = np.ascontiguousarray(dense_x[first], dtype=np.float32)
     return UniqueRows(
         X=row_x,
         Y=np.ascontiguousarray(np.asarray(Y)[first], dtype=np.uint8),
         row_of_frame=inverse.ravel().astype(np.int64),
-        input_of_row=np.unique(_row_keys(row_x), return_inverse=True)[1].ravel(),
+        input_of_row=np.unique(row_keys(row_x), return_inverse=True)[1].ravel(),
     )
 
 
-def _row_keys(bits: np.ndarray) -> np.ndarray:
+def row_keys(bits: np.ndarray) -> np.ndarray:
     """One comparable bytes value per row of a 0/1 matrix (its bits packed)."""
     packed = np.ascontiguousarray(np.packbits(bits.astype(bool), axis=1))
     return packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
+
+
+def held_out_units(
+    rows: UniqueRows, frames: np.ndarray, story: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct (row, story) pairs among test `frames`: rows, frame counts, stories.
+
+    Like `collapse_frames`, but a row never merges frames of two stories, so the pooled
+    predictions can be resampled by story (`ml.verdict`). `story` holds a story index per
+    frame of the matrix.
+    """
+    n_stories = int(story.max()) + 1
+    keys, counts = np.unique(
+        rows.row_of_frame[frames] * n_stories + story[frames], return_counts=True
+    )
+    return keys // n_stories, counts.astype(np.float64), keys % n_stories
 
 
 def collapse_frames(rows: UniqueRows, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

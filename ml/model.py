@@ -1,8 +1,12 @@
-"""The random forest and the two baselines, configured in one place.
+"""The random forest, the logistic-regression comparator and the two baselines, in one place.
 
 The forest is scikit-learn's native multi-output RandomForestClassifier (one forest, one
 output per label), as in the study. `fit_forest_on_rows` grows the very same forest from
-collapsed rows (see `ml.bagging`).
+collapsed rows (see `ml.bagging`). The comparator is one-vs-rest L2 logistic regression
+with balanced class weights: a reviewer's first question is whether a forest is needed.
+Its loss is a sum over frames, and scikit-learn counts balanced class weights with the
+sample weights, so fitting the distinct rows weighted by their frame counts is the
+per-frame fit (tests/test_ml.py compares the coefficients).
 """
 
 from __future__ import annotations
@@ -11,12 +15,16 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+import sklearn
+from sklearn.base import ClassifierMixin
 from sklearn.dummy import DummyClassifier
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.multiclass import OneVsRestClassifier
 
 from ml.bagging import fit_on_rows
-from ml.collapse import UniqueRows
-from ml.options import ClassWeight
+from ml.collapse import UniqueRows, collapse_frames
+from ml.options import ClassWeight, Model
 
 
 @dataclass(frozen=True)
@@ -60,9 +68,33 @@ def fit_forest_on_rows(
     return fit_on_rows(make_forest(settings), rows, frames)
 
 
-def predict(forest: RandomForestClassifier, X: np.ndarray) -> np.ndarray:
+def make_logreg(seed: int) -> OneVsRestClassifier:
+    """An unfitted one-vs-rest L2 logistic regression, each label class-balanced."""
+    return OneVsRestClassifier(
+        LogisticRegression(class_weight="balanced", max_iter=2000, random_state=seed)
+        .set_fit_request(sample_weight=True)
+    )
+
+
+def fit_logreg_on_rows(seed: int, rows: UniqueRows, frames: np.ndarray) -> OneVsRestClassifier:
+    """The logistic regression fitted on `frames`, from their distinct rows weighted by count."""
+    present, counts = collapse_frames(rows, frames)
+    with sklearn.config_context(enable_metadata_routing=True):
+        return make_logreg(seed).fit(rows.X[present], rows.Y[present], sample_weight=counts)
+
+
+def fit_model(
+    model: Model, settings: ForestSettings, rows: UniqueRows, frames: np.ndarray
+) -> ClassifierMixin:
+    """The chosen model fitted on `frames` (grown on their distinct rows)."""
+    if model is Model.logreg:
+        return fit_logreg_on_rows(settings.seed, rows, frames)
+    return fit_forest_on_rows(settings, rows, frames)
+
+
+def predict(model: ClassifierMixin, X: np.ndarray) -> np.ndarray:
     """0/1 predictions, always 2-D (frames x labels), even for a single label."""
-    return np.asarray(forest.predict(X)).reshape(X.shape[0], -1).astype(np.uint8)
+    return np.asarray(model.predict(X)).reshape(X.shape[0], -1).astype(np.uint8)
 
 
 def fit_baseline(

@@ -18,6 +18,18 @@ class CV(str, Enum):
     utterance = "utterance"  # GroupKFold by utterance
 
 
+class Model(str, Enum):
+    """Which classifier `train` fits."""
+
+    forest = "forest"  # multi-output random forest (the study)
+    logreg = "logreg"  # one-vs-rest L2 logistic regression, class-weighted
+
+    @property
+    def table_name(self) -> str:
+        """The name ml_runs and ml_label_metrics use for it."""
+        return "random_forest" if self is Model.forest else "logreg"
+
+
 class Scope(str, Enum):
     """What a lexical label is attached to: the frames of its sign, or of its utterance."""
 

@@ -23,6 +23,7 @@ from ml.options import CV, ClassWeight, Inputs, Scope
 from ml.results import load_model
 from ml.splits import plan_folds, shared_groups
 from ml.train import TrainConfig, cross_validate, ensure_mart, train
+from ml.verdict import READINGS
 from signaffect.errors import SignAffectError
 
 FAST = ForestSettings(n_estimators=15, seed=0, n_jobs=1)
@@ -240,36 +241,57 @@ def test_collapsed_cross_validation_equals_the_plain_one(matrix: FrameMatrix) ->
     assert collapsed.fold_micro_f1 == plain.fold_micro_f1
 
 
-def test_results_land_in_the_three_tables(mart_db: Path, tmp_path: Path) -> None:
-    result = train(mart_db, TrainConfig(cv=CV.story, folds=3, forest=FAST),
+def test_results_land_in_the_four_tables(mart_db: Path, tmp_path: Path) -> None:
+    result = train(mart_db, TrainConfig(cv=CV.story, folds=3, forest=FAST, resamples=50,
+                                        importance_repeats=2),
                    artifacts_dir=tmp_path / "artifacts")
     con = duckdb.connect(str(mart_db), read_only=True)
     try:
         run = con.execute(
             "select cv, folds, scope, n_frames, n_unique_rows, seed, data_hash, "
-            "random_forest_micro_f1, stratified_micro_f1, majority_micro_f1, "
-            "versions->>'scikit-learn' from ml_runs where run_id = ?", [result.run_id]
+            "model_micro_f1, stratified_micro_f1, majority_micro_f1, "
+            "versions->>'scikit-learn', model, label_set, verdict, verdict_reading, "
+            "verdict_model_f1, verdict_difference_low, leak_warning "
+            "from ml_runs where run_id = ?", [result.run_id]
         ).fetchone()
         n_metrics = con.execute(
-            "select count(*), count(distinct model) from ml_label_metrics where run_id = ?",
+            "select count(*), count(distinct model), count(beats_prior) "
+            "from ml_label_metrics where run_id = ?",
             [result.run_id],
         ).fetchone()
         importances = con.execute(
-            "select feature, rank from ml_feature_importance where run_id = ? order by rank",
+            "select kind, feature, rank from ml_feature_importance where run_id = ? "
+            "order by kind, rank",
             [result.run_id],
+        ).fetchall()
+        folds = con.execute(
+            "select model, fold, n_frames, f1 from ml_fold_metrics where run_id = ? "
+            "order by model, fold", [result.run_id]
         ).fetchall()
     finally:
         con.close()
     assert run is not None and run[:4] == ("story", 3, "sign", 960)
-    assert run[7] == pytest.approx(result.outcome.reports["random_forest"].averages["micro"].f1)
-    assert n_metrics == (3 * (3 + 3), 3)  # 3 models x (3 labels + micro/macro/weighted)
-    assert [r for _, r in importances] == list(range(1, 7))
+    micro = result.outcome.reports["random_forest"].averages["micro"].f1
+    assert run[7] == pytest.approx(micro) == pytest.approx(run[15])
+    assert run[11:13] == ("random_forest", "all (3 labels)")
+    assert run[13].startswith(f"Verdict: random forest is {run[14]} on held-out stories")
+    assert run[14] in READINGS and run[16] == result.verdict.difference.low
+    assert run[17] is None  # grouped runs do not leak
+    assert n_metrics == (3 * (3 + 3), 3, 3)  # 3 models x (3 labels + 3 averages); 3 labels
+    assert [(k, r) for k, _, r in importances] == [
+        *(("impurity", r) for r in range(1, 7)), *(("permutation", r) for r in range(1, 7))
+    ]
+    assert len(folds) == 3 * 3 and sum(n for m, _, n, _ in folds if m == "majority") == 960
+    assert [f1 for m, _, _, f1 in folds if m == "random_forest"] == pytest.approx(
+        result.outcome.fold_micro_f1
+    )
     assert result.artifacts is not None
     model = load_model(result.artifacts / "model.skops")
     assert model.predict(result.matrix.X.toarray()[:5]).shape == (5, 3)
     assert (result.artifacts / "metrics.json").exists()
     # a second run appends, the first stays
-    train(mart_db, TrainConfig(cv=CV.signer, forest=FAST), artifacts_dir=tmp_path / "a2")
+    train(mart_db, TrainConfig(cv=CV.signer, forest=FAST, resamples=20, importance_repeats=1),
+          artifacts_dir=tmp_path / "a2")
     con = duckdb.connect(str(mart_db), read_only=True)
     assert con.execute("select count(*) from ml_runs").fetchone() == (2,)
     con.close()
