@@ -34,7 +34,6 @@ class UniqueRows:
     X: np.ndarray  # distinct rows x input features, float32 0/1
     Y: np.ndarray  # distinct rows x labels, uint8 0/1
     row_of_frame: np.ndarray  # frame -> index into X / Y
-    input_of_row: np.ndarray  # row -> index of its distinct input (X) among all rows
 
     @property
     def n_unique(self) -> int:
@@ -44,18 +43,17 @@ class UniqueRows:
 def unique_rows(X: sp.spmatrix | np.ndarray, Y: np.ndarray) -> UniqueRows:
     """Find the distinct (X, Y) rows once for the whole matrix (packed to bytes, then np.unique)."""
     dense_x = np.asarray(X.toarray()) if sp.issparse(X) else np.asarray(X)  # type: ignore[union-attr]
-    keys = row_keys(np.concatenate([dense_x.astype(bool), np.asarray(Y).astype(bool)], axis=1))
+    keys = _row_keys(np.concatenate([dense_x.astype(bool), np.asarray(Y).astype(bool)], axis=1))
     _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
     row_x = np.ascontiguousarray(dense_x[first], dtype=np.float32)
     return UniqueRows(
         X=row_x,
         Y=np.ascontiguousarray(np.asarray(Y)[first], dtype=np.uint8),
         row_of_frame=inverse.ravel().astype(np.int64),
-        input_of_row=np.unique(row_keys(row_x), return_inverse=True)[1].ravel(),
     )
 
 
-def row_keys(bits: np.ndarray) -> np.ndarray:
+def _row_keys(bits: np.ndarray) -> np.ndarray:
     """One comparable bytes value per row of a 0/1 matrix (its bits packed)."""
     packed = np.ascontiguousarray(np.packbits(bits.astype(bool), axis=1))
     return packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
@@ -85,15 +83,3 @@ def collapse_frames(rows: UniqueRows, frames: np.ndarray) -> tuple[np.ndarray, n
     counts = np.bincount(rows.row_of_frame[frames], minlength=rows.n_unique)
     present = np.flatnonzero(counts)
     return present, counts[present].astype(np.float64)
-
-
-def distinct_inputs(rows: UniqueRows, row_index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """One row per distinct input among `row_index`, and which of them each one has.
-
-    A prediction depends on the input alone, so predicting these rows and indexing with the
-    second array gives every row's prediction at a fraction of the cost.
-    """
-    _, first, inverse = np.unique(
-        rows.input_of_row[row_index], return_index=True, return_inverse=True
-    )
-    return row_index[first], inverse.ravel()

@@ -13,38 +13,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.base import ClassifierMixin
 from sklearn.inspection import permutation_importance
 
-from ml.collapse import row_keys
+from ml.lookup import Lookup, Recorder
 from ml.metrics import micro_f1
-from ml.model import predict
+
+Predictor = Lookup | Recorder
 
 IMPURITY = "impurity"
 PERMUTATION = "permutation"
 
 
-class DistinctInputs:
-    """A fitted model that predicts each distinct input row once.
-
-    Inputs are 0/1 and neighbouring frames repeat, so a fold's ~18k test frames have a
-    few hundred distinct inputs; predicting those and indexing back gives every frame's
-    prediction, unchanged, at a fraction of the cost.
-    """
-
-    def __init__(self, model: ClassifierMixin) -> None:
-        self.model = model
-
-    def fit(self, X: np.ndarray, y: np.ndarray) -> DistinctInputs:  # sklearn's interface
-        return self
-
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        _, first, inverse = np.unique(row_keys(X != 0), return_index=True, return_inverse=True)
-        return predict(self.model, X[first])[inverse.ravel()]
-
-
 def _micro_f1_scorer(
-    estimator: DistinctInputs,
+    estimator: Predictor,
     X: np.ndarray,
     y: np.ndarray,
     sample_weight: np.ndarray | None = None,
@@ -62,11 +43,15 @@ class FoldImportance:
 
 
 def held_out_importance(
-    model: ClassifierMixin, X_test: np.ndarray, Y_test: np.ndarray, repeats: int, seed: int
+    model: Predictor, X_test: np.ndarray, Y_test: np.ndarray, repeats: int, seed: int
 ) -> FoldImportance:
-    """Permutation importance of `model` on one fold's test frames (never its training frames)."""
+    """Permutation importance of `model` on one fold's test frames (never its training frames).
+
+    `model` answers from a table of predictions (`ml.lookup`); the same seed replays the
+    same shuffles.
+    """
     result = permutation_importance(
-        DistinctInputs(model),
+        model,
         X_test,
         Y_test,
         scoring=_micro_f1_scorer,

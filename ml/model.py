@@ -12,6 +12,7 @@ per-frame fit (tests/test_ml.py compares the coefficients).
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -23,9 +24,12 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 
-from ml.bagging import fit_on_rows
+from ml.bagging import fit_on_rows, grow_in_batches
 from ml.collapse import UniqueRows, collapse_frames
-from ml.options import ClassWeight, Model
+from ml.options import ClassWeight
+
+#: Trees of a forest held at once while training (~13 MB each on NCSLGR with 43 labels).
+TREES_IN_MEMORY = 10
 
 
 @dataclass(frozen=True)
@@ -91,13 +95,11 @@ def fit_logreg_on_rows(seed: int, rows: UniqueRows, frames: np.ndarray) -> OneVs
         return make_logreg(seed).fit(rows.X[present], rows.Y[present], sample_weight=counts)
 
 
-def fit_model(
-    model: Model, settings: ForestSettings, rows: UniqueRows, frames: np.ndarray
-) -> ClassifierMixin:
-    """The chosen model fitted on `frames` (grown on their distinct rows)."""
-    if model is Model.logreg:
-        return fit_logreg_on_rows(settings.seed, rows, frames)
-    return fit_forest_on_rows(settings, rows, frames)
+def grow_forest(
+    settings: ForestSettings, rows: UniqueRows, frames: np.ndarray
+) -> Iterator[RandomForestClassifier]:
+    """The forest `fit_forest_on_rows` grows, TREES_IN_MEMORY trees at a time."""
+    return grow_in_batches(make_forest(settings), rows, frames, TREES_IN_MEMORY)
 
 
 def predict(model: ClassifierMixin, X: np.ndarray) -> np.ndarray:

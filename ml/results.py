@@ -4,8 +4,9 @@ The tables are plain DuckDB tables in schema main, not dbt models: dbt would dro
 rebuild them, and they are a log of runs that must outlive rebuilds. They are written on
 a fresh read-write connection only after the read-only one used for loading is closed
 (DuckDB allows one writer per file). The model is saved with skops (not pickle) beside a
-metrics.json that holds the same numbers as the tables. Load it back with
-`ml.results.load_model(path)`.
+metrics.json that holds the same numbers as the tables; a forest is saved in parts of a
+few trees (`model-000.skops`, ...) so that training never holds it whole. Load it back
+with `ml.results.load_model(folder)`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ingest.raw_store import insert_arrow, transaction
 from ml.metrics import AVERAGES, Report
 from ml.oof import OutOfFold
 from ml.verdict import Verdict
+from signaffect.errors import SignAffectError
 from signaffect.warehouse import connect
 
 ROLES = ("model", "stratified", "majority")
@@ -270,20 +272,36 @@ def write_tables(db: Path, record: RunRecord) -> None:
 TRUSTED_TYPES = ["sklearn.tree._tree.Tree"]
 
 
-def load_model(path: Path) -> ClassifierMixin:
-    """Load a `model.skops` that `cli.py train` saved (only load files you trust)."""
-    model: ClassifierMixin = sio.load(path, trusted=TRUSTED_TYPES)
-    return model
-
-
-def write_artifacts(
-    folder: Path, record: RunRecord, model: ClassifierMixin, extra: dict[str, Any]
-) -> Path:
-    """Save `model.skops` and `metrics.json` under `folder` (created); return the folder."""
+def save_model(folder: Path, model: ClassifierMixin, part: int) -> Path:
+    """Save one part of the final model as `model-<part>.skops` (a forest: a few trees)."""
     folder.mkdir(parents=True, exist_ok=True)
-    # A multi-output forest stores a value per node per label (~1 GB raw for 100 trees on
-    # NCSLGR); the values are mostly 0/1, so level-1 deflate shrinks it ~17x and is faster.
-    sio.dump(model, folder / "model.skops", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
+    path = folder / f"model-{part:03d}.skops"
+    # A multi-output tree stores a value per node per label (~13 MB per tree on NCSLGR);
+    # the values are mostly 0/1, so level-1 deflate shrinks them ~17x and is faster.
+    sio.dump(model, path, compression=zipfile.ZIP_DEFLATED, compresslevel=1)
+    return path
+
+
+def load_model(folder: Path) -> ClassifierMixin:
+    """The model `cli.py train` saved in `folder` (only load files you trust).
+
+    A forest is saved in parts of a few trees, so training never holds it whole; loading
+    joins the parts into one `RandomForestClassifier`, tree order kept.
+    """
+    parts = [sio.load(path, trusted=TRUSTED_TYPES) for path in sorted(folder.glob("model-*.skops"))]
+    if not parts:
+        raise SignAffectError(f"no model-*.skops in {folder}", "pass a run's artifacts folder")
+    model = parts[0]
+    if len(parts) > 1:
+        model.estimators_ = [tree for part in parts for tree in part.estimators_]
+        model.n_estimators = len(model.estimators_)
+    result: ClassifierMixin = model
+    return result
+
+
+def write_artifacts(folder: Path, record: RunRecord, extra: dict[str, Any]) -> Path:
+    """Write `metrics.json` (the tables' numbers) under `folder` (created); return it."""
+    folder.mkdir(parents=True, exist_ok=True)
     payload = {
         "run": record.run_row(),
         "label_metrics": record.label_rows(),

@@ -15,6 +15,7 @@ from __future__ import annotations
 import platform
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,29 +29,25 @@ import skops
 from rich.progress import Progress
 from sklearn.base import ClassifierMixin
 
-from ml.collapse import (
-    UniqueRows,
-    collapse_frames,
-    distinct_inputs,
-    held_out_units,
-    unique_rows,
-)
+from ml.collapse import UniqueRows, collapse_frames, held_out_units, unique_rows
 from ml.data import FrameMatrix, load_matrix, read_settings
 from ml.importance import IMPURITY, PERMUTATION, FoldImportance, held_out_importance, pool_folds
 from ml.labelsets import ALL, LabelSet, resolve
+from ml.lookup import Lookup, Recorder, forest_predictions
 from ml.metrics import Report, micro_f1
 from ml.model import (
     ForestSettings,
     fit_baseline,
     fit_forest,
-    fit_model,
+    fit_logreg_on_rows,
+    grow_forest,
     predict,
     predict_baseline,
 )
 from ml.oof import OutOfFold, Predictions
 from ml.options import CV, Inputs, Model, Scope
 from ml.permutation import p_value
-from ml.results import RunRecord, write_artifacts, write_tables
+from ml.results import RunRecord, save_model, write_artifacts, write_tables
 from ml.splits import FoldPlan, plan_folds
 from ml.verdict import Verdict, decide
 from signaffect.dbt_runner import run_dbt
@@ -111,7 +108,6 @@ class TrainResult:
     duration_s: float
     artifacts: Path | None
     record: RunRecord
-    model: ClassifierMixin
     label_set: str  # e.g. "study (18 labels)"
 
 
@@ -172,24 +168,32 @@ def cross_validate(
         tr_rows, tr_weight = collapse_frames(rows, train)
         in_fold = np.full(len(te_rows), fold)
         if config.collapse:
-            model = fit_model(config.model, config.forest, rows, train)
-            inputs, input_of_test_row = distinct_inputs(rows, te_rows)
-            y_pred = predict(model, rows.X[inputs])[input_of_test_row]
-            held_out = Predictions(rows.Y[te_rows], y_pred, te_weight, te_story, in_fold)
-        else:
+            unit_inputs, unit_truth, unit_weight, unit_story, unit_fold = (
+                rows.X[te_rows], rows.Y[te_rows], te_weight, te_story, in_fold
+            )
+        else:  # the plain per-frame reference: every test frame is its own row
             assert dense_x is not None
-            model = fit_forest(config.forest, dense_x[train], matrix.Y[train])
-            held_out = Predictions(
-                matrix.Y[test], predict(model, dense_x[test]), np.ones(len(test)), story[test],
+            unit_inputs, unit_truth, unit_weight, unit_story, unit_fold = (
+                dense_x[test], matrix.Y[test], np.ones(len(test)), story[test],
                 np.full(len(test), fold),
             )
-        parts[name].append(held_out)
+        # Record what the fold will be asked (test rows, then the importance's shuffles),
+        # predict it in one pass with a model that is dropped right after, then answer.
+        recorder = Recorder(len(matrix.label_names))
+        recorder.predict(unit_inputs)
+        test_x, test_y = rows.X[rows.row_of_frame[test]], rows.Y[rows.row_of_frame[test]]
+        seed_fold = seed + fold
+        if importance:
+            held_out_importance(recorder, test_x, test_y, config.importance_repeats, seed_fold)
+        predict_fold = _fold_model(config, matrix, rows, train, dense_x)
+        lookup = Lookup(recorder.index, predict_fold(recorder.inputs()))
+        del predict_fold, recorder
+        parts[name].append(Predictions(unit_truth, lookup.predict(unit_inputs), unit_weight,
+                                       unit_story, unit_fold))
         if importance:
             fold_importance.append(held_out_importance(
-                model, rows.X[rows.row_of_frame[test]], rows.Y[rows.row_of_frame[test]],
-                config.importance_repeats, seed + fold,
+                lookup, test_x, test_y, config.importance_repeats, seed_fold
             ))
-        del model  # one fold's model in memory at a time
         majority = fit_baseline("most_frequent", rows.Y[tr_rows], tr_weight, seed)
         parts["majority"].append(Predictions(
             rows.Y[te_rows], predict_baseline(majority, len(te_rows)), te_weight, te_story,
@@ -215,22 +219,63 @@ def cross_validate(
     )
 
 
+def _fold_model(
+    config: TrainConfig,
+    matrix: FrameMatrix,
+    rows: UniqueRows,
+    train: np.ndarray,
+    dense_x: np.ndarray | None,
+) -> Callable[[np.ndarray], np.ndarray]:
+    """The fold's model as a function of inputs. A collapsed forest is grown when called,
+    a few trees at a time (`ml.lookup.forest_predictions`), so it is never whole in memory."""
+    if not config.collapse:
+        assert dense_x is not None
+        plain = fit_forest(config.forest, dense_x[train], matrix.Y[train])
+        return lambda X: predict(plain, X)
+    if config.model is Model.logreg:
+        logreg = fit_logreg_on_rows(config.forest.seed, rows, train)
+        return lambda X: predict(logreg, X)
+    return lambda X: forest_predictions(grow_forest(config.forest, rows, train), X)
+
+
 def _fold(p: Predictions, fold: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     part = p.where(p.fold == fold)
     return part.y_true, part.y_pred, part.weight
 
 
 def final_fit(
-    matrix: FrameMatrix, config: TrainConfig, rows: UniqueRows
-) -> tuple[ClassifierMixin, list[tuple[str, float]]]:
-    """Fit on every frame: the saved model, and (forest) impurity importances high to low."""
-    if not config.collapse:
-        forest = fit_forest(config.forest, matrix.X.toarray().astype(np.float32), matrix.Y)
-        return forest, _ranked(matrix.feature_names, forest.feature_importances_)
-    model = fit_model(config.model, config.forest, rows, np.arange(matrix.n_frames))
-    if config.model is Model.forest:
-        return model, _ranked(matrix.feature_names, model.feature_importances_)
-    return model, []
+    matrix: FrameMatrix,
+    config: TrainConfig,
+    rows: UniqueRows,
+    save: Callable[[ClassifierMixin, int], object] | None = None,
+) -> list[tuple[str, float]]:
+    """Fit on every frame; hand the model to `save` (a forest in parts of TREES_IN_MEMORY
+    trees, each saved and dropped); return the forest's impurity importances, high to low.
+
+    A forest's impurity importance is the mean of its trees' (those that split), normalised
+    to sum to 1: `RandomForestClassifier.feature_importances_`, accumulated part by part.
+    """
+    frames = np.arange(matrix.n_frames)
+    if config.model is Model.logreg:
+        if save is not None:
+            save(fit_logreg_on_rows(config.forest.seed, rows, frames), 0)
+        return []
+    if config.collapse:
+        parts: Iterator[ClassifierMixin] = grow_forest(config.forest, rows, frames)
+    else:
+        parts = iter([fit_forest(config.forest, matrix.X.toarray().astype(np.float32), matrix.Y)])
+    total = np.zeros(len(matrix.feature_names))
+    n_split = 0
+    for index, part in enumerate(parts):
+        for tree in part.estimators_:
+            if tree.tree_.node_count > 1:
+                total += tree.feature_importances_
+                n_split += 1
+        if save is not None:
+            save(part, index)
+        del part
+    mean = total / n_split if n_split else total
+    return _ranked(matrix.feature_names, mean / mean.sum() if mean.sum() else mean)
 
 
 def _ranked(names: list[str], values: np.ndarray) -> list[tuple[str, float]]:
@@ -259,8 +304,8 @@ def train(
     """Load the mart, cross-validate, fit the final model, and record the run.
 
     With `write` False nothing is written (the benchmark uses this); otherwise the run
-    lands in ml_runs / ml_label_metrics / ml_feature_importance and under
-    `artifacts_dir/<run_id>/` (default signaffect.settings.ARTIFACTS_DIR).
+    lands in ml_runs / ml_label_metrics / ml_fold_metrics / ml_feature_importance and
+    under `artifacts_dir/<run_id>/` (default signaffect.settings.ARTIFACTS_DIR).
     """
     started = time.perf_counter()
     created_at = datetime.now(UTC)
@@ -285,13 +330,17 @@ def train(
             ),
             permutations=config.permutations,
         )
+    run_id = f"{created_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+    folder = (artifacts_dir or ARTIFACTS_DIR) / run_id
     task = progress.add_task("final fit", total=1) if progress else None
-    model, impurity = final_fit(matrix, config, rows)
+    impurity = final_fit(
+        matrix, config, rows, (lambda model, part: save_model(folder, model, part)) if write
+        else None,
+    )
     if progress is not None and task is not None:
         progress.advance(task)
     importances = _importances(matrix.feature_names, impurity, outcome.permutation_importance)
     duration = time.perf_counter() - started
-    run_id = f"{created_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
     label_set = config.label_set.describe(len(matrix.label_names))
     record = RunRecord(
         run={
@@ -327,14 +376,13 @@ def train(
     artifacts = None
     if write:
         artifacts = write_artifacts(
-            (artifacts_dir or ARTIFACTS_DIR) / run_id,
+            folder,
             record,
-            model,
             {"fold_micro_f1": outcome.fold_micro_f1, "feature_names": matrix.feature_names},
         )
         write_tables(db, record)
     return TrainResult(run_id, matrix, outcome, verdict, importances, duration, artifacts,
-                       record, model, label_set)
+                       record, label_set)
 
 
 #: Said by every output of a `--cv kfold` run (CLI, ml_runs, report).

@@ -290,8 +290,10 @@ def test_results_land_in_the_four_tables(mart_db: Path, tmp_path: Path) -> None:
         result.outcome.fold_micro_f1
     )
     assert result.artifacts is not None
-    model = load_model(result.artifacts / "model.skops")
+    model = load_model(result.artifacts)
+    assert model.n_estimators == len(model.estimators_) == FAST.n_estimators
     assert model.predict(result.matrix.X.toarray()[:5]).shape == (5, 3)
+    assert len(list(result.artifacts.glob("model-*.skops"))) == 2  # 15 trees, 10 at a time
     assert (result.artifacts / "metrics.json").exists()
     # a second run appends, the first stays
     train(mart_db, TrainConfig(cv=CV.signer, forest=FAST, resamples=20, importance_repeats=1),
@@ -481,8 +483,10 @@ def test_permutation_importance_sees_held_out_frames_only(
     monkeypatch.setattr(ml.importance, "permutation_importance", spy)
     outcome = _outcome(matrix)
     dense = matrix.X.toarray()
-    assert len(seen) == len(outcome.plan.splits) == 3
-    for X, (train_idx, test_idx) in zip(seen, outcome.plan.splits, strict=True):
+    # Each fold: a dry run recording the shuffled inputs, then the run that is kept.
+    assert len(seen) == 2 * len(outcome.plan.splits) == 6
+    twice = [split for split in outcome.plan.splits for _ in range(2)]
+    for X, (train_idx, test_idx) in zip(seen, twice, strict=True):
         assert np.array_equal(X, dense[test_idx])  # the test fold's frames, in order
         assert len(X) == len(test_idx) and not set(test_idx) & set(train_idx)
     assert outcome.permutation_importance is not None
@@ -557,3 +561,29 @@ def test_old_result_tables_are_migrated(mart_db: Path) -> None:
                        ).fetchall() == [("impurity",)]
     assert con.execute("select count(*) from ml_runs").fetchone() == (2,)
     con.close()
+
+
+def test_a_forest_grown_in_parts_predicts_as_the_whole_forest(matrix: FrameMatrix) -> None:
+    """Training holds a few trees at a time: the parts' predictions, impurity importances
+    and saved model are the whole forest's."""
+    from ml.bagging import grow_in_batches
+    from ml.lookup import forest_predictions
+    from ml.model import make_forest
+    from ml.train import final_fit
+
+    rows = unique_rows(matrix.X, matrix.Y)
+    train_idx = np.arange(0, matrix.n_frames, 3)
+    whole = fit_forest_on_rows(FAST, rows, train_idx)
+    dense = matrix.X.toarray().astype(np.float32)
+    parts = grow_in_batches(make_forest(FAST), rows, train_idx, 4)
+    assert np.array_equal(forest_predictions(parts, dense), predict(whole, dense))
+    everything = fit_forest_on_rows(FAST, rows, np.arange(matrix.n_frames))
+    saved: list[RandomForestClassifier] = []
+    impurity = final_fit(matrix, TrainConfig(forest=FAST), rows,
+                         lambda part, index: saved.append(part))
+    assert dict(impurity) == pytest.approx(
+        dict(zip(matrix.feature_names, everything.feature_importances_, strict=True))
+    )
+    assert [len(p.estimators_) for p in saved] == [10, 5]
+    joined = [t.tree_.threshold.tolist() for p in saved for t in p.estimators_]
+    assert joined == [t.tree_.threshold.tolist() for t in everything.estimators_]
