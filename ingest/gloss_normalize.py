@@ -41,8 +41,9 @@ _HANDSHAPE_PART = re.compile(r"^(?:\d+|[A-Z]|[a-z]+)$")
 _POINTING_WORDS = frozenset({"IX"})
 _PRONOUN_HEADS = frozenset({"POSS", "SELF"})
 # Morphemes rendered specially: the agentive suffix (TEACH+AGENT "teacher") adds no English
-# word; NEG (WANT+NEG) is "not"; QM (QMwg, the wiggled question mark) is "question".
-_SPECIAL_WORDS: dict[str, list[str]] = {"AGENT": [], "NEG": ["not"], "QM": ["question"]}
+# word; NEG (WANT+NEG) is "not"; QM (QMwg, the wiggled question mark) marks a question
+# grammatically and adds no word (as "question" it made Empath call it confusion).
+_SPECIAL_WORDS: dict[str, list[str]] = {"AGENT": [], "NEG": ["not"], "QM": []}
 
 
 def translation_to_words(text: str) -> list[str]:
@@ -97,8 +98,8 @@ def gloss_to_words(gloss: str) -> list[str]:
        as ``false start`` are dropped; a lower-case tail on a gloss word is dropped
        (``MOTHERwg`` -> ["mother"]).
     10. Special morphemes: agentive ``AGENT`` adds nothing (``TEACH+AGENT`` -> ["teach"]),
-        ``NEG`` is "not" (``WANT+NEG`` -> ["want", "not"]), ``QM`` is "question"
-        (``QMwg`` -> ["question"]). A part starting with an apostrophe joins the previous
+        ``NEG`` is "not" (``WANT+NEG`` -> ["want", "not"]), the question marker ``QM`` adds
+        nothing (``QMwg`` -> []): it is grammar, not the English word "question". A part starting with an apostrophe joins the previous
         word (``SIXTY+'S`` -> ["sixty's"]).
     """
     text = unicodedata.normalize("NFKC", gloss or "").translate(_QUOTE_FOLD).strip()

@@ -103,7 +103,7 @@ from ingest.gloss_normalize import gloss_to_words, translation_to_words
         ("FINISH-shake", ["finish"]),
         ("GIFT-3p-pl-arc", ["gift"]),
         ("MOTHERwg", ["mother"]),
-        ("QMwg", ["question"]),
+        ("QMwg", []),
         ("TEACH+AGENT", ["teach"]),
         ("LEAD++AGENT", ["lead"]),
         ("WANT+NEG", ["want", "not"]),

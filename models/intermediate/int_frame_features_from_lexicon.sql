@@ -1,38 +1,26 @@
-{#-
-    The one place the label-support filter is applied, as in the study: a lexical label
-    enters the frame table (and so every statistic and the ML targets) only if it covers
-    at least var('lexical_min_frames') frames at the chosen var('lexical_scope').
--#}
 with
 
 labelled_frames as (
     select * from {{ ref('int_lexical_labels_expanded_to_frames') }}
 ),
 
-at_scope as (
-    select * from labelled_frames
-    where scope = '{{ var("lexical_scope") }}'
-),
-
 supported_labels as (
-    select label
-    from at_scope
-    group by label
-    having count(*) >= {{ var('lexical_min_frames') }}
+    select * from {{ ref('int_lexical_labels_supported') }}
 ),
 
 final as (
     select
-        at_scope.source_file,
-        at_scope.utterance_id,
-        at_scope.frame_index,
-        at_scope.label as feature,
+        labelled_frames.source_file,
+        labelled_frames.utterance_id,
+        labelled_frames.frame_index,
+        labelled_frames.label as feature,
         'lexical' as feature_kind,
-        at_scope.lexicon as field_name,
-        at_scope.category as value_name,
-    from at_scope
+        labelled_frames.lexicon as field_name,
+        labelled_frames.category as value_name,
+    from labelled_frames
     inner join supported_labels
-        on at_scope.label = supported_labels.label
+        on labelled_frames.label = supported_labels.label
+    where labelled_frames.scope = '{{ var("lexical_scope") }}'
 )
 
 select * from final

@@ -1,0 +1,64 @@
+{#-
+    A span's frames are the frames the frame expansion gives it (clipped to its utterance),
+    so span, token and frame counts agree by construction.
+-#}
+with
+
+annotations as (
+    select * from {{ ref('int_annotations_resolved') }}
+),
+
+annotation_frames as (
+    select * from {{ ref('int_annotations_expanded_to_frames') }}
+),
+
+files as (
+    select * from {{ ref('stg_signstream__files') }}
+),
+
+participants as (
+    select * from {{ ref('stg_signstream__participants') }}
+),
+
+span_frames as (
+    select
+        source_file,
+        annotation_id,
+        min(frame_index) as start_frame,
+        max(frame_index) as end_frame,
+        count(*) as n_frames,
+    from annotation_frames
+    group by source_file, annotation_id
+),
+
+final as (
+    select
+        annotations.source_file,
+        files.story,
+        annotations.utterance_id,
+        annotations.annotation_id,
+        annotations.participant_id,
+        participants.signer_id,
+        annotations.field_name,
+        annotations.feature_kind,
+        annotations.feature,
+        annotations.value_name,
+        annotations.annotation_text,
+        annotations.is_transition,
+        annotations.start_ms,
+        annotations.end_ms,
+        span_frames.start_frame,
+        span_frames.end_frame,
+        span_frames.n_frames,
+    from annotations
+    inner join span_frames
+        on annotations.source_file = span_frames.source_file
+        and annotations.annotation_id = span_frames.annotation_id
+    inner join files
+        on annotations.source_file = files.source_file
+    left join participants
+        on annotations.source_file = participants.source_file
+        and annotations.participant_id = participants.participant_id
+)
+
+select * from final

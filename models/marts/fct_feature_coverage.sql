@@ -1,0 +1,124 @@
+{#-
+    Which files could show a feature at all: those that code the SignStream field it comes
+    from (at least one annotation of the field, transitions included).
+      SignStream codes (facial, head, grammatical, body, other)  their own field
+      au                                                       any field the seed maps to it
+      pos, gloss                                               `main gloss` (one per sign)
+      lexical                                                  the field its labels come from
+                                                               at var lexical_scope: `main
+                                                               gloss` (sign) or `English
+                                                               translation` (utterance)
+      fer                                                      files with FER frames
+-#}
+{%- set lexical_field = 'main gloss' if var('lexical_scope') == 'sign' else 'English translation' -%}
+
+with
+
+frame_features as (
+    select * from {{ ref('fct_frame_features') }}
+),
+
+annotations as (
+    select * from {{ ref('int_annotations_resolved') }}
+),
+
+action_units as (
+    select * from {{ ref('facs_action_units') }}
+),
+
+fer_features as (
+    select * from {{ ref('int_frame_features_from_fer') }}
+),
+
+files as (
+    select * from {{ ref('stg_signstream__files') }}
+),
+
+features as (
+    select
+        feature,
+        any_value(feature_kind) as feature_kind,
+        any_value(field_name) as field_name,
+    from frame_features
+    group by feature
+),
+
+coded_fields as (
+    select distinct
+        source_file,
+        field_name,
+    from annotations
+),
+
+signstream_feature_fields as (
+    select
+        feature,
+        feature_kind,
+        case
+            when feature_kind in ('pos', 'gloss') then 'main gloss'
+            when feature_kind = 'lexical' then '{{ lexical_field }}'
+            else field_name
+        end as coding_field,
+    from features
+    where feature_kind not in ('au', 'fer')
+),
+
+action_unit_feature_fields as (
+    select distinct
+        features.feature,
+        features.feature_kind,
+        action_units.field as coding_field,
+    from features
+    inner join action_units
+        on features.feature = action_units.au_feature
+    where features.feature_kind = 'au'
+),
+
+feature_fields as (
+    select * from signstream_feature_fields
+    union all
+    select * from action_unit_feature_fields
+),
+
+field_coverage as (
+    select distinct
+        feature_fields.feature,
+        feature_fields.feature_kind,
+        coded_fields.source_file,
+    from feature_fields
+    inner join coded_fields
+        on feature_fields.coding_field = coded_fields.field_name
+),
+
+fer_files as (
+    select distinct source_file from fer_features
+),
+
+fer_coverage as (
+    select
+        features.feature,
+        features.feature_kind,
+        fer_files.source_file,
+    from features
+    cross join fer_files
+    where features.feature_kind = 'fer'
+),
+
+unioned as (
+    select * from field_coverage
+    union all
+    select * from fer_coverage
+),
+
+final as (
+    select
+        unioned.feature,
+        unioned.feature_kind,
+        unioned.source_file,
+        files.story,
+    from unioned
+    inner join files
+        on unioned.source_file = files.source_file
+)
+
+select * from final
