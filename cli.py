@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 
 from ingest.corpus import IngestSummary
-from ml.options import CV, ClassWeight, Inputs, Model, Scope
+from ml.options import CV, ClassWeight, Grain, Inputs, Model, Scope
 from signaffect import queries
 from signaffect.errors import SignAffectError
 from signaffect.progress import progress_bar
@@ -308,6 +308,7 @@ def top(
 @app.command(
     epilog="Example: cli.py train   (story-grouped CV, every label)\n\n"
     "Example: cli.py train --labels study --model logreg\n\n"
+    "Example: cli.py train --grain sign   (one row per sign token)\n\n"
     "Example: cli.py train --cv kfold   (the study's leaky protocol, to reproduce it)"
 )
 def train(
@@ -321,6 +322,10 @@ def train(
     folds: Annotated[
         int, typer.Option(help="Folds (grouped CV: at most one per group).", min=2)
     ] = 10,
+    grain: Annotated[
+        Grain, typer.Option(help="frame = one row per video frame (the study); sign = one row "
+                            "per main-gloss sign, inputs = share of its frames with each feature.")
+    ] = Grain.frame,
     labels: Annotated[
         str | None,
         typer.Option(help="all, study (the study's 18 Empath labels, as near as the lexicons "
@@ -385,6 +390,7 @@ def train(
         config = TrainConfig(
             cv=cv,
             folds=folds,
+            grain=grain,
             label_set=parse(labels),
             model=model,
             forest=ForestSettings(
@@ -395,7 +401,7 @@ def train(
             importance_repeats=importance_repeats,
         )
         with progress_bar(State.quiet) as progress:
-            ensure_mart(State.db, scope, inputs, progress)
+            ensure_mart(State.db, scope, inputs, progress, grain)
             result = train_model(State.db, config, progress, artifacts_dir=artifacts_dir)
     except SignAffectError as exc:
         fail(exc)
@@ -408,7 +414,7 @@ def train(
     for block in importance_tables(result):
         out.print(block)
     out.print(
-        f"run {result.run_id}: {result.matrix.n_frames} frames "
+        f"run {result.run_id}: {result.matrix.n_frames} {grain.unit} "
         f"({result.outcome.n_unique_rows} distinct rows), labels {result.label_set}, "
         f"in {result.duration_s:.0f}s; saved to ml_runs and {result.artifacts}"
     )

@@ -31,7 +31,7 @@ import scipy.sparse as sp
 class UniqueRows:
     """The distinct (inputs, labels) rows of a matrix and which one each frame is."""
 
-    X: np.ndarray  # distinct rows x input features, float32 0/1
+    X: np.ndarray  # distinct rows x input features, float32 (0/1, or shares for sign tokens)
     Y: np.ndarray  # distinct rows x labels, uint8 0/1
     row_of_frame: np.ndarray  # frame -> index into X / Y
 
@@ -43,7 +43,7 @@ class UniqueRows:
 def unique_rows(X: sp.spmatrix | np.ndarray, Y: np.ndarray) -> UniqueRows:
     """Find the distinct (X, Y) rows once for the whole matrix (packed to bytes, then np.unique)."""
     dense_x = np.asarray(X.toarray()) if sp.issparse(X) else np.asarray(X)  # type: ignore[union-attr]
-    keys = _row_keys(np.concatenate([dense_x.astype(bool), np.asarray(Y).astype(bool)], axis=1))
+    keys = _row_keys(dense_x, np.asarray(Y))
     _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
     row_x = np.ascontiguousarray(dense_x[first], dtype=np.float32)
     return UniqueRows(
@@ -53,9 +53,15 @@ def unique_rows(X: sp.spmatrix | np.ndarray, Y: np.ndarray) -> UniqueRows:
     )
 
 
-def _row_keys(bits: np.ndarray) -> np.ndarray:
-    """One comparable bytes value per row of a 0/1 matrix (its bits packed)."""
-    packed = np.ascontiguousarray(np.packbits(bits.astype(bool), axis=1))
+def _row_keys(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """One comparable bytes value per (inputs, labels) row: 0/1 cells packed to bits, other
+    inputs (a sign token's shares) by their exact float32 bytes."""
+    labels = np.packbits(Y.astype(bool), axis=1)
+    if np.isin(X, (0, 1)).all():
+        inputs = np.packbits(X.astype(bool), axis=1)
+    else:
+        inputs = np.ascontiguousarray(X, dtype=np.float32).view(np.uint8)
+    packed = np.ascontiguousarray(np.concatenate([inputs, labels], axis=1))
     return packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
 
 

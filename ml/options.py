@@ -30,6 +30,17 @@ class Model(str, Enum):
         return "random_forest" if self is Model.forest else "logreg"
 
 
+class Grain(str, Enum):
+    """What one row of the training matrix is."""
+
+    frame = "frame"  # one video frame (the study); 0/1 inputs
+    sign = "sign"  # one main-gloss sign token; inputs = share of its frames with the feature
+
+    @property
+    def unit(self) -> str:
+        return "frames" if self is Grain.frame else "sign tokens"
+
+
 class Scope(str, Enum):
     """What a lexical label is attached to: the frames of its sign, or of its utterance."""
 

@@ -51,6 +51,7 @@ TABLES: dict[str, dict[str, str]] = {
         "folds": "integer",
         "folds_requested": "integer",
         "cv_note": "varchar",
+        "grain": "varchar",
         "leak_warning": "varchar",
         "model": "varchar",
         "scope": "varchar",
@@ -241,10 +242,14 @@ def _create_or_migrate(con: duckdb.DuckDBPyConnection, table: str) -> None:
         old = name.replace("model_", "random_forest_", 1)
         if name.startswith("model_") and old in present:
             con.execute(f"alter table main.{table} rename column {old} to {name}")
-        else:
-            con.execute(f"alter table main.{table} add column {name} {columns[name]}")
-    if "model" not in present and table == "ml_runs":
-        con.execute("update main.ml_runs set model = 'random_forest'")
+            continue
+        con.execute(f"alter table main.{table} add column {name} {columns[name]}")
+        if (table, name) in WAS:
+            con.execute(f"update main.{table} set {name} = ?", [WAS[(table, name)]])
+
+
+#: What runs written before a column existed had, for columns that have one value then.
+WAS = {("ml_runs", "model"): "random_forest", ("ml_runs", "grain"): "frame"}
 
 
 def write_tables(db: Path, record: RunRecord) -> None:

@@ -45,7 +45,7 @@ from ml.model import (
     predict_baseline,
 )
 from ml.oof import OutOfFold, Predictions
-from ml.options import CV, Inputs, Model, Scope
+from ml.options import CV, Grain, Inputs, Model, Scope
 from ml.permutation import p_value
 from ml.results import RunRecord, save_model, write_artifacts, write_tables
 from ml.splits import FoldPlan, plan_folds
@@ -61,6 +61,7 @@ class TrainConfig:
 
     cv: CV = CV.story
     folds: int = 10
+    grain: Grain = Grain.frame
     label_set: LabelSet = field(default_factory=lambda: LabelSet(ALL, None))
     model: Model = Model.forest
     forest: ForestSettings = field(default_factory=ForestSettings)
@@ -73,6 +74,7 @@ class TrainConfig:
         return {
             "cv": self.cv.value,
             "folds": self.folds,
+            "grain": self.grain.value,
             "label_set": self.label_set.name,
             "labels": list(self.label_set.labels) if self.label_set.labels else None,
             "model": self.model.value,
@@ -116,26 +118,33 @@ def ensure_mart(
     scope: Scope | None,
     inputs: Inputs | None,
     progress: Progress | None = None,
+    grain: Grain = Grain.frame,
 ) -> bool:
-    """Rebuild the ML mart with dbt when it was built for another scope or input set.
+    """Rebuild the ML marts with dbt when built for another scope or input set (or missing).
 
-    A scope change runs `dbt build --select +ml_frame_matrix+ fct_frame_features+`: the
-    lexical rows are made upstream, and every public mart downstream of
-    fct_frame_features is rebuilt too, so none is left at the old scope. An input change
-    only needs `ml_frame_matrix+`. The target kind the mart was built with is kept.
-    Returns whether dbt ran.
+    A scope change runs `dbt build --select +ml_frame_matrix+ +ml_sign_token_matrix+
+    fct_frame_features+ fct_sign_tokens+`: the lexical rows are made upstream, and every
+    public mart downstream of the frame features or the sign tokens is rebuilt too, so
+    none is left at the old scope. An input change only needs the two ML marts (and the
+    catalog after them). The target kind the frame mart was built with is kept. Returns
+    whether dbt ran.
     """
-    built = read_settings(db)
-    want_scope = scope.value if scope else (built.lexical_scope if built else "sign")
-    want_kinds = inputs.kinds if inputs else (built.input_kinds if built else Inputs.au.kinds)
+    built = read_settings(db, grain)
+    reference = built or read_settings(db)  # the frame mart knows how the warehouse was built
+    want_scope = scope.value if scope else (reference.lexical_scope if reference else "sign")
+    want_kinds = (
+        inputs.kinds if inputs else (reference.input_kinds if reference else Inputs.au.kinds)
+    )
     if built and built.lexical_scope == want_scope and tuple(built.input_kinds) == want_kinds:
         return False
     dbt_vars: dict[str, Any] = {"lexical_scope": want_scope, "ml_input_kinds": list(want_kinds)}
-    if built:
-        dbt_vars["ml_target_kind"] = built.target_kind
-    select = ["+ml_frame_matrix+", "fct_frame_features+"]
-    if built and built.lexical_scope == want_scope:
-        select = ["ml_frame_matrix+"]
+    if reference:
+        dbt_vars["ml_target_kind"] = reference.target_kind
+    select = ["+ml_frame_matrix+", "+ml_sign_token_matrix+", "fct_frame_features+",
+              "fct_sign_tokens+"]
+    if reference and reference.lexical_scope == want_scope:
+        tokens = "ml_sign_token_matrix+" if built else "+ml_sign_token_matrix+"
+        select = ["ml_frame_matrix+", tokens]
     run_dbt("build", db, dbt_vars=dbt_vars, extra_args=["--select", *select], progress=progress)
     return True
 
@@ -309,7 +318,10 @@ def train(
     """
     started = time.perf_counter()
     created_at = datetime.now(UTC)
-    matrix = load_matrix(db)  # its read-only connection is closed on return
+    matrix = load_matrix(db, config.grain)  # its read-only connection is closed on return
+    if config.grain is Grain.sign and matrix.settings.target_kind != "lexical":
+        raise SignAffectError("--grain sign predicts lexical labels only",
+                              "rebuild with dbt var ml_target_kind: lexical")
     if not matrix.label_names:
         raise SignAffectError(
             f"ml_frame_matrix has no labels of kind {matrix.settings.target_kind!r}",
@@ -350,6 +362,7 @@ def train(
             "folds": outcome.plan.n_folds,
             "folds_requested": config.folds,
             "cv_note": outcome.plan.note,
+            "grain": config.grain.value,
             "leak_warning": LEAK_WARNING if config.cv is CV.kfold else None,
             "model": config.model.table_name,
             "scope": matrix.settings.lexical_scope,

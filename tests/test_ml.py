@@ -23,7 +23,7 @@ from ml.labelsets import STUDY_LABELS
 from ml.metrics import micro_f1, score
 from ml.model import ForestSettings, fit_forest, fit_forest_on_rows, predict
 from ml.oof import OutOfFold, Predictions
-from ml.options import CV, ClassWeight, Inputs, Model, Scope
+from ml.options import CV, ClassWeight, Grain, Inputs, Model, Scope
 from ml.results import load_model
 from ml.splits import plan_folds, shared_groups
 from ml.train import CVOutcome, TrainConfig, cross_validate, ensure_mart, train
@@ -330,11 +330,15 @@ def test_ensure_mart_rebuilds_only_when_asked_for_something_else(
     assert calls[-1] == (
         {"lexical_scope": "sign", "ml_input_kinds": ["facial", "head"],
          "ml_target_kind": "lexical"},
-        ["--select", "ml_frame_matrix+"],
+        ["--select", "ml_frame_matrix+", "ml_sign_token_matrix+"],
     )
     assert ensure_mart(mart_db, Scope.utterance, None)
     assert calls[-1][0]["lexical_scope"] == "utterance"
-    assert calls[-1][1] == ["--select", "+ml_frame_matrix+", "fct_frame_features+"]
+    assert calls[-1][1] == ["--select", "+ml_frame_matrix+", "+ml_sign_token_matrix+",
+                            "fct_frame_features+", "fct_sign_tokens+"]
+    # the token grain's mart is missing here: build it (and its upstream) at the same scope
+    assert ensure_mart(mart_db, None, None, grain=Grain.sign)
+    assert calls[-1][1] == ["--select", "ml_frame_matrix+", "+ml_sign_token_matrix+"]
 
 
 def test_cli_train_prints_tables_and_fails_in_one_line(mart_db: Path, tmp_path: Path) -> None:
@@ -587,3 +591,38 @@ def test_a_forest_grown_in_parts_predicts_as_the_whole_forest(matrix: FrameMatri
     assert [len(p.estimators_) for p in saved] == [10, 5]
     joined = [t.tree_.threshold.tolist() for p in saved for t in p.estimators_]
     assert joined == [t.tree_.threshold.tolist() for t in everything.estimators_]
+
+
+def test_the_sign_grain_is_one_row_per_token_with_shares(sample_db: Path, tmp_path: Path) -> None:
+    tokens = load_matrix(sample_db, Grain.sign)
+    con = duckdb.connect(str(sample_db), read_only=True)
+    try:
+        n_tokens = con.execute("select count(*) from fct_sign_tokens").fetchone()
+        token, feature, share = con.execute(
+            "select sign_token_id, feature, share_active from fct_sign_token_features "
+            "where feature_kind = 'au' and share_active < 1 order by sign_token_id, feature "
+            "limit 1"
+        ).fetchone() or (None, None, None)
+        order = [r[0] for r in con.execute(
+            "select sign_token_id from ml_sign_token_matrix "
+            "order by source_file, utterance_id, annotation_id").fetchall()]
+        labels = con.execute(
+            "select lexical_labels from fct_sign_tokens where sign_token_id = ?", [token]
+        ).fetchone()
+    finally:
+        con.close()
+    assert n_tokens == (tokens.n_frames,)
+    row = order.index(token)
+    cell = tokens.X[row, tokens.feature_names.index(feature)]
+    assert cell == pytest.approx(share) and 0 < cell < 1
+    assert labels is not None
+    assert [tokens.label_names[k] for k in np.flatnonzero(tokens.Y[row])] == labels[0]
+    # tokens with the same action units but other shares stay apart
+    rows = unique_rows(tokens.X, tokens.Y)
+    assert rows.n_unique == len({(tuple(x), tuple(y)) for x, y in
+                                 zip(tokens.X.toarray(), tokens.Y, strict=True)})
+    result = train(sample_db, TrainConfig(grain=Grain.sign, folds=3, forest=FAST,
+                                          resamples=50, importance_repeats=1),
+                   artifacts_dir=tmp_path / "artifacts")
+    assert result.verdict.sentence("random forest").startswith("Verdict: random forest is ")
+    assert result.record.run_row()["grain"] == "sign"

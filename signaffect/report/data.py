@@ -363,7 +363,8 @@ def training_runs(con: duckdb.DuckDBPyConnection) -> tuple[Training | None, str]
     def same_data(run: dict[str, Any]) -> bool:
         return all(
             run.get(key) == latest.get(key)
-            for key in ("model", "scope", "input_kinds", "target_kind", "labels", "n_frames")
+            for key in ("model", "grain", "scope", "input_kinds", "target_kind", "labels",
+                        "n_frames")
         )
 
     newest_per_cv: dict[str, dict[str, Any]] = {}
@@ -470,6 +471,7 @@ def _current_names(run: dict[str, Any]) -> dict[str, Any]:
         for k, v in run.items()
     }
     out.setdefault("model", "random_forest")
+    out.setdefault("grain", "frame")
     return out
 
 

@@ -237,8 +237,10 @@ def _run_summary(run: dict[str, object]) -> list[list[str]]:
         ),
         ("input features", run.get("n_features")),
         (
-            "frames",
-            f"{fmt_int(run.get('n_frames'))} ({fmt_int(run.get('n_unique_rows'))} distinct rows)",
+            "rows",
+            f"{fmt_int(run.get('n_frames'))} "
+            f"{'sign tokens' if run.get('grain') == 'sign' else 'frames'} "
+            f"({fmt_int(run.get('n_unique_rows'))} distinct rows)",
         ),
         ("settings", run.get("config")),
     ]
