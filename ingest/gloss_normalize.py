@@ -99,8 +99,8 @@ def gloss_to_words(gloss: str) -> list[str]:
        (``MOTHERwg`` -> ["mother"]).
     10. Special morphemes: agentive ``AGENT`` adds nothing (``TEACH+AGENT`` -> ["teach"]),
         ``NEG`` is "not" (``WANT+NEG`` -> ["want", "not"]), the question marker ``QM`` adds
-        nothing (``QMwg`` -> []): it is grammar, not the English word "question". A part starting with an apostrophe joins the previous
-        word (``SIXTY+'S`` -> ["sixty's"]).
+        nothing (``QMwg`` -> []): it is grammar, not the English word "question". A part
+        starting with an apostrophe joins the previous word (``SIXTY+'S`` -> ["sixty's"]).
     """
     text = unicodedata.normalize("NFKC", gloss or "").translate(_QUOTE_FOLD).strip()
     if not text:

@@ -4,27 +4,53 @@
     Frame f of an utterance covers [f * 1000 / fps, (f + 1) * 1000 / fps) ms from the
     utterance start. A span [S, E] ms covers frames ms_to_frame(S) .. ms_to_frame(E), both
     ends included (SignStream's E is the start of the span's last frame), and an utterance
-    of E - S ms has ms_to_frame(E - S) + 1 frames.
+    of E - S ms has utterance_n_frames(E - S) = ms_to_frame(E - S) + 1 frames.
 
     dbt var `frame_convention` chooses how a stored time t ms maps to a frame:
-    - `floor` (default, the reference study's convention): floor(t * fps / 1000), the
-      frame whose interval contains t as stored.
+    - `floor` (default): floor(t * fps / 1000), the frame whose interval contains t as
+      stored. It is the rule the FER link uses to find the video frame that shows an
+      utterance frame (`fct_fer_frames`, at the video's own frame rate), so by default
+      `fct_frames.media_frame` is the video frame FER analysed. NCSLGR: 180,999 frames.
     - `nearest`: the frame whose start is nearest to t. SignStream stores frame starts in
-      whole ms, rounded or truncated (frame 1 = 33.33 ms is stored as 33), so `floor` puts
-      about a third of span boundaries one frame early; `nearest` recovers the frame
-      SignStream meant. NCSLGR: 180,999 frames with floor, 181,776 with nearest.
+      whole ms, rounded or truncated (frame 1 = 33.33 ms is stored as 33): on NCSLGR a
+      third of all stored times lie 10-20 ms below a frame start (t * 30 mod 1000 is 980
+      or 990), and floor puts each of those boundaries one frame early; `nearest` recovers
+      the frame SignStream meant. It is the better reading of span boundaries; it is not
+      the default because the FER video-frame link would have to move with it (see
+      README). NCSLGR: 181,777 frames.
+    - `study`: the reference study's count, frames of a whole 33 ms: floor(t / 33) (at
+      30 fps; 1000 // fps in general), and an utterance of E - S ms has (E - S) // 33
+      frames (its last, partial frame not counted; at least 1). NCSLGR: 180,666 frames,
+      against the study's reported 180,669. A 33 ms frame drifts one frame from the video
+      every ~3.3 s, so use it to reproduce the study's numbers, not to link video.
+    Floor is not the study's convention: it gives 180,999.
 -#}
 {% macro ms_to_frame(ms) -%}
     {%- if var('frame_convention') == 'nearest' -%}
     cast(floor((({{ ms }}) * {{ var('frames_per_second') }} + 500) / 1000.0) as bigint)
     {%- elif var('frame_convention') == 'floor' -%}
     cast(floor(({{ ms }}) * {{ var('frames_per_second') }} / 1000.0) as bigint)
+    {%- elif var('frame_convention') == 'study' -%}
+    cast(floor(({{ ms }}) / (1000 // {{ var('frames_per_second') }})) as bigint)
     {%- else -%}
-    {{ exceptions.raise_compiler_error("var frame_convention must be floor or nearest, not " ~ var('frame_convention')) }}
+    {{ exceptions.raise_compiler_error("var frame_convention must be floor, nearest or study, not " ~ var('frame_convention')) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Frames of an utterance lasting `duration_ms` (see above). -#}
+{% macro utterance_n_frames(duration_ms) -%}
+    {%- if var('frame_convention') == 'study' -%}
+    greatest({{ ms_to_frame(duration_ms) }}, 1)
+    {%- else -%}
+    {{ ms_to_frame(duration_ms) }} + 1
     {%- endif -%}
 {%- endmacro %}
 
 {#- The start of frame f in ms from the utterance start (inverse of ms_to_frame). -#}
 {% macro frame_to_ms(frame) -%}
+    {%- if var('frame_convention') == 'study' -%}
+    (({{ frame }}) * (1000 // {{ var('frames_per_second') }}) * 1.0)
+    {%- else -%}
     (({{ frame }}) * 1000.0 / {{ var('frames_per_second') }})
+    {%- endif -%}
 {%- endmacro %}

@@ -12,7 +12,7 @@ final as (
         end_ms,
         end_ms - start_ms as duration_ms,
         {{ ms_to_frame('start_ms') }} as start_media_frame,
-        {{ ms_to_frame('end_ms - start_ms') }} + 1 as n_frames,
+        {{ utterance_n_frames('end_ms - start_ms') }} as n_frames,
         excerpt,
     from source
 )
