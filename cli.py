@@ -248,20 +248,10 @@ def run(
     out.print(f"built {State.db}")
     out.print(queries.as_rich_table(counts))
     if results:
-        from ml.report import verdict_lines
+        from ml.report import grouped_then_kfold
 
-        grouped, kfold = results
-        out.print(f"train --cv story (run {grouped.run_id}):")
-        for line in verdict_lines(grouped):
+        for line in grouped_then_kfold(*results):
             out.print(line, highlight=False, soft_wrap=True)
-        micro = {r.outcome.plan.cv: r.outcome.reports[r.outcome.oof.model].averages["micro"].f1
-                 for r in results}
-        out.print(
-            f"beside it, the study's --cv kfold (run {kfold.run_id}): micro-F1 "
-            f"{micro[CV.kfold]:.3f} against {micro[CV.story]:.3f} story-grouped; kfold leaks "
-            "(frames of one story in train and test), the story-grouped number generalises",
-            highlight=False, soft_wrap=True,
-        )
     out.print(f"report: {html_path}")
 
 

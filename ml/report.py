@@ -33,6 +33,23 @@ def verdict_lines(result: TrainResult) -> list[str]:
     return lines
 
 
+def grouped_then_kfold(grouped: TrainResult, kfold: TrainResult) -> list[str]:
+    """`cli.py run`'s summary: the story-grouped verdict first, the kfold score only beside
+    the grouped one."""
+    micro = {
+        r.outcome.plan.cv.value: r.outcome.reports[r.outcome.oof.model].averages["micro"].f1
+        for r in (grouped, kfold)
+    }
+    return [
+        f"train --cv {grouped.outcome.plan.cv.value} (run {grouped.run_id}):",
+        *verdict_lines(grouped),
+        f"beside it, the study's --cv kfold (run {kfold.run_id}): micro-F1 "
+        f"{micro['kfold']:.3f} against {micro[grouped.outcome.plan.cv.value]:.3f} "
+        f"{grouped.outcome.plan.cv.value}-grouped; kfold leaks (frames of one story in train "
+        "and test), the grouped number generalises",
+    ]
+
+
 def describe_cv(result: TrainResult) -> str:
     """One line naming the cross-validation actually used."""
     plan = result.outcome.plan

@@ -626,3 +626,16 @@ def test_the_sign_grain_is_one_row_per_token_with_shares(sample_db: Path, tmp_pa
                    artifacts_dir=tmp_path / "artifacts")
     assert result.verdict.sentence("random forest").startswith("Verdict: random forest is ")
     assert result.record.run_row()["grain"] == "sign"
+
+
+def test_run_leads_with_the_grouped_verdict(mart_db: Path) -> None:
+    from ml.report import grouped_then_kfold
+
+    quick = {"folds": 3, "forest": FAST, "resamples": 20, "importance_repeats": 1}
+    grouped = train(mart_db, TrainConfig(cv=CV.story, **quick), write=False)
+    kfold = train(mart_db, TrainConfig(cv=CV.kfold, **quick), write=False)
+    lines = grouped_then_kfold(grouped, kfold)
+    assert lines[0].startswith("train --cv story") and lines[1].startswith("Verdict: ")
+    assert lines[2] == "labels: all (3 labels)"
+    story_f1 = grouped.outcome.reports["random_forest"].averages["micro"].f1
+    assert f"against {story_f1:.3f} story-grouped; kfold leaks" in lines[-1]
