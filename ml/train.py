@@ -332,7 +332,7 @@ def train(
         matrix = matrix.select_labels(chosen)
     rows = unique_rows(matrix.X, matrix.Y)
     outcome = cross_validate(matrix, config, progress, rows)
-    verdict = decide(outcome.oof, config.resamples, config.forest.seed)
+    verdict = decide(outcome.oof, config.resamples, config.forest.seed, config.cv.value)
     if config.permutations:
         verdict = replace(
             verdict,

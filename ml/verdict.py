@@ -51,6 +51,8 @@ class Verdict:
     reading: str
     n_stories: int
     resamples: int
+    #: What the scores are measured on, e.g. "held-out stories" (see HELD_OUT).
+    held_out: str = "held-out stories"
     #: Permutation test (ml.permutation): p-value and how many permutations, or None / 0.
     p_value: float | None = None
     permutations: int = 0
@@ -64,10 +66,10 @@ class Verdict:
             else ""
         )
         return (
-            f"Verdict: {model_name} is {self.reading} on held-out stories. Micro-F1 "
+            f"Verdict: {model_name} is {self.reading} on {self.held_out}. Micro-F1 "
             f"{self.model.text()} vs label-prior baseline {self.baseline.text()}; "
             f"difference {self.difference.text(signed=True)} (95% CIs, bootstrap over "
-            f"{self.n_stories} held-out stories, {self.resamples} resamples){test}."
+            f"{self.n_stories} stories, {self.resamples} resamples){test}."
         )
 
 
@@ -101,7 +103,16 @@ def reading(difference: Interval) -> str:
     return TIED
 
 
-def decide(oof: OutOfFold, resamples: int, seed: int) -> Verdict:
+#: What each CV holds out, as the verdict says it (kfold holds out frames, not stories).
+HELD_OUT = {
+    "story": "held-out stories",
+    "utterance": "held-out utterances",
+    "signer": "held-out signers",
+    "kfold": "held-out frames of stories it also trained on (kfold)",
+}
+
+
+def decide(oof: OutOfFold, resamples: int, seed: int, cv: str = "story") -> Verdict:
     """The verdict from the stored out-of-fold predictions of the model and the baseline."""
     if resamples < 1:
         raise ValueError("resamples must be at least 1")
@@ -123,4 +134,5 @@ def decide(oof: OutOfFold, resamples: int, seed: int) -> Verdict:
         reading=reading(difference),
         n_stories=len(held_out),
         resamples=resamples,
+        held_out=HELD_OUT[cv],
     )

@@ -410,6 +410,7 @@ def test_a_kfold_run_says_it_leaks(mart_db: Path, tmp_path: Path) -> None:
                                     str(tmp_path)])
     assert done.exit_code == 0, done.output
     assert done.output.startswith("WARNING: kfold splits frames, not stories")
+    assert "on held-out frames of stories it also trained on (kfold)" in done.output
     con = duckdb.connect(str(mart_db), read_only=True)
     assert con.execute("select leak_warning from ml_runs").fetchall() == [(LEAK_WARNING,)]
     con.close()
