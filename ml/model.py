@@ -104,7 +104,11 @@ def fit_logreg_on_rows(seed: int, rows: UniqueRows, frames: np.ndarray) -> OneVs
     ):
         # A label absent from the training frames gets a constant predictor: intended.
         warnings.filterwarnings("ignore", message="Label not .* is present in all training")
-        return make_logreg(seed).fit(rows.X[present], rows.Y[present], sample_weight=counts)
+        model = make_logreg(seed).fit(rows.X[present], rows.Y[present], sample_weight=counts)
+    # The weight request is only for fitting, and skops cannot save it: drop it.
+    for estimator in [model.estimator, *model.estimators_]:
+        estimator.__dict__.pop("_metadata_request", None)
+    return model
 
 
 def grow_forest(

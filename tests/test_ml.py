@@ -21,7 +21,13 @@ from ml.collapse import collapse_frames, unique_rows
 from ml.data import MATRIX_COLUMNS, FrameMatrix, MartSettings, encode, load_matrix
 from ml.labelsets import STUDY_LABELS
 from ml.metrics import micro_f1, score
-from ml.model import ForestSettings, fit_forest, fit_forest_on_rows, predict
+from ml.model import (
+    ForestSettings,
+    fit_forest,
+    fit_forest_on_rows,
+    fit_logreg_on_rows,
+    predict,
+)
 from ml.oof import OutOfFold, Predictions
 from ml.options import CV, ClassWeight, Grain, Inputs, Model, Scope
 from ml.results import load_model
@@ -502,7 +508,7 @@ def test_permutation_importance_sees_held_out_frames_only(
 
 
 def test_logreg_on_collapsed_rows_is_the_per_frame_fit(matrix: FrameMatrix) -> None:
-    from ml.model import fit_logreg_on_rows, make_logreg
+    from ml.model import make_logreg
 
     rows = unique_rows(matrix.X, matrix.Y)
     frames = np.arange(0, matrix.n_frames, 2)
@@ -514,6 +520,26 @@ def test_logreg_on_collapsed_rows_is_the_per_frame_fit(matrix: FrameMatrix) -> N
     outcome = cross_validate(matrix, TrainConfig(cv=CV.story, folds=3, model=Model.logreg,
                                                  importance_repeats=1))
     assert set(outcome.reports) == {"logreg", "stratified", "majority"}
+
+
+def test_a_logreg_run_is_recorded_and_saved(mart_db: Path, tmp_path: Path) -> None:
+    result = train(mart_db, TrainConfig(model=Model.logreg, folds=3, resamples=20,
+                                        importance_repeats=1), artifacts_dir=tmp_path)
+    assert result.verdict.sentence("logistic regression").startswith(
+        "Verdict: logistic regression is "
+    )
+    assert result.artifacts is not None
+    model = load_model(result.artifacts)
+    X = result.matrix.X.toarray()
+    assert np.array_equal(model.predict(X), fit_logreg_on_rows(0, unique_rows(
+        result.matrix.X, result.matrix.Y), np.arange(result.matrix.n_frames)).predict(X))
+    con = duckdb.connect(str(mart_db), read_only=True)
+    assert con.execute("select model, count(*) from ml_runs group by model").fetchall() == [
+        ("logreg", 1)
+    ]
+    assert [k for (k,) in con.execute("select distinct kind from ml_feature_importance")
+            .fetchall()] == ["permutation"]
+    con.close()
 
 
 def test_label_sets_are_named_and_sized(mart_db: Path) -> None:
