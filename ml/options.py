@@ -30,6 +30,10 @@ class Model(str, Enum):
         return "random_forest" if self is Model.forest else "logreg"
 
 
+#: How outputs name each model (keys: Model.table_name).
+MODEL_NAMES = {"random_forest": "random forest", "logreg": "logistic regression"}
+
+
 class Grain(str, Enum):
     """What one row of the training matrix is."""
 

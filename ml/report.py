@@ -11,10 +11,10 @@ from rich.table import Table
 
 from ml.importance import IMPURITY, PERMUTATION
 from ml.metrics import AVERAGES
+from ml.options import MODEL_NAMES
 from ml.train import LEAK_WARNING, TrainResult
 from ml.verdict import ABOVE
 
-MODEL_NAMES = {"random_forest": "random forest", "logreg": "logistic regression"}
 NO_SKILL = (
     "The model is not above its baseline: these importances describe a model with no "
     "demonstrated skill."

@@ -25,6 +25,7 @@ from sklearn.base import ClassifierMixin
 from ingest.raw_store import insert_arrow, transaction
 from ml.metrics import AVERAGES, Report
 from ml.oof import OutOfFold
+from ml.options import MODEL_NAMES
 from ml.verdict import Verdict
 from signaffect.errors import SignAffectError
 from signaffect.warehouse import connect
@@ -137,7 +138,7 @@ class RunRecord:
                 for metric in METRICS:
                     row[f"{self._role(name)}_{average}_{metric}"] = getattr(score, metric)
         v = self.verdict
-        row["verdict"] = v.sentence(self.run["model"].replace("_", " "))
+        row["verdict"] = v.sentence(MODEL_NAMES[self.oof.model])
         row["verdict_reading"] = v.reading
         for part in ("model", "baseline", "difference"):
             interval = getattr(v, part)

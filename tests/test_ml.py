@@ -534,9 +534,9 @@ def test_a_logreg_run_is_recorded_and_saved(mart_db: Path, tmp_path: Path) -> No
     assert np.array_equal(model.predict(X), fit_logreg_on_rows(0, unique_rows(
         result.matrix.X, result.matrix.Y), np.arange(result.matrix.n_frames)).predict(X))
     con = duckdb.connect(str(mart_db), read_only=True)
-    assert con.execute("select model, count(*) from ml_runs group by model").fetchall() == [
-        ("logreg", 1)
-    ]
+    assert con.execute("select model, count(*), min(verdict) from ml_runs group by model"
+                       ).fetchall() == [("logreg", 1, result.record.run_row()["verdict"])]
+    assert result.record.run_row()["verdict"].startswith("Verdict: logistic regression is ")
     assert [k for (k,) in con.execute("select distinct kind from ml_feature_importance")
             .fetchall()] == ["permutation"]
     con.close()
