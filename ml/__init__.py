@@ -1,13 +1,19 @@
-"""Train and evaluate face → lexical-emotion models on the ML mart (`cli.py train`).
+"""Train and evaluate face → lexical-emotion models on the ML marts (`cli.py train`).
 
-    options   the CLI's choices as str Enums (no heavy imports)
-    data      read ml_frame_matrix read-only, check its columns, one-hot encode the lists
-    collapse  identical frames → distinct rows weighted by count (what is exact, and why)
-    bagging   the per-frame forest's own trees, grown on the distinct rows
-    splits    kfold (the study's, leaky) and story / signer / utterance grouped CV
-    model     the multi-output random forest and the stratified / majority baselines
-    metrics   per-label and micro / macro / weighted scores from pooled out-of-fold output
-    train     the run: rebuild the mart if needed, CV, final fit, record
-    results   ml_runs / ml_label_metrics / ml_feature_importance and artifacts/<run_id>/
-    report    rich tables shaped like the study's Tables 3 and 4
+    options     the CLI's choices as str Enums (no heavy imports)
+    data        read ml_frame_matrix / ml_sign_token_matrix read-only, check, one-hot encode
+    labelsets   named label sets: all, the study's 18 Empath labels, or a list
+    collapse    identical rows → distinct rows weighted by count (what is exact, and why)
+    bagging     the per-frame forest's own trees, grown on the distinct rows, a batch at a time
+    model       the random forest, the logistic-regression comparator and the baselines
+    splits      story (default) / signer / utterance grouped CV, and the study's leaky kfold
+    lookup      predict every input a fold is asked about once, a few trees at a time
+    importance  permutation importance on held-out folds (beside impurity importance)
+    oof         pooled out-of-fold predictions with their story and fold
+    metrics     per-label and micro / macro / weighted scores from pooled out-of-fold output
+    verdict     story-bootstrap CIs of model vs label-prior baseline, and the reading
+    permutation the story-permutation test of the verdict
+    train       the run: rebuild the mart if needed, CV, verdict, final fit, record
+    results     ml_runs / ml_label_metrics / ml_fold_metrics / ml_feature_importance, artefacts
+    report      rich tables shaped like the study's Tables 3 and 4, led by the verdict
 """

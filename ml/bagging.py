@@ -22,9 +22,11 @@ upgrade that changes these steps fails loudly instead of drifting.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 
 import numpy as np
 from joblib import Parallel, delayed
+from sklearn.base import clone
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.tree import DecisionTreeClassifier
 
@@ -38,6 +40,18 @@ def fit_on_rows(
 
     `frames` are the training frames in the order a per-frame fit would see them.
     """
+    return next(grow_in_batches(forest, rows, frames, forest.n_estimators))
+
+
+def grow_in_batches(
+    forest: RandomForestClassifier, rows: UniqueRows, frames: np.ndarray, batch: int
+) -> Iterator[RandomForestClassifier]:
+    """The trees `fit_on_rows` grows, as fitted sub-forests of at most `batch` trees each.
+
+    Tree t gets the same seed and bootstrap as in the whole forest, so the sub-forests
+    together are that forest, tree for tree; only one batch is in memory at a time (a
+    multi-output tree on NCSLGR holds ~13 MB of node values).
+    """
     row_of_frame = rows.row_of_frame[frames]
     present = np.flatnonzero(np.bincount(row_of_frame, minlength=rows.n_unique))
     local = np.searchsorted(present, row_of_frame)  # frame -> index into the present rows
@@ -45,19 +59,21 @@ def fit_on_rows(
     Y = _encode(labels)
     counts = np.bincount(local).astype(np.float64)  # training frames per row
     draw_p = _draw_probabilities(forest, Y, local, counts)
-    seeds = np.random.RandomState(forest.random_state)
-    trees = [
-        DecisionTreeClassifier(
-            **{name: getattr(forest, name) for name in forest.estimator_params
-               if name != "random_state"},
-            random_state=int(seeds.randint(np.iinfo(np.int32).max)),
+    draw = np.random.RandomState(forest.random_state)
+    seeds = [int(draw.randint(np.iinfo(np.int32).max)) for _ in range(forest.n_estimators)]
+    params = {name: getattr(forest, name) for name in forest.estimator_params
+              if name != "random_state"}
+    for start in range(0, len(seeds), batch):
+        grown = Parallel(n_jobs=forest.n_jobs, prefer="threads")(
+            delayed(_grow)(
+                DecisionTreeClassifier(**params, random_state=seed), forest.class_weight, X, Y,
+                local, draw_p,
+            )
+            for seed in seeds[start : start + batch]
         )
-        for _ in range(forest.n_estimators)
-    ]
-    trees = Parallel(n_jobs=forest.n_jobs, prefer="threads")(
-        delayed(_grow)(tree, forest.class_weight, X, Y, local, draw_p) for tree in trees
-    )
-    return _adopt(forest, trees, X, labels, counts)
+        part = clone(forest).set_params(n_estimators=len(grown))
+        yield _adopt(part, grown, X, labels, counts)
+        del grown, part  # the caller decides how long a batch lives
 
 
 def _encode(labels: np.ndarray) -> np.ndarray:

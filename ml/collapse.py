@@ -31,10 +31,9 @@ import scipy.sparse as sp
 class UniqueRows:
     """The distinct (inputs, labels) rows of a matrix and which one each frame is."""
 
-    X: np.ndarray  # distinct rows x input features, float32 0/1
+    X: np.ndarray  # distinct rows x input features, float32 (0/1, or shares for sign tokens)
     Y: np.ndarray  # distinct rows x labels, uint8 0/1
     row_of_frame: np.ndarray  # frame -> index into X / Y
-    input_of_row: np.ndarray  # row -> index of its distinct input (X) among all rows
 
     @property
     def n_unique(self) -> int:
@@ -44,21 +43,42 @@ class UniqueRows:
 def unique_rows(X: sp.spmatrix | np.ndarray, Y: np.ndarray) -> UniqueRows:
     """Find the distinct (X, Y) rows once for the whole matrix (packed to bytes, then np.unique)."""
     dense_x = np.asarray(X.toarray()) if sp.issparse(X) else np.asarray(X)  # type: ignore[union-attr]
-    keys = _row_keys(np.concatenate([dense_x.astype(bool), np.asarray(Y).astype(bool)], axis=1))
+    keys = _row_keys(dense_x, np.asarray(Y))
     _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
     row_x = np.ascontiguousarray(dense_x[first], dtype=np.float32)
     return UniqueRows(
         X=row_x,
         Y=np.ascontiguousarray(np.asarray(Y)[first], dtype=np.uint8),
         row_of_frame=inverse.ravel().astype(np.int64),
-        input_of_row=np.unique(_row_keys(row_x), return_inverse=True)[1].ravel(),
     )
 
 
-def _row_keys(bits: np.ndarray) -> np.ndarray:
-    """One comparable bytes value per row of a 0/1 matrix (its bits packed)."""
-    packed = np.ascontiguousarray(np.packbits(bits.astype(bool), axis=1))
+def _row_keys(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """One comparable bytes value per (inputs, labels) row: 0/1 cells packed to bits, other
+    inputs (a sign token's shares) by their exact float32 bytes."""
+    labels = np.packbits(Y.astype(bool), axis=1)
+    if np.isin(X, (0, 1)).all():
+        inputs = np.packbits(X.astype(bool), axis=1)
+    else:
+        inputs = np.ascontiguousarray(X, dtype=np.float32).view(np.uint8)
+    packed = np.ascontiguousarray(np.concatenate([inputs, labels], axis=1))
     return packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
+
+
+def held_out_units(
+    rows: UniqueRows, frames: np.ndarray, story: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct (row, story) pairs among test `frames`: rows, frame counts, stories.
+
+    Like `collapse_frames`, but a row never merges frames of two stories, so the pooled
+    predictions can be resampled by story (`ml.verdict`). `story` holds a story index per
+    frame of the matrix.
+    """
+    n_stories = int(story.max()) + 1
+    keys, counts = np.unique(
+        rows.row_of_frame[frames] * n_stories + story[frames], return_counts=True
+    )
+    return keys // n_stories, counts.astype(np.float64), keys % n_stories
 
 
 def collapse_frames(rows: UniqueRows, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -69,15 +89,3 @@ def collapse_frames(rows: UniqueRows, frames: np.ndarray) -> tuple[np.ndarray, n
     counts = np.bincount(rows.row_of_frame[frames], minlength=rows.n_unique)
     present = np.flatnonzero(counts)
     return present, counts[present].astype(np.float64)
-
-
-def distinct_inputs(rows: UniqueRows, row_index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """One row per distinct input among `row_index`, and which of them each one has.
-
-    A prediction depends on the input alone, so predicting these rows and indexing with the
-    second array gives every row's prediction at a fraction of the cost.
-    """
-    _, first, inverse = np.unique(
-        rows.input_of_row[row_index], return_index=True, return_inverse=True
-    )
-    return row_index[first], inverse.ravel()

@@ -1,11 +1,13 @@
 """Read the ML mart (read-only) and one-hot encode it into numpy / scipy arrays.
 
-`ml_frame_matrix` keeps one row per frame with sorted lists of active input features and
-labels, because the set of action units and labels depends on the corpus (a fixed wide
-contract is impossible). The one-hot encoding therefore happens here, in the fixed sorted
-column order that `ml_feature_catalog` publishes. The columns we rely on are declared once
-below and checked against the warehouse before anything is read, so a drifted mart fails
-with one clear line instead of a KeyError deep inside training.
+`ml_frame_matrix` keeps one row per frame (and `ml_sign_token_matrix` one per sign token,
+for `--grain sign`, with the share of the token's frames beside each input) with sorted
+lists of active input features and labels, because the set of action units and labels
+depends on the corpus (a fixed wide contract is impossible). The one-hot encoding
+therefore happens here, in the fixed sorted column order that `ml_feature_catalog`
+publishes. The columns we rely on are declared once below and checked against the
+warehouse before anything is read, so a drifted mart fails with one clear line instead of
+a KeyError deep inside training.
 """
 
 from __future__ import annotations
@@ -20,10 +22,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import scipy.sparse as sp
 
+from ml.options import Grain
 from signaffect.errors import SignAffectError
 from signaffect.warehouse import connect
 
 MATRIX_TABLE = "ml_frame_matrix"
+TOKEN_TABLE = "ml_sign_token_matrix"
 CATALOG_TABLE = "ml_feature_catalog"
 
 #: The columns `ml/` reads, with their DuckDB types: the single place they are declared.
@@ -39,6 +43,19 @@ MATRIX_COLUMNS: dict[str, str] = {
     "target_kind": "VARCHAR",
     "lexical_scope": "VARCHAR",
 }
+TOKEN_COLUMNS: dict[str, str] = {
+    "source_file": "VARCHAR",
+    "utterance_id": "BIGINT",
+    "annotation_id": "BIGINT",
+    "story": "VARCHAR",
+    "signer_id": "VARCHAR",
+    "input_features": "VARCHAR[]",
+    "input_shares": "DOUBLE[]",
+    "labels": "VARCHAR[]",
+    "input_kinds": "VARCHAR[]",
+    "target_kind": "VARCHAR",
+    "lexical_scope": "VARCHAR",
+}
 CATALOG_COLUMNS: dict[str, str] = {
     "feature": "VARCHAR",
     "role": "VARCHAR",
@@ -48,6 +65,21 @@ CATALOG_COLUMNS: dict[str, str] = {
 }
 
 BUILD_HINT = "run `cli.py build` (or `cli.py run`) so dbt builds the ML mart, or pass --db"
+
+
+@dataclass(frozen=True)
+class Mart:
+    """Where one grain's rows live and how they are ordered (never by the database)."""
+
+    table: str
+    columns: dict[str, str]
+    order: str
+
+
+MARTS = {
+    Grain.frame: Mart(MATRIX_TABLE, MATRIX_COLUMNS, "source_file, utterance_id, frame_index"),
+    Grain.sign: Mart(TOKEN_TABLE, TOKEN_COLUMNS, "source_file, utterance_id, annotation_id"),
+}
 
 
 @dataclass(frozen=True)
@@ -93,6 +125,8 @@ class FrameMatrix:
         X.sort_indices()
         for array in (X.indptr, X.indices, self.Y):
             digest.update(np.ascontiguousarray(array).astype(np.int64, copy=False).tobytes())
+        if not np.all(X.data == 1):  # sign tokens: the shares are data too
+            digest.update(np.ascontiguousarray(X.data, dtype=np.float32).tobytes())
         for groups in (self.story, self.signer, self.utterance):
             digest.update("\x1e".join(map(str, groups)).encode())
         return digest.hexdigest()[:16]
@@ -145,16 +179,17 @@ def check_columns(con: duckdb.DuckDBPyConnection, table: str, expected: dict[str
         )
 
 
-def read_settings(db: Path) -> MartSettings | None:
-    """The vars the mart was built with, or None when there is no mart (or no frames)."""
+def read_settings(db: Path, grain: Grain = Grain.frame) -> MartSettings | None:
+    """The vars the grain's mart was built with, or None when there is no mart (or no rows)."""
+    mart = MARTS[grain]
     con = connect(db, read_only=True)
     try:
         try:
-            check_columns(con, MATRIX_TABLE, MATRIX_COLUMNS)
+            check_columns(con, mart.table, mart.columns)
         except SignAffectError:
             return None
         row = con.execute(
-            f"select input_kinds, target_kind, lexical_scope from main.{MATRIX_TABLE} limit 1"
+            f"select input_kinds, target_kind, lexical_scope from main.{mart.table} limit 1"
         ).fetchone()
     finally:
         con.close()
@@ -163,16 +198,16 @@ def read_settings(db: Path) -> MartSettings | None:
     return MartSettings(tuple(row[0]), str(row[1]), str(row[2]))
 
 
-def load_matrix(db: Path) -> FrameMatrix:
-    """Read the mart on a read-only connection (closed before returning) and one-hot it."""
+def load_matrix(db: Path, grain: Grain = Grain.frame) -> FrameMatrix:
+    """Read the grain's mart on a read-only connection (closed before returning), one-hot it."""
+    mart = MARTS[grain]
     con = connect(db, read_only=True)
     try:
-        check_columns(con, MATRIX_TABLE, MATRIX_COLUMNS)
+        check_columns(con, mart.table, mart.columns)
         check_columns(con, CATALOG_TABLE, CATALOG_COLUMNS)
-        columns = ", ".join(MATRIX_COLUMNS)
+        columns = ", ".join(mart.columns)
         matrix = con.sql(
-            f"select {columns} from main.{MATRIX_TABLE} "
-            "order by source_file, utterance_id, frame_index"
+            f"select {columns} from main.{mart.table} order by {mart.order}"
         ).to_arrow_table()
         catalog = con.sql(
             f"select feature, role, feature_kind, column_index from main.{CATALOG_TABLE} "
@@ -180,23 +215,29 @@ def load_matrix(db: Path) -> FrameMatrix:
         ).to_arrow_table()
     finally:
         con.close()
-    return encode(matrix, catalog)
+    return encode(matrix, catalog, grain)
 
 
-def encode(matrix: pa.Table, catalog: pa.Table) -> FrameMatrix:
-    """One-hot encode the mart's list columns in the catalog's sorted column order."""
+def encode(matrix: pa.Table, catalog: pa.Table, grain: Grain = Grain.frame) -> FrameMatrix:
+    """One-hot encode the mart's list columns in the catalog's sorted column order.
+
+    A sign token's input cells hold the share of its frames with the feature, not 1.
+    """
+    mart = MARTS[grain]
     if matrix.num_rows == 0:
-        raise SignAffectError(f"{MATRIX_TABLE} has no frames", BUILD_HINT)
+        raise SignAffectError(f"{mart.table} has no {grain.unit}", BUILD_HINT)
     rows = catalog.to_pylist()
     feature_names = sorted(r["feature"] for r in rows if r["role"] == "input")
     label_names = sorted(r["feature"] for r in rows if r["role"] == "label")
     if not feature_names:
         raise SignAffectError(
-            f"{MATRIX_TABLE} has no input features (no frame has one)",
+            f"{mart.table} has no input features (no row has one)",
             "build the action-unit features first, or try `--inputs facial`",
         )
-    X = _one_hot(matrix.column("input_features"), feature_names, "input_features")
-    Y = _one_hot(matrix.column("labels"), label_names, "labels").toarray().astype(np.uint8)
+    shares = matrix.column("input_shares") if "input_shares" in matrix.column_names else None
+    X = _one_hot(matrix.column("input_features"), feature_names, f"{mart.table}.input_features",
+                 shares)
+    Y = _one_hot(matrix.column("labels"), label_names, f"{mart.table}.labels")
     first = matrix.slice(0, 1).to_pylist()[0]
     utterance = np.char.add(
         np.char.add(matrix.column("source_file").to_numpy(zero_copy_only=False).astype(str), "#"),
@@ -204,7 +245,7 @@ def encode(matrix: pa.Table, catalog: pa.Table) -> FrameMatrix:
     )
     return FrameMatrix(
         X=X,
-        Y=Y,
+        Y=Y.toarray().astype(np.uint8),
         feature_names=feature_names,
         label_names=label_names,
         story=matrix.column("story").to_numpy(zero_copy_only=False).astype(str),
@@ -217,8 +258,11 @@ def encode(matrix: pa.Table, catalog: pa.Table) -> FrameMatrix:
     )
 
 
-def _one_hot(lists: pa.ChunkedArray, names: list[str], column: str) -> sp.csr_matrix:
-    """CSR 0/1 matrix from a list<varchar> column, column j = names[j]."""
+def _one_hot(
+    lists: pa.ChunkedArray, names: list[str], column: str, cells: pa.ChunkedArray | None = None
+) -> sp.csr_matrix:
+    """CSR matrix from a list<varchar> column, column j = names[j]: 1 where a name is
+    listed, or the aligned value of list<double> `cells`."""
     combined = lists.combine_chunks() if isinstance(lists, pa.ChunkedArray) else lists
     offsets = combined.offsets.to_numpy()
     values = combined.flatten()
@@ -226,13 +270,18 @@ def _one_hot(lists: pa.ChunkedArray, names: list[str], column: str) -> sp.csr_ma
     if indices.null_count:
         unknown = pc.filter(values, pc.is_null(indices)).unique().to_pylist()[:5]
         raise SignAffectError(
-            f"{MATRIX_TABLE}.{column} has names missing from {CATALOG_TABLE}: {unknown}",
+            f"{column} has names missing from {CATALOG_TABLE}: {unknown}",
             "rebuild both models together: `cli.py build`",
         )
     cols = indices.to_numpy().astype(np.int32)
     indptr = (offsets - offsets[0]).astype(np.int64)
-    data = np.ones(len(cols), dtype=np.float32)
+    if cells is None:
+        data = np.ones(len(cols), dtype=np.float32)
+    else:
+        flat = cells.combine_chunks() if isinstance(cells, pa.ChunkedArray) else cells
+        data = flat.flatten().to_numpy().astype(np.float32)
     out = sp.csr_matrix((data, cols, indptr), shape=(len(offsets) - 1, len(names)))
     out.sum_duplicates()
-    out.data[:] = 1.0
+    if cells is None:
+        out.data[:] = 1.0
     return out

@@ -45,6 +45,34 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return out
 
 
+def error_counts(
+    y_true: np.ndarray, y_pred: np.ndarray, sample_weight: np.ndarray | None = None
+) -> np.ndarray:
+    """Per row, its weighted true positives, false positives and false negatives summed
+    over labels (rows x 3): everything micro-F1 needs, so rows can be resampled cheaply."""
+    truth = np.asarray(y_true, dtype=bool).reshape(len(y_true), -1)
+    pred = np.asarray(y_pred, dtype=bool).reshape(len(y_pred), -1)
+    weight = np.ones(len(truth)) if sample_weight is None else np.asarray(sample_weight, float)
+    counts = np.stack(
+        [(truth & pred).sum(axis=1), (~truth & pred).sum(axis=1), (truth & ~pred).sum(axis=1)],
+        axis=1,
+    )
+    return counts * weight[:, None]
+
+
+def micro_f1_of_counts(counts: np.ndarray) -> np.ndarray:
+    """Micro-F1 from summed (TP, FP, FN) in the last axis; 0 where nothing is positive."""
+    tp, fp, fn = counts[..., 0], counts[..., 1], counts[..., 2]
+    return _ratio(2 * tp, 2 * tp + fp + fn)
+
+
+def micro_f1(
+    y_true: np.ndarray, y_pred: np.ndarray, sample_weight: np.ndarray | None = None
+) -> float:
+    """Micro-averaged F1 over every label (the number the verdict compares)."""
+    return float(micro_f1_of_counts(error_counts(y_true, y_pred, sample_weight).sum(axis=0)))
+
+
 def score(
     y_true: np.ndarray,
     y_pred: np.ndarray,

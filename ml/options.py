@@ -18,6 +18,33 @@ class CV(str, Enum):
     utterance = "utterance"  # GroupKFold by utterance
 
 
+class Model(str, Enum):
+    """Which classifier `train` fits."""
+
+    forest = "forest"  # multi-output random forest (the study)
+    logreg = "logreg"  # one-vs-rest L2 logistic regression, class-weighted
+
+    @property
+    def table_name(self) -> str:
+        """The name ml_runs and ml_label_metrics use for it."""
+        return "random_forest" if self is Model.forest else "logreg"
+
+
+#: How outputs name each model (keys: Model.table_name).
+MODEL_NAMES = {"random_forest": "random forest", "logreg": "logistic regression"}
+
+
+class Grain(str, Enum):
+    """What one row of the training matrix is."""
+
+    frame = "frame"  # one video frame (the study); 0/1 inputs
+    sign = "sign"  # one main-gloss sign token; inputs = share of its frames with the feature
+
+    @property
+    def unit(self) -> str:
+        return "frames" if self is Grain.frame else "sign tokens"
+
+
 class Scope(str, Enum):
     """What a lexical label is attached to: the frames of its sign, or of its utterance."""
 

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from sklearn.ensemble import RandomForestClassifier
 
 from ml.results import RunRecord, write_artifacts, write_rows, write_tables
 from signaffect.errors import SignAffectError
@@ -33,12 +32,11 @@ def check_recordable(db: Path, artifacts_root: Path) -> None:
     connect(db, create=False).close()
 
 
-def record_run(
-    db: Path, folder: Path, record: RunRecord, model: RandomForestClassifier, extra: dict[str, Any]
-) -> Path:
-    """Save the artefacts in `folder`, then the warehouse rows; return `folder`."""
+def record_run(db: Path, folder: Path, record: RunRecord, extra: dict[str, Any]) -> Path:
+    """Save the metrics beside the model parts in `folder`, then the warehouse rows; return
+    `folder`."""
     try:
-        write_artifacts(folder, record, model, extra)
+        write_artifacts(folder, record, extra)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -64,6 +62,7 @@ def load_artifacts(db: Path, folder: Path) -> str:
         run = dict(payload["run"])
         run["created_at"] = datetime.fromisoformat(str(run["created_at"]))
         labels, importances = payload["label_metrics"], payload["feature_importance"]
+        folds = payload.get("fold_metrics", [])
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise SignAffectError(
             f"{folder} holds no readable run ({type(exc).__name__}: {exc})",
@@ -78,5 +77,5 @@ def load_artifacts(db: Path, folder: Path) -> str:
         con.close()
     if known:
         raise SignAffectError(f"run {run['run_id']} is already recorded in {db}")
-    write_rows(db, run, labels, importances)
+    write_rows(db, run, labels, folds, importances)
     return str(run["run_id"])

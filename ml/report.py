@@ -1,14 +1,53 @@
 """Rich tables shaped like the study's Table 3 (per-label scores) and Table 4 (importances).
 
 Kept apart from cli.py so the layout can be tested and reused; cli.py only prints them.
+Every run's output leads with its verdict, names its label set, and a kfold run says that
+it leaks.
 """
 
 from __future__ import annotations
 
 from rich.table import Table
 
+from ml.importance import IMPURITY, PERMUTATION
 from ml.metrics import AVERAGES
-from ml.train import TrainResult
+from ml.options import MODEL_NAMES
+from ml.train import LEAK_WARNING, TrainResult
+from ml.verdict import ABOVE
+
+NO_SKILL = (
+    "The model is not above its baseline: these importances describe a model with no "
+    "demonstrated skill."
+)
+
+
+def model_name(result: TrainResult) -> str:
+    return MODEL_NAMES[result.outcome.oof.model]
+
+
+def verdict_lines(result: TrainResult) -> list[str]:
+    """The verdict sentence, the label set, and for kfold the leak warning (first)."""
+    lines = [result.verdict.sentence(model_name(result)), f"labels: {result.label_set}"]
+    if result.outcome.plan.cv.value == "kfold":
+        lines.insert(0, f"WARNING: {LEAK_WARNING}.")
+    return lines
+
+
+def grouped_then_kfold(grouped: TrainResult, kfold: TrainResult) -> list[str]:
+    """`cli.py run`'s summary: the story-grouped verdict first, the kfold score only beside
+    the grouped one."""
+    micro = {
+        r.outcome.plan.cv.value: r.outcome.reports[r.outcome.oof.model].averages["micro"].f1
+        for r in (grouped, kfold)
+    }
+    return [
+        f"train --cv {grouped.outcome.plan.cv.value} (run {grouped.run_id}):",
+        *verdict_lines(grouped),
+        f"beside it, the study's --cv kfold (run {kfold.run_id}): micro-F1 "
+        f"{micro['kfold']:.3f} against {micro[grouped.outcome.plan.cv.value]:.3f} "
+        f"{grouped.outcome.plan.cv.value}-grouped; kfold leaks (frames of one story in train "
+        "and test), the grouped number generalises",
+    ]
 
 
 def describe_cv(result: TrainResult) -> str:
@@ -31,14 +70,15 @@ def label_table(result: TrainResult) -> Table:
     read against chance at its own prevalence.
     """
     reports = result.outcome.reports
-    forest = reports["random_forest"]
+    forest = reports[result.outcome.oof.model]
     settings = result.matrix.settings
     table = Table(
-        title=f"Random forest, {', '.join(settings.input_kinds)} → {settings.target_kind} "
-        f"labels (scope {settings.lexical_scope}), pooled out-of-fold",
+        title=f"{model_name(result).capitalize()}, {', '.join(settings.input_kinds)} → "
+        f"{settings.target_kind} labels {result.label_set} (scope {settings.lexical_scope}), "
+        "pooled out-of-fold",
     )
     table.add_column("label", no_wrap=True)
-    for name in ("P", "R", "F1", "support", "stratified F1", "majority F1"):
+    for name in ("P", "R", "F1", "support", "stratified F1", "majority F1", "beats prior"):
         table.add_column(name, justify="right")
     baseline = {
         name: {s.label: s for s in reports[name].rows()} for name in ("stratified", "majority")
@@ -46,6 +86,7 @@ def label_table(result: TrainResult) -> Table:
     rows = forest.rows()
     for i, row in enumerate(rows):
         end_section = i == len(forest.per_label) - 1
+        prior = baseline["stratified"][row.label].f1
         table.add_row(
             row.label,
             f"{row.precision:.2f}",
@@ -54,6 +95,7 @@ def label_table(result: TrainResult) -> Table:
             f"{row.support}",
             f"{baseline['stratified'][row.label].f1:.2f}",
             f"{baseline['majority'][row.label].f1:.2f}",
+            ("yes" if row.f1 > prior else "no") if i < len(forest.per_label) else "",
             end_section=end_section,
         )
     return table
@@ -61,7 +103,8 @@ def label_table(result: TrainResult) -> Table:
 
 def summary_table(result: TrainResult) -> Table:
     """Micro / macro / weighted P, R, F1 of the forest and both baselines, one row each."""
-    table = Table(title="Averages: model vs baselines (pooled out-of-fold)")
+    table = Table(title=f"Averages: model vs baselines (pooled out-of-fold), labels "
+                  f"{result.label_set}")
     table.add_column("model", no_wrap=True)
     table.add_column("average", no_wrap=True)
     for metric in ("P", "R", "F1"):
@@ -70,7 +113,7 @@ def summary_table(result: TrainResult) -> Table:
         for i, average in enumerate(AVERAGES):
             s = report.averages[average]
             table.add_row(
-                name if i == 0 else "",
+                MODEL_NAMES.get(name, name) if i == 0 else "",
                 average,
                 f"{s.precision:.3f}",
                 f"{s.recall:.3f}",
@@ -80,12 +123,25 @@ def summary_table(result: TrainResult) -> Table:
     return table
 
 
-def importance_table(result: TrainResult, top: int = 10) -> Table:
-    """Table 4: the top impurity importances of the forest fitted on every frame."""
-    table = Table(title=f"Top {top} features (impurity importance, fit on all frames)")
-    table.add_column("rank", justify="right")
-    table.add_column("feature")
-    table.add_column("importance", justify="right")
-    for rank, (feature, value) in enumerate(result.importances[:top], start=1):
-        table.add_row(str(rank), feature, f"{value:.4f}")
-    return table
+def importance_tables(result: TrainResult, top: int = 10) -> list[Table | str]:
+    """Table 4: the top permutation (held-out) and impurity (final fit) importances.
+
+    Preceded by a warning when the verdict is not "above baseline".
+    """
+    titles = {
+        PERMUTATION: "drop in held-out micro-F1 when the input is shuffled (test folds only)",
+        IMPURITY: "impurity importance of the forest fitted on every frame",
+    }
+    out: list[Table | str] = [] if result.verdict.reading == ABOVE else [NO_SKILL]
+    for kind in (PERMUTATION, IMPURITY):
+        rows = [row for row in result.importances if row[0] == kind][:top]
+        if not rows:
+            continue
+        table = Table(title=f"Top {len(rows)} features: {titles[kind]}")
+        table.add_column("rank", justify="right")
+        table.add_column("feature")
+        table.add_column(f"{kind} importance", justify="right")
+        for rank, (_, feature, value, _std) in enumerate(rows, start=1):
+            table.add_row(str(rank), feature, f"{value:.4f}")
+        out.append(table)
+    return out

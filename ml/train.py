@@ -1,20 +1,23 @@
-"""Train and evaluate the face → lexical-emotion random forest with honest cross-validation.
+"""Train and evaluate face → lexical-emotion models with honest cross-validation.
 
 The flow: (re)build the ML mart if the requested scope or inputs differ from what it was
-built with → read it read-only → split frames into folds → per fold, grow the per-frame
-forest's trees on the training frames' distinct rows, predict the distinct test rows →
-pool every fold's out-of-fold predictions and score them once, next to two baselines
-fitted on the same folds → fit once more on all frames for the saved model and its
-impurity importances → write the tables and the artefacts. Metrics never see a prediction
-for a frame that was in the fitting data.
+built with → read it read-only → split frames into folds (by story unless asked) → per
+fold, grow the model on the training frames' distinct rows, predict the distinct test
+rows, permute its inputs on the test frames, drop it → keep every fold's out-of-fold
+predictions with their story, next to two baselines fitted on the same folds → score them
+once, per fold, and decide the verdict by a story bootstrap (`ml.verdict`) → fit once more
+on all frames for the saved model and its impurity importances → write the tables and the
+artefacts. Metrics never see a prediction for a frame that was in the fitting data.
 """
 
 from __future__ import annotations
 
 import platform
+import shutil
 import time
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,23 +28,30 @@ import scipy
 import sklearn
 import skops
 from rich.progress import Progress
-from sklearn.ensemble import RandomForestClassifier
+from sklearn.base import ClassifierMixin
 
-from ml.collapse import UniqueRows, collapse_frames, distinct_inputs, unique_rows
+from ml.collapse import UniqueRows, collapse_frames, held_out_units, unique_rows
 from ml.data import FrameMatrix, load_matrix, read_settings
-from ml.metrics import Report, score
+from ml.importance import IMPURITY, PERMUTATION, FoldImportance, held_out_importance, pool_folds
+from ml.labelsets import ALL, LabelSet, resolve
+from ml.lookup import Lookup, Recorder, forest_predictions
+from ml.metrics import Report, micro_f1
 from ml.model import (
     ForestSettings,
     fit_baseline,
     fit_forest,
-    fit_forest_on_rows,
+    fit_logreg_on_rows,
+    grow_forest,
     predict,
     predict_baseline,
 )
-from ml.options import CV, Inputs, Scope
+from ml.oof import OutOfFold, Predictions
+from ml.options import CV, Grain, Inputs, Model, Scope
+from ml.permutation import p_value
 from ml.recording import check_recordable, record_run
-from ml.results import RunRecord
+from ml.results import RunRecord, save_model
 from ml.splits import FoldPlan, plan_folds
+from ml.verdict import Verdict, decide
 from signaffect.dbt_runner import run_dbt
 from signaffect.errors import SignAffectError
 from signaffect.settings import ARTIFACTS_DIR
@@ -49,32 +59,45 @@ from signaffect.settings import ARTIFACTS_DIR
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """One training run. `labels` None means every label in the matrix."""
+    """One training run. Story-grouped CV unless asked otherwise: it is what generalises."""
 
-    cv: CV = CV.kfold
+    cv: CV = CV.story
     folds: int = 10
-    labels: tuple[str, ...] | None = None
+    grain: Grain = Grain.frame
+    label_set: LabelSet = field(default_factory=lambda: LabelSet(ALL, None))
+    model: Model = Model.forest
     forest: ForestSettings = field(default_factory=ForestSettings)
     collapse: bool = True
+    resamples: int = 1000  # story bootstrap draws of the verdict
+    permutations: int = 0  # story-permutation test refits (each costs one whole CV)
+    importance_repeats: int = 5  # shuffles per input of the held-out permutation importance
 
     def as_json(self) -> dict[str, Any]:
         return {
             "cv": self.cv.value,
             "folds": self.folds,
-            "labels": list(self.labels) if self.labels else None,
+            "grain": self.grain.value,
+            "label_set": self.label_set.name,
+            "labels": list(self.label_set.labels) if self.label_set.labels else None,
+            "model": self.model.value,
             "forest": self.forest.as_json(),
             "collapse": self.collapse,
+            "resamples": self.resamples,
+            "permutations": self.permutations,
+            "importance_repeats": self.importance_repeats,
         }
 
 
 @dataclass
 class CVOutcome:
-    """Pooled out-of-fold scores of the forest and the baselines."""
+    """Pooled out-of-fold predictions, their scores, and the held-out importances."""
 
     plan: FoldPlan
+    oof: OutOfFold
     reports: dict[str, Report]
     n_unique_rows: int
     fold_micro_f1: list[float]
+    permutation_importance: tuple[np.ndarray, np.ndarray] | None
 
 
 @dataclass
@@ -84,11 +107,12 @@ class TrainResult:
     run_id: str
     matrix: FrameMatrix
     outcome: CVOutcome
-    importances: list[tuple[str, float]]
+    verdict: Verdict
+    importances: list[tuple[str, str, float, float | None]]  # kind, feature, value, std
     duration_s: float
     artifacts: Path | None
     record: RunRecord
-    model: RandomForestClassifier
+    label_set: str  # e.g. "study (18 labels)"
 
 
 def ensure_mart(
@@ -96,26 +120,33 @@ def ensure_mart(
     scope: Scope | None,
     inputs: Inputs | None,
     progress: Progress | None = None,
+    grain: Grain = Grain.frame,
 ) -> bool:
-    """Rebuild the ML mart with dbt when it was built for another scope or input set.
+    """Rebuild the ML marts with dbt when built for another scope or input set (or missing).
 
-    A scope change runs `dbt build --select +ml_frame_matrix+ fct_frame_features+`: the
-    lexical rows are made upstream, and every public mart downstream of
-    fct_frame_features is rebuilt too, so none is left at the old scope. An input change
-    only needs `ml_frame_matrix+`. The target kind the mart was built with is kept.
-    Returns whether dbt ran.
+    A scope change runs `dbt build --select +ml_frame_matrix+ +ml_sign_token_matrix+
+    fct_frame_features+ fct_sign_tokens+`: the lexical rows are made upstream, and every
+    public mart downstream of the frame features or the sign tokens is rebuilt too, so
+    none is left at the old scope. An input change only needs the two ML marts (and the
+    catalog after them). The target kind the frame mart was built with is kept. Returns
+    whether dbt ran.
     """
-    built = read_settings(db)
-    want_scope = scope.value if scope else (built.lexical_scope if built else "sign")
-    want_kinds = inputs.kinds if inputs else (built.input_kinds if built else Inputs.au.kinds)
+    built = read_settings(db, grain)
+    reference = built or read_settings(db)  # the frame mart knows how the warehouse was built
+    want_scope = scope.value if scope else (reference.lexical_scope if reference else "sign")
+    want_kinds = (
+        inputs.kinds if inputs else (reference.input_kinds if reference else Inputs.au.kinds)
+    )
     if built and built.lexical_scope == want_scope and tuple(built.input_kinds) == want_kinds:
         return False
     dbt_vars: dict[str, Any] = {"lexical_scope": want_scope, "ml_input_kinds": list(want_kinds)}
-    if built:
-        dbt_vars["ml_target_kind"] = built.target_kind
-    select = ["+ml_frame_matrix+", "fct_frame_features+"]
-    if built and built.lexical_scope == want_scope:
-        select = ["ml_frame_matrix+"]
+    if reference:
+        dbt_vars["ml_target_kind"] = reference.target_kind
+    select = ["+ml_frame_matrix+", "+ml_sign_token_matrix+", "fct_frame_features+",
+              "fct_sign_tokens+"]
+    if reference and reference.lexical_scope == want_scope:
+        tokens = "ml_sign_token_matrix+" if built else "+ml_sign_token_matrix+"
+        select = ["ml_frame_matrix+", tokens]
     run_dbt("build", db, dbt_vars=dbt_vars, extra_args=["--select", *select], progress=progress)
     return True
 
@@ -125,74 +156,141 @@ def cross_validate(
     config: TrainConfig,
     progress: Progress | None = None,
     rows: UniqueRows | None = None,
+    importance: bool = True,
 ) -> CVOutcome:
-    """Fit on each training fold, predict its test fold, score the pooled predictions."""
+    """Fit on each training fold, predict its test fold, keep the pooled predictions.
+
+    Each fold's model is scored (and, with `importance`, permuted on its test frames) and
+    dropped before the next one is grown.
+    """
     seed = config.forest.seed
     groups = {CV.story: matrix.story, CV.signer: matrix.signer, CV.utterance: matrix.utterance}
     plan = plan_folds(config.cv, config.folds, seed, matrix.n_frames, groups)
     rows = rows or unique_rows(matrix.X, matrix.Y)
+    stories, story = np.unique(matrix.story, return_inverse=True)
+    story = story.ravel()
     dense_x = None if config.collapse else matrix.X.toarray().astype(np.float32)
-    pooled: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray | None]]] = {
-        "random_forest": [], "stratified": [], "majority": []
-    }
-    fold_f1: list[float] = []
+    name = config.model.table_name
+    parts: dict[str, list[Predictions]] = {name: [], "stratified": [], "majority": []}
+    fold_importance: list[FoldImportance] = []
     task = progress.add_task(f"cv {plan.cv.value}", total=plan.n_folds) if progress else None
     for fold, (train, test) in enumerate(plan.splits):
+        te_rows, te_weight, te_story = held_out_units(rows, test, story)
         tr_rows, tr_weight = collapse_frames(rows, train)
-        te_rows, te_weight = collapse_frames(rows, test)
-        y_test = rows.Y[te_rows]
+        in_fold = np.full(len(te_rows), fold)
         if config.collapse:
-            forest = fit_forest_on_rows(config.forest, rows, train)
-            inputs, input_of_test_row = distinct_inputs(rows, te_rows)
-            forest_pred = predict(forest, rows.X[inputs])[input_of_test_row]
-            pooled["random_forest"].append((y_test, forest_pred, te_weight))
-        else:
+            unit_inputs, unit_truth, unit_weight, unit_story, unit_fold = (
+                rows.X[te_rows], rows.Y[te_rows], te_weight, te_story, in_fold
+            )
+        else:  # the plain per-frame reference: every test frame is its own row
             assert dense_x is not None
-            forest = fit_forest(config.forest, dense_x[train], matrix.Y[train])
-            frame_pred = predict(forest, dense_x[test])
-            pooled["random_forest"].append((matrix.Y[test], frame_pred, None))
-        fold_f1.append(_score_pooled(pooled["random_forest"][-1:], matrix.label_names)
-                       .averages["micro"].f1)
+            unit_inputs, unit_truth, unit_weight, unit_story, unit_fold = (
+                dense_x[test], matrix.Y[test], np.ones(len(test)), story[test],
+                np.full(len(test), fold),
+            )
+        # Record what the fold will be asked (test rows, then the importance's shuffles),
+        # predict it in one pass with a model that is dropped right after, then answer.
+        recorder = Recorder(len(matrix.label_names))
+        recorder.predict(unit_inputs)
+        test_x, test_y = rows.X[rows.row_of_frame[test]], rows.Y[rows.row_of_frame[test]]
+        seed_fold = seed + fold
+        if importance:
+            held_out_importance(recorder, test_x, test_y, config.importance_repeats, seed_fold)
+        predict_fold = _fold_model(config, matrix, rows, train, dense_x)
+        lookup = Lookup(recorder.index, predict_fold(recorder.inputs()))
+        del predict_fold, recorder
+        parts[name].append(Predictions(unit_truth, lookup.predict(unit_inputs), unit_weight,
+                                       unit_story, unit_fold))
+        if importance:
+            fold_importance.append(held_out_importance(
+                lookup, test_x, test_y, config.importance_repeats, seed_fold
+            ))
         majority = fit_baseline("most_frequent", rows.Y[tr_rows], tr_weight, seed)
-        pooled["majority"].append((y_test, predict_baseline(majority, len(te_rows)), te_weight))
+        parts["majority"].append(Predictions(
+            rows.Y[te_rows], predict_baseline(majority, len(te_rows)), te_weight, te_story,
+            in_fold,
+        ))
         # The stratified baseline draws a fresh label set for every test frame, so it is
-        # scored per frame: drawing once per collapsed row would correlate the draws.
+        # kept per frame: drawing once per collapsed row would correlate the draws.
         stratified = fit_baseline("stratified", rows.Y[tr_rows], tr_weight, seed + fold)
-        pooled["stratified"].append(
-            (matrix.Y[test], predict_baseline(stratified, len(test)), None)
-        )
+        parts["stratified"].append(Predictions(
+            matrix.Y[test], predict_baseline(stratified, len(test)), np.ones(len(test)),
+            story[test], np.full(len(test), fold),
+        ))
         if progress is not None and task is not None:
             progress.advance(task)
-    reports = {name: _score_pooled(parts, matrix.label_names) for name, parts in pooled.items()}
-    return CVOutcome(plan, reports, rows.n_unique, fold_f1)
+    oof = OutOfFold(name, list(stories), plan.n_folds,
+                    {key: Predictions.pool(value) for key, value in parts.items()})
+    reports = {key: p.report(matrix.label_names) for key, p in oof.predictions.items()}
+    model_oof = oof.predictions[name]
+    fold_f1 = [micro_f1(*_fold(model_oof, fold)) for fold in range(plan.n_folds)]
+    return CVOutcome(
+        plan, oof, reports, rows.n_unique, fold_f1,
+        pool_folds(fold_importance) if fold_importance else None,
+    )
 
 
-def _score_pooled(
-    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]], labels: list[str]
-) -> Report:
-    y_true = np.concatenate([p[0] for p in parts])
-    y_pred = np.concatenate([p[1] for p in parts])
-    weights = None
-    if any(p[2] is not None for p in parts):
-        weights = np.concatenate(
-            [p[2] if p[2] is not None else np.ones(len(p[0])) for p in parts]
-        )
-    return score(y_true, y_pred, labels, weights)
+def _fold_model(
+    config: TrainConfig,
+    matrix: FrameMatrix,
+    rows: UniqueRows,
+    train: np.ndarray,
+    dense_x: np.ndarray | None,
+) -> Callable[[np.ndarray], np.ndarray]:
+    """The fold's model as a function of inputs. A collapsed forest is grown when called,
+    a few trees at a time (`ml.lookup.forest_predictions`), so it is never whole in memory."""
+    if not config.collapse:
+        assert dense_x is not None
+        plain = fit_forest(config.forest, dense_x[train], matrix.Y[train])
+        return lambda X: predict(plain, X)
+    if config.model is Model.logreg:
+        logreg = fit_logreg_on_rows(config.forest.seed, rows, train)
+        return lambda X: predict(logreg, X)
+    return lambda X: forest_predictions(grow_forest(config.forest, rows, train), X)
+
+
+def _fold(p: Predictions, fold: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    part = p.where(p.fold == fold)
+    return part.y_true, part.y_pred, part.weight
 
 
 def final_fit(
-    matrix: FrameMatrix, config: TrainConfig, rows: UniqueRows
-) -> tuple[RandomForestClassifier, list[tuple[str, float]]]:
-    """Fit on every frame: the saved model, and impurity importances sorted high to low."""
+    matrix: FrameMatrix,
+    config: TrainConfig,
+    rows: UniqueRows,
+    save: Callable[[ClassifierMixin, int], object] | None = None,
+) -> list[tuple[str, float]]:
+    """Fit on every frame; hand the model to `save` (a forest in parts of TREES_IN_MEMORY
+    trees, each saved and dropped); return the forest's impurity importances, high to low.
+
+    A forest's impurity importance is the mean of its trees' (those that split), normalised
+    to sum to 1: `RandomForestClassifier.feature_importances_`, accumulated part by part.
+    """
+    frames = np.arange(matrix.n_frames)
+    if config.model is Model.logreg:
+        if save is not None:
+            save(fit_logreg_on_rows(config.forest.seed, rows, frames), 0)
+        return []
     if config.collapse:
-        forest = fit_forest_on_rows(config.forest, rows, np.arange(matrix.n_frames))
+        parts: Iterator[ClassifierMixin] = grow_forest(config.forest, rows, frames)
     else:
-        forest = fit_forest(config.forest, matrix.X.toarray().astype(np.float32), matrix.Y)
-    importances = sorted(
-        zip(matrix.feature_names, map(float, forest.feature_importances_), strict=True),
-        key=lambda item: (-item[1], item[0]),
-    )
-    return forest, importances
+        parts = iter([fit_forest(config.forest, matrix.X.toarray().astype(np.float32), matrix.Y)])
+    total = np.zeros(len(matrix.feature_names))
+    n_split = 0
+    for index, part in enumerate(parts):
+        for tree in part.estimators_:
+            if tree.tree_.node_count > 1:
+                total += tree.feature_importances_
+                n_split += 1
+        if save is not None:
+            save(part, index)
+        del part
+    mean = total / n_split if n_split else total
+    return _ranked(matrix.feature_names, mean / mean.sum() if mean.sum() else mean)
+
+
+def _ranked(names: list[str], values: np.ndarray) -> list[tuple[str, float]]:
+    return sorted(zip(names, map(float, values), strict=True), key=lambda x: (-x[1], x[0]))
 
 
 def versions() -> dict[str, str]:
@@ -217,29 +315,53 @@ def train(
     """Load the mart, cross-validate, fit the final model, and record the run.
 
     With `write` False nothing is written (the benchmark uses this); otherwise the run
-    lands in ml_runs / ml_label_metrics / ml_feature_importance and under
-    `artifacts_dir/<run_id>/` (default signaffect.settings.ARTIFACTS_DIR).
+    lands in ml_runs / ml_label_metrics / ml_fold_metrics / ml_feature_importance and
+    under `artifacts_dir/<run_id>/` (default signaffect.settings.ARTIFACTS_DIR).
     """
     started = time.perf_counter()
     created_at = datetime.now(UTC)
     if write:
         check_recordable(db, artifacts_dir or ARTIFACTS_DIR)
-    matrix = load_matrix(db)  # its read-only connection is closed on return
+    matrix = load_matrix(db, config.grain)  # its read-only connection is closed on return
+    if config.grain is Grain.sign and matrix.settings.target_kind != "lexical":
+        raise SignAffectError("--grain sign predicts lexical labels only",
+                              "rebuild with dbt var ml_target_kind: lexical")
     if not matrix.label_names:
         raise SignAffectError(
             f"ml_frame_matrix has no labels of kind {matrix.settings.target_kind!r}",
             "build the lexical labels first (`cli.py build` after ingesting the lexicons)",
         )
-    if config.labels:
-        matrix = matrix.select_labels(list(config.labels))
+    chosen = resolve(config.label_set, matrix.label_names)
+    if chosen is not None:
+        matrix = matrix.select_labels(chosen)
     rows = unique_rows(matrix.X, matrix.Y)
     outcome = cross_validate(matrix, config, progress, rows)
+    verdict = decide(outcome.oof, config.resamples, config.forest.seed, config.cv.value)
+    if config.permutations:
+        verdict = replace(
+            verdict,
+            p_value=p_value(
+                matrix, verdict.difference.estimate, lambda m: _difference(m, config),
+                config.permutations, config.forest.seed,
+            ),
+            permutations=config.permutations,
+        )
+    run_id = f"{created_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+    folder = (artifacts_dir or ARTIFACTS_DIR) / run_id
     task = progress.add_task("final fit", total=1) if progress else None
-    model, importances = final_fit(matrix, config, rows)
+    try:
+        impurity = final_fit(
+            matrix, config, rows, (lambda model, part: save_model(folder, model, part)) if write
+            else None,
+        )
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)  # no model parts without their run
+        raise
     if progress is not None and task is not None:
         progress.advance(task)
+    importances = _importances(matrix.feature_names, impurity, outcome.permutation_importance)
     duration = time.perf_counter() - started
-    run_id = f"{created_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+    label_set = config.label_set.describe(len(matrix.label_names))
     record = RunRecord(
         run={
             "run_id": run_id,
@@ -248,9 +370,13 @@ def train(
             "folds": outcome.plan.n_folds,
             "folds_requested": config.folds,
             "cv_note": outcome.plan.note,
+            "grain": config.grain.value,
+            "leak_warning": LEAK_WARNING if config.cv is CV.kfold else None,
+            "model": config.model.table_name,
             "scope": matrix.settings.lexical_scope,
             "input_kinds": list(matrix.settings.input_kinds),
             "target_kind": matrix.settings.target_kind,
+            "label_set": label_set,
             "labels": matrix.label_names,
             "n_labels": len(matrix.label_names),
             "n_features": len(matrix.feature_names),
@@ -263,16 +389,48 @@ def train(
             "collapsed": config.collapse,
             "duration_s": duration,
         },
+        oof=outcome.oof,
         reports=outcome.reports,
+        verdict=verdict,
         importances=importances,
     )
     artifacts = None
     if write:
         artifacts = record_run(
             db,
-            (artifacts_dir or ARTIFACTS_DIR) / run_id,
+            folder,
             record,
-            model,
             {"fold_micro_f1": outcome.fold_micro_f1, "feature_names": matrix.feature_names},
         )
-    return TrainResult(run_id, matrix, outcome, importances, duration, artifacts, record, model)
+    return TrainResult(run_id, matrix, outcome, verdict, importances, duration, artifacts,
+                       record, label_set)
+
+
+#: Said by every output of a `--cv kfold` run (CLI, ml_runs, report).
+LEAK_WARNING = (
+    "kfold splits frames, not stories: frames of one story (near copies of each other) are "
+    "in both train and test, so these scores measure memory, not generalisation"
+)
+
+
+def _difference(matrix: FrameMatrix, config: TrainConfig) -> float:
+    """The verdict's statistic (model minus label-prior micro-F1) of one refitted CV."""
+    outcome = cross_validate(matrix, config, importance=False)
+    micro = {name: r.averages["micro"].f1 for name, r in outcome.reports.items()}
+    return micro[outcome.oof.model] - micro["stratified"]
+
+
+def _importances(
+    features: list[str],
+    impurity: list[tuple[str, float]],
+    permutation: tuple[np.ndarray, np.ndarray] | None,
+) -> list[tuple[str, str, float, float | None]]:
+    """(kind, feature, importance, std) rows: impurity (final fit) and permutation (held out)."""
+    out: list[tuple[str, str, float, float | None]] = [
+        (IMPURITY, f, v, None) for f, v in impurity
+    ]
+    if permutation is not None:
+        mean, std = permutation
+        ranked = sorted(zip(features, mean, std, strict=True), key=lambda x: (-x[1], x[0]))
+        out += [(PERMUTATION, f, float(m), float(s)) for f, m, s in ranked]
+    return out

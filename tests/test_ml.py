@@ -6,6 +6,7 @@ two tables ml/ reads, with the declared columns), so no dbt build is needed.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import duckdb
@@ -15,14 +16,24 @@ import pytest
 import scipy.sparse as sp
 from sklearn.ensemble import RandomForestClassifier
 
+from ml import labelsets
 from ml.collapse import collapse_frames, unique_rows
 from ml.data import MATRIX_COLUMNS, FrameMatrix, MartSettings, encode, load_matrix
-from ml.metrics import score
-from ml.model import ForestSettings, fit_forest, fit_forest_on_rows, predict
-from ml.options import CV, ClassWeight, Inputs, Scope
+from ml.labelsets import STUDY_LABELS
+from ml.metrics import micro_f1, score
+from ml.model import (
+    ForestSettings,
+    fit_forest,
+    fit_forest_on_rows,
+    fit_logreg_on_rows,
+    predict,
+)
+from ml.oof import OutOfFold, Predictions
+from ml.options import CV, ClassWeight, Grain, Inputs, Model, Scope
 from ml.results import load_model
 from ml.splits import plan_folds, shared_groups
-from ml.train import TrainConfig, cross_validate, ensure_mart, train
+from ml.train import CVOutcome, TrainConfig, cross_validate, ensure_mart, train
+from ml.verdict import ABOVE, BELOW, READINGS, decide, resample_stories
 from signaffect.errors import SignAffectError
 
 FAST = ForestSettings(n_estimators=15, seed=0, n_jobs=1)
@@ -240,36 +251,59 @@ def test_collapsed_cross_validation_equals_the_plain_one(matrix: FrameMatrix) ->
     assert collapsed.fold_micro_f1 == plain.fold_micro_f1
 
 
-def test_results_land_in_the_three_tables(mart_db: Path, tmp_path: Path) -> None:
-    result = train(mart_db, TrainConfig(cv=CV.story, folds=3, forest=FAST),
+def test_results_land_in_the_four_tables(mart_db: Path, tmp_path: Path) -> None:
+    result = train(mart_db, TrainConfig(cv=CV.story, folds=3, forest=FAST, resamples=50,
+                                        importance_repeats=2),
                    artifacts_dir=tmp_path / "artifacts")
     con = duckdb.connect(str(mart_db), read_only=True)
     try:
         run = con.execute(
             "select cv, folds, scope, n_frames, n_unique_rows, seed, data_hash, "
-            "random_forest_micro_f1, stratified_micro_f1, majority_micro_f1, "
-            "versions->>'scikit-learn' from ml_runs where run_id = ?", [result.run_id]
+            "model_micro_f1, stratified_micro_f1, majority_micro_f1, "
+            "versions->>'scikit-learn', model, label_set, verdict, verdict_reading, "
+            "verdict_model_f1, verdict_difference_low, leak_warning "
+            "from ml_runs where run_id = ?", [result.run_id]
         ).fetchone()
         n_metrics = con.execute(
-            "select count(*), count(distinct model) from ml_label_metrics where run_id = ?",
+            "select count(*), count(distinct model), count(beats_prior) "
+            "from ml_label_metrics where run_id = ?",
             [result.run_id],
         ).fetchone()
         importances = con.execute(
-            "select feature, rank from ml_feature_importance where run_id = ? order by rank",
+            "select kind, feature, rank from ml_feature_importance where run_id = ? "
+            "order by kind, rank",
             [result.run_id],
+        ).fetchall()
+        folds = con.execute(
+            "select model, fold, n_frames, f1 from ml_fold_metrics where run_id = ? "
+            "order by model, fold", [result.run_id]
         ).fetchall()
     finally:
         con.close()
     assert run is not None and run[:4] == ("story", 3, "sign", 960)
-    assert run[7] == pytest.approx(result.outcome.reports["random_forest"].averages["micro"].f1)
-    assert n_metrics == (3 * (3 + 3), 3)  # 3 models x (3 labels + micro/macro/weighted)
-    assert [r for _, r in importances] == list(range(1, 7))
+    micro = result.outcome.reports["random_forest"].averages["micro"].f1
+    assert run[7] == pytest.approx(micro) == pytest.approx(run[15])
+    assert run[11:13] == ("random_forest", "all (3 labels)")
+    assert run[13].startswith(f"Verdict: random forest is {run[14]} on held-out stories")
+    assert run[14] in READINGS and run[16] == result.verdict.difference.low
+    assert run[17] is None  # grouped runs do not leak
+    assert n_metrics == (3 * (3 + 3), 3, 3)  # 3 models x (3 labels + 3 averages); 3 labels
+    assert [(k, r) for k, _, r in importances] == [
+        *(("impurity", r) for r in range(1, 7)), *(("permutation", r) for r in range(1, 7))
+    ]
+    assert len(folds) == 3 * 3 and sum(n for m, _, n, _ in folds if m == "majority") == 960
+    assert [f1 for m, _, _, f1 in folds if m == "random_forest"] == pytest.approx(
+        result.outcome.fold_micro_f1
+    )
     assert result.artifacts is not None
-    model = load_model(result.artifacts / "model.skops")
+    model = load_model(result.artifacts)
+    assert model.n_estimators == len(model.estimators_) == FAST.n_estimators
     assert model.predict(result.matrix.X.toarray()[:5]).shape == (5, 3)
+    assert len(list(result.artifacts.glob("model-*.skops"))) == 2  # 15 trees, 10 at a time
     assert (result.artifacts / "metrics.json").exists()
     # a second run appends, the first stays
-    train(mart_db, TrainConfig(cv=CV.signer, forest=FAST), artifacts_dir=tmp_path / "a2")
+    train(mart_db, TrainConfig(cv=CV.signer, forest=FAST, resamples=20, importance_repeats=1),
+          artifacts_dir=tmp_path / "a2")
     con = duckdb.connect(str(mart_db), read_only=True)
     assert con.execute("select count(*) from ml_runs").fetchone() == (2,)
     con.close()
@@ -302,11 +336,15 @@ def test_ensure_mart_rebuilds_only_when_asked_for_something_else(
     assert calls[-1] == (
         {"lexical_scope": "sign", "ml_input_kinds": ["facial", "head"],
          "ml_target_kind": "lexical"},
-        ["--select", "ml_frame_matrix+"],
+        ["--select", "ml_frame_matrix+", "ml_sign_token_matrix+"],
     )
     assert ensure_mart(mart_db, Scope.utterance, None)
     assert calls[-1][0]["lexical_scope"] == "utterance"
-    assert calls[-1][1] == ["--select", "+ml_frame_matrix+", "fct_frame_features+"]
+    assert calls[-1][1] == ["--select", "+ml_frame_matrix+", "+ml_sign_token_matrix+",
+                            "fct_frame_features+", "fct_sign_tokens+"]
+    # the token grain's mart is missing here: build it (and its upstream) at the same scope
+    assert ensure_mart(mart_db, None, None, grain=Grain.sign)
+    assert calls[-1][1] == ["--select", "ml_frame_matrix+", "+ml_sign_token_matrix+"]
 
 
 def test_cli_train_prints_tables_and_fails_in_one_line(mart_db: Path, tmp_path: Path) -> None:
@@ -344,3 +382,287 @@ def test_score_equals_scikit_learn_with_and_without_weights() -> None:
                 )[:3]
                 got = report.averages[average]
                 assert np.allclose([got.precision, got.recall, got.f1], expected)
+
+
+# --- what generalises, said in words (issue 12) -------------------------------------------
+
+
+def test_the_default_cv_is_story(mart_db: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    assert TrainConfig().cv is CV.story
+    done = CliRunner().invoke(app, ["--quiet", "--db", str(mart_db), "train", "--trees", "3",
+                                    "--resamples", "20", "--importance-repeats", "1",
+                                    "--artifacts-dir", str(tmp_path)])
+    assert done.exit_code == 0, done.output
+    assert done.output.startswith("Verdict: random forest is ")
+    assert "labels: all (3 labels)" in done.output and "GroupKFold by story" in done.output
+    con = duckdb.connect(str(mart_db), read_only=True)
+    assert con.execute("select cv, leak_warning from ml_runs").fetchall() == [("story", None)]
+    con.close()
+
+
+def test_a_kfold_run_says_it_leaks(mart_db: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cli import app
+    from ml.train import LEAK_WARNING
+
+    done = CliRunner().invoke(app, ["--quiet", "--db", str(mart_db), "train", "--cv", "kfold",
+                                    "--folds", "3", "--trees", "3", "--resamples", "20",
+                                    "--importance-repeats", "1", "--artifacts-dir",
+                                    str(tmp_path)])
+    assert done.exit_code == 0, done.output
+    assert done.output.startswith("WARNING: kfold splits frames, not stories")
+    assert "on held-out frames of stories it also trained on (kfold)" in done.output
+    con = duckdb.connect(str(mart_db), read_only=True)
+    assert con.execute("select leak_warning from ml_runs").fetchall() == [(LEAK_WARNING,)]
+    con.close()
+
+
+def _outcome(matrix: FrameMatrix) -> CVOutcome:
+    return cross_validate(matrix, TrainConfig(cv=CV.story, folds=3, forest=FAST,
+                                              importance_repeats=1))
+
+
+def test_the_verdict_is_computed_from_the_stored_predictions(matrix: FrameMatrix) -> None:
+    oof = _outcome(matrix).oof
+    stored = oof.predictions["random_forest"]
+    verdict = decide(oof, 200, 0)
+    assert verdict.model.estimate == pytest.approx(
+        micro_f1(stored.y_true, stored.y_pred, stored.weight)
+    )
+
+    def with_predictions(y_pred: np.ndarray) -> OutOfFold:
+        changed = dataclasses.replace(stored, y_pred=y_pred)
+        return dataclasses.replace(oof, predictions={**oof.predictions,
+                                                     "random_forest": changed})
+
+    perfect = decide(with_predictions(stored.y_true.copy()), 200, 0)
+    assert perfect.model.estimate == 1.0 and perfect.reading == ABOVE
+    nothing = decide(with_predictions(np.zeros_like(stored.y_pred)), 200, 0)
+    assert nothing.model.estimate == 0.0 and nothing.reading == BELOW
+    assert "is below baseline" in nothing.sentence("random forest")
+
+
+def test_the_story_bootstrap_matches_a_slow_reference() -> None:
+    """The fast bootstrap (per-story counts x draw multiplicities) against a plain loop that
+    pools the resampled stories' rows and scores them with ml.metrics.score."""
+    rng = np.random.default_rng(7)
+    n_stories, labels = 5, ["a", "b", "c"]
+
+    def predictions(rows: int, p: float) -> Predictions:
+        truth = (rng.random((rows, 3)) < 0.3).astype(np.uint8)
+        guess = np.where(rng.random((rows, 3)) < p, truth, 1 - truth).astype(np.uint8)
+        return Predictions(truth, guess, rng.integers(1, 4, rows).astype(float),
+                           rng.integers(0, n_stories, rows), np.zeros(rows, dtype=int))
+
+    oof = OutOfFold("random_forest", [f"s{i}" for i in range(n_stories)], 1,
+                    {"random_forest": predictions(60, 0.8), "stratified": predictions(80, 0.5),
+                     "majority": predictions(60, 0.5)})
+    resamples, seed = 300, 3
+    fast = decide(oof, resamples, seed)
+    draws = resample_stories(np.arange(n_stories), resamples, seed)
+    slow: dict[str, list[float]] = {"random_forest": [], "stratified": []}
+    for draw in draws:
+        for name in slow:
+            p = oof.predictions[name]
+            rows = np.concatenate([np.flatnonzero(p.story == s) for s in draw])
+            slow[name].append(score(p.y_true[rows], p.y_pred[rows], labels,
+                                    p.weight[rows]).averages["micro"].f1)
+    model, base = np.array(slow["random_forest"]), np.array(slow["stratified"])
+    for got, values in ((fast.model, model), (fast.baseline, base),
+                        (fast.difference, model - base)):
+        assert [got.low, got.high] == pytest.approx(np.percentile(values, [2.5, 97.5]))
+    assert fast.n_stories == n_stories and fast.resamples == resamples
+
+
+def test_permutation_importance_sees_held_out_frames_only(
+    matrix: FrameMatrix, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ml.importance
+
+    seen: list[np.ndarray] = []
+    real = ml.importance.permutation_importance
+
+    def spy(estimator: object, X: np.ndarray, y: np.ndarray, **kwargs: object) -> object:
+        seen.append(X.copy())
+        return real(estimator, X, y, **kwargs)
+
+    monkeypatch.setattr(ml.importance, "permutation_importance", spy)
+    outcome = _outcome(matrix)
+    dense = matrix.X.toarray()
+    # Each fold: a dry run recording the shuffled inputs, then the run that is kept.
+    assert len(seen) == 2 * len(outcome.plan.splits) == 6
+    twice = [split for split in outcome.plan.splits for _ in range(2)]
+    for X, (train_idx, test_idx) in zip(seen, twice, strict=True):
+        assert np.array_equal(X, dense[test_idx])  # the test fold's frames, in order
+        assert len(X) == len(test_idx) and not set(test_idx) & set(train_idx)
+    assert outcome.permutation_importance is not None
+    mean, _ = outcome.permutation_importance
+    names = matrix.feature_names
+    top = names[int(np.argmax(mean))]
+    assert top in ("AU1 unit", "AU2 unit")  # lab:brow is AU1 and AU2 together
+
+
+def test_logreg_on_collapsed_rows_is_the_per_frame_fit(matrix: FrameMatrix) -> None:
+    from ml.model import make_logreg
+
+    rows = unique_rows(matrix.X, matrix.Y)
+    frames = np.arange(0, matrix.n_frames, 2)
+    collapsed = fit_logreg_on_rows(0, rows, frames)
+    per_frame = make_logreg(0).fit(matrix.X.toarray()[frames], matrix.Y[frames])
+    for a, b in zip(collapsed.estimators_, per_frame.estimators_, strict=True):
+        assert np.allclose(a.coef_, b.coef_, atol=1e-4)
+        assert np.allclose(a.intercept_, b.intercept_, atol=1e-4)
+    outcome = cross_validate(matrix, TrainConfig(cv=CV.story, folds=3, model=Model.logreg,
+                                                 importance_repeats=1))
+    assert set(outcome.reports) == {"logreg", "stratified", "majority"}
+
+
+def test_a_logreg_run_is_recorded_and_saved(mart_db: Path, tmp_path: Path) -> None:
+    result = train(mart_db, TrainConfig(model=Model.logreg, folds=3, resamples=20,
+                                        importance_repeats=1), artifacts_dir=tmp_path)
+    assert result.verdict.sentence("logistic regression").startswith(
+        "Verdict: logistic regression is "
+    )
+    assert result.artifacts is not None
+    model = load_model(result.artifacts)
+    X = result.matrix.X.toarray()
+    assert np.array_equal(model.predict(X), fit_logreg_on_rows(0, unique_rows(
+        result.matrix.X, result.matrix.Y), np.arange(result.matrix.n_frames)).predict(X))
+    con = duckdb.connect(str(mart_db), read_only=True)
+    assert con.execute("select model, count(*), min(verdict) from ml_runs group by model"
+                       ).fetchall() == [("logreg", 1, result.record.run_row()["verdict"])]
+    assert result.record.run_row()["verdict"].startswith("Verdict: logistic regression is ")
+    assert [k for (k,) in con.execute("select distinct kind from ml_feature_importance")
+            .fetchall()] == ["permutation"]
+    con.close()
+
+
+def test_label_sets_are_named_and_sized(mart_db: Path) -> None:
+    study = labelsets.parse("study")
+    assert len(study.labels or ()) == 18 == len(set(STUDY_LABELS))
+    assert all(label.startswith("empath:") for label in STUDY_LABELS)
+    assert labelsets.parse(None).describe(43) == "all (43 labels)"
+    assert study.describe(18) == "study (18 labels)"
+    assert study.describe(16) == "study (16 of 18 labels present)"
+    present = labelsets.resolve(study, ["empath:fear", "nrc:joy", "empath:love"])
+    assert present == ["empath:love", "empath:fear"]
+    with pytest.raises(SignAffectError, match="none of the 18 study labels"):
+        labelsets.resolve(study, ["lab:brow"])
+    result = train(mart_db, TrainConfig(label_set=labelsets.parse("lab:brow,lab:story"),
+                                        folds=3, forest=FAST, resamples=20,
+                                        importance_repeats=1), write=False)
+    assert result.label_set == "custom (2 labels)"
+
+
+def test_story_permutation_keeps_lengths_and_moves_whole_tracks(matrix: FrameMatrix) -> None:
+    from ml.permutation import p_value, shuffle_stories
+
+    shuffled = shuffle_stories(matrix, np.random.default_rng(0))
+    assert shuffled.Y.shape == matrix.Y.shape and np.array_equal(shuffled.story, matrix.story)
+    story_label = matrix.label_names.index("lab:story")
+    per_story = {
+        s: tuple(np.unique(shuffled.Y[matrix.story == s, story_label])) for s in
+        np.unique(matrix.story)
+    }
+    assert sum(v == (1,) for v in per_story.values()) == 2  # the 2 labelled stories, moved
+    calls: list[int] = []
+    p = p_value(matrix, 0.5, lambda m: calls.append(1) or 0.0, permutations=4, seed=0)
+    assert p == pytest.approx(1 / 5) and len(calls) == 4
+
+
+def test_old_result_tables_are_migrated(mart_db: Path) -> None:
+    con = duckdb.connect(str(mart_db))
+    con.execute("create table ml_runs (run_id varchar primary key, cv varchar, "
+                "random_forest_micro_f1 double)")
+    con.execute("insert into ml_runs values ('old', 'kfold', 0.5)")
+    con.execute("create table ml_feature_importance (run_id varchar, feature varchar, "
+                "importance double, rank integer, primary key (run_id, feature))")
+    con.execute("insert into ml_feature_importance values ('old', 'AU1', 0.3, 1)")
+    con.close()
+    train(mart_db, TrainConfig(folds=3, forest=FAST, resamples=20, importance_repeats=1))
+    con = duckdb.connect(str(mart_db), read_only=True)
+    assert con.execute("select model, model_micro_f1 from ml_runs where run_id = 'old'"
+                       ).fetchall() == [("random_forest", 0.5)]
+    assert con.execute("select kind from ml_feature_importance where run_id = 'old'"
+                       ).fetchall() == [("impurity",)]
+    assert con.execute("select count(*) from ml_runs").fetchone() == (2,)
+    con.close()
+
+
+def test_a_forest_grown_in_parts_predicts_as_the_whole_forest(matrix: FrameMatrix) -> None:
+    """Training holds a few trees at a time: the parts' predictions, impurity importances
+    and saved model are the whole forest's."""
+    from ml.bagging import grow_in_batches
+    from ml.lookup import forest_predictions
+    from ml.model import make_forest
+    from ml.train import final_fit
+
+    rows = unique_rows(matrix.X, matrix.Y)
+    train_idx = np.arange(0, matrix.n_frames, 3)
+    whole = fit_forest_on_rows(FAST, rows, train_idx)
+    dense = matrix.X.toarray().astype(np.float32)
+    parts = grow_in_batches(make_forest(FAST), rows, train_idx, 4)
+    assert np.array_equal(forest_predictions(parts, dense), predict(whole, dense))
+    everything = fit_forest_on_rows(FAST, rows, np.arange(matrix.n_frames))
+    saved: list[RandomForestClassifier] = []
+    impurity = final_fit(matrix, TrainConfig(forest=FAST), rows,
+                         lambda part, index: saved.append(part))
+    assert dict(impurity) == pytest.approx(
+        dict(zip(matrix.feature_names, everything.feature_importances_, strict=True))
+    )
+    assert [len(p.estimators_) for p in saved] == [10, 5]
+    joined = [t.tree_.threshold.tolist() for p in saved for t in p.estimators_]
+    assert joined == [t.tree_.threshold.tolist() for t in everything.estimators_]
+
+
+def test_the_sign_grain_is_one_row_per_token_with_shares(sample_db: Path) -> None:
+    tokens = load_matrix(sample_db, Grain.sign)
+    con = duckdb.connect(str(sample_db), read_only=True)
+    try:
+        n_tokens = con.execute("select count(*) from fct_sign_tokens").fetchone()
+        token, feature, share = con.execute(
+            "select sign_token_id, feature, share_active from fct_sign_token_features "
+            "where feature_kind = 'au' and share_active < 1 order by sign_token_id, feature "
+            "limit 1"
+        ).fetchone() or (None, None, None)
+        order = [r[0] for r in con.execute(
+            "select sign_token_id from ml_sign_token_matrix "
+            "order by source_file, utterance_id, annotation_id").fetchall()]
+        labels = con.execute(
+            "select lexical_labels from fct_sign_tokens where sign_token_id = ?", [token]
+        ).fetchone()
+    finally:
+        con.close()
+    assert n_tokens == (tokens.n_frames,)
+    row = order.index(token)
+    cell = tokens.X[row, tokens.feature_names.index(feature)]
+    assert cell == pytest.approx(share) and 0 < cell < 1
+    assert labels is not None
+    assert [tokens.label_names[k] for k in np.flatnonzero(tokens.Y[row])] == labels[0]
+    # tokens with the same action units but other shares stay apart
+    rows = unique_rows(tokens.X, tokens.Y)
+    assert rows.n_unique == len({(tuple(x), tuple(y)) for x, y in
+                                 zip(tokens.X.toarray(), tokens.Y, strict=True)})
+    result = train(sample_db, TrainConfig(grain=Grain.sign, folds=3, forest=FAST,
+                                          resamples=50, importance_repeats=1),
+                   write=False)  # the session's sample warehouse stays free of runs
+    assert result.verdict.sentence("random forest").startswith("Verdict: random forest is ")
+    assert result.record.run_row()["grain"] == "sign"
+
+
+def test_run_leads_with_the_grouped_verdict(mart_db: Path) -> None:
+    from ml.report import grouped_then_kfold
+
+    quick = {"folds": 3, "forest": FAST, "resamples": 20, "importance_repeats": 1}
+    grouped = train(mart_db, TrainConfig(cv=CV.story, **quick), write=False)
+    kfold = train(mart_db, TrainConfig(cv=CV.kfold, **quick), write=False)
+    lines = grouped_then_kfold(grouped, kfold)
+    assert lines[0].startswith("train --cv story") and lines[1].startswith("Verdict: ")
+    assert lines[2] == "labels: all (3 labels)"
+    story_f1 = grouped.outcome.reports["random_forest"].averages["micro"].f1
+    assert f"against {story_f1:.3f} story-grouped; kfold leaks" in lines[-1]

@@ -56,6 +56,10 @@ def trained_db(sample_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
                 "5",
                 "--folds",
                 "3",
+                "--resamples",
+                "50",
+                "--importance-repeats",
+                "1",
                 "--artifacts-dir",
                 str(folder / "artifacts"),
             ],
@@ -126,9 +130,9 @@ def table_after(page: str, anchor: str) -> tuple[str, list[str], list[list[str]]
 def test_report_is_self_contained_with_every_figure(report: tuple[Path, Path]) -> None:
     page = report[0].read_text(encoding="utf-8")
     images = re.findall(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)" alt="[^"]+"', page)
-    # Three count charts, the heatmap, the grammar, signer and timing figures, and the
-    # importances of the latest run.
-    assert len(images) == page.count("<img") == 8
+    # Three count charts, the heatmap, the grammar, signer and timing figures, the lead
+    # run's folds and its importances.
+    assert len(images) == page.count("<img") == 9
     assert all(base64.b64decode(data).startswith(PNG_SIGNATURE) for data in images)
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page)
     assert "<script" not in page and "<link" not in page
@@ -199,28 +203,61 @@ def test_count_charts_hold_the_frame_counts(report: tuple[Path, Path], trained_d
 
 def test_training_section_shows_both_cv_modes(report: tuple[Path, Path], trained_db: Path) -> None:
     page = report[0].read_text(encoding="utf-8")
-    latest = scalar(
-        trained_db,
-        "select random_forest_micro_f1 from ml_runs order by created_at desc, run_id desc limit 1",
-    )
     kfold, story = (
-        scalar(trained_db, f"select random_forest_micro_f1 from ml_runs where cv = '{cv}'")
+        scalar(trained_db, f"select model_micro_f1 from ml_runs where cv = '{cv}'")
         for cv in ("kfold", "story")
     )
     averages = next(t for t in tables_of(page) if t[0].startswith("Averages of run"))
     first = averages[2][0]
-    assert [first[0], first[1], first[4]] == ["random forest", "micro", f"{latest:.3f}"]
+    # The story run leads although the kfold run is newer.
+    assert [first[0], first[1], first[4]] == ["random forest", "micro", f"{story:.3f}"]
+    assert "(story CV)" in averages[0]
     _, head, rows = table_after(page, "cv-comparison")
     assert head[2].startswith("F1 kfold") and head[3].startswith("F1 story")
     assert rows[0] == ["random forest", "micro", f"{kfold:.3f}", f"{story:.3f}"]
-    assert 'id="fig-importances"' in page
+    assert "Warning: kfold splits frames, not stories" in page
+    assert 'id="fig-importances"' in page and 'id="fig-folds"' in page
+
+
+def _training_part(page: str) -> str:
+    start = page.index('id="training"')
+    return page[start : page.index('id="provenance"')]
+
+
+def test_the_verdict_sentence_comes_before_any_score(
+    report: tuple[Path, Path], trained_db: Path
+) -> None:
+    page = report[0].read_text(encoding="utf-8")
+    verdict = str(scalar(trained_db, "select verdict from ml_runs where cv = 'story'"))
+    assert verdict.startswith("Verdict: random forest is ")
+    training = _training_part(page)
+    first_score = min(training.index(tag) for tag in ("<table", "<figure") if tag in training)
+    assert 0 <= training.index(html.escape(verdict)) < first_score
+    reading = scalar(trained_db, "select verdict_reading from ml_runs where cv = 'story'")
+    no_skill = "describe a model with no demonstrated skill" in training
+    assert no_skill == (reading != "above baseline")
+    _, head, _ = table_after(page, "per-label")
+    assert head[-1] == "beats its prior"
+
+
+def test_kfold_alone_shows_no_kfold_number(sample_db: Path, tmp_path: Path) -> None:
+    db = copy_db(sample_db, tmp_path)
+    result = runner.invoke(app, ["--quiet", "--db", str(db), "train", "--cv", "kfold",
+                                 "--folds", "3", "--trees", "3", "--resamples", "20",
+                                 "--importance-repeats", "1", "--artifacts-dir",
+                                 str(tmp_path / "artifacts")])
+    assert result.exit_code == 0, result.output
+    html_path, _ = write_report(db, tmp_path / "report")
+    training = _training_part(html_path.read_text(encoding="utf-8"))
+    assert "Only frame-level kfold runs are recorded" in training
+    assert "<table" not in training and "<figure" not in training
 
 
 def test_markdown_twin_links_png_files(report: tuple[Path, Path], trained_db: Path) -> None:
     md_path = report[1]
     text = md_path.read_text(encoding="utf-8")
     pngs = re.findall(r"!\[[^\]]*\]\(([^)]+\.png)\)", text)
-    assert len(pngs) == 8  # as many as the HTML has figures
+    assert len(pngs) == 9  # as many as the HTML has figures
     for name in pngs:
         assert (md_path.parent / name).read_bytes().startswith(PNG_SIGNATURE)
     assert "empath:negative\\_emotion" in text  # escaped Markdown
@@ -278,9 +315,8 @@ def chromium() -> str:
     return found
 
 
-def open_in_chromium(page: Path, screenshot: Path, profile: Path) -> list[str]:
-    """Load `page` in headless Chromium, save a 1280x2000 screenshot, and return the
-    browser console's messages (Chromium logs them to stderr as `CONSOLE` lines)."""
+def run_chromium(page: Path, profile: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    """Headless Chromium on `page` with `options` (a screenshot, or --dump-dom)."""
     done = subprocess.run(
         [
             chromium(),
@@ -295,7 +331,7 @@ def open_in_chromium(page: Path, screenshot: Path, profile: Path) -> list[str]:
             f"--user-data-dir={profile}",
             "--enable-logging=stderr",
             "--v=0",
-            f"--screenshot={screenshot}",
+            *options,
             "--window-size=1280,2000",
             page.resolve().as_uri(),
         ],
@@ -305,30 +341,19 @@ def open_in_chromium(page: Path, screenshot: Path, profile: Path) -> list[str]:
         check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
+    return done
+
+
+def open_in_chromium(page: Path, screenshot: Path, profile: Path) -> list[str]:
+    """Load `page` in headless Chromium, save a 1280x2000 screenshot, and return the
+    browser console's messages (Chromium logs them to stderr as `CONSOLE` lines)."""
+    done = run_chromium(page, profile, f"--screenshot={screenshot}")
     return [line for line in done.stderr.splitlines() if ":CONSOLE" in line]
 
 
 def rendered_dom(page: Path, profile: Path) -> str:
     """The page's DOM as headless Chromium serialises it after loading."""
-    done = subprocess.run(
-        [
-            chromium(),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            f"--user-data-dir={profile}",
-            "--dump-dom",
-            page.resolve().as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
+    return run_chromium(page, profile, "--dump-dom").stdout
 
 
 def test_console_messages_are_caught(tmp_path: Path) -> None:
@@ -340,7 +365,7 @@ def test_console_messages_are_caught(tmp_path: Path) -> None:
 
 
 def test_report_opens_in_chromium_without_console_errors(
-    report: tuple[Path, Path], tmp_path: Path
+    report: tuple[Path, Path], trained_db: Path, tmp_path: Path
 ) -> None:
     artefacts = PROJECT_DIR / "reports" / "test-artifacts"
     artefacts.mkdir(parents=True, exist_ok=True)
@@ -355,3 +380,8 @@ def test_report_opens_in_chromium_without_console_errors(
     for anchor in ("grammar", "signers", "timing"):
         assert f'id="{anchor}"' in dom
         assert re.search(rf'<figure id="fig-{anchor}"><img src="data:image/png;base64,', dom)
+    # The page as the browser built it: the verdict sentence comes before any score
+    # (the CSS has no floats or positioning, so document order is top-to-bottom order).
+    verdict = html.escape(str(scalar(trained_db, "select verdict from ml_runs where cv = 'story'")))
+    training = _training_part(dom)
+    assert 0 <= training.index(verdict) < min(training.index("<table"), training.index("<figure"))

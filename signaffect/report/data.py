@@ -43,6 +43,8 @@ HEATMAP_LABELS = 12
 #: Grouped CV modes, in the order the comparison lists them after kfold.
 CV_ORDER = ("kfold", "story", "utterance", "signer")
 ML_TABLES = ("ml_runs", "ml_label_metrics", "ml_feature_importance")
+#: Top features per importance kind in the report.
+TOP_IMPORTANCES = 15
 #: Packages whose versions the provenance block records.
 PACKAGES = (
     "signaffect",
@@ -72,18 +74,26 @@ class CountChart:
 
 @dataclass(frozen=True)
 class Training:
-    """The latest training run, and runs of other CV modes with the same data to compare."""
+    """The newest grouped-CV run (the lead), and runs of other CV modes beside it.
+
+    A kfold run never leads: its scores leak, so they are only shown beside a grouped run
+    of the same data and model.
+    """
 
     latest: dict[str, Any]
-    #: ml_runs rows compared side by side (kfold first), the latest among them.
+    #: ml_runs rows compared side by side (kfold first), the lead among them.
     runs: list[dict[str, Any]]
-    #: The latest run per label: label, support, precision, recall, f1, stratified_f1,
-    #: majority_f1 (forest unless named).
+    #: The lead run per label: label, support, precision, recall, f1, stratified_f1,
+    #: majority_f1, beats_prior (the trained model unless named).
     per_label: pa.Table
-    #: label, support and the forest's F1 under each compared run (columns f1_<run_id>).
+    #: label, support and the model's F1 under each compared run (columns f1_<run_id>).
     per_label_compared: pa.Table | None
-    #: The latest run's top features: rank, feature, importance.
+    #: The lead run's top features per kind: kind, rank, feature, importance,
+    #: importance_std (kind permutation = held-out folds, impurity = final fit).
     importances: pa.Table
+    #: The lead run per fold: fold, n_frames, n_stories, model_f1, stratified_f1,
+    #: majority_f1 (micro); None for runs older than ml_fold_metrics.
+    folds: pa.Table | None
 
 
 @dataclass(frozen=True)
@@ -337,57 +347,64 @@ def heatmap_cells(con: duckdb.DuckDBPyConnection, chosen: Sequence[str]) -> pa.T
 
 
 def training_runs(con: duckdb.DuckDBPyConnection) -> tuple[Training | None, str]:
-    """The latest run and its CV comparison, or None and why."""
+    """The lead (newest grouped) run and its CV comparison, or None and why."""
     missing = [t for t in ML_TABLES if not _has_table(con, "main", t)]
     if missing:
         return None, (
             f"No training run is recorded in this warehouse (no {', '.join(missing)} table). "
-            "Run `cli.py train --cv story` (and `--cv kfold` for the study's protocol) "
-            "to add one."
+            "Run `cli.py train` (story-grouped CV) to add one."
         )
     runs = con.execute("select * from ml_runs order by created_at desc, run_id desc")
     columns = [d[0] for d in runs.description or []]
-    rows = [dict(zip(columns, row, strict=True)) for row in runs.fetchall()]
+    rows = [_current_names(dict(zip(columns, row, strict=True))) for row in runs.fetchall()]
     if not rows:
-        return None, "The ml_runs table is empty: run `cli.py train --cv story` to add a run."
-    latest = rows[0]
+        return None, "The ml_runs table is empty: run `cli.py train` to add a run."
+    grouped = [run for run in rows if run["cv"] != "kfold"]
+    if not grouped:
+        return None, (
+            "Only frame-level kfold runs are recorded. Their scores leak (frames of one story "
+            "are in both train and test), and this report shows no kfold number without a "
+            "grouped number beside it: run `cli.py train` (story-grouped CV) to add one."
+        )
+    latest = grouped[0]
 
     def same_data(run: dict[str, Any]) -> bool:
         return all(
             run.get(key) == latest.get(key)
-            for key in ("scope", "input_kinds", "target_kind", "labels", "n_frames")
+            for key in ("model", "grain", "scope", "input_kinds", "target_kind", "labels",
+                        "n_frames")
         )
 
     newest_per_cv: dict[str, dict[str, Any]] = {}
     for run in rows:
         if same_data(run):
             newest_per_cv.setdefault(run["cv"], run)
+    newest_per_cv[latest["cv"]] = latest
     compared = sorted(
         newest_per_cv.values(),
         key=lambda r: CV_ORDER.index(r["cv"]) if r["cv"] in CV_ORDER else len(CV_ORDER),
     )
-    has_kfold = any(r["cv"] == "kfold" for r in compared)
-    has_grouped = any(r["cv"] != "kfold" for r in compared)
-    if not (has_kfold and has_grouped):
-        compared = [latest]
-
+    model = latest["model"]
+    beats = "bool_or(beats_prior)" if _has_column(con, "ml_label_metrics", "beats_prior") \
+        else "null::boolean"
     per_label = _arrow(
         con,
-        """
+        f"""
         select
             label,
-            max(support) filter (where model = 'random_forest') as support,
-            max(precision) filter (where model = 'random_forest') as precision,
-            max(recall) filter (where model = 'random_forest') as recall,
-            max(f1) filter (where model = 'random_forest') as f1,
+            max(support) filter (where model = $model) as support,
+            max(precision) filter (where model = $model) as precision,
+            max(recall) filter (where model = $model) as recall,
+            max(f1) filter (where model = $model) as f1,
             max(f1) filter (where model = 'stratified') as stratified_f1,
             max(f1) filter (where model = 'majority') as majority_f1,
+            {beats} as beats_prior,
         from ml_label_metrics
         where run_id = $run and not is_average
         group by label
         order by support desc, label
         """,
-        {"run": latest["run_id"]},
+        {"run": latest["run_id"], "model": model},
     )
     per_label_compared = None
     if len(compared) > 1:
@@ -400,19 +417,70 @@ def training_runs(con: duckdb.DuckDBPyConnection) -> tuple[Training | None, str]
             f"""
             select label, max(support) as support, {pivot}
             from ml_label_metrics
-            where list_contains($ids, run_id) and model = 'random_forest' and not is_average
+            where list_contains($ids, run_id) and model = $model and not is_average
             group by label
             order by support desc, label
             """,
-            {"ids": ids},
+            {"ids": ids, "model": model},
         )
+    kind = "kind" if _has_column(con, "ml_feature_importance", "kind") else "'impurity'"
+    spread = (
+        "importance_std"
+        if _has_column(con, "ml_feature_importance", "importance_std")
+        else "null::double"
+    )
     importances = _arrow(
         con,
-        "select rank, feature, importance from ml_feature_importance "
-        "where run_id = $run order by rank limit 15",
-        {"run": latest["run_id"]},
+        f"""
+        select {kind} as kind, rank, feature, importance, {spread} as importance_std,
+        from ml_feature_importance
+        where run_id = $run and rank <= $top
+        order by kind desc, rank
+        """,
+        {"run": latest["run_id"], "top": TOP_IMPORTANCES},
     )
-    return Training(latest, compared, per_label, per_label_compared, importances), ""
+    folds = None
+    if _has_table(con, "main", "ml_fold_metrics"):
+        folds = _arrow(
+            con,
+            """
+            select
+                fold,
+                max(n_frames) filter (where model = $model) as n_frames,
+                max(n_stories) filter (where model = $model) as n_stories,
+                max(f1) filter (where model = $model) as model_f1,
+                max(f1) filter (where model = 'stratified') as stratified_f1,
+                max(f1) filter (where model = 'majority') as majority_f1,
+            from ml_fold_metrics
+            where run_id = $run
+            group by fold
+            order by fold
+            """,
+            {"run": latest["run_id"], "model": model},
+        )
+        folds = folds if folds.num_rows else None
+    training = Training(latest, compared, per_label, per_label_compared, importances, folds)
+    return training, ""
+
+
+def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
+    row = con.execute(
+        "select count(*) from information_schema.columns where table_catalog = "
+        "current_database() and table_schema = 'main' and table_name = $t and column_name = $c",
+        {"t": table, "c": column},
+    ).fetchall()
+    return bool(row[0][0])
+
+
+def _current_names(run: dict[str, Any]) -> dict[str, Any]:
+    """An ml_runs row as the current version names it (older runs: random_forest_*)."""
+    out = {
+        (f"model_{k.removeprefix('random_forest_')}" if k.startswith("random_forest_") else k): v
+        for k, v in run.items()
+    }
+    out.setdefault("model", "random_forest")
+    out.setdefault("grain", "frame")
+    return out
 
 
 def provenance_block(con: duckdb.DuckDBPyConnection, db: Path) -> Provenance:

@@ -185,22 +185,87 @@ def draw(data: ReportData) -> list[Chart]:
                 png=heatmap(data.heatmap, ASSOCIATION_GRAIN),
             )
         )
-    if data.training is not None and data.training.importances.num_rows:
-        table = data.training.importances
-        run_id = data.training.latest["run_id"]
-        title = f"Feature importance, run {run_id}"
+    charts.extend(training_charts(data))
+    return charts
+
+
+def signed_bars(names: Sequence[str], values: Sequence[float], title: str, xlabel: str) -> bytes:
+    """Horizontal bars that may be negative (a permutation can raise the score), largest on
+    top, with a zero line."""
+    n = len(names)
+    fig = Figure(figsize=(9.0, max(2.2, 0.27 * n + 1.3)), layout="constrained")
+    ax = fig.add_subplot()
+    y = np.arange(n)
+    colours = ["#4477aa" if v >= 0 else "#bbbbbb" for v in values]
+    bars = ax.barh(y, values, color=colours, height=0.72)
+    ax.set_yticks(y, [shorten(name) for name in names], fontsize=9)
+    ax.invert_yaxis()
+    ax.axvline(0, color="#222222", linewidth=0.8)
+    ax.set_xlabel(xlabel)
+    ax.set_title(title, fontsize=11, loc="left")
+    ax.bar_label(bars, labels=[f"{v:.4f}" for v in values], padding=3, fontsize=8)
+    low, high = min(0.0, *values), max(0.0, *values)
+    pad = 0.2 * (high - low) or 0.001
+    ax.set_xlim(low - (pad if low < 0 else 0), high + pad)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _png(fig)
+
+
+def fold_points(folds: pa.Table, model: str) -> bytes:
+    """Micro-F1 per held-out fold: the model and the label-prior baseline, side by side."""
+    fold = np.array(folds.column("fold").to_pylist())
+    fig = Figure(figsize=(9.0, 3.2), layout="constrained")
+    ax = fig.add_subplot()
+    for column, label, colour, shift in (
+        ("model_f1", model, "#4477aa", -0.12),
+        ("stratified_f1", "label-prior baseline", "#bbbbbb", 0.12),
+    ):
+        values = [np.nan if v is None else v for v in folds.column(column).to_pylist()]
+        ax.scatter(fold + shift, values, color=colour, label=label, zorder=3)
+    ax.set_xticks(fold, [str(f) for f in fold])
+    ax.set_xlabel("held-out fold")
+    ax.set_ylabel("micro-F1")
+    ax.set_ylim(bottom=0)
+    ax.set_title("Micro-F1 per held-out fold", fontsize=11, loc="left")
+    ax.legend(fontsize=8, frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _png(fig)
+
+
+def training_charts(data: ReportData) -> list[Chart]:
+    """The lead run's per-fold scores and its importances (held-out permutation first)."""
+    training = data.training
+    if training is None:
+        return []
+    charts = []
+    run_id = training.latest["run_id"]
+    model = str(training.latest.get("model", "model")).replace("_", " ")
+    if training.folds is not None:
+        charts.append(
+            Chart(
+                key="folds",
+                title=f"Micro-F1 per held-out fold, run {run_id}",
+                alt=f"Dot plot of each fold's micro-F1 for the {model} and the label-prior "
+                "baseline.",
+                png=fold_points(training.folds, model),
+            )
+        )
+    rows = training.importances.to_pylist()
+    kind = "permutation" if any(r["kind"] == "permutation" for r in rows) else "impurity"
+    shown = [r for r in rows if r["kind"] == kind]
+    if shown:
+        axis = {
+            "permutation": "drop in held-out micro-F1 when shuffled (test folds only)",
+            "impurity": "impurity importance (forest fit on all frames)",
+        }[kind]
+        title = f"{kind.capitalize()} importance, run {run_id}"
         charts.append(
             Chart(
                 key="importances",
                 title=title,
-                alt="Horizontal bar chart of the random forest's impurity importances.",
-                png=bar_chart(
-                    table.column("feature").to_pylist(),
-                    table.column("importance").to_pylist(),
-                    None,
-                    title,
-                    "impurity importance (forest fit on all frames)",
-                    integer=False,
+                alt=f"Horizontal bar chart of the {model}'s {kind} importances.",
+                png=signed_bars(
+                    [r["feature"] for r in shown], [r["importance"] for r in shown], title, axis
                 ),
             )
         )

@@ -438,6 +438,7 @@ def _run_summary(run: dict[str, object]) -> list[list[str]]:
     fields = [
         ("run", run.get("run_id")),
         ("created", run.get("created_at")),
+        ("model", MODEL_NAMES.get(str(run.get("model")), run.get("model"))),
         (
             "cross-validation",
             f"{run.get('cv')}, {run.get('folds')} folds"
@@ -445,11 +446,17 @@ def _run_summary(run: dict[str, object]) -> list[list[str]]:
         ),
         ("label scope", run.get("scope")),
         ("inputs", join(run.get("input_kinds"))),
-        ("targets", f"{run.get('n_labels')} {run.get('target_kind')} labels"),
+        (
+            "targets",
+            f"{run.get('n_labels')} {run.get('target_kind')} labels"
+            + (f", label set {run.get('label_set')}" if run.get("label_set") else ""),
+        ),
         ("input features", run.get("n_features")),
         (
-            "frames",
-            f"{fmt_int(run.get('n_frames'))} ({fmt_int(run.get('n_unique_rows'))} distinct rows)",
+            "rows",
+            f"{fmt_int(run.get('n_frames'))} "
+            f"{'sign tokens' if run.get('grain') == 'sign' else 'frames'} "
+            f"({fmt_int(run.get('n_unique_rows'))} distinct rows)",
         ),
         ("settings", run.get("config")),
     ]
@@ -458,9 +465,27 @@ def _run_summary(run: dict[str, object]) -> list[list[str]]:
 
 MODEL_NAMES = {
     "random_forest": "random forest",
+    "logreg": "logistic regression",
     "stratified": "stratified baseline",
     "majority": "majority baseline",
 }
+#: The three rows of every comparison: the trained model (ml_runs model_*) and baselines.
+ROLES = {"model": "", "stratified": "stratified baseline", "majority": "majority baseline"}
+NO_SKILL = (
+    "The verdict is not \"above baseline\": the importances below describe a model with no "
+    "demonstrated skill on held-out stories, not how the face carries these labels."
+)
+
+
+def _verdict_text(run: dict[str, object]) -> str:
+    """The lead run's verdict sentence (older runs have none: say so, with no score)."""
+    verdict = run.get("verdict")
+    if verdict:
+        return str(verdict)
+    return (
+        f"Run {run.get('run_id')} predates the verdict (a story-bootstrap comparison with "
+        "the label-prior baseline): rerun `cli.py train` to get one."
+    )
 
 
 def _training_section(doc: Document, data: ReportData, by_key: dict[str, Chart]) -> None:
@@ -470,29 +495,60 @@ def _training_section(doc: Document, data: ReportData, by_key: dict[str, Chart])
         doc.add(Para(data.training_note))
         return
     latest = training.latest
+    model = MODEL_NAMES.get(str(latest.get("model")), str(latest.get("model")))
     doc.add(
+        Para(_verdict_text(latest)),
         Para(
-            "The latest `cli.py train` run: a random forest predicting every lexical label of "
-            "a frame from its facial inputs, scored on pooled out-of-fold predictions, next to "
-            "a stratified-random and a majority baseline fitted on the same folds "
-            "(`ml_runs`, `ml_label_metrics`, `ml_feature_importance`)."
+            f"The newest story-grouped `cli.py train` run: a {model} predicting every lexical "
+            f"label of a frame from its facial inputs (label set "
+            f"{latest.get('label_set') or str(latest.get('n_labels')) + ' labels'}), scored on "
+            "pooled out-of-fold predictions of stories it never saw, next to a "
+            "stratified-random (label-prior) and a majority baseline fitted on the same folds "
+            "(`ml_runs`, `ml_label_metrics`, `ml_fold_metrics`, `ml_feature_importance`)."
         ),
-        Table(["", "value"], _run_summary(latest), [False, False], "The latest run."),
-        _averages_table(training),
+        Table(["", "value"], _run_summary(latest), [False, False], "The run."),
+        _averages_table(training, model),
     )
     if len(training.runs) > 1:
+        kfold = [r for r in training.runs if r["cv"] == "kfold"]
         doc.add(
-            Heading(3, "Frame-level KFold vs grouped cross-validation", "cv-comparison"),
+            Heading(3, "Frame-level KFold beside grouped cross-validation", "cv-comparison"),
             Para(
-                "The same data under each CV mode (the newest run of each). Shuffled "
-                "frame-level KFold puts neighbouring, near-identical frames of one sign in "
-                "both training and test folds; grouped CV keeps each story (or signer) out "
-                "of the folds it is tested on, which is the honest estimate for new stories."
+                "The same data and model under each CV mode (the newest run of each). "
+                + (
+                    f"Warning: {kfold[0].get('leak_warning') or 'kfold leaks'}. "
+                    if kfold
+                    else ""
+                )
+                + "Grouped CV keeps each story (or signer) out of the folds it is tested on, "
+                "which is the honest estimate for new stories."
             ),
             _comparison_table(training),
         )
+    if training.folds is not None:
+        chart = by_key.get("folds")
+        if chart is not None:
+            doc.add(
+                Heading(3, "Per fold", "folds"),
+                FigureBlock(chart, "Micro-F1 of each held-out fold: the model and the "
+                            "label-prior baseline (`ml_fold_metrics`)."),
+            )
+        doc.add(
+            table_from_arrow(
+                training.folds,
+                {
+                    "fold": ("fold", str),
+                    "n_frames": ("test frames", fmt_int),
+                    "n_stories": ("test stories", fmt_int),
+                    "model_f1": (f"{model} micro-F1", fmt_p),
+                    "stratified_f1": ("stratified micro-F1", fmt_p),
+                    "majority_f1": ("majority micro-F1", fmt_p),
+                },
+                folded="The numbers: per fold",
+            )
+        )
     doc.add(
-        Heading(3, "Per label, latest run", "per-label"),
+        Heading(3, "Per label", "per-label"),
         table_from_arrow(
             training.per_label,
             {
@@ -501,11 +557,13 @@ def _training_section(doc: Document, data: ReportData, by_key: dict[str, Chart])
                 "precision": ("P", fmt_p),
                 "recall": ("R", fmt_p),
                 "f1": ("F1", fmt_p),
-                "stratified_f1": ("stratified F1", fmt_p),
+                "stratified_f1": ("prior (stratified) F1", fmt_p),
                 "majority_f1": ("majority F1", fmt_p),
+                "beats_prior": ("beats its prior", _yes_no),
             },
-            caption=f"Run {latest['run_id']} ({latest['cv']}): the forest's precision, recall "
-            "and F1 per label, with the baselines' F1.",
+            caption=f"Run {latest['run_id']} ({latest['cv']}): the {model}'s precision, "
+            "recall and F1 per label, with the baselines' F1 and whether the label beats its "
+            "own prior.",
         ),
     )
     if training.per_label_compared is not None:
@@ -519,51 +577,82 @@ def _training_section(doc: Document, data: ReportData, by_key: dict[str, Chart])
             table_from_arrow(
                 training.per_label_compared,
                 columns,
-                caption="The forest's F1 per label under each CV mode: "
+                caption=f"The {model}'s F1 per label under each CV mode: "
                 + "; ".join(f"{r['cv']} = run {r['run_id']}" for r in training.runs)
                 + ".",
             )
         )
+    _importance_blocks(doc, training, by_key, model)
+
+
+def _yes_no(value: object) -> str:
+    return "" if value is None else ("yes" if value else "no")
+
+
+def _importance_blocks(
+    doc: Document, training: Training, by_key: dict[str, Chart], model: str
+) -> None:
+    if not training.importances.num_rows:
+        return
+    doc.add(Heading(3, f"Which inputs the {model} uses", "importances"))
+    if training.latest.get("verdict_reading") != "above baseline":
+        doc.add(Para(NO_SKILL))
     chart = by_key.get("importances")
     if chart is not None:
-        doc.add(
-            Heading(3, "Which inputs the forest uses", "importances"),
-            FigureBlock(chart, "Mean decrease in impurity of the forest refitted on all frames."),
-            table_from_arrow(
-                training.importances,
-                {
-                    "rank": ("rank", str),
-                    "feature": ("feature", str),
-                    "importance": ("importance", lambda v: fmt_p(v, 4)),
-                },
-                folded="The numbers: feature importance",
-            ),
+        doc.add(FigureBlock(chart, chart.title + "."))
+    captions = {
+        "permutation": "Permutation importance: the drop in held-out micro-F1 when one input "
+        "is shuffled among a fold's test frames (mean over folds, weighted by test frames).",
+        "impurity": "Impurity importance: mean decrease in impurity of the forest refitted "
+        "on all frames (what it splits on, whatever its held-out skill).",
+    }
+    for kind, caption in captions.items():
+        rows = pa.Table.from_pylist(
+            [r for r in training.importances.to_pylist() if r["kind"] == kind],
+            schema=training.importances.schema,
         )
+        if rows.num_rows:
+            doc.add(
+                table_from_arrow(
+                    rows,
+                    {
+                        "rank": ("rank", str),
+                        "feature": ("feature", str),
+                        "importance": (f"{kind} importance", lambda v: fmt_p(v, 4)),
+                        "importance_std": ("std", lambda v: fmt_p(v, 4)),
+                    },
+                    caption=caption,
+                    folded=f"The numbers: {kind} importance",
+                )
+            )
 
 
-def _averages_table(training: Training) -> Table:
+def _averages_table(training: Training, model: str) -> Table:
     run = training.latest
     rows = []
-    for model, name in MODEL_NAMES.items():
+    for role, name in ROLES.items():
         for average in ("micro", "macro", "weighted"):
             rows.append(
-                [name, average]
-                + [fmt_p(run.get(f"{model}_{average}_{m}")) for m in ("precision", "recall", "f1")]
+                [name or model, average]
+                + [fmt_p(run.get(f"{role}_{average}_{m}")) for m in ("precision", "recall", "f1")]
             )
     return Table(
         ["model", "average", "P", "R", "F1"],
         rows,
         [False, False, True, True, True],
-        f"Averages of run {run['run_id']} ({run['cv']} CV): the forest vs the baselines.",
+        f"Averages of run {run['run_id']} ({run['cv']} CV): the {model} vs the baselines.",
     )
 
 
 def _comparison_table(training: Training) -> Table:
     runs = training.runs
+    model = MODEL_NAMES.get(str(training.latest.get("model")), "model")
     rows = []
-    for model, name in MODEL_NAMES.items():
+    for role, name in ROLES.items():
         for average in ("micro", "macro", "weighted"):
-            rows.append([name, average] + [fmt_p(r.get(f"{model}_{average}_f1")) for r in runs])
+            rows.append(
+                [name or model, average] + [fmt_p(r.get(f"{role}_{average}_f1")) for r in runs]
+            )
     return Table(
         ["model", "average", *(f"F1 {r['cv']} ({r['folds']} folds)" for r in runs)],
         rows,
