@@ -163,14 +163,27 @@ def build() -> None:
     out.print(f"built {State.db}")
 
 
-@app.command(epilog='Example: cli.py query "select count(*) from fct_frames" --format csv')
+@app.command(
+    epilog='Example: cli.py query "select count(*) from fct_frames" --format csv\n\n'
+    'Example: cli.py query "select story, count(*) from frames group by 1" --parquet export/'
+)
 def query(
     sql: Annotated[str, typer.Argument(help="SQL to run against the warehouse (read-only).")],
     format: Annotated[OutputFormat, typer.Option(help="Output format.")] = OutputFormat.table,
+    parquet: Annotated[
+        Path | None,
+        typer.Option(help="Query a `cli.py export` folder instead of the warehouse: each "
+                     "Parquet file and partitioned folder is a view (frames, frame_features, "
+                     "...).", show_default=False),
+    ] = None,
 ) -> None:
-    """Run ad hoc SQL over the warehouse and print the result."""
+    """Run ad hoc SQL over the warehouse (or an exported Parquet dataset) and print it."""
     try:
-        result = queries.run_query(State.db, sql)
+        result = (
+            queries.run_parquet_query(parquet, sql)
+            if parquet is not None
+            else queries.run_query(State.db, sql)
+        )
     except SignAffectError as exc:
         fail(exc)
         return

@@ -7,10 +7,12 @@ from pathlib import Path
 import duckdb
 
 from signaffect.errors import SignAffectError
+from signaffect.settings import duckdb_config
 
 
 def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse; a read-only open of a missing file is an error, not a new file."""
+    """Open the warehouse with the memory limit and temp directory of the settings; a
+    read-only open of a missing file is an error, not a new file."""
     if read_only and not path.exists():
         raise SignAffectError(
             f"no warehouse at {path}",
@@ -18,7 +20,7 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         )
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        return duckdb.connect(str(path), read_only=read_only)
+        return duckdb.connect(str(path), read_only=read_only, config=duckdb_config(path))
     except duckdb.IOException as exc:
         raise SignAffectError(
             f"cannot open warehouse {path}: {str(exc).splitlines()[0]}",
