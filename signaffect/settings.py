@@ -12,7 +12,7 @@ ARTIFACTS_DIR = PROJECT_DIR / "artifacts"
 # DuckDB's buffer memory: past it, sorts, joins and aggregates spill to the temp directory.
 # Sized for a 2-core, 24 GB machine, leaving room for Python and dbt around DuckDB; the
 # default in profiles.yml must match (tests/test_settings.py checks).
-DEFAULT_MEMORY_LIMIT = "2GB"
+DEFAULT_MEMORY_LIMIT = "3GB"
 
 
 def db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
