@@ -487,8 +487,8 @@ def fer(
         bool, typer.Option(help="Analyse again videos already done with these settings.")
     ] = False,
     engine: Annotated[
-        FerEngine, typer.Option(help="local = this machine; ray = a Ray cluster (pip install "
-                                "-e '.[scale]').")
+        FerEngine, typer.Option(help="local = this machine; ray = a Ray cluster (Ray comes "
+                                "with the scale extra, which the setup script installs).")
     ] = FerEngine.local,
     workers: Annotated[
         int | None, typer.Option(help="local: processes, one unit each (default 1: one unit at "

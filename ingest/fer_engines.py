@@ -124,7 +124,7 @@ class RayEngine:
         except ImportError:
             raise SignAffectError(
                 "--engine ray needs Ray, which is not installed",
-                "install the scale extra: pip install -e '.[scale]'",
+                "install the scale extra (scripts/setup_venv.sh does) or use --engine local",
             ) from None
         self._ray = ray
         self.address = address
