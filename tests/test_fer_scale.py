@@ -6,6 +6,7 @@ on a local cluster of 2 CPUs started once for the module.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -185,3 +186,20 @@ def test_shards_load_idempotently(tmp_path: Path, videos: list[Path]) -> None:
     assert load_shards(fresh, tmp_path / "shards") == 2
     assert _frames(fresh) == expected
     assert fresh.execute("select count(*) from raw.fer_videos").fetchone() == videos_before
+
+
+def test_ray_missing_or_misused_is_one_line_with_a_hint(
+    monkeypatch: pytest.MonkeyPatch, videos: list[Path]
+) -> None:
+    from typer.testing import CliRunner
+
+    from cli import app
+    from signaffect.errors import SignAffectError
+
+    runner = CliRunner()
+    misused = runner.invoke(app, ["fer", str(videos[0]), "--address", "auto"])
+    assert misused.exit_code == 2 and "--address needs --engine ray" in misused.output
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if the scale extra were not installed
+    with pytest.raises(SignAffectError, match="needs Ray") as caught:
+        RayEngine()
+    assert caught.value.hint is not None and "scale extra" in caught.value.hint
