@@ -35,11 +35,6 @@ class FerUnit:
     stop: int | None = None
     batch_size: int = DEFAULT_BATCH
 
-    @property
-    def n_frames(self) -> int | None:
-        """Frames in the unit, when known before decoding."""
-        return None if self.stop is None else self.stop - self.start
-
 
 @dataclass
 class UnitResult:
