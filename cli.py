@@ -234,16 +234,30 @@ def build() -> None:
     out.print(f"built {State.db}")
 
 
-@app.command(epilog='Example: cli.py query "select count(*) from fct_frames" --format csv')
+@app.command(
+    epilog='Example: cli.py query "select count(*) from fct_frames" --format csv\n\n'
+    'Example: cli.py query "select story, count(*) from frames group by 1" --parquet export/'
+)
 def query(
     sql: Annotated[
         str, typer.Argument(help="One SELECT (or WITH, DESCRIBE, SHOW) over the warehouse.")
     ],
     format: Annotated[OutputFormat, typer.Option(help="Output format.")] = OutputFormat.table,
+    parquet: Annotated[
+        Path | None,
+        typer.Option(help="Query a `cli.py export` folder instead of the warehouse: each "
+                     "Parquet file and partitioned folder is a view (frames, frame_features, "
+                     "...).", show_default=False),
+    ] = None,
 ) -> None:
-    """Run one read-only SELECT over the warehouse and print the result (other statements,
-    which could write files, are refused)."""
-    emit(queries.run_query(State.db, sql), format)
+    """Run one read-only SELECT over the warehouse (or an exported Parquet dataset) and print
+    the result (other statements, which could write files, are refused)."""
+    result = (
+        queries.run_parquet_query(parquet, sql)
+        if parquet is not None
+        else queries.run_query(State.db, sql)
+    )
+    emit(result, format)
 
 
 @app.command(epilog="Example: cli.py status")
@@ -682,13 +696,19 @@ class FerMode(str, Enum):
     fast = "fast"
 
 
+class FerEngine(str, Enum):
+    local = "local"
+    ray = "ray"
+
+
 FER_WARN_LIMIT = 10  # missing corpus videos listed one per line; the rest are counted
 
 
 @app.command(
     epilog="Example: cli.py fer --videos ~/ncslgr-videos   (the corpus's master videos)\n\n"
-    "Example: cli.py fer clip1.mov clip2.mov --mode fast\n\n"
-    "Re-runs skip finished videos. fct_fer_frames shows one mode and view: this command "
+    "Example: cli.py fer clip1.mov clip2.mov --mode fast --workers 2\n\n"
+    "Example: cli.py fer --videos /data/videos --engine ray --address ray://head:10001\n\n"
+    "Re-runs skip finished videos and chunks. fct_fer_frames shows one mode and view: this command "
     "rebuilds it with its own --mode and --view; `cli.py build` uses dbt vars fer_mode and "
     "fer_view (default exact, master)."
 )
@@ -722,19 +742,43 @@ def fer(
     force: Annotated[
         bool, typer.Option(help="Analyse again videos already done with these settings.")
     ] = False,
+    engine: Annotated[
+        FerEngine, typer.Option(help="local = this machine; ray = a Ray cluster (Ray comes "
+                                "with the scale extra, which the setup script installs).")
+    ] = FerEngine.local,
+    workers: Annotated[
+        int | None, typer.Option(help="local: processes, one unit each (default 1: one unit at "
+                                 "a time on threads over all cores); ray: CPUs of the local "
+                                 "Ray (default all cores).", min=1, show_default=False)
+    ] = None,
+    address: Annotated[
+        str | None, typer.Option(help="ray: the cluster to join (e.g. ray://head:10001 or "
+                                 "auto). Default: start a local Ray.", show_default=False)
+    ] = None,
+    shards: Annotated[
+        Path | None, typer.Option(help="Folder for the per-chunk Parquet results. Default: "
+                                  "fer-shards/ beside the warehouse file.", show_default=False)
+    ] = None,
 ) -> None:
     """Facial expression recognition over videos into raw.fer_*, then refresh fct_fer_frames."""
     # Finished videos are skipped; an unusable one is recorded as failed, the others still
     # load, and the exit code is 1. If the warehouse is built, `dbt build --select
     # staging.fer+` runs with dbt vars fer_mode and fer_view set to this run's --mode and
     # --view; otherwise `cli.py build` (which uses dbt_project.yml's defaults) builds it.
-    from ingest.fer_video import match_corpus_videos, run_fer
+    from ingest.fer_engines import Engine, LocalEngine, RayEngine
+    from ingest.fer_run import run_fer
+    from ingest.fer_video import match_corpus_videos
     from signaffect.dbt_runner import run_dbt
     from signaffect.warehouse import connect
 
     if bool(videos) == (videos_dir is not None):
         raise typer.BadParameter("give either video files or --videos DIR")
+    if address is not None and engine is not FerEngine.ray:
+        raise typer.BadParameter("--address needs --engine ray")
     try:
+        runner: Engine = (
+            RayEngine(address, workers) if engine is FerEngine.ray else LocalEngine(workers or 1)
+        )
         con = connect(State.db)
         try:
             if videos_dir is not None:
@@ -753,8 +797,10 @@ def fer(
             else:
                 chosen = list(videos or [])
             with progress_bar(State.quiet) as progress:
-                summary = run_fer(con, chosen, mode=mode.value, fast_scale=fast_scale,
-                                  redetect_every=redetect_every, progress=progress, force=force)
+                summary = run_fer(con, chosen, shards or State.db.parent / "fer-shards",
+                                  mode=mode.value, fast_scale=fast_scale,
+                                  redetect_every=redetect_every, engine=runner,
+                                  progress=progress, force=force)
             built = con.execute(
                 "select count(*) from information_schema.tables"
                 " where table_schema = 'main' and table_name = 'fct_frames'"

@@ -7,9 +7,14 @@ its own, so peak RSS (ru_maxrss) is per runner; fer runs in a separate venv with
 
     python bench/bench_fer.py                 # 300 frames, 640x480, each runner once
     python bench/bench_fer.py --repeat 3      # fastest of 3 runs per runner (busy cores are noisy)
+    python bench/bench_fer.py --throughput-only   # only the engines' throughput (no fer env)
 
 Targets on 2 cores: exact bit-identical, ≥1x fer's speed, ≤1/4 of fer's memory; fast ≥5x
 fer's speed, ≥99 % top-emotion agreement, mean absolute score difference ≤0.02.
+
+Then the engines' throughput over several videos (`cli.py fer` end to end, shards and
+loading included): one process (`--workers 1`, threads over the cores), `--workers 2`
+(two processes) and Ray with 2 CPUs, in frames/s with ratios to one process.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import sys
 import time
 import venv
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 HERE = Path(__file__).resolve().parent
 FER_ENV = HERE / ".fer-env"
@@ -209,6 +214,62 @@ def compare(ref: list[list[dict]], got: list[list[dict]]) -> dict:
     }
 
 
+# ---------------------------------------------------------------- engines' throughput
+
+
+def throughput(mode: Literal["exact", "fast"], n_videos: int, frames: int) -> None:
+    """Frames/s of run_fer with each engine over the same videos, in one run."""
+    import tempfile
+
+    import duckdb
+    import ray
+
+    from ingest.fer_engines import Engine, LocalEngine, RayEngine
+    from ingest.fer_run import run_fer
+    from ingest.fer_synth import write_test_video
+
+    # Lengths differ by a frame so that every video has its own content hash.
+    videos = [
+        write_test_video(OUT / f"throughput_{frames + i}.avi", n_frames=frames + i)
+        for i in range(n_videos)
+    ]
+    total = sum(frames + i for i in range(n_videos))
+    started = time.perf_counter()
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    ray_start = time.perf_counter() - started
+    engines: dict[str, Engine] = {
+        "1 process": LocalEngine(1),
+        "--workers 2": LocalEngine(2),
+        "ray 2 CPUs": RayEngine(),
+    }
+    results: dict[str, tuple[float, list]] = {}
+    try:
+        for name, engine in engines.items():
+            with tempfile.TemporaryDirectory() as shards:
+                con = duckdb.connect()
+                began = time.perf_counter()
+                summary = run_fer(con, videos, Path(shards), mode=mode, engine=engine)
+                wall = time.perf_counter() - began
+                assert summary.processed == n_videos, summary
+                rows = con.execute("select * exclude (video_file) from raw.fer_frames order by all")
+                results[name] = (wall, rows.fetchall())
+                con.close()
+    finally:
+        ray.shutdown()
+    base = results["1 process"]
+    same = all(rows == base[1] for _, rows in results.values())
+    print(
+        f"\nthroughput, {mode} mode: {n_videos} videos x ~{frames} frames 640x480 ({total} "
+        f"frames), cores {len(os.sched_getaffinity(0))}, load average {os.getloadavg()[0]:.2f}; "
+        f"Ray started in {ray_start:.1f} s (not counted); results identical: {same}"
+    )
+    header = f"{'engine':<12} {'wall s':>7} {'frames/s':>9} {'x 1 process':>11}"
+    print(header)
+    print("-" * len(header))
+    for name, (wall, _) in results.items():
+        print(f"{name:<12} {wall:7.1f} {total / wall:9.1f} {base[0] / wall:11.2f}")
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -217,6 +278,13 @@ def main() -> int:
     parser.add_argument("--frames", type=int, default=300)
     parser.add_argument(
         "--repeat", type=int, default=1, help="runs per runner; the fastest is reported"
+    )
+    parser.add_argument(
+        "--throughput-only", action="store_true", help="skip the comparison with fer"
+    )
+    parser.add_argument("--videos", type=int, default=4, help="throughput: videos per engine")
+    parser.add_argument(
+        "--throughput-frames", type=int, default=150, help="throughput: frames per video (fast)"
     )
     parser.add_argument("--worker", choices=["fer", "exact", "fast"], help=argparse.SUPPRESS)
     parser.add_argument("--video", type=Path, help=argparse.SUPPRESS)
@@ -234,14 +302,23 @@ def main() -> int:
     from ingest.fer_synth import write_test_video
 
     OUT.mkdir(parents=True, exist_ok=True)
+    if not args.throughput_only:
+        compare_with_fer(args.frames, args.repeat, write_test_video)
+    throughput("fast", args.videos, args.throughput_frames)
+    throughput("exact", args.videos, max(2, args.throughput_frames // 5))
+    return 0
+
+
+def compare_with_fer(n_frames: int, repeat: int, write_test_video: Any) -> None:
+    """fer itself, exact and fast mode on one video: speed, memory and agreement."""
     fer_python()
-    video = write_test_video(OUT / f"astronaut_640x480_{args.frames}.avi", n_frames=args.frames)
+    video = write_test_video(OUT / f"astronaut_640x480_{n_frames}.avi", n_frames=n_frames)
     print(
-        f"video {video.name}: {args.frames} frames 640x480 MJPG; cores "
+        f"video {video.name}: {n_frames} frames 640x480 MJPG; cores "
         f"{len(os.sched_getaffinity(0))}; load average {os.getloadavg()[0]:.2f} at start"
     )
     runs: dict[str, list[dict]] = {"fer": [], "exact": [], "fast": []}
-    for _ in range(args.repeat):
+    for _ in range(repeat):
         for runner in runs:  # interleaved, so load hits all alike
             runs[runner].append(spawn(runner, video, OUT / f"{runner}.json"))
     best = {runner: max(results, key=lambda r: r["fps"]) for runner, results in runs.items()}
@@ -250,7 +327,7 @@ def main() -> int:
     exact_all = [compare(fer["frames"], r["frames"]) for r in runs["exact"]]
     fer_stable = all(c["identical"] for c in fer_self)
     print(
-        f"fer vs itself over {args.repeat} run(s): identical {fer_stable}, frames with faces "
+        f"fer vs itself over {repeat} run(s): identical {fer_stable}, frames with faces "
         f"reordered {max(c['reordered'] for c in fer_self)}; every exact run identical to "
         f"fer: {all(c['identical'] for c in exact_all)}"
     )
@@ -293,7 +370,6 @@ def main() -> int:
                 verdicts.append(("fast MAD ≤0.02", c["mad"] <= 0.02))
         print(line)
     print("targets: " + ", ".join(f"{name}: {'yes' if ok else 'NO'}" for name, ok in verdicts))
-    return 0
 
 
 if __name__ == "__main__":

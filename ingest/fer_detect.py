@@ -61,6 +61,20 @@ class DetectorSettings:
         if self.rescan_every < 1:
             raise ValueError("rescan_every must be at least 1")
 
+    @property
+    def scan_keys(self) -> int:
+        """Fast mode: keyframes from one full-frame scan to the next."""
+        return max(1, self.rescan_every // self.redetect_every)
+
+    @property
+    def restart_period(self) -> int:
+        """Frames between points where detection keeps no memory of earlier frames.
+
+        A chunk of a video that starts on a multiple of this (and, in fast mode, decodes one
+        frame past its end to close its last segment) gets exactly the whole video's boxes.
+        """
+        return self.redetect_every * self.scan_keys if self.mode == "fast" else 1
+
     def canonical(self) -> str:
         """Short, stable description, e.g. 'exact;haar=frontalface_default;sf=1.1;...'."""
         base = (
@@ -222,8 +236,7 @@ def detect_stream(
 
     # Keyframes form a chain (each tracks the previous one's faces): jobs start in order,
     # so a job only ever waits on one already running, and decoding overlaps detection.
-    every, scale = settings.redetect_every, settings.fast_scale
-    scan_keys = max(1, settings.rescan_every // every)
+    every, scale, scan_keys = settings.redetect_every, settings.fast_scale, settings.scan_keys
     buf: deque[list] = deque()  # [gray, Future | None]; keyframes carry a Future
     keys = 0
     previous: Future[list[Box]] | None = None

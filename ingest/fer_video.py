@@ -1,21 +1,20 @@
-"""FER over videos: decode with OpenCV, detect, classify in batches, load into raw.fer_*.
+"""FER over one video (or a chunk of its frames): decode with OpenCV, detect, classify in
+batches; and the raw.fer_* tables the results load into.
 
 Why: one row per (frame, face) plus a face-less row per frame without a face keeps every
 frame joinable to the corpus frame grid; results are keyed by (video_hash, model_hash,
-detector_settings), so a re-run skips finished videos and an interrupted run loses at most
-the video in progress.
+detector_settings), so a re-run skips finished work (ingest/fer_run.py plans and loads it).
 """
 
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import cv2
 import numpy as np
@@ -91,18 +90,8 @@ class FerVideoError(RuntimeError):
     """A video that cannot be analysed (missing, unreadable, empty or truncated)."""
 
 
-@dataclass
-class FerRunSummary:
-    """What run_fer did: counts plus (path, error) for each failed video."""
-
-    processed: int = 0
-    skipped: int = 0
-    failed: int = 0
-    failures: list[tuple[str, str]] = field(default_factory=list)
-
-
 @dataclass(frozen=True)
-class _VideoInfo:
+class VideoInfo:
     n_frames: int  # the container's count; decoding is the truth
     fps: float
     width: int
@@ -117,7 +106,22 @@ def video_hash(path: Path) -> str:
         raise FerVideoError(f"{path}: cannot read ({exc.strerror or exc})") from exc
 
 
-def _open(path: Path) -> tuple[cv2.VideoCapture, _VideoInfo]:
+class VideoKey(NamedTuple):
+    """The cache key of stored results; video_hash is None for a file that cannot be read."""
+
+    video_hash: str | None
+    model_hash: str
+    detector_settings: str
+
+
+def probe_video(path: Path) -> VideoInfo:
+    """The container's frame count, rate and size; FerVideoError when it cannot be opened."""
+    capture, info = _open(Path(path))
+    capture.release()
+    return info
+
+
+def _open(path: Path) -> tuple[cv2.VideoCapture, VideoInfo]:
     if not path.is_file():
         raise FerVideoError(f"{path}: no such file")
     if path.stat().st_size == 0:
@@ -125,7 +129,7 @@ def _open(path: Path) -> tuple[cv2.VideoCapture, _VideoInfo]:
     capture = cv2.VideoCapture(str(path))
     if not capture.isOpened():
         raise FerVideoError(f"{path}: OpenCV cannot open it as a video (corrupt or truncated?)")
-    info = _VideoInfo(
+    info = VideoInfo(
         n_frames=max(0, int(capture.get(cv2.CAP_PROP_FRAME_COUNT))),
         fps=float(capture.get(cv2.CAP_PROP_FPS) or 0.0),
         width=int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)),
@@ -135,22 +139,38 @@ def _open(path: Path) -> tuple[cv2.VideoCapture, _VideoInfo]:
 
 
 def _gray_frames(
-    capture: cv2.VideoCapture, path: Path, info: _VideoInfo, counter: list[int]
+    capture: cv2.VideoCapture,
+    path: Path,
+    info: VideoInfo,
+    counter: list[int],
+    start: int = 0,
+    stop: int | None = None,
+    overlap: int = 0,
 ) -> Iterator[np.ndarray]:
-    """Decoded frames as gray (fer converts BGR→gray once); raises on empty or short videos."""
+    """Decoded frames start..stop-1 as gray (fer converts BGR→gray once), plus up to
+    `overlap` frames past stop when the video has them; raises on empty or short videos."""
+    for index in range(start):
+        if not capture.grab():  # decode-and-skip: seeking is not frame-exact in every codec
+            raise FerVideoError(f"{path}: truncated: ends at frame {index}, before frame {start}")
+    end = None if stop is None else stop + overlap
     try:
-        while True:
+        while end is None or start + counter[0] < end:
             ok, frame = capture.read()
             if not ok:
                 break
             counter[0] += 1
             yield cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
     except cv2.error as exc:
-        raise FerVideoError(f"{path}: decoding failed at frame {counter[0]}: {exc}") from exc
+        failed_at = start + counter[0]
+        raise FerVideoError(f"{path}: decoding failed at frame {failed_at}: {exc}") from exc
     if counter[0] == 0:
-        raise FerVideoError(f"{path}: no decodable frames")
-    if info.n_frames and counter[0] < info.n_frames - FRAME_COUNT_SLACK:
-        raise FerVideoError(f"{path}: truncated: decoded {counter[0]} of {info.n_frames} frames")
+        where = f" from frame {start}" if start else ""
+        raise FerVideoError(f"{path}: no decodable frames{where}")
+    last = start + counter[0]
+    if stop is not None and last < stop:
+        raise FerVideoError(f"{path}: truncated: decoded up to frame {last} of {stop}")
+    if stop is None and info.n_frames and last < info.n_frames - FRAME_COUNT_SLACK:
+        raise FerVideoError(f"{path}: truncated: decoded {last} of {info.n_frames} frames")
 
 
 def analyse_video(
@@ -166,14 +186,19 @@ def analyse_video(
     classifier: EmotionClassifier | None = None,
     detector: HaarDetector | None = None,
     content_hash: str | None = None,
+    start: int = 0,
+    stop: int | None = None,
 ) -> pa.Table:
     """FER rows for one video: one per (frame, face), one face-less row per frame without.
 
     Exact mode reproduces fer.FER().detect_emotions on every frame; fast mode trades a few
     score points for ~5-10x speed (see fer_detect). `progress` is a rich Progress (or None);
-    `classifier`/`detector` are reused across videos by run_fer; `content_hash` skips
-    re-hashing when the caller already hashed the file. The table's schema metadata holds
-    the video's n_frames, fps, width, height. Raises FerVideoError for unusable videos.
+    `classifier`/`detector` are reused across videos by a worker; `content_hash` skips
+    re-hashing when the caller already hashed the file. `start`/`stop` analyse frames
+    [start, stop) only (stop None: to the end), with the whole video's frame numbers and
+    results when start is a multiple of the settings' restart_period. The table's schema
+    metadata holds the frames decoded (n_frames), fps, width, height. Raises FerVideoError
+    for unusable videos.
     """
     path = Path(path)
     settings = DetectorSettings(mode, fast_scale, redetect_every, rescan_every)
@@ -191,9 +216,13 @@ def analyse_video(
         "detector_settings": settings.canonical(),
     }
     seconds_per_frame = 1000.0 / info.fps if info.fps > 0 else None
+    # Fast mode tracks faces from keyframe to keyframe: a chunk decodes the next chunk's
+    # first frame (a keyframe) to close its last segment as the whole video would.
+    overlap = 1 if stop is not None and mode == "fast" else 0
+    total = (stop - start) if stop is not None else max(0, info.n_frames - start)
     task = None
     if progress is not None:
-        task = progress.add_task(path.name, total=info.n_frames or None)
+        task = progress.add_task(path.name, total=total or None)
 
     pending: list[tuple[int, list[Box]]] = []  # frames waiting for their faces' scores
     crops: list[np.ndarray] = []
@@ -233,9 +262,11 @@ def analyse_video(
         if workers > 1:
             cv2.setNumThreads(1)  # parallelise across frames, not inside each detection
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            frames = _gray_frames(capture, path, info, decoded)
+            frames = _gray_frames(capture, path, info, decoded, start, stop, overlap)
             stream = detect_stream(frames, settings, detector, pool, workers)
-            for frame_index, (gray, boxes) in enumerate(stream):
+            for frame_index, (gray, boxes) in enumerate(stream, start):
+                if stop is not None and frame_index >= stop:
+                    continue  # the overlap frame: the next chunk's rows
                 kept, face_images = face_crops(gray, boxes)
                 pending.append((frame_index, kept))
                 crops.extend(face_images)
@@ -255,7 +286,7 @@ def analyse_video(
         columns[name] = [value] * n_rows
     metadata = {
         "video_path": str(path),
-        "n_frames": str(decoded[0]),
+        "n_frames": str(decoded[0] if stop is None else min(decoded[0], stop - start)),
         "fps": repr(info.fps),
         "width": str(info.width),
         "height": str(info.height),
@@ -264,28 +295,28 @@ def analyse_video(
 
 
 def status_row(
-    path: Path,
-    settings: DetectorSettings,
+    path: Path | str,
+    key: VideoKey,
+    mode: str,
     *,
     table: pa.Table | None = None,
-    content_hash: str | None = None,
     error: str | None = None,
     elapsed_s: float | None = None,
-    model: str | None = None,
 ) -> dict[str, Any]:
     """The raw.fer_videos row for one video: 'ok' with the table's metadata, else 'failed'."""
     meta = (
         {k.decode(): v.decode() for k, v in (table.schema.metadata or {}).items()}
-        if (table is not None)
+        if table is not None
         else {}
     )
+    path = Path(path)
     return {
         "video_file": path.name,
         "video_path": str(path),
-        "video_hash": content_hash,
-        "model_hash": model or model_hash(),
-        "detector_settings": settings.canonical(),
-        "mode": settings.mode,
+        "video_hash": key.video_hash,
+        "model_hash": key.model_hash,
+        "detector_settings": key.detector_settings,
+        "mode": mode,
         "n_frames": int(meta["n_frames"]) if meta else None,
         "fps": float(meta["fps"]) if meta else None,
         "width": int(meta["width"]) if meta else None,
@@ -387,88 +418,3 @@ def load_fer_results(
                 )
         insert_arrow(con, "raw.fer_frames", frames)
         insert_arrow(con, "raw.fer_videos", videos)
-
-
-def _is_done(con: duckdb.DuckDBPyConnection, key: tuple[str, str, str]) -> bool:
-    row = con.execute(
-        "select count(*) from raw.fer_videos where video_hash = ? and model_hash = ?"
-        " and detector_settings = ? and status = 'ok'",
-        list(key),
-    ).fetchone()
-    return bool(row and row[0])
-
-
-def run_fer(
-    con: duckdb.DuckDBPyConnection,
-    videos: Sequence[Path | str],
-    *,
-    mode: Mode = "exact",
-    fast_scale: float = 0.5,
-    redetect_every: int = 5,
-    batch_size: int = DEFAULT_BATCH,
-    workers: int | None = None,
-    rescan_every: int = 30,
-    progress: Any = None,
-    force: bool = False,
-) -> FerRunSummary:
-    """Analyse videos not yet done under these settings, committing each video on its own.
-
-    Unusable videos get a 'failed' row in raw.fer_videos and the run goes on; any other
-    exception (a bug, Ctrl-C) stops the run with earlier videos already committed.
-    """
-    settings = DetectorSettings(mode, fast_scale, redetect_every, rescan_every)
-    ensure_fer_tables(con)
-    classifier = EmotionClassifier(batch_size=batch_size)
-    detector = HaarDetector()
-    model = model_hash(classifier.path)
-    summary = FerRunSummary()
-    overall = progress.add_task("videos", total=len(videos)) if progress is not None else None
-    for raw_path in videos:
-        path = Path(raw_path)
-        started = time.perf_counter()
-        digest: str | None = None
-        try:
-            digest = video_hash(path)
-            if not force and _is_done(con, (digest, model, settings.canonical())):
-                summary.skipped += 1
-            else:
-                table = analyse_video(
-                    path,
-                    mode=mode,
-                    fast_scale=fast_scale,
-                    redetect_every=redetect_every,
-                    batch_size=batch_size,
-                    progress=progress,
-                    workers=workers,
-                    rescan_every=rescan_every,
-                    classifier=classifier,
-                    detector=detector,
-                    content_hash=digest,
-                )
-                row = status_row(
-                    path,
-                    settings,
-                    table=table,
-                    content_hash=digest,
-                    elapsed_s=time.perf_counter() - started,
-                    model=model,
-                )
-                load_fer_results(con, table, [row])
-                summary.processed += 1
-        except FerVideoError as exc:
-            row = status_row(
-                path,
-                settings,
-                content_hash=digest,
-                error=str(exc),
-                elapsed_s=time.perf_counter() - started,
-                model=model,
-            )
-            load_fer_results(con, None, [row])
-            summary.failed += 1
-            summary.failures.append((str(path), str(exc)))
-        if overall is not None:
-            progress.update(overall, advance=1)
-    if overall is not None:
-        progress.remove_task(overall)
-    return summary

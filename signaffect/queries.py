@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from signaffect.errors import SignAffectError
 from signaffect.failures import from_text
+from signaffect.settings import duckdb_config
 from signaffect.warehouse import connect, table_exists
 
 #: Schemas on `query`'s search path, in this order, when they exist (raw exists before any
@@ -50,17 +51,55 @@ def run_query(db: Path, sql: str) -> pa.Table:
         }
         path = ",".join(s for s in SEARCH_PATH if s in schemas)
         con.execute(f"set search_path = '{path}'")
+        return _fetch(con, sql, "`cli.py status` lists the tables you can query", str(db))
+    finally:
+        con.close()
+
+
+def run_parquet_query(folder: Path, sql: str) -> pa.Table:
+    """Run `sql` over a folder of Parquet files (a `cli.py export`), with no warehouse file.
+
+    Each top-level `<name>.parquet` and each sub-folder of Parquet files (hive-partitioned,
+    e.g. `frames/story=*/`) is a view named after it; DuckDB streams them from disk, so the
+    folder may be far larger than memory.
+    """
+    folder = Path(folder)
+    views = parquet_views(folder) if folder.is_dir() else {}
+    if not views:
+        raise SignAffectError(
+            f"no Parquet files in {folder}", "pass the folder `cli.py export --out` wrote"
+        )
+    con = duckdb.connect(config={**duckdb_config(None), **QUERY_CONFIG})
+    try:
+        check_read_only_statement(con, sql)
+        for name, pattern in views.items():
+            literal = pattern.replace("'", "''")  # a view's definition takes no parameters
+            con.execute(
+                f'create view "{name}" as select * '
+                f"from read_parquet('{literal}', hive_partitioning = true)"
+            )
+        return _fetch(con, sql, f"the views are: {', '.join(views)}", str(folder))
+    finally:
+        con.close()
+
+
+def parquet_views(folder: Path) -> dict[str, str]:
+    """View name → read_parquet glob for each Parquet file and partitioned folder in `folder`."""
+    views = {path.stem: str(path) for path in sorted(folder.glob("*.parquet"))}
+    for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
+        if any(sub.rglob("*.parquet")):
+            views[sub.name] = str(sub / "**" / "*.parquet")
+    return views
+
+
+def _fetch(con: duckdb.DuckDBPyConnection, sql: str, hint: str, where: str) -> pa.Table:
+    try:
         relation = con.sql(sql)
         return relation.to_arrow_table() if relation is not None else pa.table({})
     except duckdb.Error as exc:
-        if from_text(str(exc), "query", str(db)) is not None:
+        if from_text(str(exc), "query", where) is not None:
             raise  # memory, disk, lock: not the SQL's fault (signaffect.failures says so)
-        raise SignAffectError(
-            f"query failed: {str(exc).strip().splitlines()[0]}",
-            "`cli.py status` lists the tables you can query",
-        ) from None
-    finally:
-        con.close()
+        raise SignAffectError(f"query failed: {str(exc).strip().splitlines()[0]}", hint) from None
 
 
 def check_read_only_statement(con: duckdb.DuckDBPyConnection, sql: str) -> None:

@@ -9,6 +9,10 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 SAMPLE_CORPUS_DIR = PROJECT_DIR / "sample_corpus"
 DEFAULT_DB_PATH = PROJECT_DIR / "warehouse" / "signaffect.duckdb"
 ARTIFACTS_DIR = PROJECT_DIR / "artifacts"
+# DuckDB's buffer memory: past it, sorts, joins and aggregates spill to the temp directory.
+# Sized for a 2-core, 24 GB machine, leaving room for Python and dbt around DuckDB; the
+# default in profiles.yml must match (tests/test_settings.py checks).
+DEFAULT_MEMORY_LIMIT = "3GB"
 
 
 def db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -34,8 +38,14 @@ def elan_samples_dir() -> Path:
     return _shared_dir("ELAN_SAMPLES_DIR", "elan-samples")
 
 
-def memory_config() -> dict[str, str]:
-    """DuckDB's memory cap from env SIGNAFFECT_MEMORY_LIMIT (e.g. `2GB`), if set: past it
-    DuckDB spills to disk instead of failing (profiles.yml reads the same variable)."""
-    limit = os.environ.get("SIGNAFFECT_MEMORY_LIMIT")
-    return {"memory_limit": limit} if limit else {}
+def duckdb_config(db: Path | None) -> dict[str, str | bool | int | float | list[str]]:
+    """DuckDB settings for every connection: env SIGNAFFECT_MEMORY_LIMIT (default
+    DEFAULT_MEMORY_LIMIT) and SIGNAFFECT_TEMP_DIR (default: `<warehouse file>.tmp`, DuckDB's
+    own choice), as profiles.yml gives dbt."""
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "memory_limit": os.environ.get("SIGNAFFECT_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT
+    }
+    temp = os.environ.get("SIGNAFFECT_TEMP_DIR") or (f"{db}.tmp" if db is not None else None)
+    if temp:
+        config["temp_directory"] = temp
+    return config

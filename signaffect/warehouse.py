@@ -8,7 +8,7 @@ from typing import Any
 import duckdb
 
 from signaffect.errors import SignAffectError
-from signaffect.settings import memory_config
+from signaffect.settings import duckdb_config
 
 NOT_BUILT_HINT = "run `cli.py build` (or `cli.py run`) to build the warehouse first"
 
@@ -30,7 +30,7 @@ def connect(
             "run `cli.py run` (or `cli.py ingest PATH` then `cli.py build`) first, or pass --db",
         )
     path.parent.mkdir(parents=True, exist_ok=True)
-    settings = {**memory_config(), **(config or {})}
+    settings = {**duckdb_config(path), **(config or {})}
     return duckdb.connect(str(path), read_only=read_only, config=settings)
 
 

@@ -17,13 +17,14 @@ import pytest
 
 from ingest.fer_detect import DetectorSettings, HaarDetector, face_crops, match_boxes
 from ingest.fer_model import EMOTIONS, EmotionClassifier, model_hash, model_path, preprocess
+from ingest.fer_run import run_fer
 from ingest.fer_synth import write_test_video
 from ingest.fer_video import (
     FER_FRAMES_SCHEMA,
     FerVideoError,
+    VideoKey,
     analyse_video,
     load_fer_results,
-    run_fer,
     status_row,
 )
 
@@ -261,7 +262,7 @@ def test_run_fer_resumes_and_records_failures(
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     videos = [broken_videos["empty"], video, broken_videos["truncated"], broken_videos["missing"]]
     with Progress(console=Console(file=io.StringIO())) as progress:
-        first = run_fer(con, videos, mode="fast", progress=progress)
+        first = run_fer(con, videos, tmp_path / "shards", mode="fast", progress=progress)
     assert (first.processed, first.skipped, first.failed) == (1, 0, 3)
     statuses = dict(con.execute("select video_file, status from raw.fer_videos").fetchall())
     assert statuses == {
@@ -282,7 +283,7 @@ def test_run_fer_resumes_and_records_failures(
     n_rows = _count(con, "select count(*) from raw.fer_frames")
     assert _count(con, "select count(distinct frame_index) from raw.fer_frames") == N_FRAMES
 
-    second = run_fer(con, videos, mode="fast")
+    second = run_fer(con, videos, tmp_path / "shards", mode="fast")
     assert (second.processed, second.skipped, second.failed) == (0, 1, 3)
     assert _count(con, "select count(*) from raw.fer_frames") == n_rows
     assert _count(con, "select count(*) from raw.fer_videos") == 4  # failures replaced, not added
@@ -291,33 +292,34 @@ def test_run_fer_resumes_and_records_failures(
 def test_interrupted_run_keeps_finished_videos(
     tmp_path: Path, video: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import ingest.fer_video as fer_video
+    import ingest.fer_units as fer_units
 
     other = write_test_video(tmp_path / "other.avi", n_frames=12)
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    real = fer_video.analyse_video
+    real = fer_units.analyse_video
 
     def interrupted(path: Path, **kwargs: object) -> pa.Table:
         if Path(path).name == "other.avi":
             raise KeyboardInterrupt
         return real(path, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(fer_video, "analyse_video", interrupted)
+    monkeypatch.setattr(fer_units, "analyse_video", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        run_fer(con, [video, other], mode="fast")
+        run_fer(con, [video, other], tmp_path / "shards", mode="fast")
     assert con.execute("select video_file, status from raw.fer_videos").fetchall() == [
         ("astronaut.avi", "ok")
     ]
-    monkeypatch.setattr(fer_video, "analyse_video", real)
-    resumed = run_fer(con, [video, other], mode="fast")
+    monkeypatch.setattr(fer_units, "analyse_video", real)
+    resumed = run_fer(con, [video, other], tmp_path / "shards", mode="fast")
     assert (resumed.processed, resumed.skipped, resumed.failed) == (1, 1, 0)
 
 
 def test_load_is_idempotent_per_key(tmp_path: Path, video: Path, fast: pa.Table) -> None:
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    settings = DetectorSettings("fast", 0.5, 5)
-    digest = fast.column("video_hash")[0].as_py()
-    row = status_row(video, settings, table=fast, content_hash=digest)
+    key = VideoKey(
+        fast.column("video_hash")[0].as_py(), model_hash(), DetectorSettings("fast").canonical()
+    )
+    row = status_row(video, key, "fast", table=fast)
     load_fer_results(con, fast, [row])
     load_fer_results(con, fast, [row])
     assert _count(con, "select count(*) from raw.fer_frames") == fast.num_rows

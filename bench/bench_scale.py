@@ -1,0 +1,137 @@
+"""Benchmark: ingest and build of NCSLGR replicated 1x, 4x and 10x, wall time and peak memory.
+
+Why: a build whose memory grows with the corpus cannot reach corpora 100-1,000 times larger.
+Each size is a new corpus in a temporary folder (every file copied k times under new names,
+with a comment that makes each copy's content hash its own) and a new warehouse; ingest and
+build each run in a fresh interpreter, so peak RSS (DuckDB included) is that step's own.
+Ratios are to the 1x corpus measured in the same run (the machine may be shared).
+
+    .venv/bin/python bench/bench_scale.py [--sizes 1,4,10]
+
+Targets (issue 16, 2 cores): 10x peak memory <= 4 GB; 10x wall time <= 6x the 1x time;
+1x ingest + build <= 10 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+from signaffect.settings import ncslgr_dir
+
+STEP = """
+import json, resource, sys, time
+from pathlib import Path
+{imports}
+db = Path({db!r})
+start = time.perf_counter()
+{call}
+elapsed = time.perf_counter() - start
+peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({{"seconds": elapsed, "peak_mb": peak_mb}}))
+"""
+
+STEPS = {
+    "ingest": ("from signaffect.pipeline import ingest_corpus", "ingest_corpus(db, [{corpus!r}])"),
+    "build": ("from signaffect.pipeline import build_warehouse", "build_warehouse(db)"),
+    "parse": ("from signaffect.dbt_runner import run_dbt", "run_dbt('parse', db)"),
+}
+
+
+def measure(step: str, db: Path, corpus: Path | None = None) -> dict[str, float]:
+    """Run one step in a fresh interpreter; its wall time (after imports) and peak RSS."""
+    imports, call = STEPS[step]
+    code = STEP.format(imports=imports, db=str(db), call=call.format(corpus=str(corpus)))
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"{step} failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def replicate(source: Path, target: Path, copies: int) -> int:
+    """Write every XML file of `source` `copies` times into `target` under new names."""
+    target.mkdir(parents=True)
+    files = sorted(source.glob("*.xml"))
+    for copy in range(copies):
+        for path in files:
+            name = path.name if copy == 0 else f"{path.stem}-copy{copy}{path.suffix}"
+            data = path.read_bytes()
+            if copy:
+                data += f"\n<!-- SignAffect bench_scale copy {copy} -->\n".encode()
+            (target / name).write_bytes(data)
+    return len(files) * copies
+
+
+def frame_count(db: Path) -> int:
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        row = con.execute("select count(*) from fct_frames").fetchone()
+        return int(row[0]) if row else 0
+    finally:
+        con.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1,4,10", help="replication factors, comma-separated")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    root = Path(tempfile.mkdtemp(prefix="signaffect-scale-"))
+    try:
+        measure("parse", root / "parse.duckdb")  # dbt's partial parse, as any later run has it
+        rows = []
+        for size in sizes:
+            corpus = root / f"corpus-{size}x"
+            n_files = replicate(ncslgr_dir(), corpus, size)
+            db = root / f"{size}x.duckdb"
+            ingest = measure("ingest", db, corpus)
+            build = measure("build", db)
+            rows.append((size, n_files, frame_count(db), ingest, build, db.stat().st_size))
+            shutil.rmtree(corpus)
+            db.unlink()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    print_table(rows)
+
+
+def print_table(rows: list) -> None:
+    base = rows[0]
+    base_s = base[3]["seconds"] + base[4]["seconds"]
+    base_mb = max(base[3]["peak_mb"], base[4]["peak_mb"])
+    header = (
+        f"{'size':>4} {'files':>5} {'frames':>9} {'ingest s':>8} {'ingest MB':>9} "
+        f"{'build s':>7} {'build MB':>8} {'total s':>7} {'db MB':>6} {'time x':>6} {'mem x':>5}"
+    )
+    print(header)
+    print("-" * len(header))
+    for size, n_files, frames, ingest, build, db_bytes in rows:
+        total = ingest["seconds"] + build["seconds"]
+        peak = max(ingest["peak_mb"], build["peak_mb"])
+        print(
+            f"{size:>3}x {n_files:>5} {frames:>9,} {ingest['seconds']:>8.1f} "
+            f"{ingest['peak_mb']:>9.0f} {build['seconds']:>7.1f} {build['peak_mb']:>8.0f} "
+            f"{total:>7.1f} {db_bytes / 2**20:>6.0f} {total / base_s:>6.2f} {peak / base_mb:>5.2f}"
+        )
+    last = rows[-1]
+    last_s = last[3]["seconds"] + last[4]["seconds"]
+    last_mb = max(last[3]["peak_mb"], last[4]["peak_mb"])
+    print(
+        f"targets: 1x ingest + build <= 10 s: {'yes' if base_s <= 10 else 'NO'} ({base_s:.1f} s); "
+        f"{last[0]}x peak <= 4096 MB: {'yes' if last_mb <= 4096 else 'NO'} ({last_mb:.0f} MB); "
+        f"{last[0]}x time <= 6x 1x: {'yes' if last_s <= 6 * base_s else 'NO'} "
+        f"({last_s / base_s:.2f}x)"
+    )
+
+
+if __name__ == "__main__":
+    main()
