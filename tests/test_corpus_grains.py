@@ -4,6 +4,7 @@ gives the counts it claims, checked against the XML read here or against the fra
 from __future__ import annotations
 
 import math
+import shutil
 import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ import duckdb
 import pytest
 
 from ingest.signstream import TRANSITION_VALUE_IDS
+from signaffect.dbt_runner import run_dbt
 from tests.conftest import scalar
 from tests.test_corpus_ncslgr import _normalised
 
@@ -236,3 +238,39 @@ def test_coverage_counts_the_files_that_code_each_field(corpus_db: Path, spans: 
         assert coverage[feature] == (len(files), sum(frames_per_file[f] for f in files))
     assert coverage["AU21 neck tightener"][0] == 10
     assert coverage["relative clause=rel-cl"][0] == 1
+
+
+def test_value_level_coverage_counts_only_files_that_use_the_value(
+    corpus_db: Path, corpus_dir: Path, tmp_path: Path
+) -> None:
+    """`eye gaze` is coded in all 38 files but `to addressee` used in 9: at coverage_level
+    value its denominator is those 9 files' frames, so its base rate rises accordingly."""
+    db = tmp_path / "value.duckdb"
+    shutil.copyfile(corpus_db, db)
+    run_dbt(
+        "run", db, {"coverage_level": "value"}, ["--select", "fct_feature_coverage", "dim_features"]
+    )
+    used = set()
+    for path in sorted(corpus_dir.glob("*.xml")):
+        root = ET.parse(path).getroot()
+        for field in root.iter("FIELD"):
+            if _normalised(field.get("NAME", "")) != "eye gaze":
+                continue
+            ids = {v.get("ID") for v in field.iter("VALUE") if v.get("NAME") == "to addressee"}
+            for track in root.iter("TRACK"):
+                if track.get("FID") == field.get("ID") and any(
+                    a.get("VID") in ids for a in track.iter("A")
+                ):
+                    used.add(path.name)
+    frames_per_file = Counter(
+        dict(_rows(db, "select source_file, count(*) from fct_frames group by 1"))
+    )
+    query = (
+        "select n_frames, n_files_coded, n_frames_coded from dim_features "
+        "where feature = 'eye gaze=to addressee'"
+    )
+    ((n_frames, n_files, n_coded),) = _rows(db, query)
+    ((_, field_files, field_coded),) = _rows(corpus_db, query)
+    assert (n_files, field_files, len(used)) == (9, 38, 9)
+    assert n_coded == sum(frames_per_file[f] for f in used)
+    assert n_frames / n_coded > n_frames / field_coded

@@ -9,8 +9,19 @@
                                                                gloss` (sign) or `English
                                                                translation` (utterance)
       fer                                                      files with FER frames
+    With dbt var coverage_level `value` (default `field`), a SignStream code (and an AU, from
+    the codes the seed maps to it) is covered only in the files whose annotators used that
+    very value at least once: for a value introduced late in a corpus's coding (NCSLGR's
+    `eye gaze=to addressee`, used in 9 of the 38 files that code eye gaze), the other files'
+    frames are not counted as evidence of its absence. pos, gloss, lexical and fer coverage do
+    not change.
 -#}
 {%- set lexical_field = 'main gloss' if var('lexical_scope') == 'sign' else 'English translation' -%}
+{%- set coverage_level = var('coverage_level') -%}
+{%- if coverage_level not in ('field', 'value') -%}
+    {{ exceptions.raise_compiler_error(
+        "dbt var coverage_level must be field or value, not " ~ coverage_level) }}
+{%- endif -%}
 
 with
 
@@ -90,6 +101,43 @@ field_coverage as (
         on feature_fields.coding_field = coded_fields.field_name
 ),
 
+used_values as (
+    select distinct
+        source_file,
+        feature,
+    from annotations
+    where feature is not null
+),
+
+value_coverage as (
+    select distinct
+        features.feature,
+        features.feature_kind,
+        used_values.source_file,
+    from features
+    inner join used_values
+        on features.feature = used_values.feature
+    where features.feature_kind not in ('au', 'fer', 'pos', 'gloss', 'lexical')
+
+    union all
+
+    select distinct
+        features.feature,
+        features.feature_kind,
+        used_values.source_file,
+    from features
+    inner join action_units
+        on features.feature = action_units.au_feature
+    inner join used_values
+        on action_units.feature = used_values.feature
+    where features.feature_kind = 'au'
+
+    union all
+
+    select * from field_coverage
+    where feature_kind in ('pos', 'gloss', 'lexical')
+),
+
 fer_files as (
     select distinct source_file from fer_features
 ),
@@ -105,7 +153,7 @@ fer_coverage as (
 ),
 
 unioned as (
-    select * from field_coverage
+    select * from {{ coverage_level }}_coverage
     union all
     select * from fer_coverage
 ),
