@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from signaffect.associations import top_features
+from signaffect.warehouse import connect
 from tests.conftest import TEST_DBT_VARS
 
 pytestmark = pytest.mark.corpus
@@ -25,7 +26,8 @@ LABEL, FEATURE = "empath:negative_emotion", "POS=Adjective"
 
 @pytest.fixture(scope="module")
 def con(corpus_db: Path):
-    connection = duckdb.connect(str(corpus_db), read_only=True)
+    # The app's own settings: DuckDB refuses a second connection to a file with others.
+    connection = connect(corpus_db, read_only=True)
     connection.execute("set search_path = 'main,intermediate'")
     yield connection
     connection.close()

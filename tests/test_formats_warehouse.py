@@ -59,8 +59,17 @@ def mixed_db(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path, samples
 def dgs_db(tmp_path_factory: pytest.TempPathFactory, samples_dir: Path) -> Path:
     db = tmp_path_factory.mktemp("dgs") / "warehouse.duckdb"
     ingest_corpus(db, [samples_dir / DGS])
-    # One transcript is one story: its associations resample and permute within utterances.
-    build_warehouse(db, dbt_vars={**TEST_DBT_VARS, "association_cluster_unit": "utterance"})
+    # One 33-utterance transcript is one story: its associations resample and permute within
+    # utterances, and a pair needs fewer units than the defaults (sized for NCSLGR) ask for.
+    build_warehouse(
+        db,
+        dbt_vars={
+            **TEST_DBT_VARS,
+            "association_cluster_unit": "utterance",
+            "association_min_support": {"frame": 5, "sign": 2, "utterance": 2},
+            "association_min_clusters": 2,
+        },
+    )
     return db
 
 
@@ -163,8 +172,13 @@ def test_dgs_expands_at_50_fps_with_gloss_mouthing_and_lexicon(dgs_db: Path) -> 
 
 
 def test_cli_top_works_on_dgs(dgs_db: Path) -> None:
+    ((label,),) = rows(
+        dgs_db,
+        "select label from fct_label_feature_associations where grain = 'sign' "
+        "and feature like 'mouthing=%' group by label order by count(*) desc, label limit 1",
+    )
     result = runner.invoke(
-        app, ["--db", str(dgs_db), "top", "nrc:positive", "--k", "1000", "--format", "csv"]
+        app, ["--db", str(dgs_db), "top", label, "--k", "1000", "--format", "csv"]
     )
     assert result.exit_code == 0, result.output
     assert "mouthing=" in result.output
