@@ -233,22 +233,34 @@ def fmt_or(odds: object, low: object, high: object) -> str:
     return f"{fmt_p(odds, 2)} [{fmt_p(low, 2)}, {fmt_p(high, 2)}]"
 
 
-def _grammar_section(doc: Document, data: ReportData, by_key: dict[str, Chart]) -> None:
-    doc.add(
-        Heading(2, "Affect or grammar?", "grammar"),
-        Para(
-            "The ASL face also carries grammar: the brows mark wh- and yes/no questions, the "
-            "head shakes for negation. Each sign token is inside a grammatical marker when "
-            "one of its frames lies in the span of a field the field-kinds seed calls "
-            "grammatical (wh question, yes-no question, rhetorical question, negative, "
-            "topic/focus, conditional/when, relative clause, role shift, adverbial; "
-            "`fct_sign_token_grammar`). An association that holds outside every marker cannot "
-            "be the grammar's; one that holds only inside may be."
-        ),
-    )
-    chart = by_key.get("grammar")
+def _analysis_opening(
+    doc: Document, data: ReportData, by_key: dict[str, Chart], heading: Heading, intro: str
+) -> Chart | None:
+    """Open an analysis section: its heading and intro, then its chart, or a note and None
+    when the warehouse has nothing to analyse."""
+    doc.add(heading, Para(intro))
+    chart = by_key.get(heading.anchor)
     if chart is None or data.analyses is None:
         doc.add(Para("No lexical label to analyse in this warehouse."))
+        return None
+    return chart
+
+
+def _grammar_section(doc: Document, data: ReportData, by_key: dict[str, Chart]) -> None:
+    chart = _analysis_opening(
+        doc,
+        data,
+        by_key,
+        Heading(2, "Affect or grammar?", "grammar"),
+        "The ASL face also carries grammar: the brows mark wh- and yes/no questions, the "
+        "head shakes for negation. Each sign token is inside a grammatical marker when "
+        "one of its frames lies in the span of a field the field-kinds seed calls "
+        "grammatical (wh question, yes-no question, rhetorical question, negative, "
+        "topic/focus, conditional/when, relative clause, role shift, adverbial; "
+        "`fct_sign_token_grammar`). An association that holds outside every marker cannot "
+        "be the grammar's; one that holds only inside may be.",
+    )
+    if chart is None or data.analyses is None:
         return
     doc.add(
         FigureBlock(
@@ -300,18 +312,17 @@ def _grammar_section(doc: Document, data: ReportData, by_key: dict[str, Chart]) 
 
 
 def _signers_section(doc: Document, data: ReportData, by_key: dict[str, Chart]) -> None:
-    doc.add(
+    chart = _analysis_opening(
+        doc,
+        data,
+        by_key,
         Heading(2, "One signer or many?", "signers"),
-        Para(
-            "NCSLGR's signers hold very unequal shares of the corpus, so a pooled association "
-            "can be one person's way of signing. For each label's top features: each signer's "
-            "share of the label's sign tokens, the odds ratio signer by signer, a test of "
-            "whether the signers' ORs differ, and the pooled OR with each signer left out."
-        ),
+        "NCSLGR's signers hold very unequal shares of the corpus, so a pooled association "
+        "can be one person's way of signing. For each label's top features: each signer's "
+        "share of the label's sign tokens, the odds ratio signer by signer, a test of "
+        "whether the signers' ORs differ, and the pooled OR with each signer left out.",
     )
-    chart = by_key.get("signers")
     if chart is None or data.analyses is None:
-        doc.add(Para("No lexical label to analyse in this warehouse."))
         return
     doc.add(
         FigureBlock(
@@ -383,18 +394,17 @@ def _signers_section(doc: Document, data: ReportData, by_key: dict[str, Chart]) 
 
 
 def _timing_section(doc: Document, data: ReportData, by_key: dict[str, Chart]) -> None:
-    doc.add(
+    chart = _analysis_opening(
+        doc,
+        data,
+        by_key,
         Heading(2, "When the face moves: onset against the sign", "timing"),
-        Para(
-            "Each non-manual span (`fct_nonmanual_sign_timing`) is timed against the first "
-            "sign it overlaps: onset lead = sign start - span start in ms, positive when the "
-            "face starts first. Do lowered brows lead wh-signs? Is the lead different when the "
-            "sign carries an emotion label?"
-        ),
+        "Each non-manual span (`fct_nonmanual_sign_timing`) is timed against the first "
+        "sign it overlaps: onset lead = sign start - span start in ms, positive when the "
+        "face starts first. Do lowered brows lead wh-signs? Is the lead different when the "
+        "sign carries an emotion label?",
     )
-    chart = by_key.get("timing")
     if chart is None or data.analyses is None:
-        doc.add(Para("No lexical label to analyse in this warehouse."))
         return
     columns: dict[str, tuple[str, object]] = {
         "feature": ("feature", str),
