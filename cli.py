@@ -2,7 +2,7 @@
 
 The CLI only parses options and prints; the work lives in `ingest/`, `ml/` and dbt.
 Exit codes: 0 ok, 1 the pipeline failed, 2 usage, 130 interrupted. Every command runs
-inside `GuardedGroup`, so any error it raises is one line (see `signaffect.failures`).
+inside `GuardedGroup`, so any error it raises is one line (see `signaffect.core.failures`).
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ from typer.core import TyperGroup
 
 from ingest.corpus import IngestSummary
 from ml.options import CV, ClassWeight, Grain, Inputs, Model, Scope
-from signaffect import queries
-from signaffect.associations import READING_GUIDE
-from signaffect.errors import SignAffectError
-from signaffect.failures import Failure, describe
-from signaffect.output import OutputFormat, emit, err, note, out, warn
-from signaffect.paths import check_out_dir
-from signaffect.progress import progress_bar
-from signaffect.settings import SAMPLE_CORPUS_DIR, db_path
+from signaffect.core.errors import SignAffectError
+from signaffect.core.failures import Failure, describe
+from signaffect.core.output import OutputFormat, emit, err, note, out, warn
+from signaffect.core.paths import check_out_dir
+from signaffect.core.progress import progress_bar
+from signaffect.core.settings import SAMPLE_CORPUS_DIR, db_path
+from signaffect.read import queries
+from signaffect.read.associations import READING_GUIDE
 
 
 class GuardedGroup(TyperGroup):
@@ -192,7 +192,7 @@ def ingest(
 ) -> None:
     """Load corpus files (SignStream, ELAN, DAI 2) and their lexicon hits into schema raw
     (all files or none); the corpus becomes exactly these files unless --add."""
-    from signaffect.pipeline import ingest_corpus
+    from signaffect.pipeline.corpus import ingest_corpus
 
     with progress_bar(State.quiet) as progress:
         summary = ingest_corpus(
@@ -217,7 +217,7 @@ def remove(
     ],
 ) -> None:
     """Remove stories from the corpus in schema raw (all named or none); then `cli.py build`."""
-    from signaffect.pipeline import remove_corpus_files
+    from signaffect.pipeline.corpus import remove_corpus_files
 
     removed = remove_corpus_files(State.db, stories)
     out.print(f"removed {len(removed)} file(s) from {State.db}: {', '.join(removed)}")
@@ -227,7 +227,7 @@ def remove(
 @app.command(epilog="Example: cli.py build")
 def build() -> None:
     """Run `dbt build` in-process: models, seeds and every data test."""
-    from signaffect.pipeline import build_warehouse
+    from signaffect.pipeline.corpus import build_warehouse
 
     with progress_bar(State.quiet) as progress:
         build_warehouse(State.db, progress)
@@ -300,8 +300,8 @@ def run(
     The warehouse then holds exactly that corpus, unless --add."""
     from ml.train import TrainConfig
     from ml.train import train as train_model
-    from signaffect.pipeline import build_warehouse, ingest_corpus
-    from signaffect.report import write_report
+    from signaffect.pipeline.corpus import build_warehouse, ingest_corpus
+    from signaffect.read.report import write_report
 
     corpus = paths or [SAMPLE_CORPUS_DIR]
     modes = (CV.story, CV.kfold) if train else ()
@@ -327,7 +327,7 @@ def run(
     out.print(f"built {State.db}")
     emit(counts)
     if results:
-        from ml.report import grouped_then_kfold
+        from signaffect.read.training_tables import grouped_then_kfold
 
         for line in grouped_then_kfold(*results):
             out.print(line, highlight=False, soft_wrap=True)
@@ -397,8 +397,8 @@ def top(
     ] = Context.all,
     format: Annotated[OutputFormat, typer.Option(help="Output format.")] = OutputFormat.table,
 ) -> None:
-    from signaffect.associations import for_terminal, top_features
-    from signaffect.grammar_context import context_top, pooled_for_terminal
+    from signaffect.read.associations import for_terminal, top_features
+    from signaffect.read.grammar_context import context_top, pooled_for_terminal
 
     if context is not Context.all and grain is not UnitGrain.sign:
         raise typer.BadParameter("--context inside-grammar/outside-grammar needs --grain sign")
@@ -448,7 +448,7 @@ def signers(
     """Is a label's association one signer's? Per-signer OR and CI for its top features
     (sign grain), each signer's share of the label, a Breslow-Day test of equal ORs across
     signers, and the pooled OR without each signer in turn."""
-    from signaffect.signers import caption, flat, for_terminal, signer_analysis
+    from signaffect.read.signers import caption, flat, for_terminal, signer_analysis
 
     try:
         analysis = signer_analysis(State.db, label, family=family.value, k=k)
@@ -497,7 +497,7 @@ def timing(
     """When the face moves against the hands: median onset lead (ms; positive = the face
     starts first) and offset lag of a non-manual span, overall, by grammatical context and
     by label, with the IQR and a story-bootstrap 95% CI of the median (one row per span)."""
-    from signaffect.timing import TimingSettings, caption, for_terminal, summarise
+    from signaffect.read.timing import TimingSettings, caption, for_terminal, summarise
 
     try:
         rows = summarise(
@@ -592,16 +592,16 @@ def train(
     from ml.labelsets import parse
     from ml.model import ForestSettings
     from ml.recording import load_artifacts as record_saved_run
-    from ml.report import (
+    from ml.train import TrainConfig, ensure_mart
+    from ml.train import train as train_model
+    from signaffect.core.warehouse import require_built
+    from signaffect.read.training_tables import (
         describe_cv,
         importance_tables,
         label_table,
         summary_table,
         verdict_lines,
     )
-    from ml.train import TrainConfig, ensure_mart
-    from ml.train import train as train_model
-    from signaffect.warehouse import require_built
 
     if load_artifacts is not None:
         run_id = record_saved_run(State.db, load_artifacts)
@@ -661,7 +661,7 @@ def report(
     k: Annotated[int, typer.Option(help="Features per label table.", min=1)] = 10,
 ) -> None:
     """Write a self-contained HTML report (and a Markdown twin) from the warehouse."""
-    from signaffect.report import write_report
+    from signaffect.read.report import write_report
 
     chosen = [x.strip() for x in labels.split(",") if x.strip()] if labels else None
     check_out_dir(out_dir)
@@ -682,7 +682,7 @@ def export(
     ] = Path("export"),
 ) -> None:
     """Export the frame dataset as Parquet (frame tables partitioned by story) with a card."""
-    from signaffect.export import export_dataset
+    from signaffect.read.export import export_dataset
 
     check_out_dir(out_dir)
     rows = export_dataset(State.db, out_dir)
@@ -765,11 +765,11 @@ def fer(
     # load, and the exit code is 1. If the warehouse is built, `dbt build --select
     # staging.fer+` runs with dbt vars fer_mode and fer_view set to this run's --mode and
     # --view; otherwise `cli.py build` (which uses dbt_project.yml's defaults) builds it.
-    from ingest.fer_engines import Engine, LocalEngine, RayEngine
-    from ingest.fer_run import run_fer
-    from ingest.fer_video import match_corpus_videos
-    from signaffect.dbt_runner import run_dbt
-    from signaffect.warehouse import connect
+    from ingest.fer import match_corpus_videos
+    from signaffect.core.dbt_runner import run_dbt
+    from signaffect.core.warehouse import connect
+    from signaffect.fer_engine.engines import Engine, LocalEngine, RayEngine
+    from signaffect.pipeline.fer import run_fer
 
     if bool(videos) == (videos_dir is not None):
         raise typer.BadParameter("give either video files or --videos DIR")

@@ -29,9 +29,9 @@ from pathlib import Path
 
 import duckdb
 
-from signaffect.dbt_runner import run_dbt
-from signaffect.pipeline import build_warehouse, ingest_corpus
-from signaffect.settings import ncslgr_dir
+from signaffect.core.dbt_runner import run_dbt
+from signaffect.core.settings import ncslgr_dir
+from signaffect.pipeline.corpus import build_warehouse, ingest_corpus
 
 CLUSTERED = [
     "int_association_units",

@@ -106,11 +106,11 @@ def run_fer(video: Path) -> dict:
 
 
 def run_ours(video: Path, mode: Literal["exact", "fast"]) -> dict:
-    """ingest.fer_video.analyse_video in one mode."""
+    """ingest.fer.analyse_video in one mode."""
     started = time.perf_counter()
-    from ingest.fer_detect import HaarDetector
-    from ingest.fer_model import EmotionClassifier
-    from ingest.fer_video import analyse_video
+    from ingest.fer import analyse_video
+    from signaffect.fer_engine.detect import HaarDetector
+    from signaffect.fer_engine.model import EmotionClassifier
 
     classifier, detector = EmotionClassifier(), HaarDetector()
     ready = time.perf_counter()
@@ -224,9 +224,9 @@ def throughput(mode: Literal["exact", "fast"], n_videos: int, frames: int) -> No
     import duckdb
     import ray
 
-    from ingest.fer_engines import Engine, LocalEngine, RayEngine
-    from ingest.fer_run import run_fer
-    from ingest.fer_synth import write_test_video
+    from signaffect.fer_engine.engines import Engine, LocalEngine, RayEngine
+    from signaffect.pipeline.fer import run_fer
+    from tests.fer_synth import write_test_video
 
     # Lengths differ by a frame so that every video has its own content hash.
     videos = [
@@ -299,7 +299,7 @@ def main() -> int:
         args.json.write_text(json.dumps(result))
         return 0
 
-    from ingest.fer_synth import write_test_video
+    from tests.fer_synth import write_test_video
 
     OUT.mkdir(parents=True, exist_ok=True)
     if not args.throughput_only:

@@ -20,7 +20,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-from signaffect.settings import ncslgr_dir
+from signaffect.core.settings import ncslgr_dir
 
 BASELINE = """
 import glob, xml.etree.ElementTree as ET
@@ -30,8 +30,8 @@ for path in sorted(glob.glob({corpus!r} + '/*.xml')):
 
 PIPELINE = """
 from pathlib import Path
-from signaffect.pipeline import ingest_corpus
-from signaffect.dbt_runner import run_dbt
+from signaffect.pipeline.corpus import ingest_corpus
+from signaffect.core.dbt_runner import run_dbt
 db = Path({db!r})
 ingest_corpus(db, [{corpus!r}])
 run_dbt('build', db, extra_args={extra!r})

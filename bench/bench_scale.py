@@ -23,7 +23,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-from signaffect.settings import ncslgr_dir
+from signaffect.core.settings import ncslgr_dir
 
 STEP = """
 import json, resource, sys, time
@@ -38,9 +38,12 @@ print(json.dumps({{"seconds": elapsed, "peak_mb": peak_mb}}))
 """
 
 STEPS = {
-    "ingest": ("from signaffect.pipeline import ingest_corpus", "ingest_corpus(db, [{corpus!r}])"),
-    "build": ("from signaffect.pipeline import build_warehouse", "build_warehouse(db)"),
-    "parse": ("from signaffect.dbt_runner import run_dbt", "run_dbt('parse', db)"),
+    "ingest": (
+        "from signaffect.pipeline.corpus import ingest_corpus",
+        "ingest_corpus(db, [{corpus!r}])",
+    ),
+    "build": ("from signaffect.pipeline.corpus import build_warehouse", "build_warehouse(db)"),
+    "parse": ("from signaffect.core.dbt_runner import run_dbt", "run_dbt('parse', db)"),
 }
 
 

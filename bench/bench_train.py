@@ -44,8 +44,8 @@ from ml.model import ForestSettings, fit_forest_on_rows, predict
 from ml.results import save_model
 from ml.splits import CV, plan_folds
 from ml.train import TrainConfig, cross_validate, final_fit
-from signaffect.pipeline import build_warehouse, ingest_corpus
-from signaffect.settings import ncslgr_dir
+from signaffect.core.settings import ncslgr_dir
+from signaffect.pipeline.corpus import build_warehouse, ingest_corpus
 
 
 def main() -> None:

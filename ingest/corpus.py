@@ -28,7 +28,7 @@ from ingest.lexicon_hits import (
 )
 from ingest.lexicons import Lexicon
 from ingest.raw_store import replace_source_rows
-from signaffect.errors import InputFileError, SignAffectError
+from signaffect.core.errors import InputFileError, SignAffectError
 
 
 class IngestErrors(SignAffectError):

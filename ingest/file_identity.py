@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import duckdb
 
-from signaffect.errors import SignAffectError
-from signaffect.warehouse import table_exists
+from signaffect.core.errors import SignAffectError
+from signaffect.core.warehouse import table_exists
 
 FILES_TABLE = "raw.signstream_files"
 

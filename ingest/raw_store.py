@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from signaffect.errors import SignAffectError
-from signaffect.failpoints import failpoint
+from signaffect.core.errors import SignAffectError
+from signaffect.core.failpoints import failpoint
 
 if TYPE_CHECKING:  # only for annotations: the FER analysis imports this and stays lighter
     import duckdb

@@ -22,7 +22,7 @@ import pyarrow as pa
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
-from signaffect.errors import InputFileError
+from signaffect.core.errors import InputFileError
 
 # The value ids SignStream gives its transitions, which the other formats reuse.
 TRANSITION_IDS_BY_NAME = {"HOLD": 400000, "ONSET": 400001, "OFFSET": 400002}

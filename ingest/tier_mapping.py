@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from signaffect.errors import InputFileError
+from signaffect.core.errors import InputFileError
 
 MAPPINGS_DIR = Path(__file__).resolve().parent / "tier_mappings"
 TEMPLATE = MAPPINGS_DIR / "template.toml"

@@ -23,8 +23,8 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from ml.options import Grain
-from signaffect.errors import SignAffectError
-from signaffect.warehouse import connect
+from signaffect.core.errors import SignAffectError
+from signaffect.core.warehouse import connect
 
 MATRIX_TABLE = "ml_frame_matrix"
 TOKEN_TABLE = "ml_sign_token_matrix"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from signaffect.errors import SignAffectError
+from signaffect.core.errors import SignAffectError
 
 ALL = "all"
 STUDY = "study"

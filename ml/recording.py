@@ -16,11 +16,11 @@ from typing import Any
 import duckdb
 
 from ml.results import RunRecord, write_artifacts, write_rows, write_tables
-from signaffect.errors import SignAffectError
-from signaffect.failpoints import failpoint
-from signaffect.failures import from_text
-from signaffect.paths import check_out_dir
-from signaffect.warehouse import connect, table_exists
+from signaffect.core.errors import SignAffectError
+from signaffect.core.failpoints import failpoint
+from signaffect.core.failures import from_text
+from signaffect.core.paths import check_out_dir
+from signaffect.core.warehouse import connect, table_exists
 
 METRICS_FILE = "metrics.json"
 

@@ -27,8 +27,8 @@ from ml.metrics import AVERAGES, Report
 from ml.oof import OutOfFold
 from ml.options import MODEL_NAMES
 from ml.verdict import Verdict
-from signaffect.errors import SignAffectError
-from signaffect.warehouse import connect
+from signaffect.core.errors import SignAffectError
+from signaffect.core.warehouse import connect
 
 ROLES = ("model", "stratified", "majority")
 METRICS = ("precision", "recall", "f1")

@@ -15,7 +15,7 @@ import numpy as np
 from sklearn.model_selection import GroupKFold, KFold, LeaveOneGroupOut
 
 from ml.options import CV
-from signaffect.errors import SignAffectError
+from signaffect.core.errors import SignAffectError
 
 __all__ = ["CV", "FoldPlan", "plan_folds", "shared_groups"]
 

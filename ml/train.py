@@ -52,9 +52,9 @@ from ml.recording import check_recordable, record_run
 from ml.results import RunRecord, save_model
 from ml.splits import FoldPlan, plan_folds
 from ml.verdict import Verdict, decide
-from signaffect.dbt_runner import run_dbt
-from signaffect.errors import SignAffectError
-from signaffect.settings import ARTIFACTS_DIR
+from signaffect.core.dbt_runner import run_dbt
+from signaffect.core.errors import SignAffectError
+from signaffect.core.settings import ARTIFACTS_DIR
 
 
 @dataclass(frozen=True)
@@ -316,7 +316,7 @@ def train(
 
     With `write` False nothing is written (the benchmark uses this); otherwise the run
     lands in ml_runs / ml_label_metrics / ml_fold_metrics / ml_feature_importance and
-    under `artifacts_dir/<run_id>/` (default signaffect.settings.ARTIFACTS_DIR).
+    under `artifacts_dir/<run_id>/` (default signaffect.core.settings.ARTIFACTS_DIR).
     """
     started = time.perf_counter()
     created_at = datetime.now(UTC)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from signaffect.settings import PROJECT_DIR
+from signaffect.core.settings import PROJECT_DIR
 
 CLI = [sys.executable, str(PROJECT_DIR / "cli.py")]
 
@@ -68,7 +68,7 @@ def run_cli(
 def stopped_at(
     args: list[str], point: str, env: dict[str, str] | None = None
 ) -> Iterator[subprocess.Popen[str]]:
-    """Run `cli.py ARGS` until it reaches failpoint `point` (see signaffect.failpoints) and
+    """Run `cli.py ARGS` until it reaches failpoint `point` (see signaffect.core.failpoints) and
     yield the waiting process: signal it, or inject a fault and call `resume`. The block
     must end with the process finished (`finish` collects its output)."""
     proc = subprocess.Popen(

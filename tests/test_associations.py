@@ -20,9 +20,9 @@ from scipy.stats import chi2, chi2_contingency, false_discovery_control
 from typer.testing import CliRunner
 
 import cli
-from signaffect.associations import CHANCE, top_features
-from signaffect.dbt_runner import run_dbt
-from signaffect.errors import SignAffectError
+from signaffect.core.dbt_runner import run_dbt
+from signaffect.core.errors import SignAffectError
+from signaffect.read.associations import CHANCE, top_features
 
 N_FRAMES_PER_UTTERANCE = 200
 FIXTURE_FEATURES = {
@@ -510,7 +510,7 @@ def test_erfc_macro_accuracy_over_its_range(fixture_db, monkeypatch) -> None:
     """The mart's p-value macro (erfcc) against scipy's erfc over z in [0, 26]."""
     from dbt.cli.main import dbtRunner
 
-    from signaffect.settings import PROJECT_DIR
+    from signaffect.core.settings import PROJECT_DIR
 
     db, _ = fixture_db
     monkeypatch.setenv("SIGNAFFECT_DB", str(db))

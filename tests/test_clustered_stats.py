@@ -3,7 +3,7 @@
 The invented corpus has 6 stories (clusters), each with tokens of 1-6 frames separated by
 label-free gaps, two labels on tokens and four features on frames; story 0 does not code
 feature 3's field. The loops replay the engine's documented random draws (module docstring
-of `signaffect.clustered_stats`) one replicate at a time, counting unit by unit.
+of `signaffect.stats.clustered_stats`) one replicate at a time, counting unit by unit.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import pytest
 from scipy import sparse
 from scipy.stats import false_discovery_control
 
-from signaffect.association_model import model_settings, statistics
-from signaffect.clustered_stats import Incidence, Settings, associate
+from signaffect.stats.association_model import model_settings, statistics
+from signaffect.stats.clustered_stats import Incidence, Settings, associate
 
 N_LABELS, N_FEATURES, N_STORIES = 2, 4, 6
 UNCODED = (0, 3)  # (story, feature): story 0 does not code feature 3

@@ -15,8 +15,8 @@ import duckdb
 import numpy as np
 import pytest
 
-from signaffect.associations import top_features
-from signaffect.warehouse import connect
+from signaffect.core.warehouse import connect
+from signaffect.read.associations import top_features
 from tests.conftest import TEST_DBT_VARS
 
 pytestmark = pytest.mark.corpus

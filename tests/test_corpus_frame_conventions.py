@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from signaffect.dbt_runner import run_dbt
+from signaffect.core.dbt_runner import run_dbt
 from tests.conftest import scalar
 
 pytestmark = pytest.mark.corpus

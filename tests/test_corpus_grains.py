@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from ingest.signstream import TRANSITION_VALUE_IDS
-from signaffect.dbt_runner import run_dbt
+from signaffect.core.dbt_runner import run_dbt
 from tests.conftest import scalar
 from tests.test_corpus_ncslgr import _normalised
 

@@ -10,7 +10,7 @@ import duckdb
 from typer.testing import CliRunner
 
 from cli import app
-from signaffect.settings import SAMPLE_CORPUS_DIR
+from signaffect.core.settings import SAMPLE_CORPUS_DIR
 
 runner = CliRunner()
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from signaffect.settings import PROJECT_DIR
+from signaffect.core.settings import PROJECT_DIR
 
 pytestmark = pytest.mark.corpus
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 
 from ingest.signstream import TRANSITION_VALUE_IDS
-from signaffect.pipeline import ingest_corpus
+from signaffect.pipeline.corpus import ingest_corpus
 from tests.conftest import scalar
 
 REFERENCE_FRAMES = 180_669

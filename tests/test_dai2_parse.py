@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from ingest import dai2, formats
-from signaffect.errors import InputFileError
-from signaffect.settings import elan_samples_dir
+from signaffect.core.errors import InputFileError
+from signaffect.core.settings import elan_samples_dir
 
 BEN = "ASL_DAI2_1-Ben-Introduction.xml"
 

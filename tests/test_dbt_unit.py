@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from signaffect.dbt_runner import run_dbt
+from signaffect.core.dbt_runner import run_dbt
 
 
 def test_every_dbt_unit_test_passes(sample_db: Path) -> None:

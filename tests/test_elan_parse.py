@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from ingest import elan, tier_mapping
-from signaffect.errors import InputFileError
-from signaffect.settings import elan_samples_dir
+from signaffect.core.errors import InputFileError
+from signaffect.core.settings import elan_samples_dir
 
 ALI = "ASL_ncslgr_ali_SignBLEU.eaf"
 DGS = "DGS_1418836-15524810-15550340.eaf"

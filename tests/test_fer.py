@@ -15,11 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from ingest.fer_detect import DetectorSettings, HaarDetector, face_crops, match_boxes
-from ingest.fer_model import EMOTIONS, EmotionClassifier, model_hash, model_path, preprocess
-from ingest.fer_run import run_fer
-from ingest.fer_synth import write_test_video
-from ingest.fer_video import (
+from ingest.fer import (
     FER_FRAMES_SCHEMA,
     FerVideoError,
     VideoKey,
@@ -27,6 +23,16 @@ from ingest.fer_video import (
     load_fer_results,
     status_row,
 )
+from signaffect.fer_engine.detect import DetectorSettings, HaarDetector, face_crops, match_boxes
+from signaffect.fer_engine.model import (
+    EMOTIONS,
+    EmotionClassifier,
+    model_hash,
+    model_path,
+    preprocess,
+)
+from signaffect.pipeline.fer import run_fer
+from tests.fer_synth import write_test_video
 
 N_FRAMES = 36  # faces in 0-23 and 30-35, none in 24-29
 ABSENT = set(range(24, 30))
@@ -292,7 +298,7 @@ def test_run_fer_resumes_and_records_failures(
 def test_interrupted_run_keeps_finished_videos(
     tmp_path: Path, video: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import ingest.fer_units as fer_units
+    import signaffect.fer_engine.units as fer_units
 
     other = write_test_video(tmp_path / "other.avi", n_frames=12)
     con = duckdb.connect(str(tmp_path / "w.duckdb"))

@@ -15,14 +15,14 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from ingest.fer_detect import DetectorSettings
-from ingest.fer_engines import LocalEngine, RayEngine
-from ingest.fer_model import model_hash
-from ingest.fer_run import run_fer
-from ingest.fer_shards import load_shards
-from ingest.fer_synth import write_test_video
-from ingest.fer_units import FerUnit, UnitResult, plan_units
-from ingest.fer_video import VideoKey, analyse_video, video_hash
+from ingest.fer import VideoKey, analyse_video, video_hash
+from signaffect.fer_engine.detect import DetectorSettings
+from signaffect.fer_engine.engines import LocalEngine, RayEngine
+from signaffect.fer_engine.model import model_hash
+from signaffect.fer_engine.shards import load_shards
+from signaffect.fer_engine.units import FerUnit, UnitResult, plan_units
+from signaffect.pipeline.fer import run_fer
+from tests.fer_synth import write_test_video
 
 N_FRAMES = 40
 CHUNK = 20  # fast mode rounds it up to its restart period (30): chunks 0-29 and 30-39
@@ -156,7 +156,7 @@ def test_a_unit_that_keeps_raising_is_retried_then_reported(
 def test_in_process_retries_then_reports_and_keeps_the_others(
     tmp_path: Path, videos: list[Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import ingest.fer_units as fer_units
+    import signaffect.fer_engine.units as fer_units
 
     real, calls = fer_units.analyse_video, []
 
@@ -194,7 +194,7 @@ def test_ray_missing_or_misused_is_one_line_with_a_hint(
     from typer.testing import CliRunner
 
     from cli import app
-    from signaffect.errors import SignAffectError
+    from signaffect.core.errors import SignAffectError
 
     runner = CliRunner()
     misused = runner.invoke(app, ["fer", str(videos[0]), "--address", "auto"])

@@ -17,7 +17,7 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from cli import app
-from ingest.fer_synth import write_test_video
+from tests.fer_synth import write_test_video
 
 N_FRAMES = 60
 FACELESS = {i for i in range(N_FRAMES) if i % 30 >= 24}  # fer_synth's default_absent

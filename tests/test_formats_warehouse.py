@@ -17,8 +17,8 @@ from ingest.corpus import IngestErrors
 from ingest.dai2 import unquote
 from ml.options import CV
 from ml.train import ForestSettings, TrainConfig, train
-from signaffect.pipeline import build_warehouse, ingest_corpus
-from signaffect.settings import elan_samples_dir
+from signaffect.core.settings import elan_samples_dir
+from signaffect.pipeline.corpus import build_warehouse, ingest_corpus
 from tests.conftest import TEST_DBT_VARS
 
 ELAN_ALI = "ASL_ncslgr_ali_SignBLEU.eaf"

@@ -13,9 +13,9 @@ from statsmodels.stats.contingency_tables import StratifiedTable
 from typer.testing import CliRunner
 
 from cli import app
-from signaffect.clustered_stats import Settings
-from signaffect.grammar_context import EVERY_PAIR, inside_outside, mantel_haenszel, stratum
-from signaffect.sign_units import associate_units, load, two_by_two
+from signaffect.read.grammar_context import EVERY_PAIR, inside_outside, mantel_haenszel, stratum
+from signaffect.read.sign_units import associate_units, load, two_by_two
+from signaffect.stats.clustered_stats import Settings
 
 runner = CliRunner()
 LABEL = "empath:negative_emotion"

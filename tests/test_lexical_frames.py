@@ -6,8 +6,8 @@ from pathlib import Path
 
 import duckdb
 
-from signaffect.pipeline import build_warehouse, ingest_corpus
-from signaffect.settings import SAMPLE_CORPUS_DIR
+from signaffect.core.settings import SAMPLE_CORPUS_DIR
+from signaffect.pipeline.corpus import build_warehouse, ingest_corpus
 from tests.conftest import TEST_DBT_VARS, scalar
 
 LIWC_DIC = """%

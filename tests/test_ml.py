@@ -34,7 +34,7 @@ from ml.results import load_model
 from ml.splits import plan_folds, shared_groups
 from ml.train import CVOutcome, TrainConfig, cross_validate, ensure_mart, train
 from ml.verdict import ABOVE, BELOW, READINGS, decide, resample_stories
-from signaffect.errors import SignAffectError
+from signaffect.core.errors import SignAffectError
 
 FAST = ForestSettings(n_estimators=15, seed=0, n_jobs=1)
 
@@ -656,7 +656,7 @@ def test_the_sign_grain_is_one_row_per_token_with_shares(sample_db: Path) -> Non
 
 
 def test_run_leads_with_the_grouped_verdict(mart_db: Path) -> None:
-    from ml.report import grouped_then_kfold
+    from signaffect.read.training_tables import grouped_then_kfold
 
     quick = {"folds": 3, "forest": FAST, "resamples": 20, "importance_repeats": 1}
     grouped = train(mart_db, TrainConfig(cv=CV.story, **quick), write=False)

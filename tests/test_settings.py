@@ -8,8 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from signaffect.settings import DEFAULT_MEMORY_LIMIT, PROJECT_DIR
-from signaffect.warehouse import connect
+from signaffect.core.settings import DEFAULT_MEMORY_LIMIT, PROJECT_DIR
+from signaffect.core.warehouse import connect
 
 
 def _setting(con: duckdb.DuckDBPyConnection, name: str) -> str:

@@ -19,9 +19,9 @@ from statsmodels.stats.contingency_tables import StratifiedTable
 from typer.testing import CliRunner
 
 from cli import app
-from signaffect.clustered_stats import Settings
-from signaffect.sign_units import SignUnits
-from signaffect.signers import analyse, signer_shares
+from signaffect.read.sign_units import SignUnits
+from signaffect.read.signers import analyse, signer_shares
+from signaffect.stats.clustered_stats import Settings
 
 runner = CliRunner()
 LABEL = "x:label"

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from ingest import signstream
-from signaffect.errors import InputFileError
-from signaffect.settings import SAMPLE_CORPUS_DIR
+from signaffect.core.errors import InputFileError
+from signaffect.core.settings import SAMPLE_CORPUS_DIR
 
 GOOD = """<SIGNSTREAM-DATABASE DATABASE-VERSION="1.0" SIGNSTREAM-VERSION="2" SOURCE="">
 <PARTICIPANTS>

@@ -13,8 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from signaffect.clustered_stats import generators
-from signaffect.timing import TimingSettings, clustered_median, groups, summarise_spans
+from signaffect.read.timing import TimingSettings, clustered_median, groups, summarise_spans
+from signaffect.stats.clustered_stats import generators
 
 runner = CliRunner()
 

@@ -1,7 +1,7 @@
 """One row per grain x label x feature tested: the clustered statistics of
-`signaffect.clustered_stats` over the units of `int_association_units` (see the YAML)."""
+`signaffect.stats.clustered_stats` over the units of `int_association_units` (see the YAML)."""
 
-from signaffect.association_model import model_settings, statistics
+from signaffect.stats.association_model import model_settings, statistics
 
 
 def model(dbt, session):

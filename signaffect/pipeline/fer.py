@@ -13,12 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ingest.fer_detect import DetectorSettings, Mode
-from ingest.fer_engines import Engine, LocalEngine
-from ingest.fer_model import DEFAULT_BATCH, model_hash
-from ingest.fer_shards import is_done, load_video, write_shard
-from ingest.fer_units import CHUNK_FRAMES, FerUnit, plan_units
-from ingest.fer_video import (
+from ingest.fer import (
     FerVideoError,
     VideoKey,
     ensure_fer_tables,
@@ -27,6 +22,11 @@ from ingest.fer_video import (
     status_row,
     video_hash,
 )
+from signaffect.fer_engine.detect import DetectorSettings, Mode
+from signaffect.fer_engine.engines import Engine, LocalEngine
+from signaffect.fer_engine.model import DEFAULT_BATCH, model_hash
+from signaffect.fer_engine.shards import is_done, load_video, write_shard
+from signaffect.fer_engine.units import CHUNK_FRAMES, FerUnit, plan_units
 
 if TYPE_CHECKING:
     import duckdb

@@ -7,8 +7,8 @@ from typing import Any
 
 import duckdb
 
-from signaffect.errors import SignAffectError
-from signaffect.settings import duckdb_config
+from signaffect.core.errors import SignAffectError
+from signaffect.core.settings import duckdb_config
 
 NOT_BUILT_HINT = "run `cli.py build` (or `cli.py run`) to build the warehouse first"
 
@@ -21,7 +21,7 @@ def connect(
 ) -> duckdb.DuckDBPyConnection:
     """Open the warehouse; a missing file is an error unless a writer may `create` it.
 
-    Opening errors (lock, corrupt or foreign file) reach `signaffect.failures`, which turns
+    Opening errors (lock, corrupt or foreign file) reach `signaffect.core.failures`, which turns
     them into one line.
     """
     if (read_only or not create) and not path.exists():

@@ -15,8 +15,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from signaffect.errors import SignAffectError
-from signaffect.warehouse import connect
+from signaffect.core.errors import SignAffectError
+from signaffect.core.warehouse import connect
 
 #: What the ranking can be by: the mart's rank, or a column sorted descending.
 RANK_ORDERS = {

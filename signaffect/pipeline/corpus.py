@@ -11,14 +11,14 @@ from rich.progress import Progress
 from ingest import tier_mapping
 from ingest.corpus import CORPUS_TABLES, IngestSummary, ingest_signstream, remove_files
 from ingest.dai2 import DEFAULT_FPS
-from ingest.fer_video import ensure_fer_tables
+from ingest.fer import ensure_fer_tables
 from ingest.file_identity import loaded_files, match_loaded
 from ingest.formats import ParseOptions
 from ingest.lexicons import LexiconFileError, select_lexicons
 from ingest.raw_store import ensure_table
-from signaffect.dbt_runner import run_dbt
-from signaffect.errors import InputFileError, SignAffectError
-from signaffect.warehouse import connect
+from signaffect.core.dbt_runner import run_dbt
+from signaffect.core.errors import InputFileError, SignAffectError
+from signaffect.core.warehouse import connect
 
 
 def ingest_corpus(

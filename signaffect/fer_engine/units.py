@@ -15,9 +15,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from ingest.fer_detect import DetectorSettings, HaarDetector
-from ingest.fer_model import DEFAULT_BATCH, EmotionClassifier, model_hash
-from ingest.fer_video import FRAME_COUNT_SLACK, FerVideoError, VideoKey, analyse_video
+from ingest.fer import FRAME_COUNT_SLACK, FerVideoError, VideoKey, analyse_video
+from signaffect.fer_engine.detect import DetectorSettings, HaarDetector
+from signaffect.fer_engine.model import DEFAULT_BATCH, EmotionClassifier, model_hash
 
 # 100 s of 30-fps video: ~25 s of one core in fast mode, ~10 min in exact mode. Small enough
 # to spread one long video over a cluster and to lose little to a retry.

@@ -19,10 +19,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from signaffect.association_model import ModelSettings, statistics
-from signaffect.clustered_stats import Settings
-from signaffect.errors import SignAffectError
-from signaffect.warehouse import connect
+from signaffect.core.errors import SignAffectError
+from signaffect.core.warehouse import connect
+from signaffect.stats.association_model import ModelSettings, statistics
+from signaffect.stats.clustered_stats import Settings
 
 #: Feature kinds never analysed against grammatical context: the markers themselves (they
 #: define the strata) and parts of speech (the hand, not the face).

@@ -31,10 +31,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from statsmodels.stats.contingency_tables import Table2x2
 
-from signaffect.associations import top_features
-from signaffect.clustered_stats import HALDANE, Settings
-from signaffect.grammar_context import EVERY_PAIR, mantel_haenszel, mart_resamples
-from signaffect.sign_units import SignUnits, associate_units, load, two_by_two
+from signaffect.read.associations import top_features
+from signaffect.read.grammar_context import EVERY_PAIR, mantel_haenszel, mart_resamples
+from signaffect.read.sign_units import SignUnits, associate_units, load, two_by_two
+from signaffect.stats.clustered_stats import HALDANE, Settings
 
 #: Least stories a signer needs for a story-bootstrap CI; below it, Woolf's CI.
 MIN_BOOTSTRAP_STORIES = 5

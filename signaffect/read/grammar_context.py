@@ -24,11 +24,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from statsmodels.stats.contingency_tables import StratifiedTable
 
-from signaffect.associations import CHANCE, RANK_ORDERS, TopFeatures
-from signaffect.clustered_stats import Settings
-from signaffect.errors import SignAffectError
-from signaffect.sign_units import SignUnits, associate_units, is_inside, load, two_by_two
-from signaffect.warehouse import connect
+from signaffect.core.errors import SignAffectError
+from signaffect.core.warehouse import connect
+from signaffect.read.associations import CHANCE, RANK_ORDERS, TopFeatures
+from signaffect.read.sign_units import SignUnits, associate_units, is_inside, load, two_by_two
+from signaffect.stats.clustered_stats import Settings
 
 #: `cli.py top --context` choices: every sign token, or one stratum.
 CONTEXTS = ("all", "inside-grammar", "outside-grammar")

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ingest.fer_units import FerUnit, UnitResult
-from ingest.fer_video import VideoKey, load_fer_results, status_row
+from ingest.fer import VideoKey, load_fer_results, status_row
+from signaffect.fer_engine.units import FerUnit, UnitResult
 
 if TYPE_CHECKING:
     import duckdb

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import duckdb
 
-from signaffect.errors import SignAffectError
-from signaffect.warehouse import NOT_BUILT_HINT
+from signaffect.core.errors import SignAffectError
+from signaffect.core.warehouse import NOT_BUILT_HINT
 
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130

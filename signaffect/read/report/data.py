@@ -18,10 +18,10 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from signaffect.associations import FAMILIES, TopFeatures, top_features
-from signaffect.errors import SignAffectError
-from signaffect.report.analyses import Analyses, load_analyses
-from signaffect.warehouse import connect
+from signaffect.core.errors import SignAffectError
+from signaffect.core.warehouse import connect
+from signaffect.read.associations import FAMILIES, TopFeatures, top_features
+from signaffect.read.report.analyses import Analyses, load_analyses
 
 #: The labels the report ranks features for, when present in the association mart.
 DEFAULT_LABELS = ("empath:negative_emotion", "empath:confusion")

@@ -19,14 +19,14 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from signaffect.clustered_stats import (
+from signaffect.core.errors import SignAffectError
+from signaffect.core.warehouse import connect
+from signaffect.stats.clustered_stats import (
     cluster_weights,
     generators,
     interval_quantiles,
     nan_quantiles,
 )
-from signaffect.errors import SignAffectError
-from signaffect.warehouse import connect
 
 #: Lead and lag columns of each reference point.
 RELATIVE_TO = {

@@ -7,7 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from signaffect.errors import SignAffectError
+from signaffect.core.errors import SignAffectError
 
 
 def check_out_dir(path: Path) -> None:

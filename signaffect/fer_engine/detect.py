@@ -20,7 +20,7 @@ from typing import Literal
 import cv2
 import numpy as np
 
-from ingest.fer_model import INPUT_SIZE
+from signaffect.fer_engine.model import INPUT_SIZE
 
 Box = tuple[int, int, int, int]  # x, y, w, h in full-frame pixels, as detectMultiScale returns
 Mode = Literal["exact", "fast"]

@@ -1,7 +1,7 @@
 """Engines that run FER work units: this process, local processes, or a Ray cluster.
 
 Why: every engine calls the same `analyse_unit` and yields `UnitResult`s as units finish, in
-any order, so the driver (ingest/fer_run.py) writes the same shards whichever runs them. A
+any order, so the driver (signaffect/pipeline/fer.py) writes the same shards whichever runs them. A
 unit that raises (a bug, a killed worker) is retried, then becomes a failed result with a
 one-line reason; an unusable video is not retried (it would fail the same way).
 """
@@ -14,10 +14,10 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
-from ingest.fer_detect import HaarDetector
-from ingest.fer_model import EmotionClassifier
-from ingest.fer_units import FerUnit, UnitResult, analyse_unit, worker_models
-from signaffect.errors import SignAffectError
+from signaffect.core.errors import SignAffectError
+from signaffect.fer_engine.detect import HaarDetector
+from signaffect.fer_engine.model import EmotionClassifier
+from signaffect.fer_engine.units import FerUnit, UnitResult, analyse_unit, worker_models
 
 RETRIES = 2  # extra attempts for a unit that raised or whose worker died
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 SAMPLE_CORPUS_DIR = PROJECT_DIR / "sample_corpus"
 DEFAULT_DB_PATH = PROJECT_DIR / "warehouse" / "signaffect.duckdb"
 ARTIFACTS_DIR = PROJECT_DIR / "artifacts"

@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 from matplotlib.figure import Figure
 
-from signaffect.report.data import ASSOCIATION_GRAIN, ReportData
+from signaffect.read.report.data import ASSOCIATION_GRAIN, ReportData
 
 DPI = 110
 MAX_LABEL_CHARS = 46

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from signaffect.associations import FAMILIES, READING_GUIDE
-from signaffect.licences import CORPUS_CITATION, CORPUS_NOTICE, lexicon_licence
-from signaffect.report import data as report_data
-from signaffect.report.analysis_figures import draw_analyses
-from signaffect.report.data import ReportData, Training
-from signaffect.report.figures import Chart, draw
+from signaffect.read.associations import FAMILIES, READING_GUIDE
+from signaffect.read.licences import CORPUS_CITATION, CORPUS_NOTICE, lexicon_licence
+from signaffect.read.report import data as report_data
+from signaffect.read.report.analysis_figures import draw_analyses
+from signaffect.read.report.data import ReportData, Training
+from signaffect.read.report.figures import Chart, draw
 
 HTML_NAME = "report.html"
 MD_NAME = "report.md"

@@ -15,10 +15,10 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from signaffect.errors import SignAffectError
-from signaffect.failures import from_text
-from signaffect.settings import duckdb_config
-from signaffect.warehouse import connect, table_exists
+from signaffect.core.errors import SignAffectError
+from signaffect.core.failures import from_text
+from signaffect.core.settings import duckdb_config
+from signaffect.core.warehouse import connect, table_exists
 
 #: Schemas on `query`'s search path, in this order, when they exist (raw exists before any
 #: build, so `query` works from the first ingest on).
@@ -98,7 +98,7 @@ def _fetch(con: duckdb.DuckDBPyConnection, sql: str, hint: str, where: str) -> p
         return relation.to_arrow_table() if relation is not None else pa.table({})
     except duckdb.Error as exc:
         if from_text(str(exc), "query", where) is not None:
-            raise  # memory, disk, lock: not the SQL's fault (signaffect.failures says so)
+            raise  # memory, disk, lock: not the SQL's fault (signaffect.core.failures says so)
         raise SignAffectError(f"query failed: {str(exc).strip().splitlines()[0]}", hint) from None
 
 

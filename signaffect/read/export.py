@@ -26,10 +26,10 @@ from pathlib import Path
 
 import duckdb
 
-from signaffect.errors import SignAffectError
-from signaffect.failpoints import failpoint
-from signaffect.licences import CORPUS_CITATION, CORPUS_NOTICE, LEXICON_LICENCES
-from signaffect.warehouse import connect
+from signaffect.core.errors import SignAffectError
+from signaffect.core.failpoints import failpoint
+from signaffect.core.warehouse import connect
+from signaffect.read.licences import CORPUS_CITATION, CORPUS_NOTICE, LEXICON_LICENCES
 
 CARD_NAME = "README.md"
 #: First line of the card: how an earlier export is recognised (and may be replaced).

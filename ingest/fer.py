@@ -3,7 +3,7 @@ batches; and the raw.fer_* tables the results load into.
 
 Why: one row per (frame, face) plus a face-less row per frame without a face keeps every
 frame joinable to the corpus frame grid; results are keyed by (video_hash, model_hash,
-detector_settings), so a re-run skips finished work (ingest/fer_run.py plans and loads it).
+detector_settings), so a re-run skips finished work (signaffect/pipeline/fer.py plans and loads it).
 """
 
 from __future__ import annotations
@@ -20,8 +20,16 @@ import cv2
 import numpy as np
 import pyarrow as pa
 
-from ingest.fer_detect import Box, DetectorSettings, HaarDetector, Mode, detect_stream, face_crops
-from ingest.fer_model import (
+from ingest.raw_store import insert_arrow, transaction
+from signaffect.fer_engine.detect import (
+    Box,
+    DetectorSettings,
+    HaarDetector,
+    Mode,
+    detect_stream,
+    face_crops,
+)
+from signaffect.fer_engine.model import (
     DEFAULT_BATCH,
     EMOTIONS,
     EmotionClassifier,
@@ -31,7 +39,6 @@ from ingest.fer_model import (
     round_scores,
     top_emotion,
 )
-from ingest.raw_store import insert_arrow, transaction
 
 if TYPE_CHECKING:  # duckdb is imported by the caller; analysis alone stays ~20 MB lighter
     import duckdb

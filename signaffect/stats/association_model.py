@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy import sparse
 
-from signaffect.clustered_stats import Incidence, PairStatistics, Settings, associate
+from signaffect.stats.clustered_stats import Incidence, PairStatistics, Settings, associate
 
 #: The grains, in the order rows are written.
 GRAINS = ("frame", "sign", "utterance")

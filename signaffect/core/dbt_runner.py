@@ -9,10 +9,10 @@ from typing import Any
 
 from rich.progress import Progress
 
-from signaffect.errors import SignAffectError
-from signaffect.failpoints import failpoint
-from signaffect.failures import from_text
-from signaffect.settings import PROJECT_DIR
+from signaffect.core.errors import SignAffectError
+from signaffect.core.failpoints import failpoint
+from signaffect.core.failures import from_text
+from signaffect.core.settings import PROJECT_DIR
 
 LOG_HINT = "dbt's full log is in logs/dbt.log"
 
