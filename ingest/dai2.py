@@ -24,10 +24,10 @@ from ingest.signstream import (
     TRANSITION_IDS_BY_NAME,
     FileContext,
     RawRows,
-    content_hash,
     parse_xml,
     read_bytes,
 )
+from signaffect.core.hashing import sha256_bytes
 
 DEFAULT_FPS = 30.0
 # Refuse an export when more than this share of its sign and non-manual spans is degenerate.
@@ -228,7 +228,7 @@ def parse(path: str | Path, fps: float = DEFAULT_FPS) -> dict[str, pa.Table]:
         raise ctx.fail("--fps", f"the frame rate must be positive, not {fps}")
     data = read_bytes(ctx)
     root = parse_xml(ctx, data, "SIGNSTREAM_DAI", "DAI 2 XML")
-    base = {"source_file": path.name, "content_hash": content_hash(data)}
+    base = {"source_file": path.name, "content_hash": sha256_bytes(data)}
     parser = _Parser(ctx, fps, base)
     parser.rows.add(
         "signstream_files",

@@ -23,11 +23,11 @@ from ingest.signstream import (
     TRANSITION_IDS_BY_NAME,
     FileContext,
     RawRows,
-    content_hash,
     parse_xml,
     read_bytes,
 )
 from ingest.tier_mapping import TierMapping, TierRule, detect
+from signaffect.core.hashing import sha256_bytes
 
 # The value an empty annotation on a coded tier gets: its span marks presence.
 PRESENT = "present"
@@ -75,7 +75,7 @@ def parse(path: str | Path, mapping: TierMapping | None = None) -> dict[str, pa.
             "pass a tier mapping that fits this file with --tiers FILE",
         )
     rows = RawRows()
-    base = {"source_file": path.name, "content_hash": content_hash(data)}
+    base = {"source_file": path.name, "content_hash": sha256_bytes(data)}
     fps = mapping.frames_per_second
     rows.add(
         "signstream_files",

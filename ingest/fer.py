@@ -20,7 +20,9 @@ import cv2
 import numpy as np
 import pyarrow as pa
 
-from ingest.raw_store import insert_arrow, transaction
+from ingest.raw_store import RAW_SCHEMA
+from signaffect.core.arrow_tables import ensure_table, insert_arrow, transaction
+from signaffect.core.hashing import sha256_file
 from signaffect.fer_engine.detect import (
     Box,
     DetectorSettings,
@@ -33,7 +35,6 @@ from signaffect.fer_engine.model import (
     DEFAULT_BATCH,
     EMOTIONS,
     EmotionClassifier,
-    file_sha256,
     model_hash,
     preprocess,
     round_scores,
@@ -84,15 +85,6 @@ FER_VIDEOS_SCHEMA = pa.schema(
     ]
 )
 
-_DUCKDB_TYPES = {
-    pa.string(): "varchar",
-    pa.int32(): "integer",
-    pa.float64(): "double",
-    pa.bool_(): "boolean",
-    pa.timestamp("us", tz="UTC"): "timestamptz",
-}
-
-
 class FerVideoError(RuntimeError):
     """A video that cannot be analysed (missing, unreadable, empty or truncated)."""
 
@@ -108,7 +100,7 @@ class VideoInfo:
 def video_hash(path: Path) -> str:
     """sha256 of the file content; FerVideoError when it cannot be read."""
     try:
-        return file_sha256(Path(path))
+        return sha256_file(Path(path))
     except OSError as exc:
         raise FerVideoError(f"{path}: cannot read ({exc.strerror or exc})") from exc
 
@@ -335,16 +327,10 @@ def status_row(
     }
 
 
-def _create_sql(name: str, schema: pa.Schema) -> str:
-    cols = ",\n    ".join(f"{f.name} {_DUCKDB_TYPES[f.type]}" for f in schema)
-    return f"create table if not exists raw.{name} (\n    {cols}\n)"
-
-
 def ensure_fer_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create schema raw and the two FER tables if they are missing."""
-    con.execute("create schema if not exists raw")
-    con.execute(_create_sql("fer_frames", FER_FRAMES_SCHEMA))
-    con.execute(_create_sql("fer_videos", FER_VIDEOS_SCHEMA))
+    ensure_table(con, RAW_SCHEMA, "fer_frames", FER_FRAMES_SCHEMA)
+    ensure_table(con, RAW_SCHEMA, "fer_videos", FER_VIDEOS_SCHEMA)
 
 
 def corpus_media_names(con: duckdb.DuckDBPyConnection, view: str) -> list[str]:

@@ -12,7 +12,6 @@ ms to frames without a join). `RawRows`, `FileContext` and `parse_xml` are share
 
 from __future__ import annotations
 
-import hashlib
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
 from signaffect.core.errors import InputFileError
+from signaffect.core.hashing import sha256_bytes
 
 # The value ids SignStream gives its transitions, which the other formats reuse.
 TRANSITION_IDS_BY_NAME = {"HOLD": 400000, "ONSET": 400001, "OFFSET": 400002}
@@ -182,11 +182,6 @@ class FileContext:
             raise self.fail(where, f"attribute {name}={raw!r} is not an integer") from None
 
 
-def content_hash(data: bytes) -> str:
-    """SHA-256 of the file's bytes: the identity of one version of one input file."""
-    return hashlib.sha256(data).hexdigest()
-
-
 def read_bytes(ctx: FileContext) -> bytes:
     """The file's bytes, or an `InputFileError` naming it."""
     try:
@@ -231,7 +226,7 @@ def parse(path: str | Path) -> dict[str, pa.Table]:
     ctx = FileContext(path)
     data = read_bytes(ctx)
     root = parse_xml(ctx, data, "SIGNSTREAM-DATABASE", "SignStream XML")
-    digest = content_hash(data)
+    digest = sha256_bytes(data)
     source = path.name
     rows = RawRows()
     base = {"source_file": source, "content_hash": digest}

@@ -22,11 +22,11 @@ import pyarrow as pa
 import skops.io as sio
 from sklearn.base import ClassifierMixin
 
-from ingest.raw_store import insert_arrow, transaction
 from ml.metrics import AVERAGES, Report
 from ml.oof import OutOfFold
 from ml.options import MODEL_NAMES
 from ml.verdict import Verdict
+from signaffect.core.arrow_tables import insert_arrow, transaction
 from signaffect.core.errors import SignAffectError
 from signaffect.core.warehouse import connect
 

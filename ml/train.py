@@ -12,7 +12,6 @@ artefacts. Metrics never see a prediction for a frame that was in the fitting da
 
 from __future__ import annotations
 
-import platform
 import shutil
 import time
 import uuid
@@ -22,11 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
-import scipy
-import sklearn
-import skops
 from rich.progress import Progress
 from sklearn.base import ClassifierMixin
 
@@ -55,6 +50,7 @@ from ml.verdict import Verdict, decide
 from signaffect.core.dbt_runner import run_dbt
 from signaffect.core.errors import SignAffectError
 from signaffect.core.settings import ARTIFACTS_DIR
+from signaffect.core.versions import package_versions
 
 
 @dataclass(frozen=True)
@@ -293,17 +289,6 @@ def _ranked(names: list[str], values: np.ndarray) -> list[tuple[str, float]]:
     return sorted(zip(names, map(float, values), strict=True), key=lambda x: (-x[1], x[0]))
 
 
-def versions() -> dict[str, str]:
-    """Library versions that decide the numbers, recorded with every run."""
-    return {
-        "python": platform.python_version(),
-        "scikit-learn": sklearn.__version__,
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "duckdb": duckdb.__version__,
-        "skops": skops.__version__,
-    }
-
 
 def train(
     db: Path,
@@ -382,7 +367,7 @@ def train(
             "n_features": len(matrix.feature_names),
             "config": config.as_json(),
             "data_hash": matrix.data_hash(),
-            "versions": versions(),
+            "versions": package_versions(),
             "seed": config.forest.seed,
             "n_frames": matrix.n_frames,
             "n_unique_rows": outcome.n_unique_rows,

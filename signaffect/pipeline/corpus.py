@@ -15,7 +15,8 @@ from ingest.fer import ensure_fer_tables
 from ingest.file_identity import loaded_files, match_loaded
 from ingest.formats import ParseOptions
 from ingest.lexicons import LexiconFileError, select_lexicons
-from ingest.raw_store import ensure_table
+from ingest.raw_store import RAW_SCHEMA
+from signaffect.core.arrow_tables import ensure_table
 from signaffect.core.dbt_runner import run_dbt
 from signaffect.core.errors import InputFileError, SignAffectError
 from signaffect.core.warehouse import connect
@@ -66,7 +67,7 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create every source's raw tables that are missing, empty, so that dbt builds on any
     subset of sources (a corpus without videos, or FER results without a corpus)."""
     for name, schema in CORPUS_TABLES.items():
-        ensure_table(con, name, schema)
+        ensure_table(con, RAW_SCHEMA, name, schema)
     ensure_fer_tables(con)
 
 

@@ -7,8 +7,6 @@ an error; a warehouse without the public marts is an error the CLI reports in on
 
 from __future__ import annotations
 
-import importlib.metadata
-import platform
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,6 +17,7 @@ import duckdb
 import pyarrow as pa
 
 from signaffect.core.errors import SignAffectError
+from signaffect.core.versions import package_versions
 from signaffect.core.warehouse import connect
 from signaffect.read.associations import FAMILIES, TopFeatures, top_features
 from signaffect.read.report.analyses import Analyses, load_analyses
@@ -45,21 +44,6 @@ CV_ORDER = ("kfold", "story", "utterance", "signer")
 ML_TABLES = ("ml_runs", "ml_label_metrics", "ml_feature_importance")
 #: Top features per importance kind in the report.
 TOP_IMPORTANCES = 15
-#: Packages whose versions the provenance block records.
-PACKAGES = (
-    "signaffect",
-    "duckdb",
-    "dbt-core",
-    "dbt-duckdb",
-    "scikit-learn",
-    "numpy",
-    "pyarrow",
-    "polars",
-    "matplotlib",
-    "empath",
-    "nrclex",
-    "liwc",
-)
 
 
 @dataclass(frozen=True)
@@ -544,13 +528,3 @@ def provenance_block(con: duckdb.DuckDBPyConnection, db: Path) -> Provenance:
         generated_at=datetime.now(UTC).replace(microsecond=0),
         db=db,
     )
-
-
-def package_versions() -> dict[str, str]:
-    versions = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
