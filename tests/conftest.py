@@ -20,6 +20,17 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return [versions, f"NCSLGR corpus: {ncslgr_dir()}"]
 
 
+#: The fixtures that read the real corpus; a test using one (directly or through other
+#: fixtures) is marked `corpus`, so `-m "not corpus"` never needs it.
+CORPUS_FIXTURES = frozenset({"corpus_dir", "corpus_db"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if CORPUS_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.corpus)
+
+
 #: The association mart's bootstrap and permutation draws in test builds: enough to check
 #: every invariant, a fifth of the default's time.
 TEST_DBT_VARS = {"association_resamples": 200}

@@ -5,9 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
-import pytest
-
-pytestmark = pytest.mark.corpus
 
 
 def test_no_two_action_units_are_identical_frame_columns(corpus_db: Path) -> None:

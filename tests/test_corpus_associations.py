@@ -19,8 +19,6 @@ from signaffect.core.warehouse import connect
 from signaffect.read.associations import top_features
 from tests.conftest import TEST_DBT_VARS
 
-pytestmark = pytest.mark.corpus
-
 LABEL, FEATURE = "empath:negative_emotion", "POS=Adjective"
 
 

@@ -18,8 +18,6 @@ from signaffect.core.dbt_runner import run_dbt
 from tests.conftest import scalar
 from tests.test_corpus_ncslgr import _normalised
 
-pytestmark = pytest.mark.corpus
-
 
 def _frame(ms: int) -> int:
     """The default frame convention (floor), written independently of macros/ms_to_frame."""
