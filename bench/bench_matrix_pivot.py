@@ -25,7 +25,7 @@ import polars as pl
 import pyarrow as pa
 import scipy.sparse as sp
 
-from ml.data import CATALOG_TABLE, MARTS, _one_hot, encode
+from ml.data import CATALOG_TABLE, MARTS, _one_hot
 from ml.options import Grain
 from signaffect.core.settings import ncslgr_dir
 from signaffect.core.warehouse import connect
@@ -33,17 +33,14 @@ from signaffect.pipeline.corpus import build_warehouse, ingest_corpus
 
 
 def _read(db: Path) -> tuple[pa.Table, pa.Table]:
-    """The frame mart and the feature catalog, as ml/data.py's load_matrix reads them."""
+    """The frame mart's list columns in ml/data.py's row order, and the feature catalog."""
     mart = MARTS[Grain.frame]
     con = connect(db, read_only=True)
     try:
         matrix = con.sql(
-            f"select {', '.join(mart.columns)} from main.{mart.table} order by {mart.order}"
+            f"select input_features, labels from main.{mart.table} order by {mart.order}"
         ).to_arrow_table()
-        catalog = con.sql(
-            f"select feature, role, feature_kind, column_index from main.{CATALOG_TABLE} "
-            "order by role, column_index"
-        ).to_arrow_table()
+        catalog = con.sql(f"select feature, role from main.{CATALOG_TABLE}").to_arrow_table()
     finally:
         con.close()
     return matrix, catalog
@@ -109,9 +106,9 @@ def main() -> None:
             ingest_corpus(db, [args.corpus])
             build_warehouse(db)
         matrix, catalog = _read(db)
-    current = encode(matrix, catalog)
+    X0, Y0 = arrow_pivot(matrix, catalog)
     X, Y = polars_pivot(matrix, catalog)
-    assert (X != current.X).nnz == 0 and np.array_equal(Y, current.Y), "pivots disagree"
+    assert (X != X0).nnz == 0 and np.array_equal(Y, Y0), "pivots disagree"
     baseline = _time(lambda: arrow_pivot(matrix, catalog), args.repeat)
     candidate = _time(lambda: polars_pivot(matrix, catalog), args.repeat)
     print(f"{matrix.num_rows:,} frames, X {X.shape} ({X.nnz:,} cells), Y {Y.shape}; "

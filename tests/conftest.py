@@ -65,12 +65,17 @@ def corpus_db(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path) -> Pat
     return _built(tmp_path_factory, "ncslgr", corpus_dir)
 
 
-def scalar(db: Path, sql: str) -> object:
-    """One value from a read-only query."""
+def rows(db: Path, sql: str) -> list[tuple]:
+    """Every row of a read-only query (the connection closed before returning)."""
     con = duckdb.connect(str(db), read_only=True)
     try:
-        row = con.execute(sql).fetchone()
-        assert row is not None
-        return row[0]
+        return con.execute(sql).fetchall()
     finally:
         con.close()
+
+
+def scalar(db: Path, sql: str) -> object:
+    """One value from a read-only query."""
+    found = rows(db, sql)
+    assert found
+    return found[0][0]

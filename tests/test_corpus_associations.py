@@ -43,6 +43,18 @@ def _pair(con: duckdb.DuckDBPyConnection, grain: str, label: str, feature: str) 
     return dict(zip(names, found[0], strict=True))
 
 
+def _counts(con: duckdb.DuckDBPyConnection, units: str, label: str, feature: str) -> tuple:
+    """(n_units, n_label, n_feature, n_both) over `units`, a query of has_label, has_feature."""
+    return con.execute(
+        f"""
+        select count(*), count(*) filter (where has_label), count(*) filter (where has_feature),
+            count(*) filter (where has_label and has_feature)
+        from ({units})
+        """,
+        {"label": label, "feature": feature},
+    ).fetchall()[0]
+
+
 def test_sign_grain_counts_match_the_token_marts(con) -> None:
     """n_units etc. recounted from fct_sign_tokens, fct_sign_token_features and coverage."""
     pairs = (
@@ -51,27 +63,22 @@ def test_sign_grain_counts_match_the_token_marts(con) -> None:
         ("empath:confusion", "head pos: jut=back"),
     )
     for label, feature in pairs:
-        expected = con.execute(
+        expected = _counts(
+            con,
             """
-            with tokens as (
-                select
-                    t.sign_token_id,
-                    list_contains(t.lexical_labels, $label) as has_label,
-                    exists (
-                        select 1 from fct_sign_token_features as f
-                        where f.sign_token_id = t.sign_token_id and f.feature = $feature
-                    ) as has_feature,
-                from fct_sign_tokens as t
-                inner join fct_feature_coverage as c
-                    on c.source_file = t.source_file and c.feature = $feature
-            )
-            select count(*), count(*) filter (where has_label),
-                count(*) filter (where has_feature),
-                count(*) filter (where has_label and has_feature)
-            from tokens
+            select
+                list_contains(t.lexical_labels, $label) as has_label,
+                exists (
+                    select 1 from fct_sign_token_features as f
+                    where f.sign_token_id = t.sign_token_id and f.feature = $feature
+                ) as has_feature,
+            from fct_sign_tokens as t
+            inner join fct_feature_coverage as c
+                on c.source_file = t.source_file and c.feature = $feature
             """,
-            {"label": label, "feature": feature},
-        ).fetchall()[0]
+            label,
+            feature,
+        )
         row = _pair(con, "sign", label, feature)
         assert (row["n_units"], row["n_label"], row["n_feature"], row["n_both"]) == expected
         all_tokens = con.execute("select count(*) from fct_sign_tokens").fetchall()[0][0]
@@ -80,28 +87,23 @@ def test_sign_grain_counts_match_the_token_marts(con) -> None:
 
 
 def test_utterance_grain_counts_match_the_utterance_mart(con) -> None:
-    expected = con.execute(
+    expected = _counts(
+        con,
         """
-        with utterances as (
-            select
-                u.source_file,
-                u.utterance_id,
-                exists (select 1 from fct_utterance_features as f
-                    where f.source_file = u.source_file and f.utterance_id = u.utterance_id
-                    and f.feature = $label) as has_label,
-                exists (select 1 from fct_utterance_features as f
-                    where f.source_file = u.source_file and f.utterance_id = u.utterance_id
-                    and f.feature = $feature) as has_feature,
-            from dim_utterances as u
-            inner join fct_feature_coverage as c
-                on c.source_file = u.source_file and c.feature = $feature
-        )
-        select count(*), count(*) filter (where has_label), count(*) filter (where has_feature),
-            count(*) filter (where has_label and has_feature)
-        from utterances
+        select
+            exists (select 1 from fct_utterance_features as f
+                where f.source_file = u.source_file and f.utterance_id = u.utterance_id
+                and f.feature = $label) as has_label,
+            exists (select 1 from fct_utterance_features as f
+                where f.source_file = u.source_file and f.utterance_id = u.utterance_id
+                and f.feature = $feature) as has_feature,
+        from dim_utterances as u
+        inner join fct_feature_coverage as c
+            on c.source_file = u.source_file and c.feature = $feature
         """,
-        {"label": LABEL, "feature": FEATURE},
-    ).fetchall()[0]
+        LABEL,
+        FEATURE,
+    )
     row = _pair(con, "utterance", LABEL, FEATURE)
     assert (row["n_units"], row["n_label"], row["n_feature"], row["n_both"]) == expected
 
