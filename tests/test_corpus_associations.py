@@ -43,9 +43,12 @@ def _pair(con: duckdb.DuckDBPyConnection, grain: str, label: str, feature: str) 
     return dict(zip(names, found[0], strict=True))
 
 
-def _counts(con: duckdb.DuckDBPyConnection, units: str, label: str, feature: str) -> tuple:
-    """(n_units, n_label, n_feature, n_both) over `units`, a query of has_label, has_feature."""
-    return con.execute(
+def _check_counts(
+    con: duckdb.DuckDBPyConnection, grain: str, units: str, label: str, feature: str
+) -> dict:
+    """The mart's (n_units, n_label, n_feature, n_both) for the pair equal the counts over
+    `units`, a query of has_label, has_feature; returns the mart's row."""
+    expected = con.execute(
         f"""
         select count(*), count(*) filter (where has_label), count(*) filter (where has_feature),
             count(*) filter (where has_label and has_feature)
@@ -53,6 +56,9 @@ def _counts(con: duckdb.DuckDBPyConnection, units: str, label: str, feature: str
         """,
         {"label": label, "feature": feature},
     ).fetchall()[0]
+    row = _pair(con, grain, label, feature)
+    assert (row["n_units"], row["n_label"], row["n_feature"], row["n_both"]) == expected
+    return row
 
 
 def test_sign_grain_counts_match_the_token_marts(con) -> None:
@@ -63,8 +69,9 @@ def test_sign_grain_counts_match_the_token_marts(con) -> None:
         ("empath:confusion", "head pos: jut=back"),
     )
     for label, feature in pairs:
-        expected = _counts(
+        row = _check_counts(
             con,
+            "sign",
             """
             select
                 list_contains(t.lexical_labels, $label) as has_label,
@@ -79,16 +86,15 @@ def test_sign_grain_counts_match_the_token_marts(con) -> None:
             label,
             feature,
         )
-        row = _pair(con, "sign", label, feature)
-        assert (row["n_units"], row["n_label"], row["n_feature"], row["n_both"]) == expected
         all_tokens = con.execute("select count(*) from fct_sign_tokens").fetchall()[0][0]
         if feature == "eye gaze=to addressee":
             assert row["n_units"] == all_tokens  # eye gaze is coded in every file
 
 
 def test_utterance_grain_counts_match_the_utterance_mart(con) -> None:
-    expected = _counts(
+    _check_counts(
         con,
+        "utterance",
         """
         select
             exists (select 1 from fct_utterance_features as f
@@ -104,8 +110,6 @@ def test_utterance_grain_counts_match_the_utterance_mart(con) -> None:
         LABEL,
         FEATURE,
     )
-    row = _pair(con, "utterance", LABEL, FEATURE)
-    assert (row["n_units"], row["n_label"], row["n_feature"], row["n_both"]) == expected
 
 
 def _odds_ratio(n: int, nl: int, nf: int, a: int) -> float:
