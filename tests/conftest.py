@@ -20,6 +20,17 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return [versions, f"NCSLGR corpus: {ncslgr_dir()}"]
 
 
+#: The fixtures that read the real corpus; a test using one (directly or through other
+#: fixtures) is marked `corpus`, so `-m "not corpus"` never needs it.
+CORPUS_FIXTURES = frozenset({"corpus_dir", "corpus_db"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if CORPUS_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.corpus)
+
+
 #: The association mart's bootstrap and permutation draws in test builds: enough to check
 #: every invariant, a fifth of the default's time.
 TEST_DBT_VARS = {"association_resamples": 200}
@@ -54,12 +65,17 @@ def corpus_db(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path) -> Pat
     return _built(tmp_path_factory, "ncslgr", corpus_dir)
 
 
-def scalar(db: Path, sql: str) -> object:
-    """One value from a read-only query."""
+def rows(db: Path, sql: str) -> list[tuple]:
+    """Every row of a read-only query (the connection closed before returning)."""
     con = duckdb.connect(str(db), read_only=True)
     try:
-        row = con.execute(sql).fetchone()
-        assert row is not None
-        return row[0]
+        return con.execute(sql).fetchall()
     finally:
         con.close()
+
+
+def scalar(db: Path, sql: str) -> object:
+    """One value from a read-only query."""
+    found = rows(db, sql)
+    assert found
+    return found[0][0]

@@ -4,21 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
-import pytest
-
-pytestmark = pytest.mark.corpus
+from tests.conftest import rows
 
 
 def test_no_two_action_units_are_identical_frame_columns(corpus_db: Path) -> None:
-    con = duckdb.connect(str(corpus_db), read_only=True)
-    rows = con.execute(
-        "select feature, source_file, utterance_id, frame_index from fct_frame_features "
-        "where feature_kind = 'au'"
-    ).fetchall()
-    con.close()
     columns: dict[str, set[tuple[str, int, int]]] = {}
-    for feature, source_file, utterance_id, frame_index in rows:
+    for feature, source_file, utterance_id, frame_index in rows(
+        corpus_db,
+        "select feature, source_file, utterance_id, frame_index from fct_frame_features "
+        "where feature_kind = 'au'",
+    ):
         columns.setdefault(feature, set()).add((source_file, utterance_id, frame_index))
     by_frames: dict[frozenset[tuple[str, int, int]], list[str]] = {}
     for feature, frames in columns.items():

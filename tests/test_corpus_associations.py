@@ -19,8 +19,6 @@ from signaffect.core.warehouse import connect
 from signaffect.read.associations import top_features
 from tests.conftest import TEST_DBT_VARS
 
-pytestmark = pytest.mark.corpus
-
 LABEL, FEATURE = "empath:negative_emotion", "POS=Adjective"
 
 
@@ -45,6 +43,24 @@ def _pair(con: duckdb.DuckDBPyConnection, grain: str, label: str, feature: str) 
     return dict(zip(names, found[0], strict=True))
 
 
+def _check_counts(
+    con: duckdb.DuckDBPyConnection, grain: str, units: str, label: str, feature: str
+) -> dict:
+    """The mart's (n_units, n_label, n_feature, n_both) for the pair equal the counts over
+    `units`, a query of has_label, has_feature; returns the mart's row."""
+    expected = con.execute(
+        f"""
+        select count(*), count(*) filter (where has_label), count(*) filter (where has_feature),
+            count(*) filter (where has_label and has_feature)
+        from ({units})
+        """,
+        {"label": label, "feature": feature},
+    ).fetchall()[0]
+    row = _pair(con, grain, label, feature)
+    assert (row["n_units"], row["n_label"], row["n_feature"], row["n_both"]) == expected
+    return row
+
+
 def test_sign_grain_counts_match_the_token_marts(con) -> None:
     """n_units etc. recounted from fct_sign_tokens, fct_sign_token_features and coverage."""
     pairs = (
@@ -53,59 +69,47 @@ def test_sign_grain_counts_match_the_token_marts(con) -> None:
         ("empath:confusion", "head pos: jut=back"),
     )
     for label, feature in pairs:
-        expected = con.execute(
+        row = _check_counts(
+            con,
+            "sign",
             """
-            with tokens as (
-                select
-                    t.sign_token_id,
-                    list_contains(t.lexical_labels, $label) as has_label,
-                    exists (
-                        select 1 from fct_sign_token_features as f
-                        where f.sign_token_id = t.sign_token_id and f.feature = $feature
-                    ) as has_feature,
-                from fct_sign_tokens as t
-                inner join fct_feature_coverage as c
-                    on c.source_file = t.source_file and c.feature = $feature
-            )
-            select count(*), count(*) filter (where has_label),
-                count(*) filter (where has_feature),
-                count(*) filter (where has_label and has_feature)
-            from tokens
+            select
+                list_contains(t.lexical_labels, $label) as has_label,
+                exists (
+                    select 1 from fct_sign_token_features as f
+                    where f.sign_token_id = t.sign_token_id and f.feature = $feature
+                ) as has_feature,
+            from fct_sign_tokens as t
+            inner join fct_feature_coverage as c
+                on c.source_file = t.source_file and c.feature = $feature
             """,
-            {"label": label, "feature": feature},
-        ).fetchall()[0]
-        row = _pair(con, "sign", label, feature)
-        assert (row["n_units"], row["n_label"], row["n_feature"], row["n_both"]) == expected
+            label,
+            feature,
+        )
         all_tokens = con.execute("select count(*) from fct_sign_tokens").fetchall()[0][0]
         if feature == "eye gaze=to addressee":
             assert row["n_units"] == all_tokens  # eye gaze is coded in every file
 
 
 def test_utterance_grain_counts_match_the_utterance_mart(con) -> None:
-    expected = con.execute(
+    _check_counts(
+        con,
+        "utterance",
         """
-        with utterances as (
-            select
-                u.source_file,
-                u.utterance_id,
-                exists (select 1 from fct_utterance_features as f
-                    where f.source_file = u.source_file and f.utterance_id = u.utterance_id
-                    and f.feature = $label) as has_label,
-                exists (select 1 from fct_utterance_features as f
-                    where f.source_file = u.source_file and f.utterance_id = u.utterance_id
-                    and f.feature = $feature) as has_feature,
-            from dim_utterances as u
-            inner join fct_feature_coverage as c
-                on c.source_file = u.source_file and c.feature = $feature
-        )
-        select count(*), count(*) filter (where has_label), count(*) filter (where has_feature),
-            count(*) filter (where has_label and has_feature)
-        from utterances
+        select
+            exists (select 1 from fct_utterance_features as f
+                where f.source_file = u.source_file and f.utterance_id = u.utterance_id
+                and f.feature = $label) as has_label,
+            exists (select 1 from fct_utterance_features as f
+                where f.source_file = u.source_file and f.utterance_id = u.utterance_id
+                and f.feature = $feature) as has_feature,
+        from dim_utterances as u
+        inner join fct_feature_coverage as c
+            on c.source_file = u.source_file and c.feature = $feature
         """,
-        {"label": LABEL, "feature": FEATURE},
-    ).fetchall()[0]
-    row = _pair(con, "utterance", LABEL, FEATURE)
-    assert (row["n_units"], row["n_label"], row["n_feature"], row["n_both"]) == expected
+        LABEL,
+        FEATURE,
+    )
 
 
 def _odds_ratio(n: int, nl: int, nf: int, a: int) -> float:

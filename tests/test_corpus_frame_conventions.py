@@ -6,12 +6,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import pytest
-
 from signaffect.core.dbt_runner import run_dbt
 from tests.conftest import scalar
-
-pytestmark = pytest.mark.corpus
 
 STUDY_REPORTED_FRAMES = 180_669
 

@@ -10,15 +10,12 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from ingest.signstream import TRANSITION_VALUE_IDS
 from signaffect.core.dbt_runner import run_dbt
-from tests.conftest import scalar
+from tests.conftest import rows, scalar
 from tests.test_corpus_ncslgr import _normalised
-
-pytestmark = pytest.mark.corpus
 
 
 def _frame(ms: int) -> int:
@@ -61,14 +58,6 @@ def corpus_spans(corpus_dir: Path) -> list[Span]:
 @pytest.fixture(scope="module")
 def spans(corpus_dir: Path) -> list[Span]:
     return corpus_spans(corpus_dir)
-
-
-def _rows(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_annotation_spans_are_the_xml_annotations_that_survive_clipping(
@@ -120,14 +109,14 @@ def test_token_frames_are_the_frames_that_carry_a_main_gloss(corpus_db: Path) ->
 def test_token_features_are_the_features_on_some_frame_of_the_token(corpus_db: Path) -> None:
     """Any overlap makes a feature present: counted here with `exists` over the frame table."""
     got = dict(
-        _rows(
+        rows(
             corpus_db,
             "select feature, count(*) from fct_sign_token_features "
             "where feature_kind <> 'lexical' group by feature",
         )
     )
     expected = dict(
-        _rows(
+        rows(
             corpus_db,
             """
             select ff.feature, count(distinct t.sign_token_id)
@@ -147,7 +136,7 @@ def test_token_features_are_the_features_on_some_frame_of_the_token(corpus_db: P
 def test_token_labels_come_from_their_own_hits(corpus_db: Path) -> None:
     """At sign scope a label sits on exactly the frames of the tokens that carry it, and the
     issue's count holds: the 1,879 empath:negative_emotion frames are 161 sign tokens."""
-    per_label = _rows(
+    per_label = rows(
         corpus_db,
         """
         with token_labels as (
@@ -179,7 +168,7 @@ def test_token_labels_come_from_their_own_hits(corpus_db: Path) -> None:
         )
         == 161
     )
-    lexical_rows = _rows(
+    lexical_rows = rows(
         corpus_db,
         """
         select count(*), count(*) filter (where f.n_frames_active = t.n_frames)
@@ -194,23 +183,22 @@ def test_token_labels_come_from_their_own_hits(corpus_db: Path) -> None:
     )
 
 
+def _per_feature(db: Path, sql: str) -> dict[str, tuple[int, int]]:
+    """(n_utterances, n_frames) by feature, from a query returning the three."""
+    return {feature: (n_utterances, n_frames) for feature, n_utterances, n_frames in rows(db, sql)}
+
+
 def test_utterance_features_count_the_utterances_of_the_frame_table(corpus_db: Path) -> None:
-    got = {
-        feature: (n_utterances, n_frames)
-        for feature, n_utterances, n_frames in _rows(
-            corpus_db,
-            "select feature, count(*), sum(n_frames_active) from fct_utterance_features "
-            "group by feature",
-        )
-    }
-    expected = {
-        feature: (n_utterances, n_frames)
-        for feature, n_utterances, n_frames in _rows(
-            corpus_db,
-            "select feature, count(distinct (source_file, utterance_id)), count(*) "
-            "from fct_frame_features group by feature",
-        )
-    }
+    got = _per_feature(
+        corpus_db,
+        "select feature, count(*), sum(n_frames_active) from fct_utterance_features "
+        "group by feature",
+    )
+    expected = _per_feature(
+        corpus_db,
+        "select feature, count(distinct (source_file, utterance_id)), count(*) "
+        "from fct_frame_features group by feature",
+    )
     assert got == expected
     assert sum(n for n, _ in got.values()) == 74_402
 
@@ -220,11 +208,11 @@ def test_coverage_counts_the_files_that_code_each_field(corpus_db: Path, spans: 
     for s in spans:
         files_per_field.setdefault(s.field, set()).add(s.source_file)
     frames_per_file = Counter(
-        dict(_rows(corpus_db, "select source_file, count(*) from fct_frames group by 1"))
+        dict(rows(corpus_db, "select source_file, count(*) from fct_frames group by 1"))
     )
     coverage = {
         feature: (n_files, n_frames)
-        for feature, n_files, n_frames in _rows(
+        for feature, n_files, n_frames in rows(
             corpus_db, "select feature, n_files_coded, n_frames_coded from dim_features"
         )
     }
@@ -263,14 +251,14 @@ def test_value_level_coverage_counts_only_files_that_use_the_value(
                 ):
                     used.add(path.name)
     frames_per_file = Counter(
-        dict(_rows(db, "select source_file, count(*) from fct_frames group by 1"))
+        dict(rows(db, "select source_file, count(*) from fct_frames group by 1"))
     )
     query = (
         "select n_frames, n_files_coded, n_frames_coded from dim_features "
         "where feature = 'eye gaze=to addressee'"
     )
-    ((n_frames, n_files, n_coded),) = _rows(db, query)
-    ((_, field_files, field_coded),) = _rows(corpus_db, query)
+    ((n_frames, n_files, n_coded),) = rows(db, query)
+    ((_, field_files, field_coded),) = rows(corpus_db, query)
     assert (n_files, field_files, len(used)) == (9, 38, 9)
     assert n_coded == sum(frames_per_file[f] for f in used)
     assert n_frames / n_coded > n_frames / field_coded

@@ -17,7 +17,6 @@ from signaffect.read.sign_units import load
 from signaffect.read.signers import signer_shares
 from tests.conftest import scalar
 
-pytestmark = pytest.mark.corpus
 LABELS = ("empath:negative_emotion", "empath:confusion")
 
 

@@ -8,7 +8,7 @@ import duckdb
 
 from signaffect.core.settings import SAMPLE_CORPUS_DIR
 from signaffect.pipeline.corpus import build_warehouse, ingest_corpus
-from tests.conftest import TEST_DBT_VARS, scalar
+from tests.conftest import TEST_DBT_VARS, rows, scalar
 
 LIWC_DIC = """%
 1\tposemo
@@ -70,13 +70,12 @@ def test_liwc_wildcards_label_the_frames_of_matching_signs(tmp_path: Path) -> No
 
 
 def test_both_scopes_have_frames_for_the_study_labels(corpus_db: Path) -> None:
-    con = duckdb.connect(str(corpus_db), read_only=True)
-    rows = con.execute(
+    counts = rows(
+        corpus_db,
         "select label, scope, count(*) from intermediate.int_lexical_labels_expanded_to_frames "
-        "group by all"
-    ).fetchall()
-    con.close()
-    frames = {(label, scope): n for label, scope, n in rows}
+        "group by all",
+    )
+    frames = {(label, scope): n for label, scope, n in counts}
     for label in LABELS:
         for scope in ("sign", "utterance"):
             assert frames.get((label, scope), 0) >= 10, (label, scope)

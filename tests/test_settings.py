@@ -21,7 +21,9 @@ def _setting(con: duckdb.DuckDBPyConnection, name: str) -> str:
 def test_profile_reads_the_same_variables_with_the_same_defaults() -> None:
     profile = (PROJECT_DIR / "profiles.yml").read_text(encoding="utf-8")
     assert f"env_var('SIGNAFFECT_MEMORY_LIMIT', '{DEFAULT_MEMORY_LIMIT}')" in profile
-    assert "env_var('SIGNAFFECT_TEMP_DIR', env_var('SIGNAFFECT_DB'" in profile
+    db = "var('signaffect_db', env_var('SIGNAFFECT_DB', 'warehouse/signaffect.duckdb'))"
+    assert f"path: \"{{{{ {db} }}}}\"" in profile
+    assert f"env_var('SIGNAFFECT_TEMP_DIR', {db} ~ '.tmp')" in profile
 
 
 def test_connections_apply_the_memory_limit_and_temp_directory(

@@ -25,46 +25,38 @@ hit_words as (
     from hits
 ),
 
-sign_hit_frames as (
-    select
-        hit_words.source_file,
-        hit_words.utterance_id,
-        annotation_frames.frame_index,
-        hit_words.annotation_id,
-        hit_words.scope,
-        hit_words.word,
-        hit_words.label,
-        hit_words.lexicon,
-        hit_words.category,
-    from hit_words
-    inner join annotation_frames
-        on hit_words.source_file = annotation_frames.source_file
-        and hit_words.annotation_id = annotation_frames.annotation_id
-    where hit_words.scope = 'sign'
-),
+{#- A sign-scope word covers its gloss's frames, an utterance-scope word its utterance's. -#}
+scope_frames as (
+    select source_file, 'sign' as scope, annotation_id as scope_id, frame_index,
+    from annotation_frames
 
-utterance_hit_frames as (
+    union all
+
     select
-        hit_words.source_file,
-        hit_words.utterance_id,
-        unnest(range(utterances.n_frames)) as frame_index,
-        hit_words.annotation_id,
-        hit_words.scope,
-        hit_words.word,
-        hit_words.label,
-        hit_words.lexicon,
-        hit_words.category,
-    from hit_words
-    inner join utterances
-        on hit_words.source_file = utterances.source_file
-        and hit_words.utterance_id = utterances.utterance_id
-    where hit_words.scope = 'utterance'
+        source_file,
+        'utterance' as scope,
+        utterance_id as scope_id,
+        unnest(range(n_frames)) as frame_index,
+    from utterances
 ),
 
 final as (
-    select * from sign_hit_frames
-    union all
-    select * from utterance_hit_frames
+    select
+        hit_words.source_file,
+        hit_words.utterance_id,
+        scope_frames.frame_index,
+        hit_words.annotation_id,
+        hit_words.scope,
+        hit_words.word,
+        hit_words.label,
+        hit_words.lexicon,
+        hit_words.category,
+    from hit_words
+    inner join scope_frames
+        on hit_words.source_file = scope_frames.source_file
+        and hit_words.scope = scope_frames.scope
+        and scope_frames.scope_id
+            = if(hit_words.scope = 'sign', hit_words.annotation_id, hit_words.utterance_id)
 )
 
 select * from final

@@ -118,32 +118,20 @@ unordered_pair_qvalues as (
     from unordered_pair_ranks
 ),
 
+{#- Each unordered pair in both orders: as computed, and with a and b swapped. -#}
 ordered_pairs as (
     select
-        feature_id_a,
-        feature_id_b,
-        n_a,
-        n_b,
+        if(swapped, feature_id_b, feature_id_a) as feature_id_a,
+        if(swapped, feature_id_a, feature_id_b) as feature_id_b,
+        if(swapped, n_b, n_a) as n_a,
+        if(swapped, n_a, n_b) as n_b,
         n_ab,
         n_total,
         g2,
         p_value,
         q_value,
     from unordered_pair_qvalues
-
-    union all
-
-    select
-        feature_id_b as feature_id_a,
-        feature_id_a as feature_id_b,
-        n_b as n_a,
-        n_a as n_b,
-        n_ab,
-        n_total,
-        g2,
-        p_value,
-        q_value,
-    from unordered_pair_qvalues
+    cross join (values (false), (true)) as orders (swapped)
 ),
 
 final as (

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import gc
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -16,16 +16,37 @@ from signaffect.core.settings import PROJECT_DIR
 
 LOG_HINT = "dbt's full log is in logs/dbt.log"
 
+#: Failed node statuses, as dbt's results name them.
+FAILED = {"error", "fail", "runtime error"}
+
 
 def _release_warehouse() -> None:
     """dbt-duckdb keeps its DuckDB handle for the life of the process; drop it so that this
     process (and others) can open the warehouse again, read-only or not."""
-    import gc
-
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 
+    # Private, but the way dbt-duckdb's maintainer gives for programmatic runs
+    # (duckdb/dbt-duckdb#616); the public `keep_open: false` reopens the file whenever no
+    # node holds a cursor, and each close checkpoints, defeating checkpoint_threshold.
     DuckDBConnectionManager.close_all_connections()
     gc.collect()
+
+
+def _dbt_args(command: str, db: Path, dbt_vars: dict[str, Any] | None) -> list[str]:
+    """The command line: the warehouse goes in as a var that profiles.yml reads, so that
+    `dbt` by hand still follows SIGNAFFECT_DB."""
+    # No manifest.json / run_results.json: writing them is ~1.5 s of every in-process run,
+    # and nothing here reads them (`dbt` run by hand still writes them, for docs and tools).
+    # dbt's console log stays off (errors are reported as one line); its full log is
+    # still written to logs/dbt.log.
+    args = ["--log-level", "none", "--log-level-file", "debug", "--no-use-colors",
+            "--no-write-json", command, "--project-dir", str(PROJECT_DIR),
+            "--profiles-dir", str(PROJECT_DIR)]
+    if command == "build":
+        # Unit tests check the SQL, not the data: as dbt advises, a production build skips
+        # them. The test suite runs them (tests/test_dbt_unit.py), and so does `dbt build`.
+        args += ["--exclude-resource-type", "unit_test"]
+    return [*args, "--vars", json.dumps({**(dbt_vars or {}), "signaffect_db": str(db)})]
 
 
 def run_dbt(
@@ -41,7 +62,6 @@ def run_dbt(
     """
     from dbt.cli.main import dbtRunner
 
-    os.environ["SIGNAFFECT_DB"] = str(db)
     task = progress.add_task(f"dbt {command}", total=None) if progress else None
 
     def on_event(event: Any) -> None:
@@ -51,49 +71,28 @@ def run_dbt(
         if progress is not None and task is not None:
             progress.advance(task)
 
-    # No manifest.json / run_results.json: writing them is ~1.5 s of every in-process run,
-    # and nothing here reads them (`dbt` run by hand still writes them, for docs and tools).
-    # dbt's console log stays off (errors are reported below, as one line); its full log
-    # is still written to logs/dbt.log.
-    args = [
-        "--log-level",
-        "none",
-        "--log-level-file",
-        "debug",
-        "--no-use-colors",
-        "--no-write-json",
-        command,
-        "--project-dir",
-        str(PROJECT_DIR),
-        "--profiles-dir",
-        str(PROJECT_DIR),
-    ]
-    if command == "build":
-        # Unit tests check the SQL, not the data: as dbt advises, a production build skips
-        # them. The test suite runs them (tests/test_dbt_unit.py), and so does `dbt build`.
-        args += ["--exclude-resource-type", "unit_test"]
-    if dbt_vars:
-        args += ["--vars", json.dumps(dbt_vars)]
-    args += extra_args or []
     try:
-        result = dbtRunner(callbacks=[on_event]).invoke(args)
+        result = dbtRunner(callbacks=[on_event]).invoke(
+            [*_dbt_args(command, db, dbt_vars), *(extra_args or [])]
+        )
     finally:
         _release_warehouse()
     if result.success:
         return len(getattr(result.result, "results", []))
     if isinstance(result.exception, KeyboardInterrupt):
         raise KeyboardInterrupt
+    raise _failure(result, command, db)
+
+
+def _failure(result: Any, command: str, db: Path) -> SignAffectError:
+    """One line for a failed invocation: a known cause first, else dbt's own words."""
     if result.exception is not None:
         text = str(result.exception)
         _raise_known_cause(text, command, db)
         lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
-        raise SignAffectError(
-            f"dbt {command} could not run: {' '.join(lines[:3])}", LOG_HINT
-        )
+        return SignAffectError(f"dbt {command} could not run: {' '.join(lines[:3])}", LOG_HINT)
     failures = [
-        r
-        for r in getattr(result.result, "results", [])
-        if str(getattr(r, "status", "")) in {"error", "fail", "runtime error"}
+        r for r in getattr(result.result, "results", []) if str(getattr(r, "status", "")) in FAILED
     ]
     for failed in failures:
         _raise_known_cause(str(failed.message), command, db)
@@ -103,8 +102,9 @@ def run_dbt(
         if first is not None and first.message
         else "no message"
     )
-    raise SignAffectError(f"dbt {command} failed ({len(failures)} node(s)); first: {detail}",
-                          LOG_HINT)
+    return SignAffectError(
+        f"dbt {command} failed ({len(failures)} node(s)); first: {detail}", LOG_HINT
+    )
 
 
 def _raise_known_cause(text: str, command: str, db: Path) -> None:
