@@ -161,6 +161,18 @@ def normalize_field_name(name: str) -> str:
     return _FIELD_NAME_VARIANTS.get(spaced, spaced)
 
 
+# What `RawRows.annotation` is given, in order.
+_ANNOTATION_VALUES = (
+    "utterance_id",
+    "participant_id",
+    "field_id",
+    "start_ms",
+    "end_ms",
+    "value_id",
+    "text",
+)
+
+
 class RawRows:
     """Column lists per raw table of one file, filled while walking it. It starts with the
     file's row; every row carries the file's name and content hash (and, where the table has
@@ -261,16 +273,12 @@ class RawRows:
     ) -> None:
         """An annotation of `signer` (utterance id, participant id), span in ms relative to
         the utterance, numbered in the order added (document order)."""
+        number = len(self.columns["signstream_annotations"]["annotation_id"]) + 1
+        values = (*signer, field_id, *span, value_id, text)
         self.add(
             "signstream_annotations",
-            annotation_id=len(self.columns["signstream_annotations"]["annotation_id"]) + 1,
-            utterance_id=signer[0],
-            participant_id=signer[1],
-            field_id=field_id,
-            start_ms=span[0],
-            end_ms=span[1],
-            value_id=value_id,
-            text=text,
+            annotation_id=number,
+            **dict(zip(_ANNOTATION_VALUES, values, strict=True)),
         )
 
     def to_arrow(self) -> dict[str, pa.Table]:

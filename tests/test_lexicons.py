@@ -30,6 +30,7 @@ from ingest.lexicons import (
     select_lexicons,
 )
 from ingest.raw_store import replace_source_rows
+from ingest.signstream import SCHEMAS
 
 LIWC_DIC = (
     "%\n"
@@ -412,21 +413,9 @@ def test_texts_from_signstream_match_fields_by_name() -> None:
             "end_ms": [10] * 7,
             "value_id": [None, None, None, None, None, None, 2],
             "text": ["ANGRY", "ANGRY", "angry", "Angry!", "HAPPY", "Happy.", None],
+            "frames_per_second": [30.0] * 7,
         },
-        schema=pa.schema(
-            [
-                ("source_file", pa.string()),
-                ("content_hash", pa.string()),
-                ("annotation_id", pa.int64()),
-                ("utterance_id", pa.int64()),
-                ("participant_id", pa.int64()),
-                ("field_id", pa.int64()),
-                ("start_ms", pa.int64()),
-                ("end_ms", pa.int64()),
-                ("value_id", pa.int64()),
-                ("text", pa.string()),
-            ]
-        ),
+        schema=SCHEMAS["signstream_annotations"],
     )
     texts = texts_from_signstream(
         {"signstream_fields": fields, "signstream_annotations": annotations}
