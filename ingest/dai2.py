@@ -20,14 +20,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from ingest.signstream import (
-    TRANSITION_IDS_BY_NAME,
-    FileContext,
-    RawRows,
-    parse_xml,
-    read_bytes,
-)
-from signaffect.core.hashing import sha256_bytes
+from ingest.signstream import TRANSITION_IDS_BY_NAME, FileContext, RawRows, SchemeIds, open_xml
+from signaffect.core.errors import InputFileError
 
 DEFAULT_FPS = 30.0
 # Refuse an export when more than this share of its sign and non-manual spans is degenerate.
@@ -53,17 +47,14 @@ def frames_to_ms(frames: int, fps: float) -> int:
 class _Parser:
     """Walks one export, filling raw rows; every error names the file and the element."""
 
-    def __init__(self, ctx: FileContext, fps: float, base: dict[str, str]) -> None:
+    def __init__(self, ctx: FileContext, fps: float, rows: RawRows) -> None:
         self.ctx = ctx
         self.fps = fps
-        self.base = base
-        self.rows = RawRows()
+        self.rows = rows
+        self.ids = SchemeIds(rows, TRANSITION_IDS_BY_NAME)
         self.participants: dict[str, int] = {}
-        self.field_ids: dict[str, int] = {}
-        self.value_ids: dict[tuple[int, str], int] = {}
         self.utterance_ids: set[int] = set()
         self.media_ids: set[int] = set()
-        self.annotation_id = 0
         self.spans = 0
         self.degenerate = 0
 
@@ -74,31 +65,6 @@ class _Parser:
             raise self.ctx.fail(where, f"END_FRAME={end} is before START_FRAME={start}")
         return start, end
 
-    def field(self, name: str) -> int:
-        if name not in self.field_ids:
-            fid = _TEXT_FIELDS.get(name, len(self.field_ids) + 1)
-            self.field_ids[name] = fid
-            self.rows.add(
-                "signstream_fields",
-                **self.base,
-                field_id=fid,
-                name=name,
-                label=None,
-                field_constraint=None,
-                feature_kind=None,
-                language="en" if name in _TEXT_FIELDS else None,
-            )
-        return self.field_ids[name]
-
-    def value(self, fid: int, name: str) -> int:
-        key = (fid, name)
-        if key not in self.value_ids:
-            self.value_ids[key] = vid = TRANSITION_IDS_BY_NAME.get(name, len(self.value_ids) + 1)
-            self.rows.add(
-                "signstream_values", **self.base, field_id=fid, value_id=vid, name=name, label=None
-            )
-        return self.value_ids[key]
-
     def annotate(
         self,
         utterance: tuple[int, int, int],
@@ -108,20 +74,17 @@ class _Parser:
         text: str | None = None,
     ) -> None:
         utterance_id, participant_id, first_frame = utterance
-        fid = self.field(field_name)
-        self.annotation_id += 1
-        self.rows.add(
-            "signstream_annotations",
-            **self.base,
-            annotation_id=self.annotation_id,
-            utterance_id=utterance_id,
-            participant_id=participant_id,
-            field_id=fid,
-            start_ms=frames_to_ms(span[0] - first_frame, self.fps),
-            end_ms=frames_to_ms(span[1] - first_frame, self.fps),
-            value_id=None if value is None else self.value(fid, value),
+        language = "en" if field_name in _TEXT_FIELDS else None
+        fid = self.ids.field(field_name, _TEXT_FIELDS.get(field_name), language=language)
+        self.rows.annotation(
+            (utterance_id, participant_id),
+            fid,
+            (
+                frames_to_ms(span[0] - first_frame, self.fps),
+                frames_to_ms(span[1] - first_frame, self.fps),
+            ),
+            value_id=None if value is None else self.ids.value(fid, value),
             text=text,
-            frames_per_second=self.fps,
         )
 
     def collection(self, cel: ET.Element) -> None:
@@ -133,8 +96,8 @@ class _Parser:
                 raise self.ctx.fail(mwhere, "duplicate media file ID")
             self.media_ids.add(mid)
             name = self.ctx.attr(mel, "FILE-NAME", mwhere)
-            self.rows.add("signstream_media_files", **self.base, media_id=mid, legacy_path=name)
-        media = [m.get("ID") for m in cel.iterfind("MEDIA-FILES/MEDIA-FILE")]
+            self.rows.add("signstream_media_files", media_id=mid, legacy_path=name)
+        media = [int(i) for m in cel.iterfind("MEDIA-FILES/MEDIA-FILE") if (i := m.get("ID"))]
         for tel in cel.iterfind(
             "TEMPORAL-PARTITIONS/TEMPORAL-PARTITION/SEGMENT-TIERS/SEGMENT-TIER"
         ):
@@ -144,18 +107,9 @@ class _Parser:
             )
             if signer not in self.participants:
                 self.participants[signer] = pid = len(self.participants)
-                self.rows.add(
-                    "signstream_participants",
-                    **self.base,
-                    participant_id=pid,
-                    label=signer,
-                    name=signer,
-                    age=None,
-                    gender=None,
-                    language=None,
-                )
+                self.rows.participant(pid, signer, label=signer)
             for uel in tel.iterfind("UTTERANCES/UTTERANCE"):
-                self.utterance(uel, twhere, self.participants[signer], [int(m) for m in media if m])
+                self.utterance(uel, twhere, self.participants[signer], media)
 
     def utterance(self, uel: ET.Element, tier_where: str, pid: int, media: list[int]) -> None:
         where = f"{tier_where}/<UTTERANCE ID={uel.get('ID')!r}>"
@@ -165,30 +119,10 @@ class _Parser:
         self.utterance_ids.add(uid)
         first, last = self.frames(uel, where)
         start_ms = frames_to_ms(first, self.fps)
-        self.rows.add(
-            "signstream_utterances",
-            **self.base,
-            utterance_id=uid,
-            start_ms=start_ms,
-            end_ms=start_ms + frames_to_ms(last - first, self.fps),
-            excerpt=unquote(uel.findtext("UTTERANCE-NUMBER")),
-            frames_per_second=self.fps,
-        )
-        for ordinal, mid in enumerate(media):
-            self.rows.add(
-                "signstream_utterance_media",
-                **self.base,
-                utterance_id=uid,
-                media_ordinal=ordinal,
-                media_id=mid,
-            )
-        self.rows.add(
-            "signstream_segments",
-            **self.base,
-            utterance_id=uid,
-            participant_id=pid,
-            is_primary=True,
-        )
+        end_ms = start_ms + frames_to_ms(last - first, self.fps)
+        excerpt = unquote(uel.findtext("UTTERANCE-NUMBER"))
+        self.rows.utterance(uid, (start_ms, end_ms), excerpt, media)
+        self.rows.segment(uid, pid)
         utterance = (uid, pid, first)
         translation = unquote(uel.findtext("TRANSLATION"))
         if translation:
@@ -202,17 +136,20 @@ class _Parser:
                     span = self.counted(self.frames(hel, f"{swhere}/<{hand}>"))
                     self.annotate(utterance, field_name, span, text=label)
         for nel in uel.iterfind("NON_MANUALS/NON_MANUAL"):
-            nwhere = f"{where}/<NON_MANUAL ID={nel.get('ID')!r}>"
-            label, value = unquote(nel.findtext("LABEL")), unquote(nel.findtext("VALUE"))
-            if label is None or value is None:
-                raise self.ctx.fail(nwhere, "needs a non-empty LABEL and VALUE")
-            span = self.counted(self.frames(nel, nwhere))
-            self.annotate(utterance, label, span, value=value)
-            for transition in ("ONSET", "OFFSET"):
-                tel = nel.find(transition)
-                if tel is not None:
-                    tspan = self.frames(tel, f"{nwhere}/<{transition}>")
-                    self.annotate(utterance, label, tspan, value=transition)
+            self.non_manual(nel, where, utterance)
+
+    def non_manual(self, nel: ET.Element, where: str, utterance: tuple[int, int, int]) -> None:
+        nwhere = f"{where}/<NON_MANUAL ID={nel.get('ID')!r}>"
+        label, value = unquote(nel.findtext("LABEL")), unquote(nel.findtext("VALUE"))
+        if label is None or value is None:
+            raise self.ctx.fail(nwhere, "needs a non-empty LABEL and VALUE")
+        span = self.counted(self.frames(nel, nwhere))
+        self.annotate(utterance, label, span, value=value)
+        for transition in ("ONSET", "OFFSET"):
+            tel = nel.find(transition)
+            if tel is not None:
+                tspan = self.frames(tel, f"{nwhere}/<{transition}>")
+                self.annotate(utterance, label, tspan, value=transition)
 
     def counted(self, span: tuple[int, int]) -> tuple[int, int]:
         self.spans += 1
@@ -222,24 +159,12 @@ class _Parser:
 
 def parse(path: str | Path, fps: float = DEFAULT_FPS) -> dict[str, pa.Table]:
     """Parse one DAI 2 export at `fps` frames per second into the raw tables."""
-    path = Path(path)
-    ctx = FileContext(path)
     if not fps > 0:
-        raise ctx.fail("--fps", f"the frame rate must be positive, not {fps}")
-    data = read_bytes(ctx)
-    root = parse_xml(ctx, data, "SIGNSTREAM_DAI", "DAI 2 XML")
-    base = {"source_file": path.name, "content_hash": sha256_bytes(data)}
-    parser = _Parser(ctx, fps, base)
-    parser.rows.add(
-        "signstream_files",
-        **base,
-        source_path=str(path.resolve()),
-        n_bytes=len(data),
-        database_version=None,
-        signstream_version=None,
-        format="dai2",
-        frames_per_second=fps,
-    )
+        raise InputFileError(
+            str(Path(path)), "--fps", f"the frame rate must be positive, not {fps}"
+        )
+    ctx, data, root = open_xml(path, "SIGNSTREAM_DAI", "DAI 2 XML")
+    parser = _Parser(ctx, fps, RawRows(ctx.path, data, "dai2", fps))
     collections = root.findall("COLLECTIONS/COLLECTION")
     if len(collections) != 1:
         raise ctx.fail(

@@ -19,15 +19,8 @@ from pathlib import Path, PurePosixPath
 import pyarrow as pa
 from pympi.Elan import Eaf
 
-from ingest.signstream import (
-    TRANSITION_IDS_BY_NAME,
-    FileContext,
-    RawRows,
-    parse_xml,
-    read_bytes,
-)
+from ingest.signstream import TRANSITION_IDS_BY_NAME, FileContext, RawRows, SchemeIds, open_xml
 from ingest.tier_mapping import TierMapping, TierRule, detect
-from signaffect.core.hashing import sha256_bytes
 
 # The value an empty annotation on a coded tier gets: its span marks presence.
 PRESENT = "present"
@@ -59,12 +52,9 @@ class _Utterance:
 
 def parse(path: str | Path, mapping: TierMapping | None = None) -> dict[str, pa.Table]:
     """Parse one .eaf file with `mapping` (default: the shipped preset its tiers match)."""
-    path = Path(path)
-    ctx = FileContext(path)
-    data = read_bytes(ctx)
-    root = parse_xml(ctx, data, "ANNOTATION_DOCUMENT", "ELAN")
+    ctx, data, root = open_xml(path, "ANNOTATION_DOCUMENT", "ELAN")
     if mapping is None:
-        mapping = detect(path, [tier.get("TIER_ID", "") for tier in root.iterfind("TIER")])
+        mapping = detect(ctx.path, [tier.get("TIER_ID", "") for tier in root.iterfind("TIER")])
     eaf = _read_eaf(ctx)
     spans = _spans(ctx, eaf, mapping)
     if not any(s.rule.tier == mapping.utterance_tier for s in spans):
@@ -74,59 +64,22 @@ def parse(path: str | Path, mapping: TierMapping | None = None) -> dict[str, pa.
             f"{mapping.name!r}; the file has tiers {', '.join(map(repr, eaf.tiers))}",
             "pass a tier mapping that fits this file with --tiers FILE",
         )
-    rows = RawRows()
-    base = {"source_file": path.name, "content_hash": sha256_bytes(data)}
-    fps = mapping.frames_per_second
-    rows.add(
-        "signstream_files",
-        **base,
-        source_path=str(path.resolve()),
-        n_bytes=len(data),
+    rows = RawRows(
+        ctx.path,
+        data,
+        "elan",
+        mapping.frames_per_second,
         database_version=eaf.adocument.get("VERSION"),
-        signstream_version=None,
-        format="elan",
-        frames_per_second=fps,
     )
     utterances = _utterances(mapping, spans)
     signers = list(dict.fromkeys(u.signer for u in utterances))
     for participant_id, signer in enumerate(signers):
-        rows.add(
-            "signstream_participants",
-            **base,
-            participant_id=participant_id,
-            label=signer,
-            name=signer,
-            age=None,
-            gender=None,
-            language=None,
-        )
-    media_ids = _media_files(eaf, rows, base)
+        rows.participant(participant_id, signer, label=signer)
+    media_ids = _media_files(eaf, rows)
     for u in utterances:
-        rows.add(
-            "signstream_utterances",
-            **base,
-            utterance_id=u.utterance_id,
-            start_ms=u.start,
-            end_ms=u.end,
-            excerpt=None,
-            frames_per_second=fps,
-        )
-        for ordinal, media_id in enumerate(media_ids):
-            rows.add(
-                "signstream_utterance_media",
-                **base,
-                utterance_id=u.utterance_id,
-                media_ordinal=ordinal,
-                media_id=media_id,
-            )
-        rows.add(
-            "signstream_segments",
-            **base,
-            utterance_id=u.utterance_id,
-            participant_id=signers.index(u.signer),
-            is_primary=True,
-        )
-    _fields_and_annotations(mapping, spans, utterances, signers, rows, base)
+        rows.utterance(u.utterance_id, (u.start, u.end), None, media_ids)
+        rows.segment(u.utterance_id, signers.index(u.signer))
+    _fields_and_annotations(mapping, spans, utterances, signers, rows)
     return rows.to_arrow()
 
 
@@ -206,14 +159,13 @@ def _times(
     return start, end
 
 
-def _media_files(eaf: Eaf, rows: RawRows, base: dict[str, str]) -> list[int]:
+def _media_files(eaf: Eaf, rows: RawRows) -> list[int]:
     """One media row per MEDIA_DESCRIPTOR; the legacy path is the video's file name."""
     media_ids = []
     for media_id, descriptor in enumerate(eaf.media_descriptors, start=1):
         url = descriptor.get("MEDIA_URL") or descriptor.get("RELATIVE_MEDIA_URL") or ""
         rows.add(
             "signstream_media_files",
-            **base,
             media_id=media_id,
             legacy_path=PurePosixPath(url.replace("\\", "/")).name,
         )
@@ -263,65 +215,31 @@ def _fields_and_annotations(
     utterances: list[_Utterance],
     signers: list[str],
     rows: RawRows,
-    base: dict[str, str],
 ) -> None:
-    field_ids: dict[str, int] = {}
-    value_ids: dict[tuple[int, str], int] = {}
-    transition_ids = {
-        name: TRANSITION_IDS_BY_NAME[key.upper()] for key, name in mapping.transitions.items()
-    }
+    """A field per mapped tier and an annotation per span that lies in an utterance."""
+    ids = SchemeIds(
+        rows,
+        {name: TRANSITION_IDS_BY_NAME[key.upper()] for key, name in mapping.transitions.items()},
+    )
     utterance_by_key = {u.key: u for u in utterances}
-    annotation_id = 0
     for span in spans:
         rule = span.rule
-        if rule.field_name not in field_ids:
-            field_ids[rule.field_name] = fid = len(field_ids) + 1
-            rows.add(
-                "signstream_fields",
-                **base,
-                field_id=fid,
-                name=rule.field_name,
-                label=rule.tier,
-                field_constraint=None,
-                feature_kind=rule.kind,
-                language=rule.language,
-            )
-        fid = field_ids[rule.field_name]
+        fid = ids.field(
+            rule.field_name, label=rule.tier, feature_kind=rule.kind, language=rule.language
+        )
         end = _stored_end(mapping, span.start, span.end)
-        utterance = utterance_by_key.get((span.tier_id, span.annotation_id))
-        if utterance is None:
-            utterance = _utterance_of(span, end, utterances)
+        utterance = utterance_by_key.get((span.tier_id, span.annotation_id)) or _utterance_of(
+            span, end, utterances
+        )
         if utterance is None:
             continue
         text = span.value.strip()
         # A transition (a gloss tier's HOLD too, as SignStream codes it) is a value, not text.
-        is_value = not rule.is_text or text in transition_ids
-        value_id = None
-        if is_value:
-            value = text or PRESENT
-            value_id = value_ids.get((fid, value))
-            if value_id is None:
-                value_id = transition_ids.get(value, len(value_ids) + 1)
-                value_ids[(fid, value)] = value_id
-                rows.add(
-                    "signstream_values",
-                    **base,
-                    field_id=fid,
-                    value_id=value_id,
-                    name=value,
-                    label=None,
-                )
-        annotation_id += 1
-        rows.add(
-            "signstream_annotations",
-            **base,
-            annotation_id=annotation_id,
-            utterance_id=utterance.utterance_id,
-            participant_id=signers.index(span.signer),
-            field_id=fid,
-            start_ms=span.start - utterance.start,
-            end_ms=end - utterance.start,
-            value_id=value_id,
+        is_value = not rule.is_text or text in ids.transitions
+        rows.annotation(
+            (utterance.utterance_id, signers.index(span.signer)),
+            fid,
+            (span.start - utterance.start, end - utterance.start),
+            value_id=ids.value(fid, text or PRESENT) if is_value else None,
             text=None if is_value else text or None,
-            frames_per_second=mapping.frames_per_second,
         )

@@ -5,23 +5,20 @@
   :func:`ingest.gloss_normalize.gloss_to_words`), an English translation at ``utterance``
   scope (:func:`ingest.gloss_normalize.translation_to_words`).
 - :func:`coverage`: how many signs and utterances have at least one hit.
-- :func:`load_lexicon_hits`: replaces ``raw.lexicon_hits`` rows of the given source files in
-  one transaction (idempotent).
 - :func:`texts_from_signstream`: the ``texts`` input, from parsed SignStream tables.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingest.gloss_normalize import gloss_to_words, translation_to_words
 from ingest.lexicons import Lexicon
-from ingest.raw_store import replace_source_rows
+from ingest.signstream import normalize_field_name
 
 __all__ = [
     "HITS_SCHEMA",
@@ -30,43 +27,29 @@ __all__ = [
     "TEXTS_SCHEMA",
     "coverage",
     "lexicon_hits",
-    "load_lexicon_hits",
     "scope_of_field",
     "texts_from_signstream",
 ]
 
+# The annotation a text or a hit belongs to.
+_ANNOTATION = [(name, pa.string()) for name in ("source_file", "content_hash")] + [
+    (name, pa.int64()) for name in ("utterance_id", "annotation_id")
+]
 # Input: one row per text annotation (the parser's gloss / translation annotations).
-TEXTS_SCHEMA = pa.schema(
-    [
-        ("source_file", pa.string()),
-        ("content_hash", pa.string()),
-        ("utterance_id", pa.int64()),
-        ("annotation_id", pa.int64()),
-        ("field_name", pa.string()),
-        ("text", pa.string()),
-    ]
-)
-
+TEXTS_SCHEMA = pa.schema([*_ANNOTATION, ("field_name", pa.string()), ("text", pa.string())])
 # Output: one row per hit. The key is (source_file, annotation_id, token_index, label).
 HITS_SCHEMA = pa.schema(
     [
-        ("source_file", pa.string()),
-        ("content_hash", pa.string()),
-        ("utterance_id", pa.int64()),
-        ("annotation_id", pa.int64()),
-        ("scope", pa.string()),
-        ("lexicon", pa.string()),
-        ("category", pa.string()),
-        ("label", pa.string()),
-        ("token", pa.string()),
+        *_ANNOTATION,
+        *[(name, pa.string()) for name in ("scope", "lexicon", "category", "label", "token")],
         ("token_index", pa.int32()),
         ("source_text", pa.string()),
     ]
 )
 
 # Text fields that are labelled, by field NAME (never by id: one NCSLGR file numbers its
-# English translation 20003), compared after stripping and case-folding. Other text fields
-# (non-dominant hand gloss, literal translation) are not labelled.
+# English translation 20003), compared normalised (`normalize_field_name`) and case-folded.
+# Other text fields (non-dominant hand gloss, literal translation) are not labelled.
 SCOPE_BY_FIELD: dict[str, str] = {"main gloss": "sign", "english translation": "utterance"}
 _WORDS_BY_SCOPE: dict[str, Callable[[str], list[str]]] = {
     "sign": gloss_to_words,
@@ -93,7 +76,7 @@ def scope_of_field(field_name: str | None) -> str | None:
     """``"sign"`` for the main gloss, ``"utterance"`` for the English translation, else None."""
     if field_name is None:
         return None
-    return SCOPE_BY_FIELD.get(" ".join(field_name.split()).casefold())
+    return SCOPE_BY_FIELD.get(normalize_field_name(field_name).casefold())
 
 
 def lexicon_hits(
@@ -190,27 +173,6 @@ def coverage(texts: pa.Table, hits: pa.Table) -> dict[str, dict[str, float]]:
     return result
 
 
-def load_lexicon_hits(
-    con: duckdb.DuckDBPyConnection, hits: pa.Table, source_files: Iterable[str]
-) -> int:
-    """Replace the ``raw.lexicon_hits`` rows of ``source_files`` with ``hits``, atomically.
-
-    Creates schema ``raw`` and the table if missing, then in one transaction deletes every
-    row of the given source files and inserts ``hits`` whole (through
-    :func:`ingest.raw_store.replace_source_rows`, like every ingestor). Loading the same hits
-    twice leaves the same rows; on any error the table is unchanged. Every source file in
-    ``hits`` must be listed in ``source_files`` (otherwise a re-load would duplicate its
-    rows); a listed file without hits just loses its old rows. Returns the rows inserted.
-    """
-    files = sorted(set(source_files))
-    hits = hits.select(HITS_SCHEMA.names).cast(HITS_SCHEMA)
-    unlisted = sorted(set(hits.column("source_file").to_pylist()) - set(files))
-    if unlisted:
-        raise ValueError(f"load_lexicon_hits: hits of unlisted source files {unlisted}")
-    replace_source_rows(con, {RAW_TABLE: hits}, files)
-    return hits.num_rows
-
-
 def texts_from_signstream(tables: Mapping[str, pa.Table]) -> pa.Table:
     """The gloss and translation annotations of parsed SignStream tables, as ``texts``.
 
@@ -218,8 +180,8 @@ def texts_from_signstream(tables: Mapping[str, pa.Table]) -> pa.Table:
     uses ``signstream_annotations`` and ``signstream_fields``. Fields are matched by NAME
     (:func:`scope_of_field`), never by id, and only English ones are kept (``language``
     null or ``en``: the lexicons are English; a DGS gloss tier is German). Annotations
-    without text are dropped. Columns: :data:`TEXTS_SCHEMA`, with ``field_name`` as the
-    file spells it.
+    without text are dropped. Columns: :data:`TEXTS_SCHEMA`, with ``field_name`` as raw
+    stores it (normalised).
     """
     annotations = tables["signstream_annotations"]
     fields = tables["signstream_fields"]

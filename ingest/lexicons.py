@@ -36,8 +36,8 @@ __all__ = [
     "LexiconFileError",
     "LiwcLexicon",
     "NrcLexicon",
-    "default_lexicons",
     "read_liwc_dic",
+    "select_lexicons",
 ]
 
 # Empath has 194 topical categories; these are its emotion categories. Chosen from
@@ -251,6 +251,22 @@ def read_liwc_dic(path: str | Path) -> tuple[dict[str, list[str]], list[str]]:
     without categories or with an undeclared id, a ``*`` inside an entry, a repeated entry.
     """
     path = Path(path)
+    lines = _dic_lines(path)
+    names, first_entry = _dic_categories(path, lines)
+    lexicon: dict[str, list[str]] = {}
+    for number, raw in enumerate(lines[first_entry:], start=first_entry + 1):
+        entry = _dic_entry(path, number, raw, names)
+        if entry is None:
+            continue
+        pattern, categories = entry
+        if pattern in lexicon:
+            raise LexiconFileError(path, number, f"entry {pattern!r} appears twice")
+        lexicon[pattern] = categories
+    return lexicon, list(names.values())
+
+
+def _dic_lines(path: Path) -> list[str]:
+    """The file's lines, decoded as UTF-8 (a BOM allowed)."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -258,12 +274,14 @@ def read_liwc_dic(path: str | Path) -> tuple[dict[str, list[str]], list[str]]:
     except OSError as exc:
         raise LexiconFileError(path, None, f"cannot read: {exc.strerror or exc}") from None
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig").splitlines()
     except UnicodeDecodeError as exc:
         bad_line = data.count(b"\n", 0, exc.start) + 1
         raise LexiconFileError(path, bad_line, "not UTF-8 text") from None
 
-    lines = text.splitlines()
+
+def _dic_categories(path: Path, lines: list[str]) -> tuple[dict[str, str], int]:
+    """The category block: id -> name, and the index of the first line after it."""
     number = 0
     # Header: the first non-blank line must be "%".
     while number < len(lines) and not lines[number].strip():
@@ -273,71 +291,69 @@ def read_liwc_dic(path: str | Path) -> tuple[dict[str, list[str]], list[str]]:
     if lines[number].strip() != "%":
         raise LexiconFileError(path, number + 1, "expected '%' to open the category block")
     number += 1
-
     names: dict[str, str] = {}
-    closed = False
     while number < len(lines):
         line = lines[number].strip()
         number += 1
-        if not line:
-            continue
         if line == "%":
-            closed = True
-            break
-        match = _DIC_CATEGORY_LINE.match(line)
-        if match is None or not _DIC_ID.match(match.group(1)):
-            raise LexiconFileError(
-                path, number, f"expected '<number><tab><category>' or '%', got {line!r}"
-            )
-        category_id, category = str(int(match.group(1))), match.group(2)
-        if category_id in names:
-            raise LexiconFileError(path, number, f"category id {category_id} declared twice")
-        if category in names.values():
-            raise LexiconFileError(path, number, f"category {category!r} declared twice")
-        names[category_id] = category
-    if not closed:
-        raise LexiconFileError(path, number, "category block is not closed by a '%' line")
-    if not names:
-        raise LexiconFileError(path, number, "no categories declared")
+            if not names:
+                raise LexiconFileError(path, number, "no categories declared")
+            return names, number
+        if line:
+            category_id, category = _dic_category(path, number, line)
+            if category_id in names:
+                raise LexiconFileError(path, number, f"category id {category_id} declared twice")
+            if category in names.values():
+                raise LexiconFileError(path, number, f"category {category!r} declared twice")
+            names[category_id] = category
+    raise LexiconFileError(path, number, "category block is not closed by a '%' line")
 
-    lexicon: dict[str, list[str]] = {}
-    while number < len(lines):
-        raw = lines[number]
-        number += 1
-        if not raw.strip():
-            continue
-        line = raw.rstrip()
-        if "\t" in line:
-            pattern, _, rest = line.partition("\t")
-        else:
-            pattern, _, rest = line.lstrip().partition(" ")
-        pattern = pattern.strip().lower()
-        ids = _DIC_CONDITIONAL.sub(" ", rest).split()
-        if not pattern or pattern == "*":
-            raise LexiconFileError(path, number, "entry has no word")
-        if "*" in pattern[:-1]:
-            raise LexiconFileError(path, number, f"'*' may only end an entry: {pattern!r}")
-        if not ids:
-            if not _DIC_CONDITIONAL.search(rest):
-                raise LexiconFileError(path, number, f"entry {pattern!r} has no category ids")
-            continue
-        categories: list[str] = []
-        for category_id in ids:
-            if not _DIC_ID.match(category_id):
-                raise LexiconFileError(
-                    path, number, f"entry {pattern!r}: category id {category_id!r} is not a number"
-                )
-            category = names.get(str(int(category_id)))
-            if category is None:
-                raise LexiconFileError(
-                    path, number, f"entry {pattern!r}: category id {category_id} is not declared"
-                )
-            if category not in categories:
-                categories.append(category)
-        if pattern in lexicon:
-            raise LexiconFileError(path, number, f"entry {pattern!r} appears twice")
-        lexicon[pattern] = categories
-    return lexicon, list(names.values())
+
+def _dic_category(path: Path, number: int, line: str) -> tuple[str, str]:
+    match = _DIC_CATEGORY_LINE.match(line)
+    if match is None or not _DIC_ID.match(match.group(1)):
+        raise LexiconFileError(
+            path, number, f"expected '<number><tab><category>' or '%', got {line!r}"
+        )
+    return str(int(match.group(1))), match.group(2)
+
+
+def _dic_entry(
+    path: Path, number: int, raw: str, names: dict[str, str]
+) -> tuple[str, list[str]] | None:
+    """One entry line's pattern and categories; None for a blank line or one with only
+    conditional codes."""
+    if not raw.strip():
+        return None
+    line = raw.rstrip()
+    if "\t" in line:
+        pattern, _, rest = line.partition("\t")
+    else:
+        pattern, _, rest = line.lstrip().partition(" ")
+    pattern = pattern.strip().lower()
+    ids = _DIC_CONDITIONAL.sub(" ", rest).split()
+    if not pattern or pattern == "*":
+        raise LexiconFileError(path, number, "entry has no word")
+    if "*" in pattern[:-1]:
+        raise LexiconFileError(path, number, f"'*' may only end an entry: {pattern!r}")
+    if not ids:
+        if not _DIC_CONDITIONAL.search(rest):
+            raise LexiconFileError(path, number, f"entry {pattern!r} has no category ids")
+        return None
+    categories: list[str] = []
+    for category_id in ids:
+        if not _DIC_ID.match(category_id):
+            raise LexiconFileError(
+                path, number, f"entry {pattern!r}: category id {category_id!r} is not a number"
+            )
+        category = names.get(str(int(category_id)))
+        if category is None:
+            raise LexiconFileError(
+                path, number, f"entry {pattern!r}: category id {category_id} is not declared"
+            )
+        if category not in categories:
+            categories.append(category)
+    return pattern, categories
 
 
 class LiwcLexicon(Lexicon):
@@ -365,11 +381,6 @@ class LiwcLexicon(Lexicon):
 
     def __repr__(self) -> str:
         return f"LiwcLexicon({str(self.path)!r}, {len(self.categories)} categories)"
-
-
-def default_lexicons(liwc_dic: str | Path | None = None) -> list[Lexicon]:
-    """Empath and NRC with their default categories, plus LIWC when a ``.dic`` path is given."""
-    return select_lexicons(liwc_dic=liwc_dic)
 
 
 def select_lexicons(

@@ -2,19 +2,21 @@
 
 The parser is strict on structure and lenient on nothing: every problem raises
 `InputFileError` naming the file and the element, so a bad file never half-loads.
-Names are kept exactly as the file spells them; normalisation happens in dbt.
+Names are kept as the file spells them, except field names: `normalize_field_name` is the
+one rule that reconciles their spellings, for every format.
 
 `SCHEMAS` is the raw contract every format's parser fills (`ingest/elan.py`,
 `ingest/dai2.py`): times in ms, an annotation's E the start of its last frame, and each
 file's own frame rate on its files, utterances and annotations rows (so staging converts
-ms to frames without a join). `RawRows`, `FileContext` and `parse_xml` are shared with them.
+ms to frames without a join). `RawRows`, `SchemeIds`, `FileContext` and `open_xml` are
+shared with them.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
@@ -26,7 +28,6 @@ from signaffect.core.hashing import sha256_bytes
 
 # The value ids SignStream gives its transitions, which the other formats reuse.
 TRANSITION_IDS_BY_NAME = {"HOLD": 400000, "ONSET": 400001, "OFFSET": 400002}
-TRANSITION_VALUE_IDS = frozenset(TRANSITION_IDS_BY_NAME.values())
 # NCSLGR video is 30 fps; SignStream 2 XML does not state it.
 FRAMES_PER_SECOND = 30.0
 
@@ -68,6 +69,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("content_hash", _STR),
             ("field_id", _INT),
             ("name", _STR),
+            ("name_as_spelled", _STR),
             ("label", _STR),
             ("field_constraint", _STR),
             ("feature_kind", _STR),
@@ -138,25 +140,176 @@ SCHEMAS: dict[str, pa.Schema] = {
     ),
 }
 
+# NCSLGR's other spellings of one field, after whitespace is made single spaces.
+_FIELD_NAME_VARIANTS = {
+    "head pos:jut": "head pos: jut",
+    "POS2": "Non-dominant POS",
+    "non-dominant POS": "Non-dominant POS",
+    "nondominant POS": "Non-dominant POS",
+}
 
-@dataclass
+
+def normalize_field_name(name: str) -> str:
+    """The one spelling of a field NAME, which raw stores and every later step matches on.
+
+    NCSLGR files spell some fields differently: with carriage returns and spaces
+    ("head mvmt: nod\\r"), "head pos:jut" for "head pos: jut", and "POS2" /
+    "non-dominant POS" / "nondominant POS" for "Non-dominant POS". Whitespace runs become
+    one space, the ends are stripped, and everything else is kept as the scheme spells it.
+    """
+    spaced = " ".join(name.split())
+    return _FIELD_NAME_VARIANTS.get(spaced, spaced)
+
+
+# What `RawRows.annotation` is given, in order.
+_ANNOTATION_VALUES = (
+    "utterance_id",
+    "participant_id",
+    "field_id",
+    "start_ms",
+    "end_ms",
+    "value_id",
+    "text",
+)
+
+
 class RawRows:
-    """Column lists per raw table, filled while walking the tree."""
+    """Column lists per raw table of one file, filled while walking it. It starts with the
+    file's row; every row carries the file's name and content hash (and, where the table has
+    it, the file's frame rate), and every field name goes through `normalize_field_name`."""
 
-    columns: dict[str, dict[str, list[object]]] = field(
-        default_factory=lambda: {
+    def __init__(
+        self,
+        path: Path,
+        data: bytes,
+        file_format: str,
+        fps: float,
+        *,
+        database_version: str | None = None,
+        signstream_version: str | None = None,
+    ) -> None:
+        self.base: dict[str, object] = {
+            "source_file": path.name,
+            "content_hash": sha256_bytes(data),
+            "frames_per_second": fps,
+        }
+        self.columns: dict[str, dict[str, list[object]]] = {
             name: {col: [] for col in schema.names} for name, schema in SCHEMAS.items()
         }
-    )
+        self.add(
+            "signstream_files",
+            source_path=str(path.resolve()),
+            n_bytes=len(data),
+            database_version=database_version,
+            signstream_version=signstream_version,
+            format=file_format,
+        )
 
     def add(self, table: str, **values: object) -> None:
+        row = {**self.base, **values}
         for col, column in self.columns[table].items():
-            column.append(values[col])
+            column.append(row[col])
+
+    def participant(self, participant_id: int, name: str, **details: str | None) -> None:
+        """A signer; `details` are its label, age, gender and language where the file says."""
+        self.add(
+            "signstream_participants",
+            participant_id=participant_id,
+            name=name,
+            **{key: details.get(key) for key in ("label", "age", "gender", "language")},
+        )
+
+    def field(self, field_id: int, name: str, **details: str | None) -> None:
+        """A coding-scheme field, its name normalised; `details` are its label, constraint,
+        feature kind and language where the input says."""
+        self.add(
+            "signstream_fields",
+            field_id=field_id,
+            name=normalize_field_name(name),
+            name_as_spelled=name,
+            **{
+                key: details.get(key)
+                for key in ("label", "field_constraint", "feature_kind", "language")
+            },
+        )
+
+    def value(self, field_id: int, value_id: int, name: str, label: str | None = None) -> None:
+        self.add("signstream_values", field_id=field_id, value_id=value_id, name=name, label=label)
+
+    def utterance(
+        self, utterance_id: int, span: tuple[int, int], excerpt: str | None, media: list[int]
+    ) -> None:
+        """An utterance (start and end in ms) and its media references, in order."""
+        self.add(
+            "signstream_utterances",
+            utterance_id=utterance_id,
+            start_ms=span[0],
+            end_ms=span[1],
+            excerpt=excerpt,
+        )
+        for ordinal, media_id in enumerate(media):
+            self.add(
+                "signstream_utterance_media",
+                utterance_id=utterance_id,
+                media_ordinal=ordinal,
+                media_id=media_id,
+            )
+
+    def segment(self, utterance_id: int, participant_id: int, is_primary: bool = True) -> None:
+        self.add(
+            "signstream_segments",
+            utterance_id=utterance_id,
+            participant_id=participant_id,
+            is_primary=is_primary,
+        )
+
+    def annotation(
+        self,
+        signer: tuple[int, int],
+        field_id: int,
+        span: tuple[int, int],
+        value_id: int | None = None,
+        text: str | None = None,
+    ) -> None:
+        """An annotation of `signer` (utterance id, participant id), span in ms relative to
+        the utterance, numbered in the order added (document order)."""
+        number = len(self.columns["signstream_annotations"]["annotation_id"]) + 1
+        values = (*signer, field_id, *span, value_id, text)
+        self.add(
+            "signstream_annotations",
+            annotation_id=number,
+            **dict(zip(_ANNOTATION_VALUES, values, strict=True)),
+        )
 
     def to_arrow(self) -> dict[str, pa.Table]:
         return {
             name: pa.table(self.columns[name], schema=schema) for name, schema in SCHEMAS.items()
         }
+
+
+class SchemeIds:
+    """Field and value ids of a format without a coding scheme (ELAN, DAI 2): a name gets the
+    id it is given or the next free one, and its row the first time it is seen."""
+
+    def __init__(self, rows: RawRows, transitions: dict[str, int]) -> None:
+        self.rows = rows
+        self.transitions = transitions  # value name -> SignStream's id for that transition
+        self.field_ids: dict[str, int] = {}
+        self.value_ids: dict[tuple[int, str], int] = {}
+
+    def field(self, name: str, field_id: int | None = None, **details: str | None) -> int:
+        if name not in self.field_ids:
+            fid = len(self.field_ids) + 1 if field_id is None else field_id
+            self.field_ids[name] = fid
+            self.rows.field(fid, name, **details)
+        return self.field_ids[name]
+
+    def value(self, field_id: int, name: str) -> int:
+        key = (field_id, name)
+        if key not in self.value_ids:
+            self.value_ids[key] = vid = self.transitions.get(name, len(self.value_ids) + 1)
+            self.rows.value(field_id, vid, name)
+        return self.value_ids[key]
 
 
 class FileContext:
@@ -182,12 +335,14 @@ class FileContext:
             raise self.fail(where, f"attribute {name}={raw!r} is not an integer") from None
 
 
-def read_bytes(ctx: FileContext) -> bytes:
-    """The file's bytes, or an `InputFileError` naming it."""
+def open_xml(path: str | Path, root_tag: str, what: str) -> tuple[FileContext, bytes, ET.Element]:
+    """The file's error context, bytes and checked root element (see `parse_xml`)."""
+    ctx = FileContext(Path(path))
     try:
-        return ctx.path.read_bytes()
+        data = ctx.path.read_bytes()
     except OSError as exc:
         raise ctx.fail("file", f"cannot read ({exc.strerror})") from None
+    return ctx, data, parse_xml(ctx, data, root_tag, what)
 
 
 def parse_xml(ctx: FileContext, data: bytes, root_tag: str, what: str) -> ET.Element:
@@ -214,108 +369,92 @@ def parse_xml(ctx: FileContext, data: bytes, root_tag: str, what: str) -> ET.Ele
     return root
 
 
-def _unique(ctx: FileContext, seen: set[object], key: object, where: str, what: str) -> None:
-    if key in seen:
-        raise ctx.fail(where, f"duplicate {what}")
-    seen.add(key)
+def _numbered(
+    ctx: FileContext,
+    elements: Iterable[ET.Element],
+    what: str,
+    attr: str = "ID",
+    within: str = "",
+) -> Iterator[tuple[ET.Element, str, int]]:
+    """Each element, where it is (for errors, below `within`) and its integer `attr`, which
+    must not repeat among `elements`."""
+    seen: set[int] = set()
+    for el in elements:
+        where = f"{within}<{el.tag} {attr}={el.get(attr)!r}>"
+        key = ctx.int_attr(el, attr, where)
+        if key in seen:
+            raise ctx.fail(where, f"duplicate {what}")
+        seen.add(key)
+        yield el, where, key
+
+
+@dataclass(frozen=True)
+class _Header:
+    """What the file declares before its utterances, which they must refer to."""
+
+    participants: set[int]
+    values_by_field: dict[int, set[int]]
+    media_ids: set[int]
 
 
 def parse(path: str | Path) -> dict[str, pa.Table]:
     """Parse one SignStream XML file into one Arrow table per raw table (see `SCHEMAS`)."""
-    path = Path(path)
-    ctx = FileContext(path)
-    data = read_bytes(ctx)
-    root = parse_xml(ctx, data, "SIGNSTREAM-DATABASE", "SignStream XML")
-    digest = sha256_bytes(data)
-    source = path.name
-    rows = RawRows()
-    base = {"source_file": source, "content_hash": digest}
-
-    rows.add(
-        "signstream_files",
-        **base,
-        source_path=str(path.resolve()),
-        n_bytes=len(data),
+    ctx, data, root = open_xml(path, "SIGNSTREAM-DATABASE", "SignStream XML")
+    rows = RawRows(
+        ctx.path,
+        data,
+        "signstream",
+        FRAMES_PER_SECOND,
         database_version=root.get("DATABASE-VERSION"),
         signstream_version=root.get("SIGNSTREAM-VERSION"),
-        format="signstream",
-        frames_per_second=FRAMES_PER_SECOND,
     )
-    participants = _parse_participants(ctx, root, rows, base)
-    values_by_field = _parse_coding_scheme(ctx, root, rows, base)
-    media_ids = _parse_media_files(ctx, root, rows, base)
-    _parse_utterances(ctx, root, rows, base, participants, values_by_field, media_ids)
+    header = _Header(
+        _parse_participants(ctx, root, rows),
+        _parse_coding_scheme(ctx, root, rows),
+        _parse_media_files(ctx, root, rows),
+    )
+    for uel, where, uid in _numbered(ctx, root.iterfind("UTTERANCES/UTTERANCE"), "utterance ID"):
+        span = _span(ctx, uel, where)
+        media = [_media_ref(ctx, mel, where, header) for mel in uel.iterfind("MEDIA-REF")]
+        rows.utterance(uid, span, uel.get("EXCERPT"), media)
+        _parse_segments(ctx, uel, where, uid, rows, header)
     return rows.to_arrow()
 
 
-def _parse_participants(
-    ctx: FileContext, root: ET.Element, rows: RawRows, base: dict[str, str]
-) -> set[int]:
-    seen: set[object] = set()
-    for el in root.iterfind("PARTICIPANTS/PARTICIPANT"):
-        where = f"<PARTICIPANT ID={el.get('ID')!r}>"
-        pid = ctx.int_attr(el, "ID", where)
-        _unique(ctx, seen, pid, where, "participant ID")
-        rows.add(
-            "signstream_participants",
-            **base,
-            participant_id=pid,
-            label=el.get("LABEL"),
-            name=ctx.attr(el, "NAME", where),
-            age=el.get("AGE"),
-            gender=el.get("GENDER"),
-            language=el.get("LANGUAGE"),
-        )
-    return {p for p in seen if isinstance(p, int)}
+def _parse_participants(ctx: FileContext, root: ET.Element, rows: RawRows) -> set[int]:
+    ids = set()
+    for el, where, pid in _numbered(
+        ctx, root.iterfind("PARTICIPANTS/PARTICIPANT"), "participant ID"
+    ):
+        name = ctx.attr(el, "NAME", where)
+        details = {key: el.get(key.upper()) for key in ("label", "age", "gender", "language")}
+        rows.participant(pid, name, **details)
+        ids.add(pid)
+    return ids
 
 
-def _parse_coding_scheme(
-    ctx: FileContext, root: ET.Element, rows: RawRows, base: dict[str, str]
-) -> dict[int, set[int]]:
+def _parse_coding_scheme(ctx: FileContext, root: ET.Element, rows: RawRows) -> dict[int, set[int]]:
     values_by_field: dict[int, set[int]] = {}
-    for fel in root.iterfind("CODING-SCHEME/FIELD"):
-        where = f"<FIELD ID={fel.get('ID')!r}>"
-        fid = ctx.int_attr(fel, "ID", where)
-        if fid in values_by_field:
-            raise ctx.fail(where, "duplicate field ID")
-        rows.add(
-            "signstream_fields",
-            **base,
-            field_id=fid,
-            name=ctx.attr(fel, "NAME", where),
-            label=fel.get("LABEL"),
-            field_constraint=fel.get("CONSTRAINT"),
-            feature_kind=None,
-            language=None,
-        )
-        values: set[object] = set()
-        for vel in fel.iterfind("VALUE"):
-            vwhere = f"{where}/<VALUE ID={vel.get('ID')!r}>"
-            vid = ctx.int_attr(vel, "ID", vwhere)
-            _unique(ctx, values, vid, vwhere, "value ID in this field")
-            rows.add(
-                "signstream_values",
-                **base,
-                field_id=fid,
-                value_id=vid,
-                name=ctx.attr(vel, "NAME", vwhere),
-                label=vel.get("LABEL"),
-            )
-        values_by_field[fid] = {v for v in values if isinstance(v, int)}
+    for fel, where, fid in _numbered(ctx, root.iterfind("CODING-SCHEME/FIELD"), "field ID"):
+        name = ctx.attr(fel, "NAME", where)
+        rows.field(fid, name, label=fel.get("LABEL"), field_constraint=fel.get("CONSTRAINT"))
+        values = values_by_field[fid] = set()
+        for vel, vwhere, vid in _numbered(
+            ctx, fel.iterfind("VALUE"), "value ID in this field", within=f"{where}/"
+        ):
+            rows.value(fid, vid, ctx.attr(vel, "NAME", vwhere), vel.get("LABEL"))
+            values.add(vid)
     return values_by_field
 
 
-def _parse_media_files(
-    ctx: FileContext, root: ET.Element, rows: RawRows, base: dict[str, str]
-) -> set[int]:
-    seen: set[object] = set()
-    for el in root.iterfind("MEDIA-FILES/MEDIA-FILE"):
-        where = f"<MEDIA-FILE ID={el.get('ID')!r}>"
-        mid = ctx.int_attr(el, "ID", where)
-        _unique(ctx, seen, mid, where, "media file ID")
-        legacy_path = ctx.attr(el, "LEGACY-PATH", where)
-        rows.add("signstream_media_files", **base, media_id=mid, legacy_path=legacy_path)
-    return {m for m in seen if isinstance(m, int)}
+def _parse_media_files(ctx: FileContext, root: ET.Element, rows: RawRows) -> set[int]:
+    ids = set()
+    for el, where, mid in _numbered(ctx, root.iterfind("MEDIA-FILES/MEDIA-FILE"), "media file ID"):
+        rows.add(
+            "signstream_media_files", media_id=mid, legacy_path=ctx.attr(el, "LEGACY-PATH", where)
+        )
+        ids.add(mid)
+    return ids
 
 
 def _span(ctx: FileContext, el: ET.Element, where: str) -> tuple[int, int]:
@@ -326,92 +465,57 @@ def _span(ctx: FileContext, el: ET.Element, where: str) -> tuple[int, int]:
     return start, end
 
 
-def _parse_utterances(
-    ctx: FileContext,
-    root: ET.Element,
-    rows: RawRows,
-    base: dict[str, str],
-    participants: set[int],
-    values_by_field: dict[int, set[int]],
-    media_ids: set[int],
+def _media_ref(ctx: FileContext, mel: ET.Element, where: str, header: _Header) -> int:
+    mwhere = f"{where}/<MEDIA-REF ID={mel.get('ID')!r}>"
+    mid = ctx.int_attr(mel, "ID", mwhere)
+    if mid not in header.media_ids:
+        raise ctx.fail(mwhere, f"names media file {mid}, which MEDIA-FILES does not list")
+    return mid
+
+
+def _parse_segments(
+    ctx: FileContext, uel: ET.Element, where: str, uid: int, rows: RawRows, header: _Header
 ) -> None:
-    seen: set[object] = set()
-    annotation_id = 0
-    for uel in root.iterfind("UTTERANCES/UTTERANCE"):
-        where = f"<UTTERANCE ID={uel.get('ID')!r}>"
-        uid = ctx.int_attr(uel, "ID", where)
-        _unique(ctx, seen, uid, where, "utterance ID")
-        start, end = _span(ctx, uel, where)
-        rows.add(
-            "signstream_utterances",
-            **base,
-            utterance_id=uid,
-            start_ms=start,
-            end_ms=end,
-            excerpt=uel.get("EXCERPT"),
-            frames_per_second=FRAMES_PER_SECOND,
-        )
-        for ordinal, mel in enumerate(uel.iterfind("MEDIA-REF")):
-            mwhere = f"{where}/<MEDIA-REF ID={mel.get('ID')!r}>"
-            mid = ctx.int_attr(mel, "ID", mwhere)
-            if mid not in media_ids:
-                raise ctx.fail(mwhere, f"names media file {mid}, which MEDIA-FILES does not list")
-            rows.add(
-                "signstream_utterance_media",
-                **base,
-                utterance_id=uid,
-                media_ordinal=ordinal,
-                media_id=mid,
-            )
-        signing: set[object] = set()
-        has_primary = False
-        for sel in uel.iterfind("SEGMENT"):
-            swhere = f"{where}/<SEGMENT PARTICIPANT-ID={sel.get('PARTICIPANT-ID')!r}>"
-            pid = ctx.int_attr(sel, "PARTICIPANT-ID", swhere)
-            if pid not in participants:
-                raise ctx.fail(swhere, f"names participant {pid}, which PARTICIPANTS does not list")
-            # A second segment of one participant, or a second primary signer, would make
-            # the utterance's signer (and its frames' annotations) ambiguous.
-            _unique(ctx, signing, pid, swhere, "SEGMENT of this participant in the utterance")
-            is_primary = sel.get("PRIMARY", "true").lower() == "true"
-            if is_primary and has_primary:
-                raise ctx.fail(swhere, "second primary SEGMENT in the utterance")
-            has_primary = has_primary or is_primary
-            rows.add(
-                "signstream_segments",
-                **base,
-                utterance_id=uid,
-                participant_id=pid,
-                is_primary=is_primary,
-            )
-            for tel in sel.iterfind("TRACK"):
-                twhere = f"{swhere}/<TRACK FID={tel.get('FID')!r}>"
-                fid = ctx.int_attr(tel, "FID", twhere)
-                annotations = tel.findall("A")
-                # ncslgr10e.xml has empty tracks of an undefined field: nothing to lose.
-                if annotations and fid not in values_by_field:
-                    raise ctx.fail(
-                        twhere, f"names field {fid}, which CODING-SCHEME does not define"
-                    )
-                for position, ael in enumerate(annotations, start=1):
-                    annotation_id += 1
-                    awhere = f"{twhere}/<A #{position} S={ael.get('S')!r}>"
-                    a_start, a_end = _span(ctx, ael, awhere)
-                    vid = _value_id(ctx, ael, awhere, fid, values_by_field[fid])
-                    text = (ael.text or "").strip() or None
-                    rows.add(
-                        "signstream_annotations",
-                        **base,
-                        annotation_id=annotation_id,
-                        utterance_id=uid,
-                        participant_id=pid,
-                        field_id=fid,
-                        start_ms=a_start,
-                        end_ms=a_end,
-                        value_id=vid,
-                        text=text,
-                        frames_per_second=FRAMES_PER_SECOND,
-                    )
+    # A second segment of one participant, or a second primary signer, would make the
+    # utterance's signer (and its frames' annotations) ambiguous.
+    has_primary = False
+    for sel, swhere, pid in _numbered(
+        ctx,
+        uel.iterfind("SEGMENT"),
+        "SEGMENT of this participant in the utterance",
+        attr="PARTICIPANT-ID",
+        within=f"{where}/",
+    ):
+        if pid not in header.participants:
+            raise ctx.fail(swhere, f"names participant {pid}, which PARTICIPANTS does not list")
+        is_primary = sel.get("PRIMARY", "true").lower() == "true"
+        if is_primary and has_primary:
+            raise ctx.fail(swhere, "second primary SEGMENT in the utterance")
+        has_primary = has_primary or is_primary
+        rows.segment(uid, pid, is_primary)
+        for tel in sel.iterfind("TRACK"):
+            _parse_track(ctx, tel, swhere, (uid, pid), rows, header.values_by_field)
+
+
+def _parse_track(
+    ctx: FileContext,
+    tel: ET.Element,
+    swhere: str,
+    signer: tuple[int, int],
+    rows: RawRows,
+    values_by_field: dict[int, set[int]],
+) -> None:
+    twhere = f"{swhere}/<TRACK FID={tel.get('FID')!r}>"
+    fid = ctx.int_attr(tel, "FID", twhere)
+    annotations = tel.findall("A")
+    # ncslgr10e.xml has empty tracks of an undefined field: nothing to lose.
+    if annotations and fid not in values_by_field:
+        raise ctx.fail(twhere, f"names field {fid}, which CODING-SCHEME does not define")
+    for position, ael in enumerate(annotations, start=1):
+        awhere = f"{twhere}/<A #{position} S={ael.get('S')!r}>"
+        span = _span(ctx, ael, awhere)
+        vid = _value_id(ctx, ael, awhere, fid, values_by_field[fid])
+        rows.annotation(signer, fid, span, vid, (ael.text or "").strip() or None)
 
 
 def _value_id(

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest.signstream import TRANSITION_VALUE_IDS
 from signaffect.core.dbt_runner import run_dbt
 from tests.conftest import rows, scalar
+from tests.signstream_facts import TRANSITION_VALUE_IDS
 from tests.test_corpus_ncslgr import _normalised
 
 

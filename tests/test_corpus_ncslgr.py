@@ -7,9 +7,9 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.signstream import TRANSITION_VALUE_IDS
 from signaffect.pipeline.corpus import ingest_corpus
 from tests.conftest import scalar
+from tests.signstream_facts import TRANSITION_VALUE_IDS
 
 REFERENCE_FRAMES = 180_669
 
@@ -28,7 +28,7 @@ def test_total_frames_within_half_a_percent_of_the_study(corpus_db: Path) -> Non
 
 
 def _normalised(name: str) -> str:
-    """Mirror of macros/normalize_field_name.sql, written independently for the test."""
+    """Mirror of ingest.signstream.normalize_field_name, written independently for the test."""
     name = " ".join(name.split())
     aliases = {
         "head pos:jut": "head pos: jut",

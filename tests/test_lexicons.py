@@ -13,10 +13,10 @@ from nrclex import NRCLex
 
 from ingest.lexicon_hits import (
     HITS_SCHEMA,
+    RAW_TABLE,
     TEXTS_SCHEMA,
     coverage,
     lexicon_hits,
-    load_lexicon_hits,
     scope_of_field,
     texts_from_signstream,
 )
@@ -27,8 +27,10 @@ from ingest.lexicons import (
     LexiconFileError,
     LiwcLexicon,
     NrcLexicon,
-    default_lexicons,
+    select_lexicons,
 )
+from ingest.raw_store import replace_source_rows
+from ingest.signstream import SCHEMAS
 
 LIWC_DIC = (
     "%\n"
@@ -353,7 +355,7 @@ def test_coverage_counts_signs_and_utterances(nrc: NrcLexicon) -> None:
     assert empty["sign"]["share"] == 0.0
 
 
-def test_load_lexicon_hits_is_idempotent(tmp_path: Path, nrc: NrcLexicon) -> None:
+def test_loading_lexicon_hits_is_idempotent(tmp_path: Path, nrc: NrcLexicon) -> None:
     texts = make_texts(
         [
             ("a.xml", 1, 1, "English translation", "I was angry, sad and afraid."),
@@ -361,28 +363,23 @@ def test_load_lexicon_hits_is_idempotent(tmp_path: Path, nrc: NrcLexicon) -> Non
         ]
     )
     hits = lexicon_hits(texts, [nrc])
+    count = "select count(*) from raw.lexicon_hits"
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
-        assert load_lexicon_hits(con, hits, ["a.xml", "b.xml"]) == hits.num_rows
-        first = con.execute("select count(*) from raw.lexicon_hits").fetchall()[0][0]
-        load_lexicon_hits(con, hits, ["a.xml", "b.xml"])
-        second = con.execute("select count(*) from raw.lexicon_hits").fetchall()[0][0]
+        replace_source_rows(con, {RAW_TABLE: hits}, ["a.xml", "b.xml"])
+        first = con.execute(count).fetchall()[0][0]
+        replace_source_rows(con, {RAW_TABLE: hits}, ["a.xml", "b.xml"])
+        second = con.execute(count).fetchall()[0][0]
         assert first == second == hits.num_rows > 0
 
         # re-loading one file replaces only that file's rows
         only_b = hits.filter(pa.compute.equal(hits.column("source_file"), "b.xml"))
-        load_lexicon_hits(con, only_b.slice(0, 1), ["b.xml"])
+        replace_source_rows(con, {RAW_TABLE: only_b.slice(0, 1)}, ["b.xml"])
         per_file = dict(
             con.execute(
                 "select source_file, count(*) from raw.lexicon_hits group by all"
             ).fetchall()
         )
         assert per_file == {"a.xml": hits.num_rows - only_b.num_rows, "b.xml": 1}
-
-        # hits of a file not listed are refused, leaving the table as it was
-        with pytest.raises(ValueError, match="unlisted source files"):
-            load_lexicon_hits(con, hits, ["b.xml"])
-        after = con.execute("select count(*) from raw.lexicon_hits").fetchall()[0][0]
-        assert after == hits.num_rows - only_b.num_rows + 1
 
 
 def test_texts_from_signstream_match_fields_by_name() -> None:
@@ -416,21 +413,9 @@ def test_texts_from_signstream_match_fields_by_name() -> None:
             "end_ms": [10] * 7,
             "value_id": [None, None, None, None, None, None, 2],
             "text": ["ANGRY", "ANGRY", "angry", "Angry!", "HAPPY", "Happy.", None],
+            "frames_per_second": [30.0] * 7,
         },
-        schema=pa.schema(
-            [
-                ("source_file", pa.string()),
-                ("content_hash", pa.string()),
-                ("annotation_id", pa.int64()),
-                ("utterance_id", pa.int64()),
-                ("participant_id", pa.int64()),
-                ("field_id", pa.int64()),
-                ("start_ms", pa.int64()),
-                ("end_ms", pa.int64()),
-                ("value_id", pa.int64()),
-                ("text", pa.string()),
-            ]
-        ),
+        schema=SCHEMAS["signstream_annotations"],
     )
     texts = texts_from_signstream(
         {"signstream_fields": fields, "signstream_annotations": annotations}
@@ -445,8 +430,8 @@ def test_texts_from_signstream_match_fields_by_name() -> None:
 
 
 def test_default_lexicons(liwc_path: Path) -> None:
-    assert [lex.name for lex in default_lexicons()] == ["empath", "nrc"]
-    assert [lex.name for lex in default_lexicons(liwc_path)] == ["empath", "nrc", "liwc"]
+    assert [lex.name for lex in select_lexicons()] == ["empath", "nrc"]
+    assert [lex.name for lex in select_lexicons(liwc_dic=liwc_path)] == ["empath", "nrc", "liwc"]
 
 
 # --- real corpus ---------------------------------------------------------------------------
@@ -459,7 +444,7 @@ def test_real_corpus_coverage(corpus_dir: Path) -> None:
 
     _, tables = parse_files([corpus_dir])
     texts = texts_from_signstream(tables)
-    hits = lexicon_hits(texts, default_lexicons())
+    hits = lexicon_hits(texts, select_lexicons())
     cover = coverage(texts, hits)
     assert cover["sign"]["total"] > 10_000
     assert cover["utterance"]["total"] > 1_800

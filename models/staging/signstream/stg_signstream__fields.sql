@@ -8,8 +8,8 @@ final as (
     select
         source_file,
         field_id,
-        {{ normalize_field_name('name') }} as field_name,
-        name as field_name_raw,
+        name as field_name,
+        name_as_spelled as field_name_raw,
         label as field_label,
         field_constraint,
         feature_kind,
