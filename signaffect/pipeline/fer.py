@@ -174,7 +174,7 @@ def fer_engine(ray: bool, address: str | None, workers: int | None) -> Engine:
     return RayEngine(address, workers) if ray else LocalEngine(workers or 1)
 
 
-def corpus_videos(
+def _corpus_videos(
     con: duckdb.DuckDBPyConnection, folder: Path, view: str
 ) -> tuple[list[Path], list[str]]:
     """The corpus's `view` videos found in `folder`, and the names of those not found;
@@ -201,15 +201,15 @@ def fer_into_warehouse(
     **run_options: Any,
 ) -> tuple[FerRunSummary, bool]:
     """`cli.py fer` up to the dbt step: choose the videos (the files given, or the corpus's
-    `view` videos in `videos_dir`, reporting the missing ones to `on_missing(missing, view,
-    videos_dir)` first) and
-    run_fer them with `run_options`, shards in fer-shards/ beside the warehouse unless
-    `shard_root` is given. Returns the summary and whether the warehouse is built."""
+    `view` videos in `videos_dir`, first reporting those not found to
+    `on_missing(missing, view, videos_dir)`) and run_fer them with `run_options`, shards in
+    fer-shards/ beside the warehouse unless `shard_root` is given. Returns the summary and
+    whether the warehouse is built (has fct_frames), which decides the dbt step."""
     con = connect(db)
     try:
         chosen = list(videos)
         if videos_dir is not None:
-            chosen, missing = corpus_videos(con, videos_dir, view)
+            chosen, missing = _corpus_videos(con, videos_dir, view)
             on_missing(missing, view, videos_dir)
         with progress_bar(quiet) as progress:
             summary = run_fer(con, chosen, shard_root or db.parent / "fer-shards",
