@@ -703,6 +703,62 @@ class FerEngine(str, Enum):
 
 FER_WARN_LIMIT = 10  # missing corpus videos listed one per line; the rest are counted
 
+FerVideosArgument = Annotated[
+    list[Path] | None,
+    typer.Argument(help="Video files to analyse; linked to the corpus only if named like "
+                   "one of its media files.", show_default=False),
+]
+FerVideosDirOption = Annotated[
+    Path | None,
+    typer.Option("--videos", help="Folder of the corpus's videos: the files directly in it "
+                 "named like a media file of --view are analysed.", show_default=False,
+                 exists=True, file_okay=False),
+]
+FerViewOption = Annotated[
+    str, typer.Option(help="Camera view (master, slave1, ...) matched with --videos; its "
+                      "largest face gives each frame its fer:<emotion> feature.")
+]
+FerModeOption = Annotated[
+    FerMode, typer.Option(help="exact = fer's recipe on every frame; fast = downscaled, "
+                          "tracked detection (several times faster).")
+]
+FerFastScaleOption = Annotated[
+    float, typer.Option(help="Fast mode: scale frames by this before detecting.",
+                        min=0.05, max=1.0)
+]
+FerRedetectOption = Annotated[
+    int, typer.Option(help="Fast mode: detect every N frames, track in between.", min=1)
+]
+FerForceOption = Annotated[
+    bool, typer.Option(help="Analyse again videos already done with these settings.")
+]
+FerEngineOption = Annotated[
+    FerEngine, typer.Option(help="local = this machine; ray = a Ray cluster (Ray comes "
+                            "with the scale extra, which the setup script installs).")
+]
+FerWorkersOption = Annotated[
+    int | None, typer.Option(help="local: processes, one unit each (default 1: one unit at "
+                             "a time on threads over all cores); ray: CPUs of the local "
+                             "Ray (default all cores).", min=1, show_default=False)
+]
+FerAddressOption = Annotated[
+    str | None, typer.Option(help="ray: the cluster to join (e.g. ray://head:10001 or "
+                             "auto). Default: start a local Ray.", show_default=False)
+]
+FerShardsOption = Annotated[
+    Path | None, typer.Option(help="Folder for the per-chunk Parquet results. Default: "
+                              "fer-shards/ beside the warehouse file.", show_default=False)
+]
+
+
+def _warn_missing_videos(missing: list[str], view: str, folder: Path) -> None:
+    """One warning per `view` video of the corpus not in `folder` (up to FER_WARN_LIMIT),
+    then a count of the rest."""
+    for name in missing[:FER_WARN_LIMIT]:
+        warn(f"{name}: {view} media file of the corpus not found in {folder}")
+    if len(missing) > FER_WARN_LIMIT:
+        warn(f"... and {len(missing) - FER_WARN_LIMIT} more not found")
+
 
 @app.command(
     epilog="Example: cli.py fer --videos ~/ncslgr-videos   (the corpus's master videos)\n\n"
@@ -713,109 +769,43 @@ FER_WARN_LIMIT = 10  # missing corpus videos listed one per line; the rest are c
     "fer_view (default exact, master)."
 )
 def fer(
-    videos: Annotated[
-        list[Path] | None,
-        typer.Argument(help="Video files to analyse; linked to the corpus only if named like "
-                       "one of its media files.", show_default=False),
-    ] = None,
-    videos_dir: Annotated[
-        Path | None,
-        typer.Option("--videos", help="Folder of the corpus's videos: the files directly in it "
-                     "named like a media file of --view are analysed.", show_default=False,
-                     exists=True, file_okay=False),
-    ] = None,
-    view: Annotated[
-        str, typer.Option(help="Camera view (master, slave1, ...) matched with --videos; its "
-                          "largest face gives each frame its fer:<emotion> feature.")
-    ] = "master",
-    mode: Annotated[
-        FerMode, typer.Option(help="exact = fer's recipe on every frame; fast = downscaled, "
-                              "tracked detection (several times faster).")
-    ] = FerMode.exact,
-    fast_scale: Annotated[
-        float, typer.Option(help="Fast mode: scale frames by this before detecting.",
-                            min=0.05, max=1.0)
-    ] = 0.5,
-    redetect_every: Annotated[
-        int, typer.Option(help="Fast mode: detect every N frames, track in between.", min=1)
-    ] = 5,
-    force: Annotated[
-        bool, typer.Option(help="Analyse again videos already done with these settings.")
-    ] = False,
-    engine: Annotated[
-        FerEngine, typer.Option(help="local = this machine; ray = a Ray cluster (Ray comes "
-                                "with the scale extra, which the setup script installs).")
-    ] = FerEngine.local,
-    workers: Annotated[
-        int | None, typer.Option(help="local: processes, one unit each (default 1: one unit at "
-                                 "a time on threads over all cores); ray: CPUs of the local "
-                                 "Ray (default all cores).", min=1, show_default=False)
-    ] = None,
-    address: Annotated[
-        str | None, typer.Option(help="ray: the cluster to join (e.g. ray://head:10001 or "
-                                 "auto). Default: start a local Ray.", show_default=False)
-    ] = None,
-    shards: Annotated[
-        Path | None, typer.Option(help="Folder for the per-chunk Parquet results. Default: "
-                                  "fer-shards/ beside the warehouse file.", show_default=False)
-    ] = None,
+    videos: FerVideosArgument = None,
+    videos_dir: FerVideosDirOption = None,
+    view: FerViewOption = "master",
+    mode: FerModeOption = FerMode.exact,
+    fast_scale: FerFastScaleOption = 0.5,
+    redetect_every: FerRedetectOption = 5,
+    force: FerForceOption = False,
+    engine: FerEngineOption = FerEngine.local,
+    workers: FerWorkersOption = None,
+    address: FerAddressOption = None,
+    shards: FerShardsOption = None,
 ) -> None:
     """Facial expression recognition over videos into raw.fer_*, then refresh fct_fer_frames."""
     # Finished videos are skipped; an unusable one is recorded as failed, the others still
     # load, and the exit code is 1. If the warehouse is built, `dbt build --select
     # staging.fer+` runs with dbt vars fer_mode and fer_view set to this run's --mode and
     # --view; otherwise `cli.py build` (which uses dbt_project.yml's defaults) builds it.
-    from ingest.fer import match_corpus_videos
-    from signaffect.core.dbt_runner import run_dbt
-    from signaffect.core.warehouse import connect
-    from signaffect.fer_engine.engines import Engine, LocalEngine, RayEngine
-    from signaffect.pipeline.fer import run_fer
+    from signaffect.pipeline.fer import fer_engine, fer_into_warehouse, refresh_fer_marts
 
     if bool(videos) == (videos_dir is not None):
         raise typer.BadParameter("give either video files or --videos DIR")
     if address is not None and engine is not FerEngine.ray:
         raise typer.BadParameter("--address needs --engine ray")
     try:
-        runner: Engine = (
-            RayEngine(address, workers) if engine is FerEngine.ray else LocalEngine(workers or 1)
+        runner = fer_engine(engine is FerEngine.ray, address, workers)
+        summary, built = fer_into_warehouse(
+            State.db, videos or [], videos_dir, view, shard_root=shards, quiet=State.quiet,
+            on_missing=_warn_missing_videos,
+            mode=mode.value, fast_scale=fast_scale, redetect_every=redetect_every,
+            engine=runner, force=force,
         )
-        con = connect(State.db)
-        try:
-            if videos_dir is not None:
-                chosen, missing = match_corpus_videos(con, videos_dir, view)
-                if not chosen:
-                    raise SignAffectError(
-                        f"no {view} media file of the corpus is in {videos_dir} "
-                        f"({len(missing)} expected)",
-                        "ingest the corpus first (`cli.py ingest PATH`), check --view, and "
-                        "keep the media files' names",
-                    )
-                for name in missing[:FER_WARN_LIMIT]:
-                    warn(f"{name}: {view} media file of the corpus not found in {videos_dir}")
-                if len(missing) > FER_WARN_LIMIT:
-                    warn(f"... and {len(missing) - FER_WARN_LIMIT} more not found")
-            else:
-                chosen = list(videos or [])
-            with progress_bar(State.quiet) as progress:
-                summary = run_fer(con, chosen, shards or State.db.parent / "fer-shards",
-                                  mode=mode.value, fast_scale=fast_scale,
-                                  redetect_every=redetect_every, engine=runner,
-                                  progress=progress, force=force)
-            built = con.execute(
-                "select count(*) from information_schema.tables"
-                " where table_schema = 'main' and table_name = 'fct_frames'"
-            ).fetchone()
-        finally:
-            con.close()
         out.print(f"fer ({mode.value}): {summary.processed} processed, {summary.skipped} "
                   f"skipped (already done), {summary.failed} failed")
         for path, error in summary.failures:
-            line = error if path in error else f"{path}: {error}"
-            warn(line)
-        if built and built[0]:
-            with progress_bar(State.quiet) as progress:
-                run_dbt("build", State.db, dbt_vars={"fer_mode": mode.value, "fer_view": view},
-                        extra_args=["--select", "staging.fer+"], progress=progress)
+            warn(error if path in error else f"{path}: {error}")
+        if built:
+            refresh_fer_marts(State.db, mode.value, view, quiet=State.quiet)
             out.print(f"built fct_fer_frames in {State.db}")
         else:
             note("hint: the warehouse is not built yet: `cli.py build` builds fct_fer_frames "

@@ -106,11 +106,11 @@ def run_fer(video: Path) -> dict:
 
 
 def run_ours(video: Path, mode: Literal["exact", "fast"]) -> dict:
-    """ingest.fer.analyse_video in one mode."""
+    """signaffect.fer_engine.video.analyse_video in one mode."""
     started = time.perf_counter()
-    from ingest.fer import analyse_video
     from signaffect.fer_engine.detect import HaarDetector
     from signaffect.fer_engine.model import EmotionClassifier
+    from signaffect.fer_engine.video import analyse_video
 
     classifier, detector = EmotionClassifier(), HaarDetector()
     ready = time.perf_counter()

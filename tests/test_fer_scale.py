@@ -15,12 +15,12 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from ingest.fer import VideoKey, analyse_video, video_hash
+from ingest.fer import load_shards
 from signaffect.fer_engine.detect import DetectorSettings
 from signaffect.fer_engine.engines import LocalEngine, RayEngine
 from signaffect.fer_engine.model import model_hash
-from signaffect.fer_engine.shards import load_shards
 from signaffect.fer_engine.units import FerUnit, UnitResult, plan_units
+from signaffect.fer_engine.video import VideoKey, analyse_video, video_hash
 from signaffect.pipeline.fer import run_fer
 from tests.fer_synth import write_test_video
 

@@ -115,16 +115,3 @@ class EmotionClassifier:
             self._interpreter.invoke()
             out[start : start + chunk.shape[0]] = self._interpreter.get_tensor(self._output)
         return out
-
-    def predict_one_by_one(self, faces: np.ndarray) -> np.ndarray:
-        """fer's own loop (one invoke per face): the reference the batched path must equal."""
-        faces = np.asarray(faces, dtype=np.float32)
-        if faces.ndim == 3:
-            faces = faces[..., np.newaxis]
-        self._ensure_batch(1)
-        rows = []
-        for i in range(faces.shape[0]):
-            self._interpreter.set_tensor(self._input, faces[i : i + 1])
-            self._interpreter.invoke()
-            rows.append(self._interpreter.get_tensor(self._output)[0].copy())
-        return np.array(rows, dtype=np.float32).reshape(-1, len(EMOTIONS))

@@ -1,4 +1,4 @@
-"""FER results as Parquet shards on disk, one per work unit, and their loading into raw.fer_*.
+"""FER results as Parquet shards on disk, one per work unit (ingest/fer.py loads them).
 
 Why: a shard is written the moment its unit finishes, by the process that drives the run,
 so no engine (local processes or a Ray cluster) needs the warehouse or a shared disk for
@@ -14,16 +14,12 @@ import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ingest.fer import VideoKey, load_fer_results, status_row
 from signaffect.fer_engine.units import FerUnit, UnitResult
-
-if TYPE_CHECKING:
-    import duckdb
+from signaffect.fer_engine.video import VideoKey
 
 STOP_AT_END = "end"  # the stop of a video's last chunk in shard metadata
 
@@ -92,19 +88,6 @@ def read_video(folder: Path) -> tuple[pa.Table, dict[str, str]] | None:
     return None
 
 
-def load_video(con: duckdb.DuckDBPyConnection, root: Path, key: VideoKey) -> bool:
-    """Load one key's complete shards into raw.fer_* (replacing that key's rows)."""
-    found = read_video(key_dir(root, key))
-    if found is None:
-        return False
-    table, meta = found
-    mode = table.column("mode")[0].as_py()
-    table = table.replace_schema_metadata(meta)
-    row = status_row(meta["video_path"], key, mode, table=table, elapsed_s=float(meta["elapsed_s"]))
-    load_fer_results(con, table, [row])
-    return True
-
-
 def stored_keys(root: Path) -> Iterator[VideoKey]:
     """Every analysis key with shards under root (settings read back from the rows)."""
     for folder in sorted(Path(root).glob("*/*/*")):
@@ -112,8 +95,3 @@ def stored_keys(root: Path) -> Iterator[VideoKey]:
         if shards:
             first = pq.read_table(shards[0], columns=["detector_settings"]).column(0)
             yield VideoKey(folder.parent.parent.name, folder.parent.name, first[0].as_py())
-
-
-def load_shards(con: duckdb.DuckDBPyConnection, root: Path) -> int:
-    """Load every complete video under root into raw.fer_*; returns how many. Idempotent."""
-    return sum(load_video(con, root, key) for key in stored_keys(root))

@@ -5,18 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-import duckdb
 from rich.progress import Progress
 
 from ingest import tier_mapping
-from ingest.corpus import CORPUS_TABLES, IngestSummary, ingest_signstream, remove_files
+from ingest.corpus import IngestSummary, ingest_signstream, remove_files
 from ingest.dai2 import DEFAULT_FPS
-from ingest.fer import ensure_fer_tables
 from ingest.file_identity import loaded_files, match_loaded
 from ingest.formats import ParseOptions
 from ingest.lexicons import LexiconFileError, select_lexicons
-from ingest.raw_store import RAW_SCHEMA
-from signaffect.core.arrow_tables import ensure_table
+from ingest.raw_tables import ensure_raw_tables
 from signaffect.core.dbt_runner import run_dbt
 from signaffect.core.errors import InputFileError, SignAffectError
 from signaffect.core.warehouse import connect
@@ -61,14 +58,6 @@ def ingest_corpus(
         return ingest_signstream(con, paths, chosen, progress, options, add=add)
     finally:
         con.close()
-
-
-def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every source's raw tables that are missing, empty, so that dbt builds on any
-    subset of sources (a corpus without videos, or FER results without a corpus)."""
-    for name, schema in CORPUS_TABLES.items():
-        ensure_table(con, RAW_SCHEMA, name, schema)
-    ensure_fer_tables(con)
 
 
 def remove_corpus_files(db: Path, wanted: list[str]) -> list[str]:

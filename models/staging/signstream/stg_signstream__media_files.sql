@@ -9,11 +9,8 @@ final as (
         source_file,
         media_id,
         legacy_path,
-        regexp_extract(legacy_path, '[^:]*$') as media_file_name,
-        coalesce(
-            nullif(regexp_extract(lower(legacy_path), '(master|slave[0-9]+)', 1), ''),
-            'unknown'
-        ) as camera_view,
+        {{ media_file_name('legacy_path') }} as media_file_name,
+        {{ camera_view('legacy_path') }} as camera_view,
     from source
 )
 
