@@ -26,7 +26,7 @@ from statsmodels.stats.contingency_tables import StratifiedTable
 
 from signaffect.core.errors import SignAffectError
 from signaffect.core.warehouse import connect
-from signaffect.read.associations import CHANCE, RANK_ORDERS, TopFeatures
+from signaffect.read.associations import CHANCE, RANKINGS, TopFeatures
 from signaffect.read.sign_units import SignUnits, associate_units, is_inside, load, two_by_two
 from signaffect.stats.clustered_stats import Settings
 
@@ -39,6 +39,15 @@ CONTEXT_UNITS = {
     "all": "every sign token",
     "inside-grammar": "sign tokens inside a grammatical marker",
     "outside-grammar": "sign tokens outside every grammatical marker",
+}
+
+#: `fct_label_feature_rankings`' orders, applied to a stratum's statistics, which are
+#: computed here at query time and so are not in the warehouse for the view to rank.
+STRATUM_ORDERS = {
+    "ci": "rank",
+    "p": "p_feature_given_label desc, n_both desc, feature",
+    "lift": "lift desc, n_both desc, feature",
+    "pmi": "pmi desc, n_both desc, feature",
 }
 
 _TOP_SQL = """
@@ -171,8 +180,8 @@ def context_top(
     over both strata and the Breslow-Day p. Resamples follow the association mart's."""
     if context not in CONTEXTS:
         raise SignAffectError(f"unknown context {context!r}", f"use one of: {', '.join(CONTEXTS)}")
-    if by not in RANK_ORDERS:
-        raise SignAffectError(f"cannot rank by {by!r}", f"use one of: {', '.join(RANK_ORDERS)}")
+    if by not in RANKINGS:
+        raise SignAffectError(f"cannot rank by {by!r}", f"use one of: {', '.join(RANKINGS)}")
     settings = Settings(resamples=mart_resamples(db))
     data = load(db, label, family)
     part = stratum(data, context)
@@ -182,7 +191,7 @@ def context_top(
     try:
         con.register("statistics", found.append_column("kind", kinds))
         table = con.sql(
-            _TOP_SQL.format(order=RANK_ORDERS[by]),
+            _TOP_SQL.format(order=STRATUM_ORDERS[by]),
             params={"chance": CHANCE, "min_support": min_support, "k": k},
         ).to_arrow_table()
     finally:
