@@ -45,12 +45,18 @@ READING_GUIDE = (
     "includes 1 is marked 'not distinguishable from chance'."
 )
 
-#: The view's rows for one label, grain and family, renumbered after the support filter.
-_SQL = """
+#: Columns of `fct_label_feature_rankings` not shown per feature: its keys, the rank (shown
+#: renumbered after the support filter) and `ci_excludes_one` (shown as a note).
+NOT_SHOWN = ("rank", "ranked_by", "grain", "label", "feature_family", "ci_excludes_one")
+#: The note of a row whose interval includes 1, from the view's `ci_excludes_one`.
+NOTE_SQL = "case when ci_excludes_one then '' else $chance end as note"
+
+#: The view's rows for one label, grain and family.
+_SQL = f"""
 select
     row_number() over (order by rank) as rank,
-    * exclude (rank, ranked_by, grain, label, feature_family, ci_excludes_one),
-    case when ci_excludes_one then '' else $chance end as note,
+    * exclude ({", ".join(NOT_SHOWN)}),
+    {NOTE_SQL},
 from fct_label_feature_rankings
 where ranked_by = $by
     and label = $label
@@ -114,6 +120,20 @@ def top_features(
     finally:
         con.close()
     return TopFeatures(table, caption)
+
+
+def shown_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The columns `fct_label_feature_rankings` shows for each ranked feature, in its order."""
+    rows = con.execute(
+        "select column_name from information_schema.columns "
+        "where table_name = 'fct_label_feature_rankings' order by ordinal_position"
+    ).fetchall()
+    if not rows:
+        raise SignAffectError(
+            "the warehouse has no fct_label_feature_rankings view",
+            "run `cli.py build` to build the association marts",
+        )
+    return [row[0] for row in rows if row[0] not in NOT_SHOWN]
 
 
 def for_terminal(table: pa.Table) -> pa.Table:

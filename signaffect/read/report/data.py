@@ -466,12 +466,8 @@ def _folds(con: duckdb.DuckDBPyConnection, run_id: str, model: str) -> pa.Table 
 
 
 def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
-    row = con.execute(
-        "select count(*) from information_schema.columns where table_catalog = "
-        "current_database() and table_schema = 'main' and table_name = $t and column_name = $c",
-        {"t": table, "c": column},
-    ).fetchall()
-    return bool(row[0][0])
+    """Whether main.`table` has `column` (older warehouses lack the newer ml_* columns)."""
+    return column in {row[0] for row in con.execute(f'describe main."{table}"').fetchall()}
 
 
 def _current_names(run: dict[str, Any]) -> dict[str, Any]:
