@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.text import Text
 from typer.core import TyperGroup
 
+from ingest import corpus_status
 from ingest.corpus import IngestSummary
 from ml.options import CV, ClassWeight, Grain, Inputs, Model, Scope
 from signaffect.core.errors import SignAffectError
@@ -265,7 +266,7 @@ def status() -> None:
     """List the warehouse's tables and views with their row counts, and the corpus files
     loaded with their SHA-256 content hashes."""
     emit(queries.table_counts(State.db))
-    emit(queries.loaded_files(State.db), title="corpus files")
+    emit(corpus_status.loaded_files(State.db), title="corpus files")
 
 
 @app.command(

@@ -215,8 +215,8 @@ MART_ROWS = [
 
 @pytest.fixture(scope="module")
 def mart_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A warehouse holding only dim_features and a small fct_label_feature_associations,
-    ranked by the mart's own SQL (the compiled model run on these rows)."""
+    """A warehouse holding only dim_features and a small fct_label_feature_associations
+    (ranked as the mart ranks), with the rankings view dbt builds over it."""
     db = tmp_path_factory.mktemp("top") / "mart.duckdb"
     n_label, n_units, n_feature = 100, 10_000, 400
     rows = [
@@ -261,6 +261,7 @@ def mart_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
         )
     finally:
         con.close()
+    run_dbt("run", db, extra_args=["--select", "fct_label_feature_rankings"])
     return db
 
 

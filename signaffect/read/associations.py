@@ -1,8 +1,8 @@
-"""Which features go with a label: rows of `fct_label_feature_associations`, read-only.
+"""Which features go with a label: rows of `fct_label_feature_rankings`, read-only.
 
-The default order is the mart's own `rank` (lower 95% bound of the log odds ratio), so the
-ranking is defined once, in SQL; `p`, `lift` and `pmi` are offered as alternatives. One
-grain and one feature family at a time, never SignStream codes and action units mixed.
+Every ranking (`ci`, the mart's own `rank` by the lower 95% bound of the log odds ratio, and
+`p`, `lift`, `pmi`) and its columns are written once, in that dbt view; Python only filters
+it. One grain and one feature family at a time, never SignStream codes and action units mixed.
 """
 
 from __future__ import annotations
@@ -18,13 +18,8 @@ import pyarrow as pa
 from signaffect.core.errors import SignAffectError
 from signaffect.core.warehouse import connect
 
-#: What the ranking can be by: the mart's rank, or a column sorted descending.
-RANK_ORDERS = {
-    "ci": "rank",
-    "p": "p_feature_given_label desc, n_both desc, feature",
-    "lift": "lift desc, n_both desc, feature",
-    "pmi": "pmi desc, n_both desc, feature",
-}
+#: The rankings of `fct_label_feature_rankings.ranked_by` (its accepted values).
+RANKINGS = ("ci", "p", "lift", "pmi")
 GRAINS = ("frame", "sign", "utterance")
 FAMILIES = ("signstream", "au")
 CHANCE = "not distinguishable from chance"
@@ -50,28 +45,25 @@ READING_GUIDE = (
     "includes 1 is marked 'not distinguishable from chance'."
 )
 
-_SQL = """
+#: Columns of `fct_label_feature_rankings` not shown per feature: its keys, the rank (shown
+#: renumbered after the support filter) and `ci_excludes_one` (shown as a note).
+NOT_SHOWN = ("rank", "ranked_by", "grain", "label", "feature_family", "ci_excludes_one")
+#: The note of a row whose interval includes 1, from the view's `ci_excludes_one`.
+NOTE_SQL = "case when ci_excludes_one then '' else $chance end as note"
+
+#: The view's rows for one label, grain and family.
+_SQL = f"""
 select
-    feature,
-    feature_kind as kind,
-    n_both,
-    n_label,
-    n_feature,
-    n_units,
-    p_feature,
-    p_feature_given_label,
-    lift,
-    odds_ratio,
-    or_ci_low,
-    or_ci_high,
-    q_value,
-    case when ci_excludes_one then '' else '{chance}' end as note,
-from fct_label_feature_associations
-where label = $label
+    row_number() over (order by rank) as rank,
+    * exclude ({", ".join(NOT_SHOWN)}),
+    {NOTE_SQL},
+from fct_label_feature_rankings
+where ranked_by = $by
+    and label = $label
     and grain = $grain
     and feature_family = $family
     and n_both >= $min_support
-order by {order}
+order by rank
 limit $k
 """
 
@@ -99,7 +91,7 @@ def top_features(
     already requires dbt var `association_min_support`). Raises SignAffectError for an
     unknown label, grain, family or ranking.
     """
-    _check_choice("rank by", by, RANK_ORDERS)
+    _check_choice("rank by", by, RANKINGS)
     _check_choice("grain", grain, GRAINS)
     _check_choice("family", family, FAMILIES)
     if k < 1:
@@ -108,8 +100,10 @@ def top_features(
     try:
         _check_label(con, label, grain)
         table = con.sql(
-            _SQL.format(order=RANK_ORDERS[by], chance=CHANCE),
+            _SQL,
             params={
+                "by": by,
+                "chance": CHANCE,
                 "label": label,
                 "grain": grain,
                 "family": family,
@@ -120,13 +114,26 @@ def top_features(
         caption = _caption(con, label, grain, family, by, table.num_rows)
     except duckdb.CatalogException:
         raise SignAffectError(
-            f"{db} has no fct_label_feature_associations table",
+            f"{db} has no fct_label_feature_rankings view",
             "run `cli.py build` to build the association mart",
         ) from None
     finally:
         con.close()
-    ranks = pa.array(range(1, table.num_rows + 1), pa.int64())
-    return TopFeatures(table.add_column(0, "rank", ranks), caption)
+    return TopFeatures(table, caption)
+
+
+def shown_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The columns `fct_label_feature_rankings` shows for each ranked feature, in its order."""
+    rows = con.execute(
+        "select column_name from information_schema.columns "
+        "where table_name = 'fct_label_feature_rankings' order by ordinal_position"
+    ).fetchall()
+    if not rows:
+        raise SignAffectError(
+            "the warehouse has no fct_label_feature_rankings view",
+            "run `cli.py build` to build the association marts",
+        )
+    return [row[0] for row in rows if row[0] not in NOT_SHOWN]
 
 
 def for_terminal(table: pa.Table) -> pa.Table:

@@ -227,7 +227,7 @@ def _write_tables(
 def _corpus_facts(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
     files = con.execute(
         "select count(*), sha256(string_agg(content_hash, ',' order by source_file)) "
-        "from staging.stg_signstream__files"
+        "from main.dim_source_files"
     ).fetchall()[0]
     lexicons = [
         row[0]

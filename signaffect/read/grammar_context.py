@@ -26,7 +26,13 @@ from statsmodels.stats.contingency_tables import StratifiedTable
 
 from signaffect.core.errors import SignAffectError
 from signaffect.core.warehouse import connect
-from signaffect.read.associations import CHANCE, RANK_ORDERS, TopFeatures
+from signaffect.read.associations import (
+    CHANCE,
+    NOTE_SQL,
+    RANKINGS,
+    TopFeatures,
+    shown_columns,
+)
 from signaffect.read.sign_units import SignUnits, associate_units, is_inside, load, two_by_two
 from signaffect.stats.clustered_stats import Settings
 
@@ -41,27 +47,31 @@ CONTEXT_UNITS = {
     "outside-grammar": "sign tokens outside every grammatical marker",
 }
 
-_TOP_SQL = """
-select
-    feature,
-    kind,
-    n_both,
-    n_label,
-    n_feature,
-    n_units,
-    p_feature,
-    p_feature_given_label,
-    lift,
-    log2(lift) as pmi,
-    odds_ratio,
-    or_ci_low,
-    or_ci_high,
-    q_value,
-    case when or_ci_low > 1 or or_ci_high < 1 then '' else $chance end as note,
-    rank,
-from statistics
+#: `fct_label_feature_rankings`' orders, applied to a stratum's statistics, which are
+#: computed here at query time and so are not in the warehouse for the view to rank.
+STRATUM_ORDERS = {
+    "ci": "rank",
+    "p": "p_feature_given_label desc, n_both desc, feature",
+    "lift": "lift desc, n_both desc, feature",
+    "pmi": "pmi desc, n_both desc, feature",
+}
+
+#: A stratum's statistics in the columns of `fct_label_feature_rankings` (`{columns}`).
+_TOP_SQL = f"""
+with
+
+scored as (
+    select
+        *,
+        log2(lift) as pmi,
+        or_ci_low > 1 or or_ci_high < 1 as ci_excludes_one,
+    from statistics
+)
+
+select {{columns}}, {NOTE_SQL},
+from scored
 where n_both >= $min_support
-order by {order}
+order by {{order}}
 limit $k
 """
 
@@ -171,9 +181,10 @@ def context_top(
     over both strata and the Breslow-Day p. Resamples follow the association mart's."""
     if context not in CONTEXTS:
         raise SignAffectError(f"unknown context {context!r}", f"use one of: {', '.join(CONTEXTS)}")
-    if by not in RANK_ORDERS:
-        raise SignAffectError(f"cannot rank by {by!r}", f"use one of: {', '.join(RANK_ORDERS)}")
+    if by not in RANKINGS:
+        raise SignAffectError(f"cannot rank by {by!r}", f"use one of: {', '.join(RANKINGS)}")
     settings = Settings(resamples=mart_resamples(db))
+    columns = _shown_columns(db)
     data = load(db, label, family)
     part = stratum(data, context)
     found = context_statistics(data, context, settings)
@@ -182,7 +193,7 @@ def context_top(
     try:
         con.register("statistics", found.append_column("kind", kinds))
         table = con.sql(
-            _TOP_SQL.format(order=RANK_ORDERS[by]),
+            _TOP_SQL.format(columns=", ".join(columns), order=STRATUM_ORDERS[by]),
             params={"chance": CHANCE, "min_support": min_support, "k": k},
         ).to_arrow_table()
     finally:
@@ -190,7 +201,6 @@ def context_top(
     pooled = inside_outside(data, table["feature"].to_pylist(), settings)
     for name in ("mh_odds_ratio", "mh_ci_low", "mh_ci_high", "breslow_day_p"):
         table = table.append_column(name, pooled[name])
-    table = table.drop_columns(["rank", "pmi"])
     ranks = pa.array(range(1, table.num_rows + 1), pa.int64())
     n_label = sum(1 for labels in part.units["labels"].to_pylist() if labels)
     caption = (
@@ -220,6 +230,14 @@ def mart_resamples(db: Path) -> int:
     finally:
         con.close()
     return int(row[0][0]) if row and row[0][0] else Settings().resamples
+
+
+def _shown_columns(db: Path) -> list[str]:
+    con = connect(db, read_only=True)
+    try:
+        return shown_columns(con)
+    finally:
+        con.close()
 
 
 def pooled_for_terminal(table: pa.Table) -> pa.Table:

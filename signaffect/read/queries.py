@@ -1,4 +1,4 @@
-"""Read-only SQL over the warehouse: ad hoc queries, table counts, the loaded files.
+"""Read-only SQL over the warehouse: ad hoc queries, table counts, the headline counts.
 
 `cli.py query` runs one SELECT (with WITH, FROM-first, VALUES, TABLE, DESCRIBE, SHOW or
 SUMMARIZE) and nothing else: on a read-only connection DuckDB cannot change the warehouse,
@@ -18,7 +18,7 @@ import pyarrow as pa
 from signaffect.core.errors import SignAffectError
 from signaffect.core.failures import from_text
 from signaffect.core.settings import duckdb_config
-from signaffect.core.warehouse import connect, table_exists
+from signaffect.core.warehouse import connect
 
 #: Schemas on `query`'s search path, in this order, when they exist (raw exists before any
 #: build, so `query` works from the first ingest on).
@@ -26,9 +26,11 @@ SEARCH_PATH = ("main", "staging", "intermediate", "raw")
 
 QUERY_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 
+#: What a run produced, from the marts: the one definition the CLI and the report share. A
+#: story is an ingested file (`dim_source_files`), whether or not it has frames.
 HEADLINE_SQL = """
 select
-    (select count(*) from stg_signstream__files) as stories,
+    (select count(*) from dim_source_files) as stories,
     (select count(*) from dim_signers) as signers,
     (select count(*) from dim_utterances) as utterances,
     (select count(*) from fct_frames) as frames,
@@ -121,20 +123,6 @@ def check_read_only_statement(con: duckdb.DuckDBPyConnection, sql: str) -> None:
             f"query only reads: {kind.name} statements are refused",
             "use SELECT (or WITH, DESCRIBE, SHOW, SUMMARIZE); to write files use `cli.py export`",
         )
-
-
-def loaded_files(db: Path) -> pa.Table:
-    """The corpus files in the warehouse: name, story, content hash, size, where from."""
-    con = connect(db, read_only=True)
-    try:
-        if not table_exists(con, "raw", "signstream_files"):
-            return pa.table({"file": pa.array([], pa.string())})
-        return con.sql(
-            "select source_file as file, content_hash as sha256, n_bytes as bytes, "
-            "source_path as path from raw.signstream_files order by source_file"
-        ).to_arrow_table()
-    finally:
-        con.close()
 
 
 def table_counts(db: Path) -> pa.Table:

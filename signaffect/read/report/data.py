@@ -18,8 +18,9 @@ import pyarrow as pa
 
 from signaffect.core.errors import SignAffectError
 from signaffect.core.versions import package_versions
-from signaffect.core.warehouse import connect
+from signaffect.core.warehouse import connect, table_exists
 from signaffect.read.associations import FAMILIES, TopFeatures, top_features
+from signaffect.read.queries import HEADLINE_SQL
 from signaffect.read.report.analyses import Analyses, load_analyses
 
 #: The labels the report ranks features for, when present in the association mart.
@@ -116,9 +117,8 @@ def load(db: Path, labels: Sequence[str] | None = None, top_n: int = 25, k: int 
         raise SignAffectError("top_n and k must be at least 1", "pass --top 25 --k 10")
     con = connect(db, read_only=True)
     try:
-        con.execute("set search_path = 'main,staging,intermediate,raw'").fetchall()
         _require_marts(con, db)
-        headline = headline_counts(con)
+        headline = _arrow(con, HEADLINE_SQL)
         counts = [
             CountChart(key, title, kinds, feature_counts(con, kinds, top_n))
             for key, (kinds, title) in COUNT_CHARTS.items()
@@ -159,7 +159,7 @@ def _require_marts(con: duckdb.DuckDBPyConnection, db: Path) -> None:
             "dim_features",
             "fct_label_feature_associations",
         )
-        if not _has_table(con, "main", t)
+        if not table_exists(con, "main", t)
     ]
     if missing:
         raise SignAffectError(
@@ -168,35 +168,10 @@ def _require_marts(con: duckdb.DuckDBPyConnection, db: Path) -> None:
         )
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    row = con.execute(
-        "select count(*) from information_schema.tables "
-        "where table_catalog = current_database() and table_schema = $s and table_name = $t",
-        {"s": schema, "t": table},
-    ).fetchall()
-    return bool(row[0][0])
-
-
 def _arrow(
     con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None
 ) -> pa.Table:
     return con.sql(sql, params=params or None).to_arrow_table()
-
-
-def headline_counts(con: duckdb.DuckDBPyConnection) -> pa.Table:
-    """Stories, signers, utterances, frames, frame x feature rows and features."""
-    return _arrow(
-        con,
-        """
-        select
-            (select count(distinct source_file) from fct_frames) as stories,
-            (select count(*) from dim_signers) as signers,
-            (select count(*) from dim_utterances) as utterances,
-            (select count(*) from fct_frames) as frames,
-            (select count(*) from fct_frame_features) as frame_features,
-            (select count(*) from dim_features) as features
-        """,
-    )
 
 
 def feature_counts(con: duckdb.DuckDBPyConnection, kinds: Sequence[str], n: int) -> pa.Table:
@@ -260,11 +235,63 @@ def choose_labels(
     )
 
 
+_HEATMAP_SQL = """
+with
+
+associations as (
+    select * from fct_label_feature_associations
+    where grain = $grain
+),
+
+grid as (
+    select f.feature, f.feature_order, l.label, l.label_order,
+    from unnest($features) with ordinality as f(feature, feature_order)
+    cross join unnest($labels) with ordinality as l(label, label_order)
+),
+
+base_rates as (
+    select feature, max(p_feature) as p_feature,
+    from associations
+    group by feature
+),
+
+final as (
+    select
+        grid.feature,
+        grid.label,
+        base_rates.p_feature,
+        associations.n_both,
+        associations.n_label,
+        associations.lift,
+    from grid
+    left join associations
+        on grid.feature = associations.feature and grid.label = associations.label
+    left join base_rates on grid.feature = base_rates.feature
+    order by grid.feature_order, grid.label_order
+)
+
+select * from final
+"""
+
+
 def heatmap_cells(con: duckdb.DuckDBPyConnection, chosen: Sequence[str]) -> pa.Table | None:
     """Lift at the report's grain for the most frequent facial/head features x the chosen
     labels and the most frequent other lexical labels: one row per cell (feature, label,
-    p_feature, n_both, n_label, lift), lift null where the pair was not tested (too few
-    signs together, or in too few stories)."""
+    p_feature, n_both, n_label, lift), read from `fct_label_feature_associations` as stored,
+    lift null where the pair was not tested (too few signs together, or in too few stories)."""
+    features, labels = _heatmap_axes(con, chosen)
+    if not features or not labels:
+        return None
+    return _arrow(
+        con, _HEATMAP_SQL, {"features": features, "labels": labels, "grain": ASSOCIATION_GRAIN}
+    )
+
+
+def _heatmap_axes(
+    con: duckdb.DuckDBPyConnection, chosen: Sequence[str]
+) -> tuple[list[str], list[str]]:
+    """The heatmap's rows (tested facial/head features, most frequent first) and columns
+    (the chosen labels, then the other tested labels by frequency)."""
     features = [
         row[0]
         for row in con.execute(
@@ -284,57 +311,42 @@ def heatmap_cells(con: duckdb.DuckDBPyConnection, chosen: Sequence[str]) -> pa.T
         ).fetchall()
     ]
     labels = list(dict.fromkeys([*[c for c in chosen if c in tested], *tested]))
-    labels = labels[:HEATMAP_LABELS]
-    if not features or not labels:
-        return None
-    return _arrow(
-        con,
-        """
-        with
+    return features, labels[:HEATMAP_LABELS]
 
-        associations as (
-            select * from fct_label_feature_associations
-            where grain = $grain
-        ),
 
-        grid as (
-            select f.feature, f.feature_order, l.label, l.label_order,
-            from unnest($features) with ordinality as f(feature, feature_order)
-            cross join unnest($labels) with ordinality as l(label, label_order)
-        ),
-
-        base_rates as (
-            select feature, max(p_feature) as p_feature,
-            from associations
-            group by feature
-        ),
-
-        final as (
-            select
-                grid.feature,
-                grid.label,
-                base_rates.p_feature,
-                associations.n_both,
-                associations.n_label,
-                associations.lift,
-            from grid
-            left join associations
-                on grid.feature = associations.feature and grid.label = associations.label
-            left join base_rates on grid.feature = base_rates.feature
-            order by grid.feature_order, grid.label_order
-        )
-
-        select * from final
-        """,
-        {"features": features, "labels": labels, "grain": ASSOCIATION_GRAIN},
-    )
+#: What makes two runs comparable: the same model on the same data.
+_SAME_DATA = ("model", "grain", "scope", "input_kinds", "target_kind", "labels", "n_frames")
 
 
 def training_runs(con: duckdb.DuckDBPyConnection) -> tuple[Training | None, str]:
     """The lead (newest grouped) run and its CV comparison, or None and why."""
-    missing = [t for t in ML_TABLES if not _has_table(con, "main", t)]
+    rows, why = _recorded_runs(con)
+    grouped = [run for run in rows if run["cv"] != "kfold"]
+    if not grouped:
+        return None, why or (
+            "Only frame-level kfold runs are recorded. Their scores leak (frames of one story "
+            "are in both train and test), and this report shows no kfold number without a "
+            "grouped number beside it: run `cli.py train` (story-grouped CV) to add one."
+        )
+    latest = grouped[0]
+    compared = _compared_runs(rows, latest)
+    run_id, model = latest["run_id"], latest["model"]
+    training = Training(
+        latest,
+        compared,
+        _per_label(con, run_id, model),
+        _per_label_compared(con, [r["run_id"] for r in compared], model),
+        _importances(con, run_id),
+        _folds(con, run_id, model),
+    )
+    return training, ""
+
+
+def _recorded_runs(con: duckdb.DuckDBPyConnection) -> tuple[list[dict[str, Any]], str]:
+    """Every ml_runs row, newest first, in current names; or none and why."""
+    missing = [t for t in ML_TABLES if not table_exists(con, "main", t)]
     if missing:
-        return None, (
+        return [], (
             f"No training run is recorded in this warehouse (no {', '.join(missing)} table). "
             "Run `cli.py train` (story-grouped CV) to add one."
         )
@@ -342,36 +354,31 @@ def training_runs(con: duckdb.DuckDBPyConnection) -> tuple[Training | None, str]
     columns = [d[0] for d in runs.description or []]
     rows = [_current_names(dict(zip(columns, row, strict=True))) for row in runs.fetchall()]
     if not rows:
-        return None, "The ml_runs table is empty: run `cli.py train` to add a run."
-    grouped = [run for run in rows if run["cv"] != "kfold"]
-    if not grouped:
-        return None, (
-            "Only frame-level kfold runs are recorded. Their scores leak (frames of one story "
-            "are in both train and test), and this report shows no kfold number without a "
-            "grouped number beside it: run `cli.py train` (story-grouped CV) to add one."
-        )
-    latest = grouped[0]
+        return [], "The ml_runs table is empty: run `cli.py train` to add a run."
+    return rows, ""
 
-    def same_data(run: dict[str, Any]) -> bool:
-        return all(
-            run.get(key) == latest.get(key)
-            for key in ("model", "grain", "scope", "input_kinds", "target_kind", "labels",
-                        "n_frames")
-        )
 
+def _compared_runs(rows: list[dict[str, Any]], latest: dict[str, Any]) -> list[dict[str, Any]]:
+    """The newest run of each CV mode on the lead's data and model, kfold first."""
     newest_per_cv: dict[str, dict[str, Any]] = {}
     for run in rows:
-        if same_data(run):
+        if all(run.get(key) == latest.get(key) for key in _SAME_DATA):
             newest_per_cv.setdefault(run["cv"], run)
     newest_per_cv[latest["cv"]] = latest
-    compared = sorted(
+    return sorted(
         newest_per_cv.values(),
         key=lambda r: CV_ORDER.index(r["cv"]) if r["cv"] in CV_ORDER else len(CV_ORDER),
     )
-    model = latest["model"]
-    beats = "bool_or(beats_prior)" if _has_column(con, "ml_label_metrics", "beats_prior") \
+
+
+def _per_label(con: duckdb.DuckDBPyConnection, run_id: str, model: str) -> pa.Table:
+    """The lead run per label beside the stratified and majority baselines."""
+    beats = (
+        "bool_or(beats_prior)"
+        if _has_column(con, "ml_label_metrics", "beats_prior")
         else "null::boolean"
-    per_label = _arrow(
+    )
+    return _arrow(
         con,
         f"""
         select
@@ -388,32 +395,41 @@ def training_runs(con: duckdb.DuckDBPyConnection) -> tuple[Training | None, str]
         group by label
         order by support desc, label
         """,
-        {"run": latest["run_id"], "model": model},
+        {"run": run_id, "model": model},
     )
-    per_label_compared = None
-    if len(compared) > 1:
-        ids = [r["run_id"] for r in compared]
-        pivot = ", ".join(
-            f"max(f1) filter (where run_id = '{run_id}') as \"f1_{run_id}\"" for run_id in ids
-        )
-        per_label_compared = _arrow(
-            con,
-            f"""
-            select label, max(support) as support, {pivot}
-            from ml_label_metrics
-            where list_contains($ids, run_id) and model = $model and not is_average
-            group by label
-            order by support desc, label
-            """,
-            {"ids": ids, "model": model},
-        )
+
+
+def _per_label_compared(
+    con: duckdb.DuckDBPyConnection, ids: list[str], model: str
+) -> pa.Table | None:
+    """The model's F1 per label under each compared run; None with one run alone."""
+    if len(ids) < 2:
+        return None
+    pivot = ", ".join(
+        f"max(f1) filter (where run_id = '{run_id}') as \"f1_{run_id}\"" for run_id in ids
+    )
+    return _arrow(
+        con,
+        f"""
+        select label, max(support) as support, {pivot}
+        from ml_label_metrics
+        where list_contains($ids, run_id) and model = $model and not is_average
+        group by label
+        order by support desc, label
+        """,
+        {"ids": ids, "model": model},
+    )
+
+
+def _importances(con: duckdb.DuckDBPyConnection, run_id: str) -> pa.Table:
+    """The run's top features per importance kind (older runs: impurity, no spread)."""
     kind = "kind" if _has_column(con, "ml_feature_importance", "kind") else "'impurity'"
     spread = (
         "importance_std"
         if _has_column(con, "ml_feature_importance", "importance_std")
         else "null::double"
     )
-    importances = _arrow(
+    return _arrow(
         con,
         f"""
         select {kind} as kind, rank, feature, importance, {spread} as importance_std,
@@ -421,39 +437,37 @@ def training_runs(con: duckdb.DuckDBPyConnection) -> tuple[Training | None, str]
         where run_id = $run and rank <= $top
         order by kind desc, rank
         """,
-        {"run": latest["run_id"], "top": TOP_IMPORTANCES},
+        {"run": run_id, "top": TOP_IMPORTANCES},
     )
-    folds = None
-    if _has_table(con, "main", "ml_fold_metrics"):
-        folds = _arrow(
-            con,
-            """
-            select
-                fold,
-                max(n_frames) filter (where model = $model) as n_frames,
-                max(n_stories) filter (where model = $model) as n_stories,
-                max(f1) filter (where model = $model) as model_f1,
-                max(f1) filter (where model = 'stratified') as stratified_f1,
-                max(f1) filter (where model = 'majority') as majority_f1,
-            from ml_fold_metrics
-            where run_id = $run
-            group by fold
-            order by fold
-            """,
-            {"run": latest["run_id"], "model": model},
-        )
-        folds = folds if folds.num_rows else None
-    training = Training(latest, compared, per_label, per_label_compared, importances, folds)
-    return training, ""
+
+
+def _folds(con: duckdb.DuckDBPyConnection, run_id: str, model: str) -> pa.Table | None:
+    """The run per fold with its baselines; None for runs older than ml_fold_metrics."""
+    if not table_exists(con, "main", "ml_fold_metrics"):
+        return None
+    folds = _arrow(
+        con,
+        """
+        select
+            fold,
+            max(n_frames) filter (where model = $model) as n_frames,
+            max(n_stories) filter (where model = $model) as n_stories,
+            max(f1) filter (where model = $model) as model_f1,
+            max(f1) filter (where model = 'stratified') as stratified_f1,
+            max(f1) filter (where model = 'majority') as majority_f1,
+        from ml_fold_metrics
+        where run_id = $run
+        group by fold
+        order by fold
+        """,
+        {"run": run_id, "model": model},
+    )
+    return folds if folds.num_rows else None
 
 
 def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
-    row = con.execute(
-        "select count(*) from information_schema.columns where table_catalog = "
-        "current_database() and table_schema = 'main' and table_name = $t and column_name = $c",
-        {"t": table, "c": column},
-    ).fetchall()
-    return bool(row[0][0])
+    """Whether main.`table` has `column` (older warehouses lack the newer ml_* columns)."""
+    return column in {row[0] for row in con.execute(f'describe main."{table}"').fetchall()}
 
 
 def _current_names(run: dict[str, Any]) -> dict[str, Any]:
@@ -470,61 +484,35 @@ def _current_names(run: dict[str, Any]) -> dict[str, Any]:
 def provenance_block(con: duckdb.DuckDBPyConnection, db: Path) -> Provenance:
     """Corpus files and hashes, lexicons and their hits, recorded dbt vars, versions, date."""
     files = _arrow(
-        con,
-        "select source_file, content_hash, n_bytes from stg_signstream__files order by 1",
+        con, "select source_file, content_hash, n_bytes from dim_source_files order by 1"
     )
-    if _has_table(con, "raw", "lexicon_hits"):
-        lexicons = _arrow(
-            con,
-            """
-            with
-
-            hits as (
-                select lexicon, count(*) as n_hits, count(distinct category) as n_categories,
-                from raw.lexicon_hits
-                group by lexicon
-            ),
-
-            kept as (
-                select field_name as lexicon, count(*) as n_labels_kept,
-                    sum(n_frames) as n_label_frames,
-                from dim_features
-                where feature_kind = 'lexical'
-                group by field_name
-            ),
-
-            final as (
-                select hits.lexicon, hits.n_hits, hits.n_categories,
-                    coalesce(kept.n_labels_kept, 0) as n_labels_kept,
-                    coalesce(kept.n_label_frames, 0) as n_label_frames,
-                from hits
-                left join kept on hits.lexicon = kept.lexicon
-                order by hits.lexicon
-            )
-
-            select * from final
-            """,
-        )
-    else:
-        lexicons = pa.table({"lexicon": pa.array([], pa.string())})
-    dbt_vars: list[tuple[str, str, str]] = []
-    if _has_table(con, "main", "ml_frame_matrix"):
-        rows = con.execute(
-            "select input_kinds, target_kind, lexical_scope from ml_frame_matrix limit 1"
-        ).fetchall()
-        if rows:
-            row = rows[0]
-            where = "recorded on ml_frame_matrix"
-            dbt_vars += [
-                ("ml_input_kinds", ", ".join(row[0]), where),
-                ("ml_target_kind", str(row[1]), where),
-                ("lexical_scope", str(row[2]), where),
-            ]
+    lexicons = (
+        _arrow(con, "select * from dim_lexicons order by lexicon")
+        if table_exists(con, "main", "dim_lexicons")
+        else pa.table({"lexicon": pa.array([], pa.string())})
+    )
     return Provenance(
         files=files,
         lexicons=lexicons,
-        dbt_vars=dbt_vars,
+        dbt_vars=_recorded_vars(con),
         versions=package_versions(),
         generated_at=datetime.now(UTC).replace(microsecond=0),
         db=db,
     )
+
+
+def _recorded_vars(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
+    """The dbt vars the ML mart was built with, as recorded on its rows."""
+    if not table_exists(con, "main", "ml_frame_matrix"):
+        return []
+    rows = con.execute(
+        "select input_kinds, target_kind, lexical_scope from ml_frame_matrix limit 1"
+    ).fetchall()
+    if not rows:
+        return []
+    (kinds, target, scope), where = rows[0], "recorded on ml_frame_matrix"
+    return [
+        ("ml_input_kinds", ", ".join(kinds), where),
+        ("ml_target_kind", str(target), where),
+        ("lexical_scope", str(scope), where),
+    ]
