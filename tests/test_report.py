@@ -8,6 +8,7 @@ import html
 import re
 import shutil
 import subprocess
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -25,6 +26,28 @@ from tests.conftest import scalar
 runner = CliRunner()
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 APT_HINT = "install it with: apt-get update && apt-get install -y chromium"
+
+
+#: The repo's folders that `cli.py report` and `cli.py train` write by default.
+DEFAULT_OUTPUTS = ("reports", "artifacts")
+
+
+def repo_outputs() -> dict[Path, int]:
+    """Every file under the repo's default output folders, with its modification time."""
+    return {
+        path: path.stat().st_mtime_ns
+        for folder in DEFAULT_OUTPUTS
+        for path in (PROJECT_DIR / folder).rglob("*")
+    }
+
+
+@pytest.fixture(scope="module", autouse=True)
+def repo_untouched() -> Iterator[None]:
+    """The report tests write under tmp_path only: the repo's output folders end as they
+    began."""
+    before = repo_outputs()
+    yield
+    assert repo_outputs() == before
 
 
 def copy_db(source: Path, target_dir: Path) -> Path:
@@ -367,10 +390,7 @@ def test_console_messages_are_caught(tmp_path: Path) -> None:
 def test_report_opens_in_chromium_without_console_errors(
     report: tuple[Path, Path], trained_db: Path, tmp_path: Path
 ) -> None:
-    artefacts = PROJECT_DIR / "reports" / "test-artifacts"
-    artefacts.mkdir(parents=True, exist_ok=True)
-    screenshot = artefacts / "report-screenshot.png"
-    screenshot.unlink(missing_ok=True)
+    screenshot = tmp_path / "report-screenshot.png"
     messages = open_in_chromium(report[0], screenshot, tmp_path / "profile")
     print(f"report screenshot: {screenshot}")
     assert messages == []

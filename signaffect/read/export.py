@@ -239,12 +239,66 @@ def _corpus_facts(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
     return {"n_files": files[0], "files_hash": files[1], "lexicons": lexicons}
 
 
+#: The card's note on reading the partitioned files back, with an example.
+_READING_BACK = [
+    "`frames/` and `frame_features/` are partitioned by story (hive layout, one folder "
+    "per story); the `story` column comes back from the folder names:",
+    "",
+    "```python",
+    "import duckdb, polars as pl",
+    "duckdb.sql(\"select count(*) from read_parquet('frames/*/*.parquet', "
+    'hive_partitioning = true)")',
+    "pl.read_parquet('frame_features/', hive_partitioning=True)",
+    "pl.read_parquet('lexical_labels.parquet')",
+    "```",
+]
+
+
 def _card(
     rows: dict[str, int], columns: dict[str, list[tuple[str, str]]], corpus: dict[str, object]
 ) -> str:
+    """The dataset card: where the data came from, each file's grain, rows and columns, how
+    to read the files back, and the licences."""
+    lexicons: list[str] = corpus["lexicons"] or []  # type: ignore[assignment]
+    lines = [
+        *_card_intro(corpus),
+        "## Files",
+        "",
+        "| file | grain | rows | what it holds |",
+        "|---|---|---:|---|",
+        *(
+            f"| `{_file_pattern(export)}` | {export.grain} | {rows[export.name]:,} "
+            f"| {export.description} |"
+            for export in EXPORTS
+        ),
+        "",
+        *_READING_BACK,
+        "",
+        "## Columns",
+        "",
+        *(
+            f"- **{export.name}**: "
+            + ", ".join(f"`{name}` ({dtype.lower()})" for name, dtype in columns[export.name])
+            for export in EXPORTS
+        ),
+        "",
+        "## Licences and citation",
+        "",
+        f"- Corpus: {CORPUS_NOTICE}",
+        f"  Cite: {CORPUS_CITATION}",
+        *_lexicon_lines(lexicons),
+        "",
+        "The lexical labels are derived data: word-list lookups of each sign's gloss and "
+        "each utterance's English translation. No lexicon word lists are included.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _card_intro(corpus: dict[str, object]) -> list[str]:
     from importlib.metadata import version
 
-    lines = [
+    return [
         CARD_MARK,
         "",
         f"Exported {datetime.now(UTC).replace(microsecond=0).isoformat()} by SignAffect "
@@ -257,58 +311,22 @@ def _card(
         "is identified by "
         "(`source_file`, `utterance_id`, `frame_index`); join tables on those columns.",
         "",
-        "## Files",
-        "",
-        "| file | grain | rows | what it holds |",
-        "|---|---|---:|---|",
     ]
-    for export in EXPORTS:
-        name = (
-            f"{export.name}/story=*/*.parquet" if export.partitioned else f"{export.name}.parquet"
-        )
-        lines.append(
-            f"| `{name}` | {export.grain} | {rows[export.name]:,} | {export.description} |"
-        )
-    lines += [
-        "",
-        "`frames/` and `frame_features/` are partitioned by story (hive layout, one folder "
-        "per story); the `story` column comes back from the folder names:",
-        "",
-        "```python",
-        "import duckdb, polars as pl",
-        "duckdb.sql(\"select count(*) from read_parquet('frames/*/*.parquet', "
-        'hive_partitioning = true)")',
-        "pl.read_parquet('frame_features/', hive_partitioning=True)",
-        "pl.read_parquet('lexical_labels.parquet')",
-        "```",
-        "",
-        "## Columns",
-        "",
-    ]
-    for export in EXPORTS:
-        lines.append(
-            f"- **{export.name}**: "
-            + ", ".join(f"`{name}` ({dtype.lower()})" for name, dtype in columns[export.name])
-        )
-    lines += [
-        "",
-        "## Licences and citation",
-        "",
-        f"- Corpus: {CORPUS_NOTICE}",
-        f"  Cite: {CORPUS_CITATION}",
-    ]
-    for lexicon in corpus["lexicons"] or []:  # type: ignore[attr-defined]
+
+
+def _file_pattern(export: Export) -> str:
+    return f"{export.name}/story=*/*.parquet" if export.partitioned else f"{export.name}.parquet"
+
+
+def _lexicon_lines(lexicons: list[str]) -> list[str]:
+    """The licence of each lexicon in the export, then of those it does not hold."""
+    lines = []
+    for lexicon in lexicons:
         licence, citation = LEXICON_LICENCES.get(lexicon, ("unknown licence", ""))
         lines.append(
             f"- Lexicon `{lexicon}` (labels `{lexicon}:*`): {licence}. {citation}".rstrip()
         )
     for lexicon, (licence, citation) in LEXICON_LICENCES.items():
-        if lexicon not in (corpus["lexicons"] or []):  # type: ignore[operator]
+        if lexicon not in lexicons:
             lines.append(f"- Lexicon `{lexicon}` (not in this export): {licence}. {citation}")
-    lines += [
-        "",
-        "The lexical labels are derived data: word-list lookups of each sign's gloss and "
-        "each utterance's English translation. No lexicon word lists are included.",
-        "",
-    ]
-    return "\n".join(lines)
+    return lines

@@ -150,10 +150,37 @@ def analyse(data: SignUnits, features: list[str], settings: Settings) -> SignerA
     )
     signers = sorted(set(data.units.column("signer_id").to_pylist()))
     shares = signer_shares(data)
+    tables, per_signer = _per_signer(data, features, signers, shares, every)
+    pooled = _by_feature(associate_units(data, every))
+    leave_one_out = _leave_one_out(data, features, signers, tables, every)
+    summary_rows = [
+        _summary_row(
+            feature,
+            tables[i],
+            pooled.get(feature, {}),
+            shares,
+            leave_one_out.filter(pc.equal(leave_one_out["feature"], feature)).to_pylist(),
+        )
+        for i, feature in enumerate(features)
+    ]
+    return SignerAnalysis(
+        label=data.label,
+        shares=shares,
+        per_signer=per_signer,
+        leave_one_out=leave_one_out,
+        summary=pa.Table.from_pylist(summary_rows, schema=_SUMMARY_SCHEMA),
+    )
+
+
+def _per_signer(
+    data: SignUnits, features: list[str], signers: list[str], shares: pa.Table, every: Settings
+) -> tuple[np.ndarray, pa.Table]:
+    """Each feature's 2x2 table per signer (feature x 2 x 2 x signer) and the signers' ORs:
+    story bootstrap with enough stories, else Woolf's."""
     stories = dict(
         zip(shares["signer_id"].to_pylist(), shares["n_stories"].to_pylist(), strict=True)
     )
-    per_signer_rows = []
+    rows = []
     tables = np.zeros((len(features), 2, 2, len(signers)))
     for k, signer in enumerate(signers):
         part = _only(data, signer, keep=True)
@@ -164,62 +191,58 @@ def analyse(data: SignUnits, features: list[str], settings: Settings) -> SignerA
             else {}
         )
         for i, feature in enumerate(features):
-            per_signer_rows.append(
+            rows.append(
                 _signer_row(feature, signer, stories[signer], tables[i, :, :, k], boot.get(feature))
             )
-    pooled = _by_feature(associate_units(data, every))
-    loso_rows = []
+    return tables, pa.Table.from_pylist(rows, schema=_PER_SIGNER_SCHEMA)
+
+
+def _leave_one_out(
+    data: SignUnits, features: list[str], signers: list[str], tables: np.ndarray, every: Settings
+) -> pa.Table:
+    """The pooled OR and story-bootstrap CI of each feature without each signer in turn."""
+    rows = []
     for k, signer in enumerate(signers):
         without = _by_feature(associate_units(_only(data, signer, keep=False), every))
         for i, feature in enumerate(features):
             row = without.get(feature, {})
-            loso_rows.append(
+            rows.append(
                 {
                     "feature": feature,
                     "left_out": signer,
                     "n_label": int(np.delete(tables[i], k, axis=2)[0].sum()),
-                    "odds_ratio": row.get("odds_ratio"),
-                    "or_ci_low": row.get("or_ci_low"),
-                    "or_ci_high": row.get("or_ci_high"),
+                    **{name: row.get(name) for name in _OR_NAMES},
                 }
             )
-    leave_one_out = pa.Table.from_pylist(loso_rows, schema=_LOSO_SCHEMA)
-    summary_rows = []
-    for i, feature in enumerate(features):
-        overall = pooled.get(feature, {})
-        bd = mantel_haenszel(tables[i])[3]
-        informative = sum(
-            1
-            for k in range(len(signers))
-            if tables[i, 0, :, k].sum()
-            and tables[i, 1, :, k].sum()
-            and tables[i, :, 0, k].sum()
-            and tables[i, :, 1, k].sum()
-        )
-        carried_by, reason = carrier(
-            shares,
-            overall,
-            leave_one_out.filter(pc.equal(leave_one_out["feature"], feature)).to_pylist(),
-        )
-        summary_rows.append(
-            {
-                "feature": feature,
-                "odds_ratio": overall.get("odds_ratio"),
-                "or_ci_low": overall.get("or_ci_low"),
-                "or_ci_high": overall.get("or_ci_high"),
-                "heterogeneity_p": bd,
-                "n_signers_tested": informative,
-                "carried_by": carried_by,
-                "reason": reason,
-            }
-        )
-    return SignerAnalysis(
-        label=data.label,
-        shares=shares,
-        per_signer=pa.Table.from_pylist(per_signer_rows, schema=_PER_SIGNER_SCHEMA),
-        leave_one_out=leave_one_out,
-        summary=pa.Table.from_pylist(summary_rows, schema=_SUMMARY_SCHEMA),
+    return pa.Table.from_pylist(rows, schema=_LOSO_SCHEMA)
+
+
+def _summary_row(
+    feature: str,
+    tables: np.ndarray,
+    overall: dict[str, Any],
+    shares: pa.Table,
+    left_out: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """One feature's pooled OR, Breslow-Day p over its signers' 2x2 `tables` (2 x 2 x
+    signer), how many signers that test could use, and who carries the result."""
+    informative = sum(
+        1
+        for k in range(tables.shape[2])
+        if tables[0, :, k].sum()
+        and tables[1, :, k].sum()
+        and tables[:, 0, k].sum()
+        and tables[:, 1, k].sum()
     )
+    carried_by, reason = carrier(shares, overall, left_out)
+    return {
+        "feature": feature,
+        **{name: overall.get(name) for name in _OR_NAMES},
+        "heterogeneity_p": mantel_haenszel(tables)[3],
+        "n_signers_tested": informative,
+        "carried_by": carried_by,
+        "reason": reason,
+    }
 
 
 def signer_shares(data: SignUnits) -> pa.Table:
@@ -319,49 +342,40 @@ def _signer_row(
     }
 
 
+def _typed(dtype: pa.DataType, *names: str) -> list[tuple[str, pa.DataType]]:
+    return [(name, dtype) for name in names]
+
+
+#: The odds ratio and its 95% CI, as the per-signer, leave-one-out and summary tables hold it.
+_OR_NAMES = ("odds_ratio", "or_ci_low", "or_ci_high")
 _SHARES_SCHEMA = pa.schema(
     [
         ("signer_id", pa.string()),
-        ("n_stories", pa.int64()),
-        ("n_tokens", pa.int64()),
-        ("n_label", pa.int64()),
-        ("share_of_label", pa.float64()),
-        ("share_of_tokens", pa.float64()),
+        *_typed(pa.int64(), "n_stories", "n_tokens", "n_label"),
+        *_typed(pa.float64(), "share_of_label", "share_of_tokens"),
     ]
 )
 _PER_SIGNER_SCHEMA = pa.schema(
     [
-        ("feature", pa.string()),
-        ("signer_id", pa.string()),
-        ("n_stories", pa.int64()),
-        ("n_label", pa.int64()),
-        ("n_both", pa.int64()),
-        ("odds_ratio", pa.float64()),
-        ("or_ci_low", pa.float64()),
-        ("or_ci_high", pa.float64()),
+        *_typed(pa.string(), "feature", "signer_id"),
+        *_typed(pa.int64(), "n_stories", "n_label", "n_both"),
+        *_typed(pa.float64(), *_OR_NAMES),
         ("ci_method", pa.string()),
     ]
 )
 _LOSO_SCHEMA = pa.schema(
     [
-        ("feature", pa.string()),
-        ("left_out", pa.string()),
+        *_typed(pa.string(), "feature", "left_out"),
         ("n_label", pa.int64()),
-        ("odds_ratio", pa.float64()),
-        ("or_ci_low", pa.float64()),
-        ("or_ci_high", pa.float64()),
+        *_typed(pa.float64(), *_OR_NAMES),
     ]
 )
 _SUMMARY_SCHEMA = pa.schema(
     [
         ("feature", pa.string()),
-        ("odds_ratio", pa.float64()),
-        ("or_ci_low", pa.float64()),
-        ("or_ci_high", pa.float64()),
-        ("heterogeneity_p", pa.float64()),
+        *_typed(pa.float64(), *_OR_NAMES, "heterogeneity_p"),
         ("n_signers_tested", pa.int64()),
-        ("carried_by", pa.string()),
-        ("reason", pa.string()),
+        *_typed(pa.string(), "carried_by", "reason"),
     ]
 )
 

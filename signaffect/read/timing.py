@@ -197,21 +197,22 @@ def _explain_missing(con: duckdb.DuckDBPyConnection, feature: str) -> None:
 
 
 SUMMARY_SCHEMA = pa.schema(
-    [
-        ("feature", pa.string()),
-        ("group", pa.string()),
-        ("n_spans", pa.int64()),
-        ("n_stories", pa.int64()),
-        ("median_lead_ms", pa.float64()),
-        ("lead_ci_low", pa.float64()),
-        ("lead_ci_high", pa.float64()),
-        ("lead_q1", pa.float64()),
-        ("lead_q3", pa.float64()),
-        ("median_lag_ms", pa.float64()),
-        ("lag_ci_low", pa.float64()),
-        ("lag_ci_high", pa.float64()),
-        ("share_leading", pa.float64()),
-        ("share_several_signs", pa.float64()),
+    [(name, pa.string()) for name in ("feature", "group")]
+    + [(name, pa.int64()) for name in ("n_spans", "n_stories")]
+    + [
+        (name, pa.float64())
+        for name in (
+            "median_lead_ms",
+            "lead_ci_low",
+            "lead_ci_high",
+            "lead_q1",
+            "lead_q3",
+            "median_lag_ms",
+            "lag_ci_low",
+            "lag_ci_high",
+            "share_leading",
+            "share_several_signs",
+        )
     ]
 )
 

@@ -1,8 +1,11 @@
-"""Rich tables shaped like the study's Table 3 (per-label scores) and Table 4 (importances).
+"""Terminal tables of a training result, on the read side: rich tables shaped like the
+study's Table 3 (per-label scores) and Table 4 (importances).
 
-Kept apart from cli.py so the layout can be tested and reused; cli.py only prints them.
-Every run's output leads with its verdict, names its label set, and a kfold run says that
-it leaks.
+This was `ml/report.py`; it reads a `TrainResult` and writes nothing, so it sits on the read
+floor (it imports only core, stats and ml) and `ml/` keeps to training and recording. Kept
+apart from cli.py so the layout can be tested and reused; cli.py only prints them. Every
+run's output leads with its verdict, names its label set, and a kfold run says that it
+leaks.
 """
 
 from __future__ import annotations

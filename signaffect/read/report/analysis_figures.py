@@ -60,11 +60,20 @@ def _panels(n: int, rows_per_panel: int) -> tuple[Figure, list[Axes]]:
     return fig, [fig.add_subplot(n, 1, i + 1) for i in range(n)]
 
 
+def _finish_rows(ax: Axes, names: list[str], label: str, xlabel: str) -> None:
+    """A panel of one row per name, first on top, titled with its label, with a legend."""
+    ax.set_yticks(np.arange(len(names)), names, fontsize=9)
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    ax.set_title(label, fontsize=11, loc="left")
+    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+
+
 def grammar_forest(per_label: list[LabelAnalyses]) -> bytes:
     fig, axes = _panels(len(per_label), max(a.grammar.num_rows for a in per_label))
     for ax, analysis in zip(axes, per_label, strict=True):
         rows = analysis.grammar.to_pylist()
-        y = np.arange(len(rows))
         for offset, key, colour, name in (
             (-0.17, "inside", INSIDE_COLOUR, "inside grammar"),
             (0.17, "outside", OUTSIDE_COLOUR, "outside grammar"),
@@ -88,12 +97,12 @@ def grammar_forest(per_label: list[LabelAnalyses]) -> bytes:
             )
         ax.axvline(1.0, color="#555555", linewidth=0.8, linestyle="--")
         ax.set_xscale("log")
-        ax.set_yticks(y, [shorten(r["feature"]) for r in rows], fontsize=9)
-        ax.invert_yaxis()
-        ax.set_xlabel("odds ratio (log scale), 95% story-bootstrap interval")
-        ax.set_title(analysis.label, fontsize=11, loc="left")
-        ax.legend(loc="lower right", fontsize=8, frameon=False)
-        ax.spines[["top", "right"]].set_visible(False)
+        _finish_rows(
+            ax,
+            [shorten(r["feature"]) for r in rows],
+            analysis.label,
+            "odds ratio (log scale), 95% story-bootstrap interval",
+        )
     return _png(fig)
 
 
@@ -116,13 +125,9 @@ def signer_shares(per_label: list[LabelAnalyses]) -> bytes:
         )
         ax.bar_label(bars, labels=[f"{v:.0%}" for v in label_share], padding=3, fontsize=8)
         ax.axvline(0.5, color="#555555", linewidth=0.8, linestyle="--")
-        ax.set_yticks(y, [r["signer_id"] for r in rows], fontsize=9)
-        ax.invert_yaxis()
         ax.set_xlim(0, 1.05)
-        ax.set_xlabel("share of sign tokens (dashed: half)")
-        ax.set_title(analysis.label, fontsize=11, loc="left")
-        ax.legend(loc="lower right", fontsize=8, frameon=False)
-        ax.spines[["top", "right"]].set_visible(False)
+        names = [r["signer_id"] for r in rows]
+        _finish_rows(ax, names, analysis.label, "share of sign tokens (dashed: half)")
     return _png(fig)
 
 

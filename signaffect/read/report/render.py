@@ -12,15 +12,17 @@ from __future__ import annotations
 import base64
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
 from signaffect.read.associations import FAMILIES, READING_GUIDE
 from signaffect.read.licences import CORPUS_CITATION, CORPUS_NOTICE, lexicon_licence
 from signaffect.read.report import data as report_data
+from signaffect.read.report.analyses import Analyses, LabelAnalyses
 from signaffect.read.report.analysis_figures import draw_analyses
 from signaffect.read.report.data import ReportData, Training
 from signaffect.read.report.figures import Chart, draw
@@ -62,12 +64,15 @@ class FigureBlock:
     caption: str = ""
 
 
+Block = Heading | Para | Table | FigureBlock
+
+
 @dataclass
 class Document:
     title: str
-    blocks: list[Heading | Para | Table | FigureBlock] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
 
-    def add(self, *blocks: Heading | Para | Table | FigureBlock) -> None:
+    def add(self, *blocks: Block) -> None:
         self.blocks.extend(blocks)
 
 
@@ -92,6 +97,13 @@ def fmt_q(value: object) -> str:
     return f"{q:.1e}" if q < 0.001 else f"{q:.3f}"
 
 
+def fmt_or(odds: object, low: object, high: object) -> str:
+    """An odds ratio with its interval, or a dash where it was not estimated."""
+    if odds is None:
+        return "-"
+    return f"{fmt_p(odds, 2)} [{fmt_p(low, 2)}, {fmt_p(high, 2)}]"
+
+
 def table_from_arrow(
     table: pa.Table,
     columns: dict[str, tuple[str, object]],
@@ -109,6 +121,41 @@ def table_from_arrow(
         for name in columns
     ]
     return Table([h for h, _ in columns.values()], rows, numeric, caption, folded)
+
+
+#: A cell of a table built from dict rows: the row in, the cell's text out.
+Cell = Callable[[dict[str, Any]], str]
+#: One column of such a table: header, cell, right-aligned as a number.
+Column = tuple[str, Cell, bool]
+
+
+def table_from_rows(
+    rows: list[dict[str, Any]], columns: list[Column], caption: str = "", folded: str = ""
+) -> Table:
+    """A Table block whose cells are computed from several fields of each row."""
+    return Table(
+        [header for header, _, _ in columns],
+        [[cell(row) for _, cell, _ in columns] for row in rows],
+        [numeric for _, _, numeric in columns],
+        caption,
+        folded,
+    )
+
+
+def _text(name: str) -> Cell:
+    return lambda row: str(row[name])
+
+
+def _int(name: str) -> Cell:
+    return lambda row: fmt_int(row[name])
+
+
+def _ratio(part: str, whole: str) -> Cell:
+    return lambda row: f"{row[part]} / {row[whole]}"
+
+
+def _or(odds: str, low: str, high: str) -> Cell:
+    return lambda row: fmt_or(row[odds], row[low], row[high])
 
 
 # --- the report's content ---------------------------------------------------------------
@@ -129,9 +176,8 @@ def build_document(data: ReportData, charts: Sequence[Chart]) -> Document:
     )
     _counts_section(doc, data, by_key)
     _association_section(doc, data, by_key)
-    _grammar_section(doc, data, by_key)
-    _signers_section(doc, data, by_key)
-    _timing_section(doc, data, by_key)
+    for section in (GRAMMAR_SECTION, SIGNERS_SECTION, TIMING_SECTION):
+        _analysis_section(doc, data, by_key, section)
     _training_section(doc, data, by_key)
     _provenance_section(doc, data)
     return doc
@@ -226,137 +272,111 @@ def _association_section(doc: Document, data: ReportData, by_key: dict[str, Char
         )
 
 
-def fmt_or(odds: object, low: object, high: object) -> str:
-    """An odds ratio with its interval, or a dash where it was not estimated."""
-    if odds is None:
-        return "-"
-    return f"{fmt_p(odds, 2)} [{fmt_p(low, 2)}, {fmt_p(high, 2)}]"
+# --- the grammar, signer and timing sections --------------------------------------------
 
 
-def _analysis_opening(
-    doc: Document, data: ReportData, by_key: dict[str, Chart], heading: Heading, intro: str
-) -> Chart | None:
-    """Open an analysis section: its heading and intro, then its chart, or a note and None
-    when the warehouse has nothing to analyse."""
-    doc.add(heading, Para(intro))
-    chart = by_key.get(heading.anchor)
+@dataclass(frozen=True)
+class AnalysisSection:
+    """The shape the grammar, signer and timing sections share: a heading and an intro,
+    then, when there is a label to analyse, the figure keyed by the heading's anchor and the
+    section's tables. `{resamples}` in the figure caption becomes the number of draws."""
+
+    heading: Heading
+    intro: str
+    figure_caption: str
+    tables: Callable[[Analyses], list[Table]]
+
+
+def _analysis_section(
+    doc: Document, data: ReportData, by_key: dict[str, Chart], section: AnalysisSection
+) -> None:
+    doc.add(section.heading, Para(section.intro))
+    chart = by_key.get(section.heading.anchor)
     if chart is None or data.analyses is None:
         doc.add(Para("No lexical label to analyse in this warehouse."))
-        return None
-    return chart
-
-
-def _grammar_section(doc: Document, data: ReportData, by_key: dict[str, Chart]) -> None:
-    chart = _analysis_opening(
-        doc,
-        data,
-        by_key,
-        Heading(2, "Affect or grammar?", "grammar"),
-        "The ASL face also carries grammar: the brows mark wh- and yes/no questions, the "
-        "head shakes for negation. Each sign token is inside a grammatical marker when "
-        "one of its frames lies in the span of a field the field-kinds seed calls "
-        "grammatical (wh question, yes-no question, rhetorical question, negative, "
-        "topic/focus, conditional/when, relative clause, role shift, adverbial; "
-        "`fct_sign_token_grammar`). An association that holds outside every marker cannot "
-        "be the grammar's; one that holds only inside may be.",
-    )
-    if chart is None or data.analyses is None:
         return
     doc.add(
-        FigureBlock(
-            chart,
-            "Grain: sign tokens. Odds ratio (Haldane-corrected) of each label's top SignStream "
-            "features (its ranking in `fct_label_feature_associations`, grammatical markers and "
-            "POS left out) on the tokens inside grammatical markers and on those outside; 95% "
-            f"CI by a bootstrap over the stratum's stories ({data.analyses.resamples:,} draws). "
-            "A missing point: the feature never appears on the label's tokens in that stratum.",
-        )
+        FigureBlock(chart, section.figure_caption.format(resamples=data.analyses.resamples)),
+        *section.tables(data.analyses),
     )
-    rows = []
-    for analysis in data.analyses.per_label:
-        for r in analysis.grammar.to_pylist():
-            rows.append(
-                [
-                    analysis.label,
-                    r["feature"],
-                    f"{r['n_both_inside']} / {r['n_label_inside']}",
-                    fmt_or(r["odds_ratio_inside"], r["or_ci_low_inside"], r["or_ci_high_inside"]),
-                    f"{r['n_both_outside']} / {r['n_label_outside']}",
-                    fmt_or(
-                        r["odds_ratio_outside"], r["or_ci_low_outside"], r["or_ci_high_outside"]
-                    ),
-                    fmt_or(r["mh_odds_ratio"], r["mh_ci_low"], r["mh_ci_high"]),
-                    fmt_p(r["breslow_day_p"]),
-                ]
-            )
-    doc.add(
-        Table(
-            [
-                "label",
-                "feature",
-                "inside: with feature / label tokens",
-                "OR inside [95% CI]",
-                "outside: with feature / label tokens",
-                "OR outside [95% CI]",
-                "Mantel-Haenszel OR [95% CI]",
-                "Breslow-Day p",
-            ],
-            rows,
-            [False, False, True, True, True, True, True, True],
+
+
+def _labelled(
+    per_label: list[LabelAnalyses], part: Callable[[LabelAnalyses], pa.Table]
+) -> list[dict[str, Any]]:
+    """The rows of one table of every label, each with its label."""
+    return [{**row, "label": a.label} for a in per_label for row in part(a).to_pylist()]
+
+
+GRAMMAR_COLUMNS: list[Column] = [
+    ("label", _text("label"), False),
+    ("feature", _text("feature"), False),
+    ("inside: with feature / label tokens", _ratio("n_both_inside", "n_label_inside"), True),
+    ("OR inside [95% CI]", _or("odds_ratio_inside", "or_ci_low_inside", "or_ci_high_inside"), True),
+    ("outside: with feature / label tokens", _ratio("n_both_outside", "n_label_outside"), True),
+    (
+        "OR outside [95% CI]",
+        _or("odds_ratio_outside", "or_ci_low_outside", "or_ci_high_outside"),
+        True,
+    ),
+    ("Mantel-Haenszel OR [95% CI]", _or("mh_odds_ratio", "mh_ci_low", "mh_ci_high"), True),
+    ("Breslow-Day p", lambda row: fmt_p(row["breslow_day_p"]), True),
+]
+
+
+def _grammar_tables(analyses: Analyses) -> list[Table]:
+    return [
+        table_from_rows(
+            _labelled(analyses.per_label, lambda a: a.grammar),
+            GRAMMAR_COLUMNS,
             "The numbers of the figure. Mantel-Haenszel: the OR pooled over the two strata, "
             "with the Robins-Breslow-Greenland interval; Breslow-Day (Tarone-corrected) p: do "
             "the two strata's ORs differ? Both treat sign tokens as independent, so they are "
             "more confident than the story-bootstrap intervals.",
         )
-    )
+    ]
 
 
-def _signers_section(doc: Document, data: ReportData, by_key: dict[str, Chart]) -> None:
-    chart = _analysis_opening(
-        doc,
-        data,
-        by_key,
-        Heading(2, "One signer or many?", "signers"),
-        "NCSLGR's signers hold very unequal shares of the corpus, so a pooled association "
-        "can be one person's way of signing. For each label's top features: each signer's "
-        "share of the label's sign tokens, the odds ratio signer by signer, a test of "
-        "whether the signers' ORs differ, and the pooled OR with each signer left out.",
-    )
-    if chart is None or data.analyses is None:
-        return
-    doc.add(
-        FigureBlock(
-            chart,
-            "Grain: sign tokens. Each signer's share of the label's tokens beside their share "
-            "of all tokens (`fct_sign_tokens`); the shares of a label add to 1. A signer past "
-            "the dashed line holds more than half of the label.",
-        )
-    )
-    summary_rows, signer_rows = [], []
-    for analysis in data.analyses.per_label:
-        for r in analysis.signers.summary.to_pylist():
-            summary_rows.append(
-                [
-                    analysis.label,
-                    r["feature"],
-                    fmt_or(r["odds_ratio"], r["or_ci_low"], r["or_ci_high"]),
-                    fmt_p(r["heterogeneity_p"]),
-                    str(r["n_signers_tested"]),
-                    r["reason"] or "no single signer",
-                ]
-            )
-        for r in analysis.signers.per_signer.to_pylist():
-            signer_rows.append(
-                [
-                    analysis.label,
-                    r["feature"],
-                    r["signer_id"],
-                    f"{r['n_both']} / {r['n_label']}",
-                    fmt_or(r["odds_ratio"], r["or_ci_low"], r["or_ci_high"]),
-                    r["ci_method"],
-                ]
-            )
-        doc.add(
+GRAMMAR_SECTION = AnalysisSection(
+    Heading(2, "Affect or grammar?", "grammar"),
+    "The ASL face also carries grammar: the brows mark wh- and yes/no questions, the "
+    "head shakes for negation. Each sign token is inside a grammatical marker when "
+    "one of its frames lies in the span of a field the field-kinds seed calls "
+    "grammatical (wh question, yes-no question, rhetorical question, negative, "
+    "topic/focus, conditional/when, relative clause, role shift, adverbial; "
+    "`fct_sign_token_grammar`). An association that holds outside every marker cannot "
+    "be the grammar's; one that holds only inside may be.",
+    "Grain: sign tokens. Odds ratio (Haldane-corrected) of each label's top SignStream "
+    "features (its ranking in `fct_label_feature_associations`, grammatical markers and "
+    "POS left out) on the tokens inside grammatical markers and on those outside; 95% "
+    "CI by a bootstrap over the stratum's stories ({resamples:,} draws). "
+    "A missing point: the feature never appears on the label's tokens in that stratum.",
+    _grammar_tables,
+)
+
+SIGNER_SUMMARY_COLUMNS: list[Column] = [
+    ("label", _text("label"), False),
+    ("feature", _text("feature"), False),
+    ("pooled OR [95% CI]", _or("odds_ratio", "or_ci_low", "or_ci_high"), True),
+    ("Breslow-Day p", lambda row: fmt_p(row["heterogeneity_p"]), True),
+    ("signers tested", _text("n_signers_tested"), True),
+    ("carried by", lambda row: row["reason"] or "no single signer", False),
+]
+PER_SIGNER_COLUMNS: list[Column] = [
+    ("label", _text("label"), False),
+    ("feature", _text("feature"), False),
+    ("signer", _text("signer_id"), False),
+    ("with feature / label tokens", _ratio("n_both", "n_label"), True),
+    ("OR [95% CI]", _or("odds_ratio", "or_ci_low", "or_ci_high"), True),
+    ("CI", _text("ci_method"), False),
+]
+
+
+def _signer_tables(analyses: Analyses) -> list[Table]:
+    per_label = analyses.per_label
+    shares = []
+    for analysis in per_label:
+        shares.append(
             table_from_arrow(
                 analysis.signers.shares,
                 {
@@ -370,42 +390,46 @@ def _signers_section(doc: Document, data: ReportData, by_key: dict[str, Chart]) 
                 caption=f"{analysis.label}: the figure's numbers.",
             )
         )
-    doc.add(
-        Table(
-            ["label", "feature", "pooled OR [95% CI]", "Breslow-Day p", "signers tested",
-             "carried by"],
-            summary_rows,
-            [False, False, True, True, True, False],
+    return [
+        *shares,
+        table_from_rows(
+            _labelled(per_label, lambda a: a.signers.summary),
+            SIGNER_SUMMARY_COLUMNS,
             "Pooled OR with its story-bootstrap CI; Breslow-Day test of equal ORs across the "
             "signers whose tokens hold the label and both values of the feature (tokens as "
             "independent). Carried by: a signer holding more than half of the label's tokens, "
             "or whose removal makes the pooled CI include 1 (leave-one-signer-out, story "
             "bootstrap).",
         ),
-        Table(
-            ["label", "feature", "signer", "with feature / label tokens", "OR [95% CI]", "CI"],
-            signer_rows,
-            [False, False, False, True, True, False],
+        table_from_rows(
+            _labelled(per_label, lambda a: a.signers.per_signer),
+            PER_SIGNER_COLUMNS,
             "Per signer: a story-bootstrap CI when the signer has at least 5 stories, else "
             "Woolf's (tokens as independent), both on the Haldane-corrected table.",
             folded="Per-signer odds ratios",
         ),
-    )
+    ]
 
 
-def _timing_section(doc: Document, data: ReportData, by_key: dict[str, Chart]) -> None:
-    chart = _analysis_opening(
-        doc,
-        data,
-        by_key,
-        Heading(2, "When the face moves: onset against the sign", "timing"),
-        "Each non-manual span (`fct_nonmanual_sign_timing`) is timed against the first "
-        "sign it overlaps: onset lead = sign start - span start in ms, positive when the "
-        "face starts first. Do lowered brows lead wh-signs? Is the lead different when the "
-        "sign carries an emotion label?",
-    )
-    if chart is None or data.analyses is None:
-        return
+SIGNERS_SECTION = AnalysisSection(
+    Heading(2, "One signer or many?", "signers"),
+    "NCSLGR's signers hold very unequal shares of the corpus, so a pooled association "
+    "can be one person's way of signing. For each label's top features: each signer's "
+    "share of the label's sign tokens, the odds ratio signer by signer, a test of "
+    "whether the signers' ORs differ, and the pooled OR with each signer left out.",
+    "Grain: sign tokens. Each signer's share of the label's tokens beside their share "
+    "of all tokens (`fct_sign_tokens`); the shares of a label add to 1. A signer past "
+    "the dashed line holds more than half of the label.",
+    _signer_tables,
+)
+
+TIMING_METHOD = (
+    "Grain: non-manual spans, each against its onset sign. Median and interquartile range; "
+    "95% CI of the median by a bootstrap over stories ({resamples:,} draws)."
+)
+
+
+def _timing_tables(analyses: Analyses) -> list[Table]:
     columns: dict[str, tuple[str, object]] = {
         "feature": ("feature", str),
         "group": ("spans", str),
@@ -418,27 +442,37 @@ def _timing_section(doc: Document, data: ReportData, by_key: dict[str, Chart]) -
         "lead_q3": ("Q3", lambda v: fmt_p(v, 0)),
         "share_leading": ("face first", lambda v: f"{float(v):.0%}"),
     }
-    method = (
-        "Grain: non-manual spans, each against its onset sign. Median and interquartile range; "
-        f"95% CI of the median by a bootstrap over stories ({data.analyses.resamples:,} draws)."
-    )
-    doc.add(FigureBlock(chart, method + " Boxes: quartiles; whiskers: 1.5 IQR; outliers hidden."))
-    for analysis in data.analyses.per_label:
-        doc.add(
-            table_from_arrow(
-                analysis.timing, columns, caption=f"{analysis.label}: the figure's numbers."
-            )
+    tables = [
+        table_from_arrow(
+            analysis.timing, columns, caption=f"{analysis.label}: the figure's numbers."
         )
-    if data.analyses.brows.num_rows:
-        doc.add(
+        for analysis in analyses.per_label
+    ]
+    if analyses.brows.num_rows:
+        tables.append(
             table_from_arrow(
-                data.analyses.brows,
+                analyses.brows,
                 columns,
                 caption="Brows in questions: onset lead of lowered and raised brows over "
                 "all spans, where the onset sign lies in a wh- or yes/no question, and outside "
-                "every grammatical marker. " + method,
+                "every grammatical marker. " + TIMING_METHOD.format(resamples=analyses.resamples),
             )
         )
+    return tables
+
+
+TIMING_SECTION = AnalysisSection(
+    Heading(2, "When the face moves: onset against the sign", "timing"),
+    "Each non-manual span (`fct_nonmanual_sign_timing`) is timed against the first "
+    "sign it overlaps: onset lead = sign start - span start in ms, positive when the "
+    "face starts first. Do lowered brows lead wh-signs? Is the lead different when the "
+    "sign carries an emotion label?",
+    TIMING_METHOD + " Boxes: quartiles; whiskers: 1.5 IQR; outliers hidden.",
+    _timing_tables,
+)
+
+
+# --- the training and provenance sections -----------------------------------------------
 
 
 def _run_summary(run: dict[str, object]) -> list[list[str]]:
@@ -504,9 +538,19 @@ def _training_section(doc: Document, data: ReportData, by_key: dict[str, Chart])
     if training is None:
         doc.add(Para(data.training_note))
         return
+    model = MODEL_NAMES.get(str(training.latest.get("model")), str(training.latest.get("model")))
+    doc.add(*_lead_run_blocks(training, model))
+    if len(training.runs) > 1:
+        doc.add(*_cv_comparison_blocks(training))
+    if training.folds is not None:
+        doc.add(*_fold_blocks(training.folds, by_key, model))
+    doc.add(*_per_label_blocks(training, model), *_importance_blocks(training, by_key, model))
+
+
+def _lead_run_blocks(training: Training, model: str) -> list[Block]:
+    """The lead run's verdict first, then what was trained and its averages."""
     latest = training.latest
-    model = MODEL_NAMES.get(str(latest.get("model")), str(latest.get("model")))
-    doc.add(
+    return [
         Para(_verdict_text(latest)),
         Para(
             f"The newest story-grouped `cli.py train` run: a {model} predicting every lexical "
@@ -518,46 +562,56 @@ def _training_section(doc: Document, data: ReportData, by_key: dict[str, Chart])
         ),
         Table(["", "value"], _run_summary(latest), [False, False], "The run."),
         _averages_table(training, model),
-    )
-    if len(training.runs) > 1:
-        kfold = [r for r in training.runs if r["cv"] == "kfold"]
-        doc.add(
-            Heading(3, "Frame-level KFold beside grouped cross-validation", "cv-comparison"),
-            Para(
-                "The same data and model under each CV mode (the newest run of each). "
-                + (
-                    f"Warning: {kfold[0].get('leak_warning') or 'kfold leaks'}. "
-                    if kfold
-                    else ""
-                )
-                + "Grouped CV keeps each story (or signer) out of the folds it is tested on, "
-                "which is the honest estimate for new stories."
+    ]
+
+
+def _cv_comparison_blocks(training: Training) -> list[Block]:
+    kfold = [r for r in training.runs if r["cv"] == "kfold"]
+    return [
+        Heading(3, "Frame-level KFold beside grouped cross-validation", "cv-comparison"),
+        Para(
+            "The same data and model under each CV mode (the newest run of each). "
+            + (f"Warning: {kfold[0].get('leak_warning') or 'kfold leaks'}. " if kfold else "")
+            + "Grouped CV keeps each story (or signer) out of the folds it is tested on, "
+            "which is the honest estimate for new stories."
+        ),
+        _comparison_table(training),
+    ]
+
+
+def _fold_blocks(folds: pa.Table, by_key: dict[str, Chart], model: str) -> list[Block]:
+    chart = by_key.get("folds")
+    blocks: list[Block] = []
+    if chart is not None:
+        blocks += [
+            Heading(3, "Per fold", "folds"),
+            FigureBlock(
+                chart,
+                "Micro-F1 of each held-out fold: the model and the "
+                "label-prior baseline (`ml_fold_metrics`).",
             ),
-            _comparison_table(training),
+        ]
+    blocks.append(
+        table_from_arrow(
+            folds,
+            {
+                "fold": ("fold", str),
+                "n_frames": ("test frames", fmt_int),
+                "n_stories": ("test stories", fmt_int),
+                "model_f1": (f"{model} micro-F1", fmt_p),
+                "stratified_f1": ("stratified micro-F1", fmt_p),
+                "majority_f1": ("majority micro-F1", fmt_p),
+            },
+            folded="The numbers: per fold",
         )
-    if training.folds is not None:
-        chart = by_key.get("folds")
-        if chart is not None:
-            doc.add(
-                Heading(3, "Per fold", "folds"),
-                FigureBlock(chart, "Micro-F1 of each held-out fold: the model and the "
-                            "label-prior baseline (`ml_fold_metrics`)."),
-            )
-        doc.add(
-            table_from_arrow(
-                training.folds,
-                {
-                    "fold": ("fold", str),
-                    "n_frames": ("test frames", fmt_int),
-                    "n_stories": ("test stories", fmt_int),
-                    "model_f1": (f"{model} micro-F1", fmt_p),
-                    "stratified_f1": ("stratified micro-F1", fmt_p),
-                    "majority_f1": ("majority micro-F1", fmt_p),
-                },
-                folded="The numbers: per fold",
-            )
-        )
-    doc.add(
+    )
+    return blocks
+
+
+def _per_label_blocks(training: Training, model: str) -> list[Block]:
+    """The lead run's scores per label, then its F1 per label beside the other CV modes'."""
+    latest = training.latest
+    blocks: list[Block] = [
         Heading(3, "Per label", "per-label"),
         table_from_arrow(
             training.per_label,
@@ -575,7 +629,7 @@ def _training_section(doc: Document, data: ReportData, by_key: dict[str, Chart])
             "recall and F1 per label, with the baselines' F1 and whether the label beats its "
             "own prior.",
         ),
-    )
+    ]
     if training.per_label_compared is not None:
         columns: dict[str, tuple[str, object]] = {
             "label": ("label", str),
@@ -583,7 +637,7 @@ def _training_section(doc: Document, data: ReportData, by_key: dict[str, Chart])
         }
         for run in training.runs:
             columns[f"f1_{run['run_id']}"] = (f"F1 {run['cv']}", fmt_p)
-        doc.add(
+        blocks.append(
             table_from_arrow(
                 training.per_label_compared,
                 columns,
@@ -592,37 +646,37 @@ def _training_section(doc: Document, data: ReportData, by_key: dict[str, Chart])
                 + ".",
             )
         )
-    _importance_blocks(doc, training, by_key, model)
+    return blocks
 
 
 def _yes_no(value: object) -> str:
     return "" if value is None else ("yes" if value else "no")
 
 
-def _importance_blocks(
-    doc: Document, training: Training, by_key: dict[str, Chart], model: str
-) -> None:
+IMPORTANCE_CAPTIONS = {
+    "permutation": "Permutation importance: the drop in held-out micro-F1 when one input "
+    "is shuffled among a fold's test frames (mean over folds, weighted by test frames).",
+    "impurity": "Impurity importance: mean decrease in impurity of the forest refitted "
+    "on all frames (what it splits on, whatever its held-out skill).",
+}
+
+
+def _importance_blocks(training: Training, by_key: dict[str, Chart], model: str) -> list[Block]:
     if not training.importances.num_rows:
-        return
-    doc.add(Heading(3, f"Which inputs the {model} uses", "importances"))
+        return []
+    blocks: list[Block] = [Heading(3, f"Which inputs the {model} uses", "importances")]
     if training.latest.get("verdict_reading") != "above baseline":
-        doc.add(Para(NO_SKILL))
+        blocks.append(Para(NO_SKILL))
     chart = by_key.get("importances")
     if chart is not None:
-        doc.add(FigureBlock(chart, chart.title + "."))
-    captions = {
-        "permutation": "Permutation importance: the drop in held-out micro-F1 when one input "
-        "is shuffled among a fold's test frames (mean over folds, weighted by test frames).",
-        "impurity": "Impurity importance: mean decrease in impurity of the forest refitted "
-        "on all frames (what it splits on, whatever its held-out skill).",
-    }
-    for kind, caption in captions.items():
+        blocks.append(FigureBlock(chart, chart.title + "."))
+    for kind, caption in IMPORTANCE_CAPTIONS.items():
         rows = pa.Table.from_pylist(
             [r for r in training.importances.to_pylist() if r["kind"] == kind],
             schema=training.importances.schema,
         )
         if rows.num_rows:
-            doc.add(
+            blocks.append(
                 table_from_arrow(
                     rows,
                     {
@@ -635,20 +689,29 @@ def _importance_blocks(
                     folded=f"The numbers: {kind} importance",
                 )
             )
+    return blocks
+
+
+def _role_rows(model: str, cells: Callable[[str, str], list[str]]) -> list[list[str]]:
+    """One row per model (the trained one, then the baselines) and average: its name, the
+    average, then `cells(role, average)`."""
+    return [
+        [name or model, average, *cells(role, average)]
+        for role, name in ROLES.items()
+        for average in ("micro", "macro", "weighted")
+    ]
 
 
 def _averages_table(training: Training, model: str) -> Table:
     run = training.latest
-    rows = []
-    for role, name in ROLES.items():
-        for average in ("micro", "macro", "weighted"):
-            rows.append(
-                [name or model, average]
-                + [fmt_p(run.get(f"{role}_{average}_{m}")) for m in ("precision", "recall", "f1")]
-            )
     return Table(
         ["model", "average", "P", "R", "F1"],
-        rows,
+        _role_rows(
+            model,
+            lambda role, average: [
+                fmt_p(run.get(f"{role}_{average}_{m}")) for m in ("precision", "recall", "f1")
+            ],
+        ),
         [False, False, True, True, True],
         f"Averages of run {run['run_id']} ({run['cv']} CV): the {model} vs the baselines.",
     )
@@ -656,16 +719,12 @@ def _averages_table(training: Training, model: str) -> Table:
 
 def _comparison_table(training: Training) -> Table:
     runs = training.runs
-    model = MODEL_NAMES.get(str(training.latest.get("model")), "model")
-    rows = []
-    for role, name in ROLES.items():
-        for average in ("micro", "macro", "weighted"):
-            rows.append(
-                [name or model, average] + [fmt_p(r.get(f"{role}_{average}_f1")) for r in runs]
-            )
     return Table(
         ["model", "average", *(f"F1 {r['cv']} ({r['folds']} folds)" for r in runs)],
-        rows,
+        _role_rows(
+            MODEL_NAMES.get(str(training.latest.get("model")), "model"),
+            lambda role, average: [fmt_p(r.get(f"{role}_{average}_f1")) for r in runs],
+        ),
         [False, False, *(True for _ in runs)],
         "F1 by CV mode: " + "; ".join(f"{r['cv']} = run {r['run_id']}" for r in runs) + ".",
     )
@@ -686,60 +745,54 @@ def _provenance_section(doc: Document, data: ReportData) -> None:
             caption=f"{prov.files.num_rows} corpus files as ingested.",
             folded=f"Corpus files and content hashes ({prov.files.num_rows})",
         ),
-    )
-    if prov.lexicons.num_rows:
-        rows = []
-        for row in prov.lexicons.to_pylist():
-            licence, citation = lexicon_licence(row["lexicon"])
-            rows.append(
-                [
-                    row["lexicon"],
-                    fmt_int(row["n_hits"]),
-                    fmt_int(row["n_categories"]),
-                    fmt_int(row["n_labels_kept"]),
-                    fmt_int(row["n_label_frames"]),
-                    f"{licence}. {citation}".strip(),
-                ]
-            )
-        doc.add(
-            Table(
-                [
-                    "lexicon",
-                    "hits",
-                    "categories hit",
-                    "labels kept",
-                    "label frames",
-                    "licence and citation",
-                ],
-                rows,
-                [False, True, True, True, True, False],
-                "Lexicons: word hits in glosses and translations (`raw.lexicon_hits`), and "
-                "the labels kept after the support filter (`dim_features`).",
-            )
-        )
-    else:
-        doc.add(Para("No lexicon hits were ingested (`--no-lexicons`)."))
-    if prov.dbt_vars:
-        doc.add(
-            Table(
-                ["dbt var", "value", "source"],
-                [list(v) for v in prov.dbt_vars],
-                [False, False, False],
-                "dbt vars recorded in the warehouse. Other vars (frame_convention, "
-                "lexical_min_frames, cooccurrence_*) are not recorded; see dbt_project.yml "
-                "for their defaults.",
-            )
-        )
-    else:
-        doc.add(Para("No dbt vars are recorded in this warehouse."))
-    doc.add(
+        _lexicons_block(prov.lexicons),
+        _dbt_vars_block(prov.dbt_vars),
         Table(
             ["package", "version"],
             [[k, v] for k, v in prov.versions.items()],
             [False, False],
             "Versions of the software that wrote this report.",
             folded="Package versions",
-        )
+        ),
+    )
+
+
+def _licence_cell(row: dict[str, Any]) -> str:
+    licence, citation = lexicon_licence(row["lexicon"])
+    return f"{licence}. {citation}".strip()
+
+
+LEXICON_COLUMNS: list[Column] = [
+    ("lexicon", _text("lexicon"), False),
+    ("hits", _int("n_hits"), True),
+    ("categories hit", _int("n_categories"), True),
+    ("labels kept", _int("n_labels_kept"), True),
+    ("label frames", _int("n_label_frames"), True),
+    ("licence and citation", _licence_cell, False),
+]
+
+
+def _lexicons_block(lexicons: pa.Table) -> Block:
+    if not lexicons.num_rows:
+        return Para("No lexicon hits were ingested (`--no-lexicons`).")
+    return table_from_rows(
+        lexicons.to_pylist(),
+        LEXICON_COLUMNS,
+        "Lexicons: word hits in glosses and translations (`raw.lexicon_hits`), and "
+        "the labels kept after the support filter (`dim_features`).",
+    )
+
+
+def _dbt_vars_block(dbt_vars: list[tuple[str, str, str]]) -> Block:
+    if not dbt_vars:
+        return Para("No dbt vars are recorded in this warehouse.")
+    return Table(
+        ["dbt var", "value", "source"],
+        [list(v) for v in dbt_vars],
+        [False, False, False],
+        "dbt vars recorded in the warehouse. Other vars (frame_convention, "
+        "lexical_min_frames, cooccurrence_*) are not recorded; see dbt_project.yml "
+        "for their defaults.",
     )
 
 
