@@ -535,10 +535,8 @@ def timing(
     ] = RelativeTo.sign,
     label: Annotated[
         str | None,
-        typer.Option(
-            help="Also split by whether the onset sign carries this lexical label.",
-            show_default=False,
-        ),
+        typer.Option(help="Also split by whether the onset sign carries this lexical label.",
+                     show_default=False),
     ] = None,
     resamples: Annotated[
         int, typer.Option(help="Story-bootstrap draws for the CI of the median.", min=1)
