@@ -1,16 +1,19 @@
 """SignAffect command line: ingest a corpus (SignStream, ELAN, DAI 2), build, query it.
 
-The CLI only parses options and prints; the work lives in `ingest/`, `ml/` and dbt.
-Exit codes: 0 ok, 1 the pipeline failed, 2 usage, 130 interrupted. Every command runs
-inside `GuardedGroup`, so any error it raises is one line (see `signaffect.core.failures`).
+The CLI only parses options, calls a step of `signaffect.pipeline` or a read function of
+`signaffect.read`, and prints. Options that several commands take are declared once, as the
+`...Option` aliases below. Exit codes: 0 ok, 1 the pipeline failed, 2 usage, 130 interrupted.
+Every command runs inside `GuardedGroup`, so any error it raises is one line (see
+`signaffect.core.failures`).
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -28,6 +31,9 @@ from signaffect.core.progress import progress_bar
 from signaffect.core.settings import SAMPLE_CORPUS_DIR, db_path
 from signaffect.read import queries
 from signaffect.read.associations import READING_GUIDE
+
+if TYPE_CHECKING:  # heavy modules are imported by the commands that use them
+    from ml.train import TrainResult
 
 
 class GuardedGroup(TyperGroup):
@@ -96,6 +102,47 @@ def fail(exc: SignAffectError) -> None:
     report_failure(describe(exc, "", str(State.db)))
 
 
+class RankBy(str, Enum):
+    """The column `top` ranks features by (see its --by help)."""
+
+    ci = "ci"
+    p = "p"
+    lift = "lift"
+    pmi = "pmi"
+
+
+class UnitGrain(str, Enum):
+    """The unit association statistics count (training has its own `ml.options.Grain`)."""
+
+    frame = "frame"
+    sign = "sign"
+    utterance = "utterance"
+
+
+class Family(str, Enum):
+    """The features a label is tested against: SignStream codes or the action units mapped
+    from them, never mixed."""
+
+    signstream = "signstream"
+    au = "au"
+
+
+class Context(str, Enum):
+    """Which signs `top` counts: all, or those inside (outside) the grammatical markers' spans."""
+
+    all = "all"
+    inside_grammar = "inside-grammar"
+    outside_grammar = "outside-grammar"
+
+
+# Options of more than one command.
+FormatOption = Annotated[OutputFormat, typer.Option(help="Output format.")]
+LabelArgument = Annotated[
+    str, typer.Argument(help="A lexical label, e.g. empath:confusion or nrc:anger.")
+]
+FamilyOption = Annotated[
+    Family, typer.Option(help="SignStream codes or FACS action units (never mixed).")
+]
 LexiconsOption = Annotated[
     bool,
     typer.Option(
@@ -139,8 +186,6 @@ FpsOption = Annotated[
     typer.Option("--fps", help="Video frame rate of DAI 2 XML exports (their times are frames).",
                  min=1.0),
 ]  # fmt: skip
-
-
 AddOption = Annotated[
     bool,
     typer.Option(
@@ -149,6 +194,72 @@ AddOption = Annotated[
         "exactly these files (others loaded before are removed).",
     ),
 ]
+
+# Options of `train`, declared here so that the command reads as what it does.
+# What is predicted from what:
+TrainGrainOption = Annotated[
+    Grain, typer.Option(help="frame = one row per video frame (the study); sign = one row "
+                        "per main-gloss sign, inputs = share of its frames with each feature.")
+]
+TrainLabelsOption = Annotated[
+    str | None,
+    typer.Option(help="all, study (the study's 18 Empath labels, as near as the lexicons "
+                 "allow) or comma-separated labels. Default: all in the matrix.",
+                 show_default=False),
+]
+ScopeOption = Annotated[
+    Scope | None,
+    typer.Option(help="Lexical label scope; rebuilds the ML mart with dbt if it differs. "
+                 "Default: as built.", show_default=False),
+]
+InputsOption = Annotated[
+    Inputs | None,
+    typer.Option(help="Inputs: au (FACS action units) or facial (raw face and head codes); "
+                 "rebuilds the ML mart if it differs. Default: as built.", show_default=False),
+]
+# The model:
+ModelOption = Annotated[
+    Model, typer.Option(help="forest = multi-output random forest (the study); logreg = "
+                        "one-vs-rest L2 logistic regression, class-balanced.")
+]
+TreesOption = Annotated[int, typer.Option(help="Trees in the forest.", min=1)]
+MaxDepthOption = Annotated[
+    int | None, typer.Option(help="Tree depth limit. Default: none.", min=1, show_default=False)
+]
+ClassWeightOption = Annotated[ClassWeight, typer.Option(help="Class weighting of the forest.")]
+# How it is validated:
+CvOption = Annotated[
+    CV,
+    typer.Option(
+        help="story / utterance = GroupKFold; signer = leave one signer out; kfold = the "
+        "study's shuffled frame-level KFold (frames of one story in train and test: leaks)."
+    ),
+]
+FoldsOption = Annotated[int, typer.Option(help="Folds (grouped CV: at most one per group).", min=2)]
+VerdictResamplesOption = Annotated[
+    int, typer.Option(help="Story-bootstrap resamples behind the verdict's 95% CIs.", min=1)
+]
+PermutationsOption = Annotated[
+    int, typer.Option(help="Story-permutation test: refits of the whole CV on labels "
+                      "shuffled between stories (each costs one CV). 0 = not run.", min=0)
+]
+ImportanceRepeatsOption = Annotated[
+    int, typer.Option(help="Shuffles per input of the held-out permutation importance.", min=1)
+]
+SeedOption = Annotated[int, typer.Option(help="Random seed (folds, model, baselines, bootstrap).")]
+
+
+def print_lines(lines: Iterable[str]) -> None:
+    """Prose lines on stdout, wrapped by the terminal, never highlighted."""
+    for line in lines:
+        out.print(line, highlight=False, soft_wrap=True)
+
+
+def print_caption(caption: str, fmt: OutputFormat) -> None:
+    """A table's caption: above the table on stdout, on stderr when stdout carries CSV or JSON."""
+    (out if fmt is OutputFormat.table else err).print(
+        Text(caption), highlight=False, soft_wrap=True
+    )
 
 
 def print_ingest_summary(summary: IngestSummary) -> None:
@@ -174,6 +285,29 @@ def print_ingest_summary(summary: IngestSummary) -> None:
         )
 
 
+def print_training(result: TrainResult, grain: Grain) -> None:
+    """A training run: the verdict, the CV, the study's tables and where the run was saved."""
+    from signaffect.read.training_tables import (
+        describe_cv,
+        importance_tables,
+        label_table,
+        summary_table,
+        verdict_lines,
+    )
+
+    print_lines(verdict_lines(result))
+    out.print(describe_cv(result))
+    out.print(label_table(result))
+    out.print(summary_table(result))
+    for block in importance_tables(result):
+        out.print(block)
+    out.print(
+        f"run {result.run_id}: {result.matrix.n_frames} {grain.unit} "
+        f"({result.outcome.n_unique_rows} distinct rows), labels {result.label_set}, "
+        f"in {result.duration_s:.0f}s; saved to ml_runs and {result.artifacts}"
+    )
+
+
 @app.command(
     epilog="Example: cli.py ingest ../shared/ncslgr-xml --liwc-dic LIWC2015.dic\n\n"
     "Example: cli.py ingest my-corpus/ --tiers my-corpus.toml"
@@ -193,21 +327,11 @@ def ingest(
 ) -> None:
     """Load corpus files (SignStream, ELAN, DAI 2) and their lexicon hits into schema raw
     (all files or none); the corpus becomes exactly these files unless --add."""
-    from signaffect.pipeline.corpus import ingest_corpus
+    from signaffect.pipeline.run import CorpusOptions, ingest_files
 
+    options = CorpusOptions(lexicons, liwc_dic, lexicon, category or (), tiers, fps, add)
     with progress_bar(State.quiet) as progress:
-        summary = ingest_corpus(
-            State.db,
-            paths,
-            progress,
-            lexicons=lexicons,
-            liwc_dic=liwc_dic,
-            lexicon_names=lexicon,
-            categories=category or (),
-            tiers=tiers,
-            fps=fps,
-            add=add,
-        )
+        summary = ingest_files(State.db, paths, options, progress)
     print_ingest_summary(summary)
 
 
@@ -243,7 +367,7 @@ def query(
     sql: Annotated[
         str, typer.Argument(help="One SELECT (or WITH, DESCRIBE, SHOW) over the warehouse.")
     ],
-    format: Annotated[OutputFormat, typer.Option(help="Output format.")] = OutputFormat.table,
+    format: FormatOption = OutputFormat.table,
     parquet: Annotated[
         Path | None,
         typer.Option(help="Query a `cli.py export` folder instead of the warehouse: each "
@@ -299,66 +423,22 @@ def run(
 ) -> None:
     """The main job: ingest a corpus (default: the bundled sample), build, train, report.
     The warehouse then holds exactly that corpus, unless --add."""
-    from ml.train import TrainConfig
-    from ml.train import train as train_model
-    from signaffect.pipeline.corpus import build_warehouse, ingest_corpus
-    from signaffect.read.report import write_report
+    from signaffect.pipeline.run import CorpusOptions, run_main_job
 
-    corpus = paths or [SAMPLE_CORPUS_DIR]
-    modes = (CV.story, CV.kfold) if train else ()
+    options = CorpusOptions(lexicons, liwc_dic, lexicon, category or (), tiers, fps, add)
     check_out_dir(report_dir)
     with progress_bar(State.quiet) as progress:
-        summary = ingest_corpus(
-            State.db,
-            corpus,
-            progress,
-            lexicons=lexicons,
-            liwc_dic=liwc_dic,
-            lexicon_names=lexicon,
-            categories=category or (),
-            tiers=tiers,
-            fps=fps,
-            add=add,
-        )
-        build_warehouse(State.db, progress)
-        results = [train_model(State.db, TrainConfig(cv=cv), progress) for cv in modes]
-        html_path, _ = write_report(State.db, report_dir)
+        done = run_main_job(State.db, paths or [SAMPLE_CORPUS_DIR], options, progress,
+                            train_models=train, report_dir=report_dir)
     counts = queries.headline_counts(State.db)
-    print_ingest_summary(summary)
+    print_ingest_summary(done.summary)
     out.print(f"built {State.db}")
     emit(counts)
-    if results:
+    if done.results:
         from signaffect.read.training_tables import grouped_then_kfold
 
-        for line in grouped_then_kfold(*results):
-            out.print(line, highlight=False, soft_wrap=True)
-    out.print(f"report: {html_path}")
-
-
-class RankBy(str, Enum):
-    ci = "ci"
-    p = "p"
-    lift = "lift"
-    pmi = "pmi"
-
-
-class UnitGrain(str, Enum):
-    """The unit association statistics count (training has its own `ml.options.Grain`)."""
-
-    frame = "frame"
-    sign = "sign"
-    utterance = "utterance"
-
-
-class Family(str, Enum):
-    signstream = "signstream"
-    au = "au"
-
-
-class Context(str, Enum):
-    all = "all"
-    inside_grammar = "inside-grammar"
-    outside_grammar = "outside-grammar"
+        print_lines(grouped_then_kfold(*done.results))
+    out.print(f"report: {done.report}")
 
 
 @app.command(
@@ -368,15 +448,11 @@ class Context(str, Enum):
     epilog="Example: cli.py top empath:negative_emotion --family au --grain utterance",
 )
 def top(
-    label: Annotated[
-        str, typer.Argument(help="A lexical label, e.g. empath:confusion or nrc:anger.")
-    ],
+    label: LabelArgument,
     grain: Annotated[
         UnitGrain, typer.Option(help="Unit counted: sign tokens, utterances or video frames.")
     ] = UnitGrain.sign,
-    family: Annotated[
-        Family, typer.Option(help="SignStream codes or FACS action units (never mixed).")
-    ] = Family.signstream,
+    family: FamilyOption = Family.signstream,
     by: Annotated[
         RankBy,
         typer.Option(
@@ -396,71 +472,46 @@ def top(
             "Mantel-Haenszel OR over both strata and the Breslow-Day p."
         ),
     ] = Context.all,
-    format: Annotated[OutputFormat, typer.Option(help="Output format.")] = OutputFormat.table,
+    format: FormatOption = OutputFormat.table,
 ) -> None:
     from signaffect.read.associations import for_terminal, top_features
     from signaffect.read.grammar_context import context_top, pooled_for_terminal
 
     if context is not Context.all and grain is not UnitGrain.sign:
         raise typer.BadParameter("--context inside-grammar/outside-grammar needs --grain sign")
-    try:
-        if context is Context.all:
-            result = top_features(
-                State.db,
-                label,
-                grain=grain.value,
-                family=family.value,
-                by=by.value,
-                k=k,
-                min_support=min_support,
-            )
-        else:
-            result = context_top(
-                State.db,
-                label,
-                context.value,
-                family=family.value,
-                by=by.value,
-                k=k,
-                min_support=min_support,
-            )
-    except SignAffectError as exc:
-        fail(exc)
+    ranking: dict[str, Any] = {"family": family.value, "by": by.value, "k": k,
+                               "min_support": min_support}
+    result = (
+        top_features(State.db, label, grain=grain.value, **ranking)
+        if context is Context.all
+        else context_top(State.db, label, context.value, **ranking)
+    )
+    print_caption(result.caption, format)
+    if format is not OutputFormat.table:
+        emit(result.table, format)
         return
-    if format is OutputFormat.table:
-        out.print(Text(result.caption), highlight=False, soft_wrap=True)
-        emit(for_terminal(result.table), format)
-        if context is not Context.all:
-            emit(pooled_for_terminal(result.table), format)
-        return
-    err.print(Text(result.caption), highlight=False, soft_wrap=True)
-    emit(result.table, format)
+    emit(for_terminal(result.table), format)
+    if context is not Context.all:
+        emit(pooled_for_terminal(result.table), format)
 
 
 @app.command(epilog="Example: cli.py signers empath:negative_emotion --k 5")
 def signers(
-    label: Annotated[str, typer.Argument(help="A lexical label, e.g. empath:confusion.")],
-    family: Annotated[
-        Family, typer.Option(help="SignStream codes or FACS action units (never mixed).")
-    ] = Family.signstream,
+    label: LabelArgument,
+    family: FamilyOption = Family.signstream,
     k: Annotated[int, typer.Option(help="How many of the label's top features.", min=1)] = 5,
-    format: Annotated[OutputFormat, typer.Option(help="Output format.")] = OutputFormat.table,
+    format: FormatOption = OutputFormat.table,
 ) -> None:
     """Is a label's association one signer's? Per-signer OR and CI for its top features
     (sign grain), each signer's share of the label, a Breslow-Day test of equal ORs across
     signers, and the pooled OR without each signer in turn."""
     from signaffect.read.signers import caption, flat, for_terminal, signer_analysis
 
-    try:
-        analysis = signer_analysis(State.db, label, family=family.value, k=k)
-    except SignAffectError as exc:
-        fail(exc)
-        return
+    analysis = signer_analysis(State.db, label, family=family.value, k=k)
+    print_caption(caption(analysis), format)
     if format is not OutputFormat.table:
-        err.print(Text(caption(analysis)), highlight=False, soft_wrap=True)
         emit(flat(analysis), format)
         return
-    out.print(Text(caption(analysis)), highlight=False, soft_wrap=True)
     for title, table in for_terminal(analysis):
         emit(table, format, title=title)
 
@@ -485,34 +536,27 @@ def timing(
     ] = RelativeTo.sign,
     label: Annotated[
         str | None,
-        typer.Option(
-            help="Also split by whether the onset sign carries this lexical label.",
-            show_default=False,
-        ),
+        typer.Option(help="Also split by whether the onset sign carries this lexical label.",
+                     show_default=False),
     ] = None,
     resamples: Annotated[
         int, typer.Option(help="Story-bootstrap draws for the CI of the median.", min=1)
     ] = 1000,
-    format: Annotated[OutputFormat, typer.Option(help="Output format.")] = OutputFormat.table,
+    format: FormatOption = OutputFormat.table,
 ) -> None:
     """When the face moves against the hands: median onset lead (ms; positive = the face
     starts first) and offset lag of a non-manual span, overall, by grammatical context and
     by label, with the IQR and a story-bootstrap 95% CI of the median (one row per span)."""
     from signaffect.read.timing import TimingSettings, caption, for_terminal, summarise
 
-    try:
-        rows = summarise(
-            State.db, feature, relative_to.value, label, TimingSettings(resamples=resamples)
-        )
-    except SignAffectError as exc:
-        fail(exc)
-        return
-    if format is OutputFormat.table:
-        out.print(Text(caption(feature, relative_to.value, resamples)), highlight=False,
-                  soft_wrap=True)
-        emit(for_terminal(rows), format)
-    else:
+    rows = summarise(
+        State.db, feature, relative_to.value, label, TimingSettings(resamples=resamples)
+    )
+    if format is not OutputFormat.table:
         emit(rows, format)
+        return
+    print_caption(caption(feature, relative_to.value, resamples), format)
+    emit(for_terminal(rows), format)
 
 
 @app.command(
@@ -522,61 +566,20 @@ def timing(
     "Example: cli.py train --cv kfold   (the study's leaky protocol, to reproduce it)"
 )
 def train(
-    cv: Annotated[
-        CV,
-        typer.Option(
-            help="story / utterance = GroupKFold; signer = leave one signer out; kfold = the "
-            "study's shuffled frame-level KFold (frames of one story in train and test: leaks)."
-        ),
-    ] = CV.story,
-    folds: Annotated[
-        int, typer.Option(help="Folds (grouped CV: at most one per group).", min=2)
-    ] = 10,
-    grain: Annotated[
-        Grain, typer.Option(help="frame = one row per video frame (the study); sign = one row "
-                            "per main-gloss sign, inputs = share of its frames with each feature.")
-    ] = Grain.frame,
-    labels: Annotated[
-        str | None,
-        typer.Option(help="all, study (the study's 18 Empath labels, as near as the lexicons "
-                     "allow) or comma-separated labels. Default: all in the matrix.",
-                     show_default=False),
-    ] = None,
-    model: Annotated[
-        Model, typer.Option(help="forest = multi-output random forest (the study); logreg = "
-                            "one-vs-rest L2 logistic regression, class-balanced.")
-    ] = Model.forest,
-    scope: Annotated[
-        Scope | None,
-        typer.Option(help="Lexical label scope; rebuilds the ML mart with dbt if it differs. "
-                     "Default: as built.", show_default=False),
-    ] = None,
-    inputs: Annotated[
-        Inputs | None,
-        typer.Option(help="Inputs: au (FACS action units) or facial (raw face and head codes); "
-                     "rebuilds the ML mart if it differs. Default: as built.", show_default=False),
-    ] = None,
-    trees: Annotated[int, typer.Option(help="Trees in the forest.", min=1)] = 100,
-    max_depth: Annotated[
-        int | None, typer.Option(help="Tree depth limit. Default: none.", min=1, show_default=False)
-    ] = None,
-    class_weight: Annotated[
-        ClassWeight, typer.Option(help="Class weighting of the forest.")
-    ] = ClassWeight.none,
-    resamples: Annotated[
-        int, typer.Option(help="Story-bootstrap resamples behind the verdict's 95% CIs.", min=1)
-    ] = 1000,
-    permutations: Annotated[
-        int, typer.Option(help="Story-permutation test: refits of the whole CV on labels "
-                          "shuffled between stories (each costs one CV). 0 = not run.", min=0)
-    ] = 0,
-    importance_repeats: Annotated[
-        int, typer.Option(help="Shuffles per input of the held-out permutation importance.",
-                          min=1)
-    ] = 5,
-    seed: Annotated[
-        int, typer.Option(help="Random seed (folds, model, baselines, bootstrap).")
-    ] = 0,
+    cv: CvOption = CV.story,
+    folds: FoldsOption = 10,
+    grain: TrainGrainOption = Grain.frame,
+    labels: TrainLabelsOption = None,
+    model: ModelOption = Model.forest,
+    scope: ScopeOption = None,
+    inputs: InputsOption = None,
+    trees: TreesOption = 100,
+    max_depth: MaxDepthOption = None,
+    class_weight: ClassWeightOption = ClassWeight.none,
+    resamples: VerdictResamplesOption = 1000,
+    permutations: PermutationsOption = 0,
+    importance_repeats: ImportanceRepeatsOption = 5,
+    seed: SeedOption = 0,
     artifacts_dir: Annotated[
         Path | None,
         typer.Option(help="Where to save <run_id>/model.skops and metrics.json. "
@@ -593,55 +596,24 @@ def train(
     from ml.labelsets import parse
     from ml.model import ForestSettings
     from ml.recording import load_artifacts as record_saved_run
-    from ml.train import TrainConfig, ensure_mart
-    from ml.train import train as train_model
-    from signaffect.core.warehouse import require_built
-    from signaffect.read.training_tables import (
-        describe_cv,
-        importance_tables,
-        label_table,
-        summary_table,
-        verdict_lines,
-    )
+    from ml.train import TrainConfig
+    from signaffect.pipeline.training import train_on_mart
 
     if load_artifacts is not None:
         run_id = record_saved_run(State.db, load_artifacts)
         out.print(f"recorded run {run_id} from {load_artifacts} in {State.db}")
         return
-    require_built(State.db, ("ml_frame_matrix",))
-
-    try:
-        config = TrainConfig(
-            cv=cv,
-            folds=folds,
-            grain=grain,
-            label_set=parse(labels),
-            model=model,
-            forest=ForestSettings(
-                n_estimators=trees, max_depth=max_depth, class_weight=class_weight, seed=seed
-            ),
-            resamples=resamples,
-            permutations=permutations,
-            importance_repeats=importance_repeats,
-        )
-        with progress_bar(State.quiet) as progress:
-            ensure_mart(State.db, scope, inputs, progress, grain)
-            result = train_model(State.db, config, progress, artifacts_dir=artifacts_dir)
-    except SignAffectError as exc:
-        fail(exc)
-        return
-    for line in verdict_lines(result):
-        out.print(line, highlight=False, soft_wrap=True)
-    out.print(describe_cv(result))
-    out.print(label_table(result))
-    out.print(summary_table(result))
-    for block in importance_tables(result):
-        out.print(block)
-    out.print(
-        f"run {result.run_id}: {result.matrix.n_frames} {grain.unit} "
-        f"({result.outcome.n_unique_rows} distinct rows), labels {result.label_set}, "
-        f"in {result.duration_s:.0f}s; saved to ml_runs and {result.artifacts}"
+    forest = ForestSettings(
+        n_estimators=trees, max_depth=max_depth, class_weight=class_weight, seed=seed
     )
+    config = TrainConfig(
+        cv=cv, folds=folds, grain=grain, label_set=parse(labels), model=model, forest=forest,
+        resamples=resamples, permutations=permutations, importance_repeats=importance_repeats,
+    )
+    with progress_bar(State.quiet) as progress:
+        result = train_on_mart(State.db, config, progress, scope=scope, inputs=inputs,
+                               artifacts_dir=artifacts_dir)
+    print_training(result, grain)
 
 
 @app.command(
@@ -666,11 +638,7 @@ def report(
 
     chosen = [x.strip() for x in labels.split(",") if x.strip()] if labels else None
     check_out_dir(out_dir)
-    try:
-        html_path, md_path = write_report(State.db, out_dir, labels=chosen, top_n=top, k=k)
-    except SignAffectError as exc:
-        fail(exc)
-        return
+    html_path, md_path = write_report(State.db, out_dir, labels=chosen, top_n=top, k=k)
     sys.stdout.write(f"{html_path}\n{md_path}\n")
 
 

@@ -1,5 +1,10 @@
 """Train and evaluate face → lexical-emotion models on the ML marts (`cli.py train`).
 
+ml reads the marts and writes ml_* through `signaffect.core` only: it never runs dbt (the
+pipeline, `signaffect.pipeline.training`, rebuilds a mart first when asked for another scope
+or input set) and never imports ingest. The terminal tables of a run are
+`signaffect.read.training_tables`.
+
     options     the CLI's choices as str Enums (no heavy imports)
     data        read ml_frame_matrix / ml_sign_token_matrix read-only, check, one-hot encode
     labelsets   named label sets: all, the study's 18 Empath labels, or a list
@@ -13,7 +18,7 @@
     metrics     per-label and micro / macro / weighted scores from pooled out-of-fold output
     verdict     story-bootstrap CIs of model vs label-prior baseline, and the reading
     permutation the story-permutation test of the verdict
-    train       the run: rebuild the mart if needed, CV, verdict, final fit, record
+    train       the run: load the mart, CV, verdict, final fit, record
+    recording   check that a run can be recorded, record it, or load a saved run later
     results     ml_runs / ml_label_metrics / ml_fold_metrics / ml_feature_importance, artefacts
-    report      rich tables shaped like the study's Tables 3 and 4, led by the verdict
 """

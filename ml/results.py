@@ -222,14 +222,7 @@ def _create_or_migrate(con: duckdb.DuckDBPyConnection, table: str) -> None:
     key = f", primary key ({', '.join(KEYS[table])})" if table in KEYS else ""
     body = ", ".join(f"{name} {dtype}" for name, dtype in columns.items())
     con.execute(f"create table if not exists main.{table} ({body}{key})")
-    present = {
-        row[0]
-        for row in con.execute(
-            "select column_name from information_schema.columns where table_schema = 'main' "
-            "and table_name = ? and table_catalog = current_database()",
-            [table],
-        ).fetchall()
-    }
+    present = {c[0] for c in con.execute(f"select * from main.{table} limit 0").description}
     if table == "ml_feature_importance" and "kind" not in present:
         con.execute(f"alter table main.{table} rename to {table}_old")
         con.execute(f"create table main.{table} ({body}{key})")

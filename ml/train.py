@@ -1,7 +1,7 @@
 """Train and evaluate face → lexical-emotion models with honest cross-validation.
 
-The flow: (re)build the ML mart if the requested scope or inputs differ from what it was
-built with → read it read-only → split frames into folds (by story unless asked) → per
+The flow: read the ML mart read-only (`signaffect.pipeline.training` rebuilds it first when
+asked for another scope or input set) → split frames into folds (by story unless asked) → per
 fold, grow the model on the training frames' distinct rows, predict the distinct test
 rows, permute its inputs on the test frames, drop it → keep every fold's out-of-fold
 predictions with their story, next to two baselines fitted on the same folds → score them
@@ -26,7 +26,7 @@ from rich.progress import Progress
 from sklearn.base import ClassifierMixin
 
 from ml.collapse import UniqueRows, collapse_frames, held_out_units, unique_rows
-from ml.data import FrameMatrix, load_matrix, read_settings
+from ml.data import FrameMatrix, load_matrix
 from ml.importance import IMPURITY, PERMUTATION, FoldImportance, held_out_importance, pool_folds
 from ml.labelsets import ALL, LabelSet, resolve
 from ml.lookup import Lookup, Recorder, forest_predictions
@@ -41,13 +41,12 @@ from ml.model import (
     predict_baseline,
 )
 from ml.oof import OutOfFold, Predictions
-from ml.options import CV, Grain, Inputs, Model, Scope
+from ml.options import CV, Grain, Model
 from ml.permutation import p_value
 from ml.recording import check_recordable, record_run
 from ml.results import RunRecord, save_model
 from ml.splits import FoldPlan, plan_folds
 from ml.verdict import Verdict, decide
-from signaffect.core.dbt_runner import run_dbt
 from signaffect.core.errors import SignAffectError
 from signaffect.core.settings import ARTIFACTS_DIR
 from signaffect.core.versions import package_versions
@@ -111,42 +110,6 @@ class TrainResult:
     label_set: str  # e.g. "study (18 labels)"
 
 
-def ensure_mart(
-    db: Path,
-    scope: Scope | None,
-    inputs: Inputs | None,
-    progress: Progress | None = None,
-    grain: Grain = Grain.frame,
-) -> bool:
-    """Rebuild the ML marts with dbt when built for another scope or input set (or missing).
-
-    A scope change runs `dbt build --select +ml_frame_matrix+ +ml_sign_token_matrix+
-    fct_frame_features+ fct_sign_tokens+`: the lexical rows are made upstream, and every
-    public mart downstream of the frame features or the sign tokens is rebuilt too, so
-    none is left at the old scope. An input change only needs the two ML marts (and the
-    catalog after them). The target kind the frame mart was built with is kept. Returns
-    whether dbt ran.
-    """
-    built = read_settings(db, grain)
-    reference = built or read_settings(db)  # the frame mart knows how the warehouse was built
-    want_scope = scope.value if scope else (reference.lexical_scope if reference else "sign")
-    want_kinds = (
-        inputs.kinds if inputs else (reference.input_kinds if reference else Inputs.au.kinds)
-    )
-    if built and built.lexical_scope == want_scope and tuple(built.input_kinds) == want_kinds:
-        return False
-    dbt_vars: dict[str, Any] = {"lexical_scope": want_scope, "ml_input_kinds": list(want_kinds)}
-    if reference:
-        dbt_vars["ml_target_kind"] = reference.target_kind
-    select = ["+ml_frame_matrix+", "+ml_sign_token_matrix+", "fct_frame_features+",
-              "fct_sign_tokens+"]
-    if reference and reference.lexical_scope == want_scope:
-        tokens = "ml_sign_token_matrix+" if built else "+ml_sign_token_matrix+"
-        select = ["ml_frame_matrix+", tokens]
-    run_dbt("build", db, dbt_vars=dbt_vars, extra_args=["--select", *select], progress=progress)
-    return True
-
-
 def cross_validate(
     matrix: FrameMatrix,
     config: TrainConfig,
@@ -159,60 +122,26 @@ def cross_validate(
     Each fold's model is scored (and, with `importance`, permuted on its test frames) and
     dropped before the next one is grown.
     """
-    seed = config.forest.seed
     groups = {CV.story: matrix.story, CV.signer: matrix.signer, CV.utterance: matrix.utterance}
-    plan = plan_folds(config.cv, config.folds, seed, matrix.n_frames, groups)
-    rows = rows or unique_rows(matrix.X, matrix.Y)
+    plan = plan_folds(config.cv, config.folds, config.forest.seed, matrix.n_frames, groups)
     stories, story = np.unique(matrix.story, return_inverse=True)
-    story = story.ravel()
-    dense_x = None if config.collapse else matrix.X.toarray().astype(np.float32)
+    folds = _Folds(
+        matrix, config, rows or unique_rows(matrix.X, matrix.Y), story.ravel(),
+        None if config.collapse else matrix.X.toarray().astype(np.float32),
+    )
     name = config.model.table_name
     parts: dict[str, list[Predictions]] = {name: [], "stratified": [], "majority": []}
     fold_importance: list[FoldImportance] = []
     task = progress.add_task(f"cv {plan.cv.value}", total=plan.n_folds) if progress else None
     for fold, (train, test) in enumerate(plan.splits):
-        te_rows, te_weight, te_story = held_out_units(rows, test, story)
-        tr_rows, tr_weight = collapse_frames(rows, train)
-        in_fold = np.full(len(te_rows), fold)
-        if config.collapse:
-            unit_inputs, unit_truth, unit_weight, unit_story, unit_fold = (
-                rows.X[te_rows], rows.Y[te_rows], te_weight, te_story, in_fold
-            )
-        else:  # the plain per-frame reference: every test frame is its own row
-            assert dense_x is not None
-            unit_inputs, unit_truth, unit_weight, unit_story, unit_fold = (
-                dense_x[test], matrix.Y[test], np.ones(len(test)), story[test],
-                np.full(len(test), fold),
-            )
-        # Record what the fold will be asked (test rows, then the importance's shuffles),
-        # predict it in one pass with a model that is dropped right after, then answer.
-        recorder = Recorder(len(matrix.label_names))
-        recorder.predict(unit_inputs)
-        test_x, test_y = rows.X[rows.row_of_frame[test]], rows.Y[rows.row_of_frame[test]]
-        seed_fold = seed + fold
-        if importance:
-            held_out_importance(recorder, test_x, test_y, config.importance_repeats, seed_fold)
-        predict_fold = _fold_model(config, matrix, rows, train, dense_x)
-        lookup = Lookup(recorder.index, predict_fold(recorder.inputs()))
-        del predict_fold, recorder
-        parts[name].append(Predictions(unit_truth, lookup.predict(unit_inputs), unit_weight,
-                                       unit_story, unit_fold))
-        if importance:
-            fold_importance.append(held_out_importance(
-                lookup, test_x, test_y, config.importance_repeats, seed_fold
-            ))
-        majority = fit_baseline("most_frequent", rows.Y[tr_rows], tr_weight, seed)
-        parts["majority"].append(Predictions(
-            rows.Y[te_rows], predict_baseline(majority, len(te_rows)), te_weight, te_story,
-            in_fold,
-        ))
-        # The stratified baseline draws a fresh label set for every test frame, so it is
-        # kept per frame: drawing once per collapsed row would correlate the draws.
-        stratified = fit_baseline("stratified", rows.Y[tr_rows], tr_weight, seed + fold)
-        parts["stratified"].append(Predictions(
-            matrix.Y[test], predict_baseline(stratified, len(test)), np.ones(len(test)),
-            story[test], np.full(len(test), fold),
-        ))
+        held_out = held_out_units(folds.rows, test, folds.story)
+        predictions, permuted = folds.model(fold, train, test, held_out, importance)
+        parts[name].append(predictions)
+        if permuted is not None:
+            fold_importance.append(permuted)
+        majority, stratified = folds.baselines(fold, train, test, held_out)
+        parts["majority"].append(majority)
+        parts["stratified"].append(stratified)
         if progress is not None and task is not None:
             progress.advance(task)
     oof = OutOfFold(name, list(stories), plan.n_folds,
@@ -221,9 +150,73 @@ def cross_validate(
     model_oof = oof.predictions[name]
     fold_f1 = [micro_f1(*_fold(model_oof, fold)) for fold in range(plan.n_folds)]
     return CVOutcome(
-        plan, oof, reports, rows.n_unique, fold_f1,
+        plan, oof, reports, folds.rows.n_unique, fold_f1,
         pool_folds(fold_importance) if fold_importance else None,
     )
+
+
+#: A fold's held-out units (`ml.collapse.held_out_units`): distinct rows, frame counts, stories.
+HeldOut = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+@dataclass(frozen=True)
+class _Folds:
+    """What every fold of one cross-validation shares, and the predictions of one fold."""
+
+    matrix: FrameMatrix
+    config: TrainConfig
+    rows: UniqueRows
+    story: np.ndarray  # story index of each frame
+    dense_x: np.ndarray | None  # every frame's inputs, for the plain per-frame reference
+
+    def model(
+        self, fold: int, train: np.ndarray, test: np.ndarray, held_out: HeldOut, importance: bool
+    ) -> tuple[Predictions, FoldImportance | None]:
+        """The fold model's predictions of the test units and, with `importance`, its
+        held-out permutation importance."""
+        rows, config = self.rows, self.config
+        if config.collapse:
+            te_rows, weight, story = held_out
+            inputs, truth = rows.X[te_rows], rows.Y[te_rows]
+        else:  # the plain per-frame reference: every test frame is its own row
+            assert self.dense_x is not None
+            inputs, truth = self.dense_x[test], self.matrix.Y[test]
+            weight, story = np.ones(len(test)), self.story[test]
+        # Record what the fold will be asked (test rows, then the importance's shuffles),
+        # predict it in one pass with a model that is dropped right after, then answer.
+        recorder = Recorder(len(self.matrix.label_names))
+        recorder.predict(inputs)
+        test_x, test_y = rows.X[rows.row_of_frame[test]], rows.Y[rows.row_of_frame[test]]
+        seed_fold, repeats = config.forest.seed + fold, config.importance_repeats
+        if importance:
+            held_out_importance(recorder, test_x, test_y, repeats, seed_fold)
+        predict_fold = _fold_model(config, self.matrix, rows, train, self.dense_x)
+        lookup = Lookup(recorder.index, predict_fold(recorder.inputs()))
+        del predict_fold, recorder
+        predictions = Predictions(truth, lookup.predict(inputs), weight, story,
+                                  np.full(len(truth), fold))
+        if not importance:
+            return predictions, None
+        return predictions, held_out_importance(lookup, test_x, test_y, repeats, seed_fold)
+
+    def baselines(
+        self, fold: int, train: np.ndarray, test: np.ndarray, held_out: HeldOut
+    ) -> tuple[Predictions, Predictions]:
+        """The two baselines fitted on the training frames: the majority label set for each
+        test unit, and the stratified draws, kept per frame: the stratified baseline draws a
+        fresh label set for every test frame, and one draw per collapsed row would correlate
+        the draws."""
+        rows, seed = self.rows, self.config.forest.seed
+        te_rows, weight, story = held_out
+        tr_rows, tr_weight = collapse_frames(rows, train)
+        majority = fit_baseline("most_frequent", rows.Y[tr_rows], tr_weight, seed)
+        stratified = fit_baseline("stratified", rows.Y[tr_rows], tr_weight, seed + fold)
+        return (
+            Predictions(rows.Y[te_rows], predict_baseline(majority, len(te_rows)), weight,
+                        story, np.full(len(te_rows), fold)),
+            Predictions(self.matrix.Y[test], predict_baseline(stratified, len(test)),
+                        np.ones(len(test)), self.story[test], np.full(len(test), fold)),
+        )
 
 
 def _fold_model(
@@ -307,78 +300,18 @@ def train(
     created_at = datetime.now(UTC)
     if write:
         check_recordable(db, artifacts_dir or ARTIFACTS_DIR)
-    matrix = load_matrix(db, config.grain)  # its read-only connection is closed on return
-    if config.grain is Grain.sign and matrix.settings.target_kind != "lexical":
-        raise SignAffectError("--grain sign predicts lexical labels only",
-                              "rebuild with dbt var ml_target_kind: lexical")
-    if not matrix.label_names:
-        raise SignAffectError(
-            f"ml_frame_matrix has no labels of kind {matrix.settings.target_kind!r}",
-            "build the lexical labels first (`cli.py build` after ingesting the lexicons)",
-        )
-    chosen = resolve(config.label_set, matrix.label_names)
-    if chosen is not None:
-        matrix = matrix.select_labels(chosen)
+    matrix = _load(db, config)
     rows = unique_rows(matrix.X, matrix.Y)
     outcome = cross_validate(matrix, config, progress, rows)
-    verdict = decide(outcome.oof, config.resamples, config.forest.seed, config.cv.value)
-    if config.permutations:
-        verdict = replace(
-            verdict,
-            p_value=p_value(
-                matrix, verdict.difference.estimate, lambda m: _difference(m, config),
-                config.permutations, config.forest.seed,
-            ),
-            permutations=config.permutations,
-        )
+    verdict = _verdict(matrix, config, outcome)
     run_id = f"{created_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
     folder = (artifacts_dir or ARTIFACTS_DIR) / run_id
-    task = progress.add_task("final fit", total=1) if progress else None
-    try:
-        impurity = final_fit(
-            matrix, config, rows, (lambda model, part: save_model(folder, model, part)) if write
-            else None,
-        )
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)  # no model parts without their run
-        raise
-    if progress is not None and task is not None:
-        progress.advance(task)
+    impurity = _final_fit_saved(matrix, config, rows, folder if write else None, progress)
     importances = _importances(matrix.feature_names, impurity, outcome.permutation_importance)
     duration = time.perf_counter() - started
     label_set = config.label_set.describe(len(matrix.label_names))
-    record = RunRecord(
-        run={
-            "run_id": run_id,
-            "created_at": created_at.replace(tzinfo=None),
-            "cv": config.cv.value,
-            "folds": outcome.plan.n_folds,
-            "folds_requested": config.folds,
-            "cv_note": outcome.plan.note,
-            "grain": config.grain.value,
-            "leak_warning": LEAK_WARNING if config.cv is CV.kfold else None,
-            "model": config.model.table_name,
-            "scope": matrix.settings.lexical_scope,
-            "input_kinds": list(matrix.settings.input_kinds),
-            "target_kind": matrix.settings.target_kind,
-            "label_set": label_set,
-            "labels": matrix.label_names,
-            "n_labels": len(matrix.label_names),
-            "n_features": len(matrix.feature_names),
-            "config": config.as_json(),
-            "data_hash": matrix.data_hash(),
-            "versions": package_versions(),
-            "seed": config.forest.seed,
-            "n_frames": matrix.n_frames,
-            "n_unique_rows": outcome.n_unique_rows,
-            "collapsed": config.collapse,
-            "duration_s": duration,
-        },
-        oof=outcome.oof,
-        reports=outcome.reports,
-        verdict=verdict,
-        importances=importances,
-    )
+    run = _run_row(run_id, created_at, config, matrix, outcome, label_set, duration)
+    record = RunRecord(run, outcome.oof, outcome.reports, verdict, importances)
     artifacts = None
     if write:
         artifacts = record_run(
@@ -389,6 +322,98 @@ def train(
         )
     return TrainResult(run_id, matrix, outcome, verdict, importances, duration, artifacts,
                        record, label_set)
+
+
+def _load(db: Path, config: TrainConfig) -> FrameMatrix:
+    """The grain's matrix with the chosen labels; its read-only connection is closed."""
+    matrix = load_matrix(db, config.grain)
+    if config.grain is Grain.sign and matrix.settings.target_kind != "lexical":
+        raise SignAffectError("--grain sign predicts lexical labels only",
+                              "rebuild with dbt var ml_target_kind: lexical")
+    if not matrix.label_names:
+        raise SignAffectError(
+            f"ml_frame_matrix has no labels of kind {matrix.settings.target_kind!r}",
+            "build the lexical labels first (`cli.py build` after ingesting the lexicons)",
+        )
+    chosen = resolve(config.label_set, matrix.label_names)
+    return matrix if chosen is None else matrix.select_labels(chosen)
+
+
+def _verdict(matrix: FrameMatrix, config: TrainConfig, outcome: CVOutcome) -> Verdict:
+    """The story-bootstrap verdict, with the story-permutation p-value when asked for."""
+    verdict = decide(outcome.oof, config.resamples, config.forest.seed, config.cv.value)
+    if not config.permutations:
+        return verdict
+    return replace(
+        verdict,
+        p_value=p_value(
+            matrix, verdict.difference.estimate, lambda m: _difference(m, config),
+            config.permutations, config.forest.seed,
+        ),
+        permutations=config.permutations,
+    )
+
+
+def _final_fit_saved(
+    matrix: FrameMatrix,
+    config: TrainConfig,
+    rows: UniqueRows,
+    folder: Path | None,
+    progress: Progress | None,
+) -> list[tuple[str, float]]:
+    """`final_fit`, saving the model's parts in `folder` (None: not saved); a failure leaves
+    no model parts without their run."""
+    task = progress.add_task("final fit", total=1) if progress else None
+    try:
+        impurity = final_fit(
+            matrix, config, rows,
+            None if folder is None else (lambda model, part: save_model(folder, model, part)),
+        )
+    except BaseException:
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    if progress is not None and task is not None:
+        progress.advance(task)
+    return impurity
+
+
+def _run_row(
+    run_id: str,
+    created_at: datetime,
+    config: TrainConfig,
+    matrix: FrameMatrix,
+    outcome: CVOutcome,
+    label_set: str,
+    duration: float,
+) -> dict[str, Any]:
+    """The ml_runs columns that describe the run (the scores are `RunRecord.run_row`'s)."""
+    return {
+        "run_id": run_id,
+        "created_at": created_at.replace(tzinfo=None),
+        "cv": config.cv.value,
+        "folds": outcome.plan.n_folds,
+        "folds_requested": config.folds,
+        "cv_note": outcome.plan.note,
+        "grain": config.grain.value,
+        "leak_warning": LEAK_WARNING if config.cv is CV.kfold else None,
+        "model": config.model.table_name,
+        "scope": matrix.settings.lexical_scope,
+        "input_kinds": list(matrix.settings.input_kinds),
+        "target_kind": matrix.settings.target_kind,
+        "label_set": label_set,
+        "labels": matrix.label_names,
+        "n_labels": len(matrix.label_names),
+        "n_features": len(matrix.feature_names),
+        "config": config.as_json(),
+        "data_hash": matrix.data_hash(),
+        "versions": package_versions(),
+        "seed": config.forest.seed,
+        "n_frames": matrix.n_frames,
+        "n_unique_rows": outcome.n_unique_rows,
+        "collapsed": config.collapse,
+        "duration_s": duration,
+    }
 
 
 #: Said by every output of a `--cv kfold` run (CLI, ml_runs, report).

@@ -32,9 +32,10 @@ from ml.oof import OutOfFold, Predictions
 from ml.options import CV, ClassWeight, Grain, Inputs, Model, Scope
 from ml.results import load_model
 from ml.splits import plan_folds, shared_groups
-from ml.train import CVOutcome, TrainConfig, cross_validate, ensure_mart, train
+from ml.train import CVOutcome, TrainConfig, cross_validate, train
 from ml.verdict import ABOVE, BELOW, READINGS, decide, resample_stories
 from signaffect.core.errors import SignAffectError
+from signaffect.pipeline.training import ensure_mart
 
 FAST = ForestSettings(n_estimators=15, seed=0, n_jobs=1)
 
@@ -327,7 +328,7 @@ def test_ensure_mart_rebuilds_only_when_asked_for_something_else(
 ) -> None:
     calls: list[tuple[dict[str, object], list[str]]] = []
     monkeypatch.setattr(
-        "ml.train.run_dbt",
+        "signaffect.pipeline.training.run_dbt",
         lambda command, db, dbt_vars, extra_args, progress: calls.append((dbt_vars, extra_args)),
     )
     assert not ensure_mart(mart_db, None, None)

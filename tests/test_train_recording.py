@@ -8,18 +8,23 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from tests.fault_tools import finish, lock_held, resume, run_cli, stopped_at
 
 QUICK = ["train", "--trees", "5", "--folds", "2"]
 
 
-def test_train_refuses_at_once_when_the_warehouse_is_locked(
-    sample_db: Path, tmp_path: Path
-) -> None:
+@pytest.fixture
+def own_copy(sample_db: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """A copy of the sample warehouse (the tests lock it) and an artifacts folder to use."""
     db = tmp_path / "w.duckdb"
     shutil.copy(sample_db, db)
-    artifacts = tmp_path / "artifacts"
+    return db, tmp_path / "artifacts"
+
+
+def test_train_refuses_at_once_when_the_warehouse_is_locked(own_copy: tuple[Path, Path]) -> None:
+    db, artifacts = own_copy
     with lock_held(db) as pid:
         result = run_cli(["--db", str(db), *QUICK, "--artifacts-dir", str(artifacts)])
     assert result.returncode == 1
@@ -29,11 +34,9 @@ def test_train_refuses_at_once_when_the_warehouse_is_locked(
 
 
 def test_a_run_that_cannot_be_recorded_is_kept_and_loads_later(
-    sample_db: Path, tmp_path: Path
+    own_copy: tuple[Path, Path],
 ) -> None:
-    db = tmp_path / "w.duckdb"
-    shutil.copy(sample_db, db)
-    artifacts = tmp_path / "artifacts"
+    db, artifacts = own_copy
     args = ["--db", str(db), *QUICK, "--artifacts-dir", str(artifacts)]
     with stopped_at(args, "train.record") as proc, lock_held(db):
         resume(proc)

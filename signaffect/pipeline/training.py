@@ -1,0 +1,67 @@
+"""Training as a pipeline step: (re)build the ML mart with dbt when it was built for another
+scope or input set, then train on it. `ml` only reads marts; deciding when dbt runs is here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.progress import Progress
+
+from ml.data import read_settings
+from ml.options import Grain, Inputs, Scope
+from ml.train import TrainConfig, TrainResult, train
+from signaffect.core.dbt_runner import run_dbt
+from signaffect.core.warehouse import require_built
+
+
+def ensure_mart(
+    db: Path,
+    scope: Scope | None,
+    inputs: Inputs | None,
+    progress: Progress | None = None,
+    grain: Grain = Grain.frame,
+) -> bool:
+    """Rebuild the ML marts with dbt when built for another scope or input set (or missing).
+
+    A scope change runs `dbt build --select +ml_frame_matrix+ +ml_sign_token_matrix+
+    fct_frame_features+ fct_sign_tokens+`: the lexical rows are made upstream, and every
+    public mart downstream of the frame features or the sign tokens is rebuilt too, so
+    none is left at the old scope. An input change only needs the two ML marts (and the
+    catalog after them). The target kind the frame mart was built with is kept. Returns
+    whether dbt ran.
+    """
+    built = read_settings(db, grain)
+    reference = built or read_settings(db)  # the frame mart knows how the warehouse was built
+    want_scope = scope.value if scope else (reference.lexical_scope if reference else "sign")
+    want_kinds = (
+        inputs.kinds if inputs else (reference.input_kinds if reference else Inputs.au.kinds)
+    )
+    if built and built.lexical_scope == want_scope and tuple(built.input_kinds) == want_kinds:
+        return False
+    dbt_vars: dict[str, Any] = {"lexical_scope": want_scope, "ml_input_kinds": list(want_kinds)}
+    if reference:
+        dbt_vars["ml_target_kind"] = reference.target_kind
+    select = ["+ml_frame_matrix+", "+ml_sign_token_matrix+", "fct_frame_features+",
+              "fct_sign_tokens+"]
+    if reference and reference.lexical_scope == want_scope:
+        tokens = "ml_sign_token_matrix+" if built else "+ml_sign_token_matrix+"
+        select = ["ml_frame_matrix+", tokens]
+    run_dbt("build", db, dbt_vars=dbt_vars, extra_args=["--select", *select], progress=progress)
+    return True
+
+
+def train_on_mart(
+    db: Path,
+    config: TrainConfig,
+    progress: Progress | None = None,
+    *,
+    scope: Scope | None = None,
+    inputs: Inputs | None = None,
+    artifacts_dir: Path | None = None,
+) -> TrainResult:
+    """`cli.py train`: refuse an unbuilt warehouse, bring the mart of `config.grain` to
+    `scope` and `inputs` (None: as built), then train and record the run."""
+    require_built(db, ("ml_frame_matrix",))
+    ensure_mart(db, scope, inputs, progress, config.grain)
+    return train(db, config, progress, artifacts_dir=artifacts_dir)
