@@ -30,6 +30,11 @@ ALLOWED: dict[str, frozenset[str]] = {
 #: Third-party packages a floor must not import: the FER engine runs in workers without a
 #: warehouse, so it stays free of DuckDB.
 FORBIDDEN_PACKAGES: dict[str, frozenset[str]] = {"signaffect.fer_engine": frozenset({"duckdb"})}
+#: Modules only some floors may import: only the pipeline runs dbt (ml and the read side
+#: read what it built; they never rebuild it).
+ONLY_FOR: dict[str, frozenset[str]] = {
+    "signaffect.core.dbt_runner": frozenset({"signaffect.pipeline"})
+}
 _OURS = ("signaffect", "ingest", "ml", "cli", "models")
 
 
@@ -78,6 +83,9 @@ def _upward_imports(modules: dict[str, Path]) -> list[str]:
                 wrong.append(f"{path.name}:{line} {module} imports {target} ({floor} must not)")
             if top not in _OURS or target == "signaffect":
                 continue
+            if target in ONLY_FOR and floor not in ONLY_FOR[target] | {"signaffect.core"}:
+                wrong.append(f"{path.name}:{line} {module} imports {target} (only for "
+                             f"{', '.join(sorted(ONLY_FOR[target]))})")
             target_floor = _floor(target)
             if target_floor is not None and target_floor not in allowed:
                 wrong.append(f"{path.name}:{line} {module} ({floor}) imports {target} "
@@ -93,7 +101,10 @@ def test_the_check_sees_an_upward_import(tmp_path: Path) -> None:
     """The checker itself: ml importing ingest (inside a function), the FER engine importing
     DuckDB and a module outside every floor are each caught; a downward import is not."""
     leak = tmp_path / "leak.py"
-    leak.write_text("import duckdb\n\ndef f():\n    from ingest.raw_store import RAW_SCHEMA\n")
+    leak.write_text(
+        "import duckdb\n\ndef f():\n    from ingest.raw_store import RAW_SCHEMA\n"
+        "    from signaffect.core.dbt_runner import run_dbt\n"
+    )
     fine = tmp_path / "fine.py"
     fine.write_text("from signaffect.core.errors import SignAffectError\n")
     found = _upward_imports(
@@ -104,5 +115,8 @@ def test_the_check_sees_an_upward_import(tmp_path: Path) -> None:
         "leak.py:4 ml.leak (ml) imports ingest.raw_store (ingest)",
         "leak.py:4 signaffect.fer_engine.leak (signaffect.fer_engine) imports "
         "ingest.raw_store (ingest)",
+        "leak.py:5 ml.leak imports signaffect.core.dbt_runner (only for signaffect.pipeline)",
+        "leak.py:5 signaffect.fer_engine.leak imports signaffect.core.dbt_runner "
+        "(only for signaffect.pipeline)",
         "stray: in no floor (add it to a floor's package)",
     ]
