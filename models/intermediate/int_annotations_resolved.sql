@@ -39,18 +39,11 @@ named as (
         annotations.end_frame,
         utterances.n_frames as utterance_n_frames,
     from annotations
-    inner join fields
-        on annotations.source_file = fields.source_file
-        and annotations.field_id = fields.field_id
+    inner join fields using (source_file, field_id)
     left join field_kinds
         on fields.field_name = field_kinds.field_name
-    left join coded_values
-        on annotations.source_file = coded_values.source_file
-        and annotations.field_id = coded_values.field_id
-        and annotations.value_id = coded_values.value_id
-    inner join utterances
-        on annotations.source_file = utterances.source_file
-        and annotations.utterance_id = utterances.utterance_id
+    left join coded_values using (source_file, field_id, value_id)
+    inner join utterances using (source_file, utterance_id)
 ),
 
 final as (

@@ -135,18 +135,9 @@ frame_units as (
         coalesce(frame_feature_lists.features, []) as features,
         frames.source_file || '/' || frames.utterance_id || '/' || frames.frame_index as unit_key,
     from frames
-    left join frame_signs
-        on frames.source_file = frame_signs.source_file
-        and frames.utterance_id = frame_signs.utterance_id
-        and frames.frame_index = frame_signs.frame_index
-    left join frame_label_lists
-        on frames.source_file = frame_label_lists.source_file
-        and frames.utterance_id = frame_label_lists.utterance_id
-        and frames.frame_index = frame_label_lists.frame_index
-    left join frame_feature_lists
-        on frames.source_file = frame_feature_lists.source_file
-        and frames.utterance_id = frame_feature_lists.utterance_id
-        and frames.frame_index = frame_feature_lists.frame_index
+    left join frame_signs using (source_file, utterance_id, frame_index)
+    left join frame_label_lists using (source_file, utterance_id, frame_index)
+    left join frame_feature_lists using (source_file, utterance_id, frame_index)
 ),
 
 sign_feature_lists as (
@@ -199,9 +190,7 @@ utterance_units as (
         coalesce(utterance_feature_lists.features, []) as features,
         utterances.source_file || '/' || utterances.utterance_id as unit_key,
     from utterances
-    left join utterance_feature_lists
-        on utterances.source_file = utterance_feature_lists.source_file
-        and utterances.utterance_id = utterance_feature_lists.utterance_id
+    left join utterance_feature_lists using (source_file, utterance_id)
 ),
 
 final as (

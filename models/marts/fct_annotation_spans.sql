@@ -51,14 +51,10 @@ final as (
         span_frames.end_frame,
         span_frames.n_frames,
     from annotations
-    inner join span_frames
-        on annotations.source_file = span_frames.source_file
-        and annotations.annotation_id = span_frames.annotation_id
+    inner join span_frames using (source_file, annotation_id)
     inner join files
         on annotations.source_file = files.source_file
-    left join participants
-        on annotations.source_file = participants.source_file
-        and annotations.participant_id = participants.participant_id
+    left join participants using (source_file, participant_id)
 )
 
 select * from final

@@ -57,9 +57,7 @@ selected_frame_features as (
     from frame_features
     inner join selected_features
         on frame_features.feature = selected_features.feature
-    inner join utterance_keys
-        on frame_features.source_file = utterance_keys.source_file
-        and frame_features.utterance_id = utterance_keys.utterance_id
+    inner join utterance_keys using (source_file, utterance_id)
 ),
 
 -- Each unordered pair once (id_a < id_b); the statistics are symmetric in a and b.

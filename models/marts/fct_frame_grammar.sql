@@ -28,10 +28,7 @@ final as (
         coalesce(markers_per_frame.grammatical_markers, []::varchar[]) as grammatical_markers,
         markers_per_frame.grammatical_markers is not null as is_inside_grammar,
     from frames
-    left join markers_per_frame
-        on frames.source_file = markers_per_frame.source_file
-        and frames.utterance_id = markers_per_frame.utterance_id
-        and frames.frame_index = markers_per_frame.frame_index
+    left join markers_per_frame using (source_file, utterance_id, frame_index)
 )
 
 select * from final

@@ -43,9 +43,7 @@ signs as (
         spans.start_ms,
         spans.end_ms,
     from tokens
-    inner join spans
-        on tokens.source_file = spans.source_file
-        and tokens.annotation_id = spans.annotation_id
+    inner join spans using (source_file, annotation_id)
 ),
 
 sign_markers as (
@@ -119,9 +117,7 @@ final as (
         pairs.span_end_ms - utterance_signs.last_sign_end_ms as utterance_offset_lag_ms,
         coalesce(sign_markers.grammatical_markers, []::varchar[]) as sign_grammatical_markers,
     from pairs
-    inner join utterance_signs
-        on pairs.source_file = utterance_signs.source_file
-        and pairs.utterance_id = utterance_signs.utterance_id
+    inner join utterance_signs using (source_file, utterance_id)
     left join sign_markers
         on pairs.sign_token_id = sign_markers.sign_token_id
 )

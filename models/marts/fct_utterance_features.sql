@@ -30,9 +30,7 @@ final as (
         utterance_counts.n_frames_active,
         utterance_counts.n_frames_active / utterances.n_frames as share_active,
     from utterance_counts
-    inner join utterances
-        on utterance_counts.source_file = utterances.source_file
-        and utterance_counts.utterance_id = utterances.utterance_id
+    inner join utterances using (source_file, utterance_id)
 )
 
 select * from final

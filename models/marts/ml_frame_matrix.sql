@@ -61,14 +61,8 @@ final as (
         '{{ target_kind }}' as target_kind,
         '{{ var("lexical_scope") }}' as lexical_scope,
     from frames
-    left join frame_inputs
-        on frames.source_file = frame_inputs.source_file
-        and frames.utterance_id = frame_inputs.utterance_id
-        and frames.frame_index = frame_inputs.frame_index
-    left join frame_labels
-        on frames.source_file = frame_labels.source_file
-        and frames.utterance_id = frame_labels.utterance_id
-        and frames.frame_index = frame_labels.frame_index
+    left join frame_inputs using (source_file, utterance_id, frame_index)
+    left join frame_labels using (source_file, utterance_id, frame_index)
 )
 
 select * from final
