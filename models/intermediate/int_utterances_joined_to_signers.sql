@@ -64,17 +64,10 @@ final as (
         texts.main_gloss_sequence,
         texts.english_translation,
     from utterances
-    inner join files
-        on utterances.source_file = files.source_file
-    left join primary_segments
-        on utterances.source_file = primary_segments.source_file
-        and utterances.utterance_id = primary_segments.utterance_id
-    left join participants
-        on primary_segments.source_file = participants.source_file
-        and primary_segments.participant_id = participants.participant_id
-    left join texts
-        on utterances.source_file = texts.source_file
-        and utterances.utterance_id = texts.utterance_id
+    inner join files using (source_file)
+    left join primary_segments using (source_file, utterance_id)
+    left join participants using (source_file, participant_id)
+    left join texts using (source_file, utterance_id)
 )
 
 select * from final

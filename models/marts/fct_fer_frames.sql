@@ -71,12 +71,8 @@ utterance_frames_in_video as (
     from latest_videos
     inner join media_files
         on latest_videos.video_file = media_files.media_file_name
-    inner join utterance_media
-        on media_files.source_file = utterance_media.source_file
-        and media_files.media_id = utterance_media.media_id
-    inner join utterance_frames
-        on utterance_media.source_file = utterance_frames.source_file
-        and utterance_media.utterance_id = utterance_frames.utterance_id
+    inner join utterance_media using (source_file, media_id)
+    inner join utterance_frames using (source_file, utterance_id)
 ),
 
 video_frames as (
@@ -104,10 +100,7 @@ video_frames as (
         fer_frames.model_hash,
         fer_frames.detector_settings,
     from fer_frames
-    inner join latest_videos
-        on fer_frames.video_hash = latest_videos.video_hash
-        and fer_frames.model_hash = latest_videos.model_hash
-        and fer_frames.detector_settings = latest_videos.detector_settings
+    inner join latest_videos using (video_hash, model_hash, detector_settings)
 ),
 
 final as (
@@ -139,11 +132,8 @@ final as (
         video_frames.model_hash,
         video_frames.detector_settings,
     from video_frames
-    left join camera_views
-        on video_frames.video_file = camera_views.video_file
-    left join utterance_frames_in_video
-        on video_frames.video_file = utterance_frames_in_video.video_file
-        and video_frames.frame_index = utterance_frames_in_video.frame_index
+    left join camera_views using (video_file)
+    left join utterance_frames_in_video using (video_file, frame_index)
 )
 
 select * from final
