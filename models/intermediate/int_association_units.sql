@@ -141,16 +141,7 @@ frame_units as (
 ),
 
 sign_feature_lists as (
-    select
-        sign_token_features.sign_token_id,
-        list(sign_token_features.feature order by sign_token_features.feature)
-            filter (where paired_features.feature is not null) as features,
-        list(sign_token_features.feature order by sign_token_features.feature)
-            filter (where labels.feature is not null) as labels,
-    from sign_token_features
-    left join paired_features on sign_token_features.feature = paired_features.feature
-    left join labels on sign_token_features.feature = labels.feature
-    group by sign_token_features.sign_token_id
+    {{ feature_and_label_lists('sign_token_features', ['sign_token_id']) }}
 ),
 
 sign_units as (
@@ -167,17 +158,7 @@ sign_units as (
 ),
 
 utterance_feature_lists as (
-    select
-        utterance_features.source_file,
-        utterance_features.utterance_id,
-        list(utterance_features.feature order by utterance_features.feature)
-            filter (where paired_features.feature is not null) as features,
-        list(utterance_features.feature order by utterance_features.feature)
-            filter (where labels.feature is not null) as labels,
-    from utterance_features
-    left join paired_features on utterance_features.feature = paired_features.feature
-    left join labels on utterance_features.feature = labels.feature
-    group by all
+    {{ feature_and_label_lists('utterance_features', ['source_file', 'utterance_id']) }}
 ),
 
 utterance_units as (
