@@ -22,6 +22,7 @@ from typer.core import TyperGroup
 
 from ingest import corpus_status
 from ingest.corpus import IngestSummary
+from ingest.signstream import MAX_FPS, MIN_FPS
 from ml.options import CV, ClassWeight, Grain, Inputs, Model, Scope
 from signaffect.core.errors import SignAffectError
 from signaffect.core.failures import Failure, describe
@@ -181,10 +182,17 @@ TiersOption = Annotated[
         show_default=False,
     ),
 ]
+def check_fps(value: float) -> float:
+    """A frame rate a video can have (NaN, which compares false to every bound, included)."""
+    if not MIN_FPS <= value <= MAX_FPS:
+        raise typer.BadParameter(f"{value} is not a frame rate from {MIN_FPS:g} to {MAX_FPS:g}")
+    return value
+
+
 FpsOption = Annotated[
     float,
-    typer.Option("--fps", help="Video frame rate of DAI 2 XML exports (their times are frames).",
-                 min=1.0),
+    typer.Option("--fps", help="Video frame rate of DAI 2 XML exports (their times are frames), "
+                 f"{MIN_FPS:g} to {MAX_FPS:g}.", callback=check_fps),
 ]  # fmt: skip
 AddOption = Annotated[
     bool,
@@ -192,6 +200,14 @@ AddOption = Annotated[
         "--add",
         help="Add these files to the corpus already loaded. Default: the warehouse then holds "
         "exactly these files (others loaded before are removed).",
+    ),
+]
+ReplaceOption = Annotated[
+    bool,
+    typer.Option(
+        "--replace",
+        help="Let a file replace the loaded story of the same name (storm.xml, storm.eaf) read "
+        "from another path. Default: refused, naming both paths.",
     ),
 ]
 
@@ -246,7 +262,10 @@ PermutationsOption = Annotated[
 ImportanceRepeatsOption = Annotated[
     int, typer.Option(help="Shuffles per input of the held-out permutation importance.", min=1)
 ]
-SeedOption = Annotated[int, typer.Option(help="Random seed (folds, model, baselines, bootstrap).")]
+SeedOption = Annotated[
+    int,
+    typer.Option(help="Random seed (folds, model, baselines, bootstrap).", min=0, max=2**32 - 1),
+]
 
 
 def print_lines(lines: Iterable[str]) -> None:
@@ -266,6 +285,11 @@ def print_ingest_summary(summary: IngestSummary) -> None:
     """What was loaded, replaced and removed, and how much of the text the lexicons cover."""
     for old, new in summary.replaced.renamed:
         warn(f"{new} has the same content as the loaded {old}: {old} was replaced by {new}")
+    for story, old_path, new_path in summary.replaced.restoried:
+        if old_path == new_path:
+            warn(f"{new_path} changed since it was loaded: story {story!r} was replaced")
+        else:
+            warn(f"story {story!r} from {old_path} was replaced by {new_path}")
     removed = summary.replaced.removed
     if removed:
         more = f" and {len(removed) - 10} more" if len(removed) > 10 else ""
@@ -324,12 +348,15 @@ def ingest(
     tiers: TiersOption = None,
     fps: FpsOption = 30.0,
     add: AddOption = False,
+    replace: ReplaceOption = False,
 ) -> None:
     """Load corpus files (SignStream, ELAN, DAI 2) and their lexicon hits into schema raw
     (all files or none); the corpus becomes exactly these files unless --add."""
     from signaffect.pipeline.run import CorpusOptions, ingest_files
 
-    options = CorpusOptions(lexicons, liwc_dic, lexicon, category or (), tiers, fps, add)
+    options = CorpusOptions(
+        lexicons, liwc_dic, lexicon, category or (), tiers, fps, add, replace
+    )
     with progress_bar(State.quiet) as progress:
         summary = ingest_files(State.db, paths, options, progress)
     print_ingest_summary(summary)
@@ -409,6 +436,7 @@ def run(
     tiers: TiersOption = None,
     fps: FpsOption = 30.0,
     add: AddOption = False,
+    replace: ReplaceOption = False,
     train: Annotated[
         bool,
         typer.Option(
@@ -425,7 +453,9 @@ def run(
     The warehouse then holds exactly that corpus, unless --add."""
     from signaffect.pipeline.run import CorpusOptions, run_main_job
 
-    options = CorpusOptions(lexicons, liwc_dic, lexicon, category or (), tiers, fps, add)
+    options = CorpusOptions(
+        lexicons, liwc_dic, lexicon, category or (), tiers, fps, add, replace
+    )
     check_out_dir(report_dir)
     with progress_bar(State.quiet) as progress:
         done = run_main_job(State.db, paths or [SAMPLE_CORPUS_DIR], options, progress,

@@ -16,7 +16,13 @@ import pyarrow as pa
 from rich.progress import Progress
 
 from ingest import formats, signstream
-from ingest.file_identity import Replacement, loaded_files, plan_replacement
+from ingest.file_identity import (
+    CorpusFile,
+    Replacement,
+    check_distinct_stories,
+    loaded_files,
+    plan_replacement,
+)
 from ingest.lexicon_hits import (
     HITS_SCHEMA,
     coverage,
@@ -63,13 +69,8 @@ def parse_files(
         raise SignAffectError(
             "no .xml or .eaf corpus files found", "pass SignStream, DAI 2 or ELAN files or a folder"
         )
+    check_distinct_stories(files)
     names = [f.name for f in files]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise SignAffectError(
-            f"two input files share the name {duplicates[0]}",
-            "a file's name identifies its story in the warehouse; rename one of them",
-        )
     task = progress.add_task("parse corpus files", total=len(files)) if progress else None
     parsed: list[dict[str, pa.Table]] = []
     errors: list[InputFileError] = []
@@ -93,18 +94,22 @@ def ingest_signstream(
     progress: Progress | None = None,
     options: formats.ParseOptions | None = None,
     add: bool = False,
+    replace: bool = False,
 ) -> IngestSummary:
     """Parse `paths`, label their glosses and translations with `lexicons`, and replace the
     corpus in `raw` (SignStream tables and lexicon hits) in one transaction: afterwards it
-    holds exactly these files, or with `add` these files plus the others loaded before
-    (see `ingest.file_identity`)."""
+    holds exactly these files, or with `add` these files plus the others loaded before;
+    `replace` lets a file replace a story loaded from another path (see
+    `ingest.file_identity`)."""
     names, tables = parse_files(paths, progress, options)
     texts = texts_from_signstream(tables)
     hits = lexicon_hits(texts, lexicons) if lexicons else HITS_SCHEMA.empty_table()
-    files = tables["signstream_files"]
-    incoming = dict(zip(files["source_file"].to_pylist(), files["content_hash"].to_pylist(),
-                        strict=True))
-    replaced = plan_replacement(loaded_files(con), incoming, add)
+    files = tables["signstream_files"].select(["source_file", "content_hash", "source_path"])
+    incoming = {
+        name: CorpusFile(digest, path)
+        for name, digest, path in zip(*(c.to_pylist() for c in files.columns), strict=True)
+    }
+    replaced = plan_replacement(loaded_files(con), incoming, add, replace)
     replace_source_rows(con, {**tables, LEXICON_HITS_TABLE: hits}, names + replaced.dropped)
     return IngestSummary(
         files=names,

@@ -20,7 +20,15 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from ingest.signstream import TRANSITION_IDS_BY_NAME, FileContext, RawRows, SchemeIds, open_xml
+from ingest.signstream import (
+    MAX_FPS,
+    MIN_FPS,
+    TRANSITION_IDS_BY_NAME,
+    FileContext,
+    RawRows,
+    SchemeIds,
+    open_xml,
+)
 from signaffect.core.errors import InputFileError
 
 DEFAULT_FPS = 30.0
@@ -159,9 +167,11 @@ class _Parser:
 
 def parse(path: str | Path, fps: float = DEFAULT_FPS) -> dict[str, pa.Table]:
     """Parse one DAI 2 export at `fps` frames per second into the raw tables."""
-    if not fps > 0:
+    if not MIN_FPS <= fps <= MAX_FPS:
         raise InputFileError(
-            str(Path(path)), "--fps", f"the frame rate must be positive, not {fps}"
+            str(Path(path)),
+            "--fps",
+            f"the frame rate must be {MIN_FPS:g} to {MAX_FPS:g}, not {fps}",
         )
     ctx, data, root = open_xml(path, "SIGNSTREAM_DAI", "DAI 2 XML")
     parser = _Parser(ctx, fps, RawRows(ctx.path, data, "dai2", fps))

@@ -13,6 +13,7 @@ is an `InputFileError` naming the file and the element.
 from __future__ import annotations
 
 import warnings
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -53,6 +54,7 @@ class _Utterance:
 def parse(path: str | Path, mapping: TierMapping | None = None) -> dict[str, pa.Table]:
     """Parse one .eaf file with `mapping` (default: the shipped preset its tiers match)."""
     ctx, data, root = open_xml(path, "ANNOTATION_DOCUMENT", "ELAN")
+    _check_unique_ids(ctx, root)
     if mapping is None:
         mapping = detect(ctx.path, [tier.get("TIER_ID", "") for tier in root.iterfind("TIER")])
     eaf = _read_eaf(ctx)
@@ -81,6 +83,34 @@ def parse(path: str | Path, mapping: TierMapping | None = None) -> dict[str, pa.
         rows.segment(u.utterance_id, signers.index(u.signer))
     _fields_and_annotations(mapping, spans, utterances, signers, rows)
     return rows.to_arrow()
+
+
+# The ids pympi keys its dictionaries by, per element: a repeated one would silently
+# overwrite the first.
+_ID_ATTRIBUTES = {
+    "TIME_SLOT": "TIME_SLOT_ID",
+    "TIER": "TIER_ID",
+    "ALIGNABLE_ANNOTATION": "ANNOTATION_ID",
+    "REF_ANNOTATION": "ANNOTATION_ID",
+}
+
+
+def _check_unique_ids(ctx: FileContext, root: ET.Element) -> None:
+    """Refuse a time slot, tier or annotation id used twice (annotations share one space)."""
+    seen: dict[str, set[str]] = {}
+    for el in root.iter():
+        attribute = _ID_ATTRIBUTES.get(el.tag)
+        ident = el.get(attribute) if attribute else None
+        if attribute is None or ident is None:
+            continue
+        ids = seen.setdefault(attribute, set())
+        if ident in ids:
+            raise ctx.fail(
+                f"<{el.tag} {attribute}={ident!r}>",
+                f"duplicate {attribute}: a second element with it would replace the first",
+                "give every element its own id (ELAN itself never repeats one)",
+            )
+        ids.add(ident)
 
 
 def _read_eaf(ctx: FileContext) -> Eaf:

@@ -1,7 +1,8 @@
 """Which parser reads a corpus file: SignStream 2 XML, ASLLRP DAI 2 XML or ELAN .eaf.
 
 The type comes from the suffix (.eaf) or, for .xml, from the root element named near the
-top of the file; each parser then checks the whole file. Options that only one format
+top of the file; each parser then checks the whole file, and `parse` refuses one that
+yields no annotation. Options that only one format
 needs (the ELAN tier mapping, the DAI 2 frame rate) travel in `ParseOptions`.
 """
 
@@ -14,6 +15,7 @@ import pyarrow as pa
 
 from ingest import dai2, elan, signstream
 from ingest.tier_mapping import TierMapping
+from signaffect.core.errors import InputFileError
 
 # How far into an .xml file its root element is looked for (after the declaration).
 _SNIFF_BYTES = 4096
@@ -40,7 +42,32 @@ def format_of(path: Path) -> str:
 
 
 def parse(path: Path, options: ParseOptions) -> dict[str, pa.Table]:
-    """Parse one corpus file of any supported format into the raw tables."""
+    """Parse one corpus file of any supported format into the raw tables; refuse a file
+    that yields no annotation (it would replace a story with nothing). Whatever goes wrong
+    is an `InputFileError` naming the file."""
+    try:
+        tables = _parse_as_its_format(path, options)
+    except (InputFileError, MemoryError):
+        raise
+    except Exception as exc:  # a parser's unforeseen failure: still name the file
+        raise InputFileError(
+            str(path),
+            "document",
+            f"cannot be read ({type(exc).__name__}: {exc})",
+            "check that it is a complete SignStream, DAI 2 or ELAN file; --debug shows where",
+        ) from exc
+    if tables["signstream_annotations"].num_rows == 0:
+        utterances = tables["signstream_utterances"].num_rows
+        raise InputFileError(
+            str(path),
+            "document",
+            f"no annotation in its {utterances} utterance(s): the file holds nothing to load",
+            "check that this is the file you meant; a story must have coded utterances",
+        )
+    return tables
+
+
+def _parse_as_its_format(path: Path, options: ParseOptions) -> dict[str, pa.Table]:
     kind = format_of(path)
     if kind == "elan":
         return elan.parse(path, options.tiers)

@@ -14,6 +14,7 @@ shared with them.
 
 from __future__ import annotations
 
+import os
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -30,6 +31,13 @@ from signaffect.core.hashing import sha256_bytes
 TRANSITION_IDS_BY_NAME = {"HOLD": 400000, "ONSET": 400001, "OFFSET": 400002}
 # NCSLGR video is 30 fps; SignStream 2 XML does not state it.
 FRAMES_PER_SECOND = 30.0
+# The frame rates a file may have (--fps, a tier mapping's): video, from time-lapse-slow to
+# high-speed; anything outside is a typo that would turn every span into one frame or
+# billions of them.
+MIN_FPS = 1.0
+MAX_FPS = 1000.0
+# What raw's integer columns hold: a larger id or time overflows them.
+_INT64_RANGE = range(-(2**63), 2**63)
 
 # The file types a corpus folder is searched for (SignStream and DAI 2 XML, ELAN).
 CORPUS_SUFFIXES = (".xml", ".eaf")
@@ -330,9 +338,12 @@ class FileContext:
     def int_attr(self, el: ET.Element, name: str, where: str) -> int:
         raw = self.attr(el, name, where)
         try:
-            return int(raw)
+            value = int(raw)
         except ValueError:
             raise self.fail(where, f"attribute {name}={raw!r} is not an integer") from None
+        if value not in _INT64_RANGE:
+            raise self.fail(where, f"attribute {name}={raw} is out of range (a 64-bit integer)")
+        return value
 
 
 def open_xml(path: str | Path, root_tag: str, what: str) -> tuple[FileContext, bytes, ET.Element]:
@@ -356,6 +367,12 @@ def parse_xml(ctx: FileContext, data: bytes, root_tag: str, what: str) -> ET.Ele
             "<!DOCTYPE>",
             f"refused: the file declares a DTD or entities ({type(exc).__name__})",
             f"{what} files have no DTD; this file may be crafted to expand entities",
+        ) from None
+    except (LookupError, ValueError) as exc:  # an encoding Python lacks, or a multi-byte one
+        raise ctx.fail(
+            "<?xml encoding?>",
+            f"cannot decode the file ({exc})",
+            "save it as UTF-8 and declare encoding=\"UTF-8\" (or none)",
         ) from None
     except ET.ParseError as exc:
         line, column = exc.position
@@ -388,6 +405,39 @@ def _numbered(
         yield el, where, key
 
 
+# Where each element the parser reads must sit: it looks for them only there, so one placed
+# elsewhere (an UTTERANCE beside <UTTERANCES>, an A outside a TRACK) would be lost unread.
+_PARENT_OF = {
+    "PARTICIPANTS": "SIGNSTREAM-DATABASE",
+    "CODING-SCHEME": "SIGNSTREAM-DATABASE",
+    "MEDIA-FILES": "SIGNSTREAM-DATABASE",
+    "UTTERANCES": "SIGNSTREAM-DATABASE",
+    "PARTICIPANT": "PARTICIPANTS",
+    "FIELD": "CODING-SCHEME",
+    "VALUE": "FIELD",
+    "MEDIA-FILE": "MEDIA-FILES",
+    "UTTERANCE": "UTTERANCES",
+    "MEDIA-REF": "UTTERANCE",
+    "SEGMENT": "UTTERANCE",
+    "TRACK": "SEGMENT",
+    "A": "TRACK",
+}
+
+
+def _check_placement(ctx: FileContext, root: ET.Element) -> None:
+    """Refuse an element the parser reads that sits where it would not be read."""
+    for parent in root.iter():
+        for child in parent:
+            expected = _PARENT_OF.get(child.tag)
+            if expected is not None and parent.tag != expected:
+                ident = "".join(f" {k}={child.get(k)!r}" for k in ("ID", "S") if child.get(k))
+                raise ctx.fail(
+                    f"<{parent.tag}>/<{child.tag}{ident}>",
+                    f"<{child.tag}> outside <{expected}> would be ignored",
+                    f"move it into <{expected}> (as SignStream writes it) or remove it",
+                )
+
+
 @dataclass(frozen=True)
 class _Header:
     """What the file declares before its utterances, which they must refer to."""
@@ -400,6 +450,7 @@ class _Header:
 def parse(path: str | Path) -> dict[str, pa.Table]:
     """Parse one SignStream XML file into one Arrow table per raw table (see `SCHEMAS`)."""
     ctx, data, root = open_xml(path, "SIGNSTREAM-DATABASE", "SignStream XML")
+    _check_placement(ctx, root)
     rows = RawRows(
         ctx.path,
         data,
@@ -530,14 +581,14 @@ def _value_id(
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
-    """Files as given and every *.xml and *.eaf inside given folders, sorted, each once."""
+    """Files as given and every *.xml and *.eaf inside given folders and their sub-folders
+    (read recursively, so no part of a corpus is skipped unsaid), sorted, each once."""
     found: dict[Path, None] = {}
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            for child in sorted(p.iterdir()):
-                if child.suffix.lower() in CORPUS_SUFFIXES and not child.is_dir():
-                    found[_resolved(child)] = None
+            for child in _corpus_files_under(p):
+                found[_resolved(child)] = None
         elif p.exists():
             found[_resolved(p)] = None
         else:
@@ -545,6 +596,15 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
                 str(p), "path", "no such file or folder", "check the path, or pass a folder"
             )
     return list(found)
+
+
+def _corpus_files_under(folder: Path) -> list[Path]:
+    """The corpus files in `folder` and below, sorted; a linked folder is not entered (a
+    link may loop), a linked file is read."""
+    found: list[Path] = []
+    for parent, _, names in os.walk(folder):
+        found.extend(Path(parent) / n for n in names if Path(n).suffix.lower() in CORPUS_SUFFIXES)
+    return sorted(found)
 
 
 def _resolved(path: Path) -> Path:

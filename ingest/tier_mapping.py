@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ingest.signstream import MAX_FPS, MIN_FPS
 from signaffect.core.errors import InputFileError
 
 MAPPINGS_DIR = Path(__file__).resolve().parent / "tier_mappings"
@@ -148,8 +149,10 @@ def from_dict(data: Mapping[str, Any], source: str) -> TierMapping:
     if unknown:
         raise check.fail(unknown[0], f"unknown key (known: {', '.join(sorted(known))})")
     fps = data.get("frames_per_second")
-    if isinstance(fps, bool) or not isinstance(fps, int | float) or not 0 < fps <= 1000:
-        raise check.fail("frames_per_second", f"must be a number in (0, 1000], not {fps!r}")
+    if isinstance(fps, bool) or not isinstance(fps, int | float) or not MIN_FPS <= fps <= MAX_FPS:
+        raise check.fail(
+            "frames_per_second", f"must be a number from {MIN_FPS:g} to {MAX_FPS:g}, not {fps!r}"
+        )
     end_time = data.get("end_time", "exclusive")
     if end_time not in END_TIMES:
         raise check.fail("end_time", f"must be one of {', '.join(END_TIMES)}, not {end_time!r}")
@@ -162,6 +165,7 @@ def from_dict(data: Mapping[str, Any], source: str) -> TierMapping:
     if not isinstance(entries, list) or not entries:
         raise check.fail("tier", "needs at least one [[tier]] entry")
     rules = tuple(_rule(check, entry, i) for i, entry in enumerate(entries, start=1))
+    _check_distinct_tiers(check, rules)
     utterance_tier = check.text(data, "utterance_tier", "")
     if not any(r.tier == utterance_tier for r in rules):
         raise check.fail("utterance_tier", f"{utterance_tier!r} is not one of the [[tier]] entries")
@@ -176,6 +180,18 @@ def from_dict(data: Mapping[str, Any], source: str) -> TierMapping:
         transitions={key: value.strip() for key, value in transitions.items()},
         rules=rules,
     )
+
+
+def _check_distinct_tiers(check: _Checker, rules: tuple[TierRule, ...]) -> None:
+    """Refuse a tier mapped twice: only its first entry would ever match."""
+    first: dict[str, int] = {}
+    for number, rule in enumerate(rules, start=1):
+        if rule.tier in first:
+            raise check.fail(
+                f"tier #{number}.tier",
+                f"{rule.tier!r} is already mapped by tier #{first[rule.tier]}; a tier has one role",
+            )
+        first[rule.tier] = number
 
 
 def _rule(check: _Checker, entry: Any, number: int) -> TierRule:

@@ -66,7 +66,8 @@
 
 {#-
     Benjamini–Hochberg q-value of `p_value` over every row of the relation in scope:
-    q_(i) = min over ranks j ≥ i of p_(j) · m / j, capped at 1 (monotone in p).
+    q_(i) = min over ranks j ≥ i of p_(j) · m / j, capped at 1 (monotone in p), and never
+    below p_(i): p · m / m can round one ulp under p.
     Use in a select over all tested rows; m is the number of rows.
 -#}
 {% macro bh_rank(p_value) -%}
@@ -74,8 +75,8 @@
 {%- endmacro %}
 
 {% macro bh_qvalue(p_value, rank, m) -%}
-    least(1.0, min(({{ p_value }}) * ({{ m }}) / ({{ rank }})) over (
+    greatest({{ p_value }}, least(1.0, min(({{ p_value }}) * ({{ m }}) / ({{ rank }})) over (
         order by {{ rank }} desc
         rows between unbounded preceding and current row
-    ))
+    )))
 {%- endmacro %}

@@ -31,10 +31,12 @@ def ingest_corpus(
     tiers: Path | None = None,
     fps: float = DEFAULT_FPS,
     add: bool = False,
+    replace: bool = False,
 ) -> IngestSummary:
     """Ingest corpus files (and, unless `lexicons` is off, their lexicon hits) into `db`,
     closing the connection so dbt can open the file. The corpus becomes exactly these files,
-    or with `add` these plus those loaded before. `lexicon_names` and `categories`
+    or with `add` these plus those loaded before; `replace` lets a file replace a story
+    loaded from another path. `lexicon_names` and `categories`
     (`lexicon:category`) narrow the lexicons; see `ingest.lexicons.select_lexicons`.
     `tiers` is an ELAN tier mapping (default: detect a preset per file); `fps` is the frame
     rate of DAI 2 exports."""
@@ -55,7 +57,7 @@ def ingest_corpus(
     con = connect(db)
     try:
         ensure_raw_tables(con)
-        return ingest_signstream(con, paths, chosen, progress, options, add=add)
+        return ingest_signstream(con, paths, chosen, progress, options, add=add, replace=replace)
     finally:
         con.close()
 

@@ -28,6 +28,7 @@ class CorpusOptions:
     tiers: Path | None = None
     fps: float = DEFAULT_FPS
     add: bool = False
+    replace: bool = False
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ def ingest_files(
         tiers=options.tiers,
         fps=options.fps,
         add=options.add,
+        replace=options.replace,
     )
 
 
