@@ -339,7 +339,8 @@ def print_training(result: TrainResult, grain: Grain) -> None:
 def ingest(
     paths: Annotated[
         list[Path],
-        typer.Argument(help="SignStream or DAI 2 XML, ELAN .eaf files, or folders of them."),
+        typer.Argument(help="SignStream or DAI 2 XML, ELAN .eaf files, or folders of them "
+                       "(sub-folders included)."),
     ],
     lexicons: LexiconsOption = True,
     liwc_dic: LiwcOption = None,
@@ -427,7 +428,8 @@ def status() -> None:
 def run(
     paths: Annotated[
         list[Path] | None,
-        typer.Argument(help="Corpus files or folders. Default: the bundled sample corpus."),
+        typer.Argument(help="Corpus files or folders (sub-folders included). Default: the "
+                       "bundled sample corpus."),
     ] = None,
     lexicons: LexiconsOption = True,
     liwc_dic: LiwcOption = None,

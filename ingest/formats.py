@@ -2,8 +2,8 @@
 
 The type comes from the suffix (.eaf) or, for .xml, from the root element named near the
 top of the file; each parser then checks the whole file, and `parse` refuses one that
-yields no annotation. Options that only one format
-needs (the ELAN tier mapping, the DAI 2 frame rate) travel in `ParseOptions`.
+yields no annotation. Options that only one format needs (the ELAN tier mapping, the DAI 2
+frame rate) travel in `ParseOptions`.
 """
 
 from __future__ import annotations
