@@ -9,6 +9,7 @@ import duckdb
 from typer.testing import CliRunner
 
 from cli import app
+from signaffect.core.output import unique_names
 
 runner = CliRunner()
 
@@ -100,3 +101,8 @@ def test_lexicon_and_category_choice(tmp_path: Path) -> None:
     no_dic = runner.invoke(app, ["--db", str(db), "ingest", sample, "--lexicon", "liwc"])
     assert no_dic.exit_code == 1
     assert "--liwc-dic" in no_dic.stderr
+
+
+def test_repeated_column_names_get_the_first_free_suffix() -> None:
+    assert unique_names(["a", "a", "a_2", "b", "a"]) == ["a", "a_3", "a_2", "b", "a_4"]
+    assert unique_names(["x", "y"]) == ["x", "y"]

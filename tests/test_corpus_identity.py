@@ -85,3 +85,31 @@ def test_remove_and_status(tmp_path: Path) -> None:
     code, stdout, _ = cli(db, "status")
     assert code == 0
     assert hashes["lost-keys.xml"] in stdout and "storm.xml" not in stdout
+
+
+def test_a_story_is_one_file_whatever_its_path(tmp_path: Path) -> None:
+    """A story's file from the same path replaces it (said when it changed); from another
+    path with other content it is refused naming both, unless --replace; the same bytes
+    from elsewhere are the same story."""
+    mine, theirs = tmp_path / "mine", tmp_path / "theirs"
+    mine.mkdir()
+    theirs.mkdir()
+    text = (SAMPLE_CORPUS_DIR / "storm.xml").read_text()
+    (mine / "storm.xml").write_text(text)
+    (theirs / "storm.xml").write_text(text.replace("LAST SUMMER", "LAST WINTER", 1))
+    db = tmp_path / "w.duckdb"
+    assert cli(db, "ingest", str(mine / "storm.xml"))[0] == 0
+    code, _, stderr = cli(db, "ingest", "--add", str(mine / "storm.xml"))
+    assert code == 0 and "warning" not in stderr
+    (mine / "storm.xml").write_text(text.replace("LAST SUMMER", "LAST SPRING", 1))
+    code, _, stderr = cli(db, "ingest", "--add", str(mine / "storm.xml"))
+    assert code == 0 and "storm.xml changed since it was loaded" in stderr
+    changed = loaded(db)
+    code, _, stderr = cli(db, "ingest", str(theirs / "storm.xml"))
+    assert code == 1 and f"{theirs / 'storm.xml'} is story 'storm', already loaded from" in stderr
+    assert loaded(db) == changed
+    code, _, stderr = cli(db, "ingest", "--replace", str(theirs / "storm.xml"))
+    assert code == 0 and "was replaced by" in stderr
+    (mine / "storm.xml").write_text(text.replace("LAST SUMMER", "LAST WINTER", 1))
+    code, _, stderr = cli(db, "ingest", "--add", str(mine / "storm.xml"))
+    assert code == 0 and "warning" not in stderr
