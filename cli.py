@@ -285,7 +285,7 @@ def print_ingest_summary(summary: IngestSummary) -> None:
     """What was loaded, replaced and removed, and how much of the text the lexicons cover."""
     for old, new in summary.replaced.renamed:
         warn(f"{new} has the same content as the loaded {old}: {old} was replaced by {new}")
-    for story, old_path, new_path in summary.replaced.restoried:
+    for story, old_path, new_path in summary.replaced.replaced_stories:
         if old_path == new_path:
             warn(f"{new_path} changed since it was loaded: story {story!r} was replaced")
         else:

@@ -44,12 +44,12 @@ class CorpusFile:
 class Replacement:
     """What an ingest removes: `dropped` file names (besides the incoming ones), `renamed`
     (old name, new name) pairs of the same content, `removed` files not given again, and
-    `restoried` (story, old path, new path) of a story whose file changed or was replaced."""
+    `replaced_stories` (story, old path, new path) whose file changed or was replaced."""
 
     dropped: list[str]
     renamed: list[tuple[str, str]]
     removed: list[str]
-    restoried: list[tuple[str, str, str]]
+    replaced_stories: list[tuple[str, str, str]]
 
 
 def story_of(name: str) -> str:
@@ -120,7 +120,7 @@ def plan_replacement(
         dropped=sorted(renamed_old | same_story | set(removed)),
         renamed=renamed,
         removed=removed,
-        restoried=_restoried(loaded, incoming, renamed_old),
+        replaced_stories=_replaced_stories(loaded, incoming, renamed_old),
     )
 
 
@@ -159,7 +159,7 @@ def _same_story(
     return {old for old, new in pairs if old != new}
 
 
-def _restoried(
+def _replaced_stories(
     loaded: Mapping[str, CorpusFile], incoming: Mapping[str, CorpusFile], renamed: set[str]
 ) -> list[tuple[str, str, str]]:
     return [
