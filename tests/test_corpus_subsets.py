@@ -22,7 +22,7 @@ SEED = 21
 #: How many files each sampled corpus has: one single file, one pair, one triple.
 SIZES = (1, 2, 3)
 #: Every data test holds at any number of draws; a few keep eight builds within minutes.
-SUBSET_DBT_VARS = {**TEST_DBT_VARS, "association_resamples": 20}
+SUBSET_DBT_VARS: dict[str, object] = {**TEST_DBT_VARS, "association_resamples": 20}
 #: A pair whose BH q came out one ulp below its p (issue 21), failing `fct_feature_cooccurrence`.
 REGRESSION = ("ncslgr10a.xml", "three pigs.xml")
 SAMPLES = (

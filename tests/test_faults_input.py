@@ -92,25 +92,25 @@ CASES = [
 ]
 
 
-def storm_tree() -> ET.ElementTree:
-    return ET.parse(STORM)
+def storm_root() -> ET.Element:
+    return ET.parse(STORM).getroot()
 
 
 def write_inputs(tmp: Path, samples: Path) -> None:
     """The crafted files the cases name, each made from a real one with one defect."""
-    empty = storm_tree()
-    for segment in empty.getroot().iter("SEGMENT"):
+    empty = storm_root()
+    for segment in empty.iter("SEGMENT"):
         for track in segment.findall("TRACK"):
             segment.remove(track)
-    empty.write(tmp / "empty.xml")
+    ET.ElementTree(empty).write(tmp / "empty.xml")
     (tmp / "root-only.xml").write_text('<SIGNSTREAM-DATABASE DATABASE-VERSION="1.0"/>')
-    outside = storm_tree()
-    utterances = outside.getroot().find("UTTERANCES")
+    outside = storm_root()
+    utterances = outside.find("UTTERANCES")
     assert utterances is not None
     last = utterances.findall("UTTERANCE")[-1]
     utterances.remove(last)
-    outside.getroot().append(last)
-    outside.write(tmp / "outside.xml")
+    outside.append(last)
+    ET.ElementTree(outside).write(tmp / "outside.xml")
     shutil.copy(samples / ELAN_ALI, tmp / "storm.eaf")
     (tmp / "other").mkdir()
     text = STORM.read_text()
