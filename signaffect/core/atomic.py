@@ -1,0 +1,181 @@
+"""Files and folders that appear whole or not at all: written under a temporary name beside
+the target, renamed onto it once complete.
+
+Why: a full disk, a memory error or Ctrl-C halfway through a write must never leave a
+truncated report, a partial export or half a model where a user (or the next command) will
+take it for the real thing. A rename within one folder is atomic; the temporary names are
+hidden (`.<name>.<pid>.<random>.tmp`), and those a killed process left are removed by the
+next write to the same target.
+
+- `atomic_path(path)`: one file; yields the temporary path to write (by any library).
+- `write_bytes_atomic` / `write_text_atomic`: the common case of `atomic_path`.
+- `atomic_files(folder)`: several files that replace their namesakes in `folder` together
+  (other files there are left alone).
+- `atomic_dir(path)`: a whole folder, staged beside `path`, then renamed onto it (replacing
+  an earlier folder only with `replace=True`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+TMP_SUFFIX = ".tmp"
+
+
+def _temp_prefix(target: Path) -> str:
+    return f".{target.name}.{os.getpid()}."
+
+
+def remove_leftovers(target: Path) -> None:
+    """Delete the temporary files or folders a killed writer of `target` left beside it
+    (their process is gone); a running writer's are left alone."""
+    if not target.parent.is_dir():
+        return
+    pattern = re.compile(rf"^\.{re.escape(target.name)}\.(\d+)\..*{re.escape(TMP_SUFFIX)}$")
+    for sibling in target.parent.iterdir():
+        match = pattern.match(sibling.name)
+        if match is None or _process_alive(int(match.group(1))):
+            continue
+        if sibling.is_dir() and not sibling.is_symlink():
+            shutil.rmtree(sibling, ignore_errors=True)
+        else:
+            sibling.unlink(missing_ok=True)
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # an earlier write of this process, which cleans up after itself
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; when the block ends without error it is renamed
+    onto `path` (replacing it), otherwise removed. The folder must exist."""
+    path = Path(path)
+    remove_leftovers(path)
+    fd, name = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=TMP_SUFFIX, dir=path.parent)
+    os.close(fd)
+    temp = Path(name)
+    try:
+        yield temp
+        _flush(temp)
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> Path:
+    """Write `data` to `path` whole or not at all; return `path`."""
+    with atomic_path(path) as temp:
+        temp.write_bytes(data)
+    return path
+
+
+def write_text_atomic(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    """Write `text` to `path` whole or not at all; return `path`."""
+    return write_bytes_atomic(path, text.encode(encoding))
+
+
+class FileSet:
+    """The files of one `atomic_files` block: each written to a temporary name until the
+    block ends."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.pending: dict[Path, Path] = {}  # target → temporary file
+
+    def path(self, name: str) -> Path:
+        """A temporary path to write `name` to (by any library)."""
+        target = self.folder / name
+        remove_leftovers(target)
+        fd, temp = tempfile.mkstemp(prefix=_temp_prefix(target), suffix=TMP_SUFFIX,
+                                    dir=self.folder)
+        os.close(fd)
+        self.pending[target] = Path(temp)
+        return Path(temp)
+
+    def write_bytes(self, name: str, data: bytes) -> Path:
+        """Stage `data` as `name`; return the path it will have."""
+        self.path(name).write_bytes(data)
+        return self.folder / name
+
+    def write_text(self, name: str, text: str, encoding: str = "utf-8") -> Path:
+        """Stage `text` as `name`; return the path it will have."""
+        return self.write_bytes(name, text.encode(encoding))
+
+
+@contextmanager
+def atomic_files(folder: Path) -> Iterator[FileSet]:
+    """Stage several files for `folder` (created if missing); when the block ends without
+    error they are renamed onto their names, otherwise removed (with the folder, if this
+    block created it)."""
+    folder = Path(folder)
+    created = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
+    files = FileSet(folder)
+    try:
+        yield files
+        for temp in files.pending.values():
+            _flush(temp)
+        for target, temp in files.pending.items():
+            os.replace(temp, target)
+    except BaseException:
+        for temp in files.pending.values():
+            temp.unlink(missing_ok=True)
+        if created:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+@contextmanager
+def atomic_dir(path: Path, *, replace: bool = False) -> Iterator[Path]:
+    """Yield a new, empty hidden folder beside `path`; when the block ends without error it
+    becomes `path`, otherwise it is removed. An existing `path` is replaced (removed after
+    the swap) only with `replace`; else it is an error (FileExistsError) before the swap."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(path)
+    staging = Path(tempfile.mkdtemp(prefix=_temp_prefix(path), suffix=TMP_SUFFIX,
+                                    dir=path.parent))
+    try:
+        yield staging
+        _swap_in(staging, path, replace)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _swap_in(staging: Path, path: Path, replace: bool) -> None:
+    """`staging` becomes `path`: two renames when `path` exists, the old folder removed last."""
+    old = None
+    if path.exists():
+        if not replace:
+            raise FileExistsError(f"{path} exists")
+        old = staging.with_name(f"{staging.name[: -len(TMP_SUFFIX)]}.old{TMP_SUFFIX}")
+        path.rename(old)
+    staging.rename(path)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _flush(path: Path) -> None:
+    """Push a finished temporary file to disk, so a full disk shows now, not after the rename
+    (folders need nothing)."""
+    if path.is_dir():
+        return
+    with open(path, "rb+") as handle:
+        os.fsync(handle.fileno())
