@@ -12,7 +12,8 @@ next write to the same target.
 - `atomic_files(folder)`: several files that replace their namesakes in `folder` together
   (other files there are left alone).
 - `atomic_dir(path)`: a whole folder, staged beside `path`, then renamed onto it (replacing
-  an earlier folder only with `replace=True`).
+  an earlier folder only with `replace=True`); `staging_dir` and `commit_dir` are its two
+  halves, for a folder filled across several steps (a training run's model, then metrics).
 """
 
 from __future__ import annotations
@@ -32,14 +33,18 @@ def _temp_prefix(target: Path) -> str:
     return f".{target.name}.{os.getpid()}."
 
 
+#: A temporary name of this module: `.<target name>.<pid>.<random>.tmp`.
+_TEMP_NAME = re.compile(rf"^\..+\.(\d+)\.[^.]+(?:\.old)?{re.escape(TMP_SUFFIX)}$")
+
+
 def remove_leftovers(target: Path) -> None:
-    """Delete the temporary files or folders a killed writer of `target` left beside it
-    (their process is gone); a running writer's are left alone."""
+    """Delete the temporary files or folders that killed writers left beside `target`
+    (their process is gone; any target in that folder, e.g. an earlier run's); a running
+    writer's are left alone."""
     if not target.parent.is_dir():
         return
-    pattern = re.compile(rf"^\.{re.escape(target.name)}\.(\d+)\..*{re.escape(TMP_SUFFIX)}$")
     for sibling in target.parent.iterdir():
-        match = pattern.match(sibling.name)
+        match = _TEMP_NAME.match(sibling.name)
         if match is None or _process_alive(int(match.group(1))):
             continue
         if sibling.is_dir() and not sibling.is_symlink():
@@ -141,41 +146,50 @@ def atomic_files(folder: Path) -> Iterator[FileSet]:
         raise
 
 
-@contextmanager
-def atomic_dir(path: Path, *, replace: bool = False) -> Iterator[Path]:
-    """Yield a new, empty hidden folder beside `path`; when the block ends without error it
-    becomes `path`, otherwise it is removed. An existing `path` is replaced (removed after
-    the swap) only with `replace`; else it is an error (FileExistsError) before the swap."""
+def staging_dir(path: Path) -> Path:
+    """A new, empty hidden folder beside `path` (created with its parents), to fill and then
+    `commit_dir` onto `path`; a caller that fails before must remove it (`shutil.rmtree`)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_leftovers(path)
-    staging = Path(tempfile.mkdtemp(prefix=_temp_prefix(path), suffix=TMP_SUFFIX,
-                                    dir=path.parent))
+    return Path(tempfile.mkdtemp(prefix=_temp_prefix(path), suffix=TMP_SUFFIX, dir=path.parent))
+
+
+def commit_dir(staging: Path, path: Path, *, replace: bool = False) -> None:
+    """`staging` becomes `path`, its files flushed to disk first (so a full disk shows now);
+    an existing `path` is replaced (removed after the swap) only with `replace`, else
+    FileExistsError. On any error `staging` is removed."""
     try:
-        yield staging
-        _swap_in(staging, path, replace)
+        for file in sorted(p for p in staging.rglob("*") if p.is_file()):
+            _flush(file)
+        old = None
+        if path.exists():
+            if not replace:
+                raise FileExistsError(f"{path} exists")
+            old = staging.with_name(f"{staging.name[: -len(TMP_SUFFIX)]}.old{TMP_SUFFIX}")
+            path.rename(old)
+        staging.rename(path)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-
-
-def _swap_in(staging: Path, path: Path, replace: bool) -> None:
-    """`staging` becomes `path`: two renames when `path` exists, the old folder removed last."""
-    old = None
-    if path.exists():
-        if not replace:
-            raise FileExistsError(f"{path} exists")
-        old = staging.with_name(f"{staging.name[: -len(TMP_SUFFIX)]}.old{TMP_SUFFIX}")
-        path.rename(old)
-    staging.rename(path)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+@contextmanager
+def atomic_dir(path: Path, *, replace: bool = False) -> Iterator[Path]:
+    """Yield a new, empty hidden folder beside `path`; when the block ends without error it
+    becomes `path` (see `commit_dir`), otherwise it is removed."""
+    staging = staging_dir(path)
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    commit_dir(staging, Path(path), replace=replace)
+
+
 def _flush(path: Path) -> None:
-    """Push a finished temporary file to disk, so a full disk shows now, not after the rename
-    (folders need nothing)."""
-    if path.is_dir():
-        return
+    """Push a finished temporary file to disk, so a full disk shows now, not after the rename."""
     with open(path, "rb+") as handle:
         os.fsync(handle.fileno())

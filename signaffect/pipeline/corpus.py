@@ -88,7 +88,7 @@ def _interrupted(db: Path, before: dict[str, str] | None) -> Interrupted:
     is one transaction, so either all of it was committed or none (the signal may land
     just after the commit, so the warehouse is asked rather than assumed unchanged)."""
     if before is None:
-        return Interrupted("interrupted before the corpus was changed: nothing changed")
+        return Interrupted("interrupted, nothing changed: the corpus was not touched yet")
     try:
         con = connect(db, read_only=True)
         try:
@@ -101,7 +101,7 @@ def _interrupted(db: Path, before: dict[str, str] | None) -> Interrupted:
             "`cli.py status` lists the corpus files the warehouse holds",
         )
     if after == before:
-        return Interrupted("interrupted before the commit: nothing changed")
+        return Interrupted("interrupted, nothing changed: the change was not committed")
     added = sorted(name for name, digest in after.items() if before.get(name) != digest)
     removed = sorted(name for name in before if name not in after)
     return Interrupted(
