@@ -33,6 +33,7 @@ runner = CliRunner()
 
 
 def cli(db: Path, *args: str) -> tuple[int, str, str]:
+    """`cli.py --db DB ARGS` in this process."""
     result = runner.invoke(app, ["--db", str(db), "--quiet", *args])
     return result.exit_code, result.stdout, result.stderr
 
@@ -65,8 +66,9 @@ def test_every_read_names_stale_marts_after_an_ingest(built: Path, tmp_path: Pat
         ["timing", "eye brows=lowered", "--resamples", "10"],
         ["query", "select count(*) as n from fct_frames"],
     ]
-    for args in warned:
-        code, _, stderr = cli(built, *args)
+    for args in warned:  # each in its own process, as a user runs them
+        done = run_cli(["--db", str(built), "--quiet", *args])
+        code, stderr = done.returncode, done.stderr
         assert code == 0, (args, stderr)
         stale = [line for line in stderr.splitlines() if "stale" in line]
         assert len(stale) == 1 and "cli.py build" in stale[0], (args, stderr)
@@ -92,8 +94,8 @@ def test_a_failed_build_leaves_the_marts_stale_in_status(built: Path) -> None:
         build_warehouse(built, dbt_vars={"frame_convention": "no-such"})
     code, stdout, _ = cli(built, "status")
     assert code == 0 and "marts: stale: the build started" in stdout and "failed" in stdout
-    code, _, stderr = cli(built, "top", LABEL, "--k", "1")
-    assert code == 0 and "failed; the marts may mix two builds" in stderr
+    done = run_cli(["--db", str(built), "--quiet", "top", LABEL, "--k", "1"])
+    assert done.returncode == 0 and "failed; the marts may mix two builds" in done.stderr
 
 
 # --- 5. Closed query policy -------------------------------------------------------------
