@@ -60,7 +60,9 @@ CAUSES: list[tuple[str, str, str]] = [
         "pass --db (or --out) with a path under a folder",
     ),
     (
-        r"[Oo]ut of [Mm]emory|failed to allocate|Cannot allocate memory",
+        # The last: a library that cannot map its code under a memory limit fails to import.
+        r"[Oo]ut of [Mm]emory|failed to allocate|Cannot allocate memory"
+        r"|failed to map segment from shared object",
         "out of memory in `cli.py {command}`",
         MEMORY_HINT,
     ),

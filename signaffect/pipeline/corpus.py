@@ -52,35 +52,35 @@ def ingest_corpus(
             exc.problem,
             "pass a LIWC .dic file: a %-delimited category block, then word<TAB>ids lines",
         ) from None
-    con = connect(db)
     before: dict[str, str] | None = None
     try:
-        verify_readable(con)
-        ensure_raw_tables(con)
-        before = loaded_files(con)
-        return ingest_signstream(con, paths, chosen, progress, options, add=add)
+        con = connect(db)
+        try:
+            verify_readable(con)
+            ensure_raw_tables(con)
+            before = loaded_files(con)
+            return ingest_signstream(con, paths, chosen, progress, options, add=add)
+        finally:
+            con.close()  # checkpoints: Ctrl-C may land here, after the commit
     except KeyboardInterrupt:
-        con.close()
         raise _interrupted(db, before) from None
-    finally:
-        con.close()
 
 
 def remove_corpus_files(db: Path, wanted: list[str]) -> list[str]:
     """Delete the stories or files `wanted` from the corpus in `db`; return the file names."""
-    con = connect(db, create=False)
     before: dict[str, str] | None = None
     try:
-        verify_readable(con)
-        before = loaded_files(con)
-        chosen = match_loaded(before, wanted)
-        remove_files(con, chosen)
-        return chosen
+        con = connect(db, create=False)
+        try:
+            verify_readable(con)
+            before = loaded_files(con)
+            chosen = match_loaded(before, wanted)
+            remove_files(con, chosen)
+            return chosen
+        finally:
+            con.close()
     except KeyboardInterrupt:
-        con.close()
         raise _interrupted(db, before) from None
-    finally:
-        con.close()
 
 
 def _interrupted(db: Path, before: dict[str, str] | None) -> Interrupted:
