@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,8 +29,32 @@ from pathlib import Path
 TMP_SUFFIX = ".tmp"
 
 
-def _temp_prefix(target: Path) -> str:
-    return f".{target.name}.{os.getpid()}."
+def _temp_name(target: Path) -> Path:
+    """A fresh hidden name beside `target`: `.<name>.<pid>.<random>.tmp`."""
+    return target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}{TMP_SUFFIX}"
+
+
+def _new_file(target: Path) -> Path:
+    """Create an empty temporary file for `target`, with the permissions a plain write would
+    give (the umask's, not tempfile's owner-only)."""
+    while True:
+        temp = _temp_name(target)
+        try:
+            os.close(os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+            return temp
+        except FileExistsError:
+            continue
+
+
+def _new_dir(target: Path) -> Path:
+    """Create an empty temporary folder for `target` (umask permissions, as `mkdir`)."""
+    while True:
+        temp = _temp_name(target)
+        try:
+            temp.mkdir()
+            return temp
+        except FileExistsError:
+            continue
 
 
 #: A temporary name of this module: `.<target name>.<pid>.<random>.tmp`.
@@ -55,7 +79,7 @@ def remove_leftovers(target: Path) -> None:
 
 def _process_alive(pid: int) -> bool:
     if pid == os.getpid():
-        return False  # an earlier write of this process, which cleans up after itself
+        return True  # this process's own writes (e.g. the other files of one batch)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -71,9 +95,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
     onto `path` (replacing it), otherwise removed. The folder must exist."""
     path = Path(path)
     remove_leftovers(path)
-    fd, name = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=TMP_SUFFIX, dir=path.parent)
-    os.close(fd)
-    temp = Path(name)
+    temp = _new_file(path)
     try:
         yield temp
         _flush(temp)
@@ -107,11 +129,9 @@ class FileSet:
         """A temporary path to write `name` to (by any library)."""
         target = self.folder / name
         remove_leftovers(target)
-        fd, temp = tempfile.mkstemp(prefix=_temp_prefix(target), suffix=TMP_SUFFIX,
-                                    dir=self.folder)
-        os.close(fd)
-        self.pending[target] = Path(temp)
-        return Path(temp)
+        temp = _new_file(target)
+        self.pending[target] = temp
+        return temp
 
     def write_bytes(self, name: str, data: bytes) -> Path:
         """Stage `data` as `name`; return the path it will have."""
@@ -152,7 +172,7 @@ def staging_dir(path: Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_leftovers(path)
-    return Path(tempfile.mkdtemp(prefix=_temp_prefix(path), suffix=TMP_SUFFIX, dir=path.parent))
+    return _new_dir(path)
 
 
 def commit_dir(staging: Path, path: Path, *, replace: bool = False) -> None:
