@@ -9,6 +9,11 @@ Every command runs inside `GuardedGroup`, so any error it raises is one line (se
 
 from __future__ import annotations
 
+from signaffect.core.last_resort import install_last_resort, write_plain
+
+# Before the other imports: running out of memory while they load is one line too.
+install_last_resort()
+
 import sys
 from collections.abc import Iterable
 from enum import Enum
@@ -88,11 +93,15 @@ def main(
 
 
 def report_failure(failure: Failure) -> None:
-    """Print a failure's lines and hint on stderr, verbatim, and exit with its code."""
-    for line in failure.lines:
-        err.print(f"[red]error:[/red] {escape(line)}")
-    if failure.hint:
-        note(f"hint: {failure.hint}")
+    """Print a failure's lines and hint on stderr, verbatim, and exit with its code (plain
+    bytes if rich cannot draw them, e.g. out of memory)."""
+    try:
+        for line in failure.lines:
+            err.print(f"[red]error:[/red] {escape(line)}")
+        if failure.hint:
+            note(f"hint: {failure.hint}")
+    except BaseException:  # the failure must still be reported, and once
+        write_plain(failure.lines, failure.hint)
     raise typer.Exit(failure.code)
 
 
@@ -415,10 +424,11 @@ def query(
 
 @app.command(epilog="Example: cli.py status")
 def status() -> None:
-    """List the warehouse's tables and views with their row counts, and the corpus files
-    loaded with their SHA-256 content hashes."""
+    """List the warehouse's tables and views with their row counts, the corpus files loaded
+    with their SHA-256 content hashes, and whether the marts were built from them."""
     emit(queries.table_counts(State.db))
     emit(corpus_status.loaded_files(State.db), title="corpus files")
+    print_lines([queries.marts_state(State.db)])
 
 
 @app.command(

@@ -39,3 +39,4 @@ def replace_source_rows(
             if table.num_rows:
                 insert_arrow(con, f"{RAW_SCHEMA}.{name}", table)
         failpoint("ingest.commit")
+    failpoint("ingest.committed")

@@ -24,7 +24,7 @@ import scipy.sparse as sp
 
 from ml.options import Grain
 from signaffect.core.errors import SignAffectError
-from signaffect.core.warehouse import connect
+from signaffect.core.warehouse import connect, connect_marts
 
 MATRIX_TABLE = "ml_frame_matrix"
 TOKEN_TABLE = "ml_sign_token_matrix"
@@ -201,7 +201,7 @@ def read_settings(db: Path, grain: Grain = Grain.frame) -> MartSettings | None:
 def load_matrix(db: Path, grain: Grain = Grain.frame) -> FrameMatrix:
     """Read the grain's mart on a read-only connection (closed before returning), one-hot it."""
     mart = MARTS[grain]
-    con = connect(db, read_only=True)
+    con = connect_marts(db, refuse_stale=True)
     try:
         check_columns(con, mart.table, mart.columns)
         check_columns(con, CATALOG_TABLE, CATALOG_COLUMNS)

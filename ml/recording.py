@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 
 from ml.results import RunRecord, write_artifacts, write_rows, write_tables
+from signaffect.core.atomic import commit_dir
 from signaffect.core.errors import SignAffectError
 from signaffect.core.failpoints import failpoint
 from signaffect.core.failures import from_text
@@ -32,14 +33,17 @@ def check_recordable(db: Path, artifacts_root: Path) -> None:
     connect(db, create=False).close()
 
 
-def record_run(db: Path, folder: Path, record: RunRecord, extra: dict[str, Any]) -> Path:
-    """Save the metrics beside the model parts in `folder`, then the warehouse rows; return
-    `folder`."""
+def record_run(
+    db: Path, staging: Path, folder: Path, record: RunRecord, extra: dict[str, Any]
+) -> Path:
+    """Save the metrics beside the model parts in `staging`, which then becomes `folder`
+    whole (`signaffect.core.atomic`), then the warehouse rows; return `folder`."""
     try:
-        write_artifacts(folder, record, extra)
+        write_artifacts(staging, record, extra)
     except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)
         raise
+    commit_dir(staging, folder)
     try:
         failpoint("train.record")
         write_tables(db, record)

@@ -47,6 +47,7 @@ from ml.recording import check_recordable, record_run
 from ml.results import RunRecord, save_model
 from ml.splits import FoldPlan, plan_folds
 from ml.verdict import Verdict, decide
+from signaffect.core.atomic import staging_dir
 from signaffect.core.errors import SignAffectError
 from signaffect.core.settings import ARTIFACTS_DIR
 from signaffect.core.versions import package_versions
@@ -306,7 +307,8 @@ def train(
     verdict = _verdict(matrix, config, outcome)
     run_id = f"{created_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
     folder = (artifacts_dir or ARTIFACTS_DIR) / run_id
-    impurity = _final_fit_saved(matrix, config, rows, folder if write else None, progress)
+    staging = staging_dir(folder) if write else None  # renamed to `folder` once complete
+    impurity = _final_fit_saved(matrix, config, rows, staging, progress)
     importances = _importances(matrix.feature_names, impurity, outcome.permutation_importance)
     duration = time.perf_counter() - started
     label_set = config.label_set.describe(len(matrix.label_names))
@@ -314,8 +316,10 @@ def train(
     record = RunRecord(run, outcome.oof, outcome.reports, verdict, importances)
     artifacts = None
     if write:
+        assert staging is not None
         artifacts = record_run(
             db,
+            staging,
             folder,
             record,
             {"fold_micro_f1": outcome.fold_micro_f1, "feature_names": matrix.feature_names},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ LOG_HINT = "dbt's full log is in logs/dbt.log"
 
 #: Failed node statuses, as dbt's results name them.
 FAILED = {"error", "fail", "runtime error"}
+#: A node's error when Ctrl-C interrupted its query.
+INTERRUPTED = re.compile(r"INTERRUPT Error|KeyboardInterrupt")
 
 
 def _release_warehouse() -> None:
@@ -94,6 +97,8 @@ def _failure(result: Any, command: str, db: Path) -> SignAffectError:
     failures = [
         r for r in getattr(result.result, "results", []) if str(getattr(r, "status", "")) in FAILED
     ]
+    if any(INTERRUPTED.search(str(failed.message)) for failed in failures):
+        raise KeyboardInterrupt  # Ctrl-C met a query: DuckDB reports it as the node's error
     for failed in failures:
         _raise_known_cause(str(failed.message), command, db)
     first = failures[0] if failures else None

@@ -20,3 +20,12 @@ class InputFileError(SignAffectError):
         self.path = path
         self.element = element
         self.problem = problem
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C, with what the interrupted command had committed by then (exit 130)."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint

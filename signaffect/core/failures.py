@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import duckdb
 
-from signaffect.core.errors import SignAffectError
+from signaffect.core.errors import Interrupted, SignAffectError
+from signaffect.core.last_resort import MEMORY_HINT
 from signaffect.core.warehouse import NOT_BUILT_HINT
 
 EXIT_FAILED = 1
@@ -24,11 +25,6 @@ EXIT_INTERRUPTED = 130
 #: Commands whose work is several commits (ingest, then one dbt model at a time): an
 #: interruption keeps what was committed, so the message cannot say "nothing changed".
 STEPWISE_COMMANDS = frozenset({"build", "run", "fer"})
-
-MEMORY_HINT = (
-    "free memory or use a larger machine, or cap DuckDB with SIGNAFFECT_MEMORY_LIMIT "
-    "(e.g. 2GB) so it spills to disk"
-)
 
 #: (pattern in the error text, message, hint); `{db}` is the warehouse path.
 CAUSES: list[tuple[str, str, str]] = [
@@ -64,7 +60,9 @@ CAUSES: list[tuple[str, str, str]] = [
         "pass --db (or --out) with a path under a folder",
     ),
     (
-        r"[Oo]ut of [Mm]emory|failed to allocate|Cannot allocate memory",
+        # The last: a library that cannot map its code under a memory limit fails to import.
+        r"[Oo]ut of [Mm]emory|failed to allocate|Cannot allocate memory"
+        r"|failed to map segment from shared object",
         "out of memory in `cli.py {command}`",
         MEMORY_HINT,
     ),
@@ -82,10 +80,12 @@ class Failure:
 
 def describe(exc: BaseException, command: str, db: str) -> Failure:
     """The one-line report of `exc`, raised by `cli.py command` on warehouse `db`."""
+    if isinstance(exc, Interrupted):
+        return Failure([exc.message], exc.hint, EXIT_INTERRUPTED)
     if isinstance(exc, KeyboardInterrupt):
         if command in STEPWISE_COMMANDS:
             return Failure(
-                ["interrupted: the ingested data is kept, the marts may be partly rebuilt"],
+                ["interrupted: the ingested data is kept, the marts are marked stale"],
                 "run `cli.py build` to finish them",
                 EXIT_INTERRUPTED,
             )
@@ -117,13 +117,19 @@ def from_text(text: str, command: str, db: str) -> Failure | None:
     for pattern, message, hint in CAUSES:
         if re.search(pattern, text):
             pid = re.search(r"\(PID (\d+)\)", text)
-            path = re.search(r'"([^"]+)"|\'([^\']+)\'', text)
-            where = f" {path.group(1) or path.group(2)}" if path else ""
+            where = _quoted_path(text)
             line = message.format(
                 db=db, command=command, where=where, pid=f" (PID {pid.group(1)})" if pid else ""
             )
             return Failure([line], hint, EXIT_FAILED)
     return None
+
+
+def _quoted_path(text: str) -> str:
+    """` <path>` for the first quoted path in an error text, else ``: a quoted string that
+    starts like a path (DuckDB's errors may be JSON, whose keys are quoted too)."""
+    path = re.search(r"[\"']((?:/|~/|\.{1,2}/|[A-Za-z]:\\)[^\"'\\]*)", text)
+    return f" {path.group(1)}" if path else ""
 
 
 def _text_of(exc: BaseException) -> str:

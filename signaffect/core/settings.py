@@ -41,9 +41,12 @@ def elan_samples_dir() -> Path:
 def duckdb_config(db: Path | None) -> dict[str, str | bool | int | float | list[str]]:
     """DuckDB settings for every connection: env SIGNAFFECT_MEMORY_LIMIT (default
     DEFAULT_MEMORY_LIMIT) and SIGNAFFECT_TEMP_DIR (default: `<warehouse file>.tmp`, DuckDB's
-    own choice), as profiles.yml gives dbt."""
+    own choice), as profiles.yml gives dbt; and extensions never installed or loaded behind
+    the user's back (a SQLite file given as --db would otherwise fetch one from the network)."""
     config: dict[str, str | bool | int | float | list[str]] = {
-        "memory_limit": os.environ.get("SIGNAFFECT_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT
+        "memory_limit": os.environ.get("SIGNAFFECT_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT,
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
     }
     temp = os.environ.get("SIGNAFFECT_TEMP_DIR") or (f"{db}.tmp" if db is not None else None)
     if temp:

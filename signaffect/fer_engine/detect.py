@@ -15,12 +15,14 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import cv2
 import numpy as np
 
 from signaffect.fer_engine.model import INPUT_SIZE
+
+if TYPE_CHECKING:  # OpenCV loads when a face is first detected, not with the FER tables
+    import cv2
 
 Box = tuple[int, int, int, int]  # x, y, w, h in full-frame pixels, as detectMultiScale returns
 Mode = Literal["exact", "fast"]
@@ -95,6 +97,8 @@ class HaarDetector:
     concurrent detectMultiScale calls on one instance return wrong boxes)."""
 
     def __init__(self, cascade_path: str | None = None) -> None:
+        import cv2
+
         self.cascade_path = cascade_path or cv2.data.haarcascades + CASCADE_FILE  # type: ignore[attr-defined]
         self._local = threading.local()
         self._classifier()  # fail early on a missing cascade file
@@ -102,6 +106,8 @@ class HaarDetector:
     def _classifier(self) -> cv2.CascadeClassifier:
         classifier = getattr(self._local, "classifier", None)
         if classifier is None:
+            import cv2
+
             classifier = cv2.CascadeClassifier(self.cascade_path)
             if classifier.empty():
                 raise RuntimeError(f"cannot load Haar cascade {self.cascade_path}")
@@ -109,6 +115,8 @@ class HaarDetector:
         return classifier
 
     def _run(self, gray: np.ndarray, min_side: int, max_side: int = 0) -> list[Box]:
+        import cv2
+
         found = self._classifier().detectMultiScale(
             gray,
             scaleFactor=SCALE_FACTOR,
@@ -144,6 +152,8 @@ class HaarDetector:
         """Detect on the frame downscaled by `scale`, then refine each face at full resolution."""
         if scale >= 1:
             return self.detect(gray)
+        import cv2
+
         small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         coarse = self._run(small, max(1, round(MIN_FACE * scale)))
         boxes: list[Box] = []
@@ -296,6 +306,8 @@ def _flush_segment(
 
 def pad(gray: np.ndarray) -> np.ndarray:
     """fer.FER.pad: 40 px constant border valued at the mean of the bottom two rows."""
+    import cv2
+
     rows, cols = gray.shape[:2]
     mean = cv2.mean(gray[rows - 2 : rows, 0:cols])[0]
     return cv2.copyMakeBorder(
@@ -320,6 +332,8 @@ def to_square(box: Box) -> Box:
 def crop_face(padded: np.ndarray, box: Box) -> np.ndarray | None:
     """fer's crop: square box, 10 px offsets, shift by the padding, clamp the top-left at 0,
     resize to 64x64; None where fer's resize fails and fer drops the face."""
+    import cv2
+
     x, y, w, h = to_square(box)
     x_off, y_off = OFFSETS
     x1, x2 = x - x_off + PADDING, x + w + x_off + PADDING

@@ -13,9 +13,8 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import cv2
 import numpy as np
 import pyarrow as pa
 
@@ -37,6 +36,9 @@ from signaffect.fer_engine.model import (
     round_scores,
     top_emotion,
 )
+
+if TYPE_CHECKING:  # OpenCV loads when a video is opened, not with the FER tables
+    import cv2
 
 FRAME_COUNT_SLACK = 1  # decoded frames may fall short of the header's count by this much
 
@@ -100,6 +102,8 @@ def _open(path: Path) -> tuple[cv2.VideoCapture, VideoInfo]:
         raise FerVideoError(f"{path}: no such file")
     if path.stat().st_size == 0:
         raise FerVideoError(f"{path}: zero-length file")
+    import cv2
+
     capture = cv2.VideoCapture(str(path))
     if not capture.isOpened():
         raise FerVideoError(f"{path}: OpenCV cannot open it as a video (corrupt or truncated?)")
@@ -123,6 +127,8 @@ def _gray_frames(
 ) -> Iterator[np.ndarray]:
     """Decoded frames start..stop-1 as gray (fer converts BGR→gray once), plus up to
     `overlap` frames past stop when the video has them; raises on empty or short videos."""
+    import cv2
+
     for index in range(start):
         if not capture.grab():  # decode-and-skip: seeking is not frame-exact in every codec
             raise FerVideoError(f"{path}: truncated: ends at frame {index}, before frame {start}")
@@ -286,6 +292,8 @@ def _scan(
     if progress is not None:
         task = progress.add_task(frames.path.name, total=total or None)
     decoded = [0]
+    import cv2
+
     saved_threads = cv2.getNumThreads()
     try:
         if workers > 1:

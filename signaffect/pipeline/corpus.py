@@ -14,9 +14,9 @@ from ingest.file_identity import loaded_files, match_loaded
 from ingest.formats import ParseOptions
 from ingest.lexicons import LexiconFileError, select_lexicons
 from ingest.raw_tables import ensure_raw_tables
-from signaffect.core.dbt_runner import run_dbt
-from signaffect.core.errors import InputFileError, SignAffectError
-from signaffect.core.warehouse import connect
+from signaffect.core.errors import InputFileError, Interrupted, SignAffectError
+from signaffect.core.warehouse import connect, verify_readable
+from signaffect.pipeline.builds import recorded_build
 
 
 def ingest_corpus(
@@ -54,34 +54,70 @@ def ingest_corpus(
             exc.problem,
             "pass a LIWC .dic file: a %-delimited category block, then word<TAB>ids lines",
         ) from None
-    con = connect(db)
+    before: dict[str, str] | None = None
     try:
-        ensure_raw_tables(con)
-        return ingest_signstream(con, paths, chosen, progress, options, add=add, replace=replace)
-    finally:
-        con.close()
+        con = connect(db)
+        try:
+            verify_readable(con)
+            ensure_raw_tables(con)
+            before = loaded_files(con)
+            return ingest_signstream(
+                con, paths, chosen, progress, options, add=add, replace=replace
+            )
+        finally:
+            con.close()  # checkpoints: Ctrl-C may land here, after the commit
+    except KeyboardInterrupt:
+        raise _interrupted(db, before) from None
 
 
 def remove_corpus_files(db: Path, wanted: list[str]) -> list[str]:
     """Delete the stories or files `wanted` from the corpus in `db`; return the file names."""
-    con = connect(db, create=False)
+    before: dict[str, str] | None = None
     try:
-        chosen = match_loaded(loaded_files(con), wanted)
-        remove_files(con, chosen)
-        return chosen
-    finally:
-        con.close()
+        con = connect(db, create=False)
+        try:
+            verify_readable(con)
+            before = loaded_files(con)
+            chosen = match_loaded(before, wanted)
+            remove_files(con, chosen)
+            return chosen
+        finally:
+            con.close()
+    except KeyboardInterrupt:
+        raise _interrupted(db, before) from None
+
+
+def _interrupted(db: Path, before: dict[str, str] | None) -> Interrupted:
+    """Ctrl-C during a change of the corpus, with what the warehouse holds now: the change
+    is one transaction, so either all of it was committed or none (the signal may land
+    just after the commit, so the warehouse is asked rather than assumed unchanged)."""
+    if before is None:
+        return Interrupted("interrupted, nothing changed: the corpus was not touched yet")
+    try:
+        con = connect(db, read_only=True)
+        try:
+            after = loaded_files(con)
+        finally:
+            con.close()
+    except Exception:  # the interrupt is what must be reported
+        return Interrupted(
+            "interrupted; whether the change was committed is unknown",
+            "`cli.py status` lists the corpus files the warehouse holds",
+        )
+    if after == before:
+        return Interrupted("interrupted, nothing changed: the change was not committed")
+    added = sorted(name for name, digest in after.items() if before.get(name) != digest)
+    removed = sorted(name for name in before if name not in after)
+    return Interrupted(
+        f"interrupted after the commit: the change is complete ({len(added)} file(s) loaded, "
+        f"{len(removed)} removed; the corpus holds {len(after)} file(s))",
+        "run `cli.py build` to rebuild the marts",
+    )
 
 
 def build_warehouse(
     db: Path, progress: Progress | None = None, dbt_vars: dict[str, object] | None = None
 ) -> None:
-    """`dbt build` every model, seed and test against `db` (`dbt_vars` override vars), after
-    checking that this process can write it (so a lock or read-only file is one line, not
-    dbt's log)."""
-    con = connect(db, create=False)
-    try:
-        ensure_raw_tables(con)
-    finally:
-        con.close()
-    run_dbt("build", db, dbt_vars=dbt_vars, progress=progress)
+    """`dbt build` every model, seed and test against `db` (`dbt_vars` override vars),
+    recorded in the warehouse (see `signaffect.pipeline.builds`)."""
+    recorded_build(db, progress, dbt_vars)

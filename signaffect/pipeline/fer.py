@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ingest.fer import (
+    FER_TABLES,
     ensure_fer_tables,
     load_fer_results,
     load_video,
     match_corpus_videos,
     status_row,
 )
-from signaffect.core.dbt_runner import run_dbt
 from signaffect.core.errors import SignAffectError
 from signaffect.core.progress import progress_bar
 from signaffect.core.warehouse import connect
@@ -30,6 +30,7 @@ from signaffect.fer_engine.model import DEFAULT_BATCH, model_hash
 from signaffect.fer_engine.shards import is_done, write_shard
 from signaffect.fer_engine.units import CHUNK_FRAMES, FerUnit, plan_units
 from signaffect.fer_engine.video import FerVideoError, VideoKey, probe_video, video_hash
+from signaffect.pipeline.builds import recorded_build
 
 if TYPE_CHECKING:
     import duckdb
@@ -226,5 +227,5 @@ def fer_into_warehouse(
 def refresh_fer_marts(db: Path, mode: str, view: str, *, quiet: bool) -> None:
     """`dbt build --select staging.fer+` with this run's mode and view as dbt vars."""
     with progress_bar(quiet) as progress:
-        run_dbt("build", db, dbt_vars={"fer_mode": mode, "fer_view": view},
-                extra_args=["--select", "staging.fer+"], progress=progress)
+        recorded_build(db, progress, {"fer_mode": mode, "fer_view": view},
+                       ["--select", "staging.fer+"], partial_tables=tuple(FER_TABLES))

@@ -6,15 +6,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.progress import Progress
 
 from ingest.corpus import IngestSummary
 from ingest.dai2 import DEFAULT_FPS
-from ml.options import CV
-from ml.train import TrainConfig, TrainResult, train
 from signaffect.pipeline.corpus import build_warehouse, ingest_corpus
-from signaffect.read.report import write_report
+
+if TYPE_CHECKING:  # training and the report (scikit-learn, matplotlib) load only for `run`
+    from ml.train import TrainResult
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,10 @@ def run_main_job(
 ) -> MainJob:
     """Ingest, `dbt build`, train with story-grouped CV (the verdict) and the study's
     frame-level KFold beside it, then write the report into `report_dir`."""
+    from ml.options import CV
+    from ml.train import TrainConfig, train
+    from signaffect.read.report import write_report
+
     summary = ingest_files(db, paths, options, progress)
     build_warehouse(db, progress)
     modes = (CV.story, CV.kfold) if train_models else ()

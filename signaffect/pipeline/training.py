@@ -11,8 +11,8 @@ from rich.progress import Progress
 from ml.data import read_settings
 from ml.options import Grain, Inputs, Scope
 from ml.train import TrainConfig, TrainResult, train
-from signaffect.core.dbt_runner import run_dbt
 from signaffect.core.warehouse import require_built
+from signaffect.pipeline.builds import recorded_build
 
 
 def ensure_mart(
@@ -47,7 +47,7 @@ def ensure_mart(
     if reference and reference.lexical_scope == want_scope:
         tokens = "ml_sign_token_matrix+" if built else "+ml_sign_token_matrix+"
         select = ["ml_frame_matrix+", tokens]
-    run_dbt("build", db, dbt_vars=dbt_vars, extra_args=["--select", *select], progress=progress)
+    recorded_build(db, progress, dbt_vars, ["--select", *select], partial_tables=())
     return True
 
 

@@ -16,7 +16,7 @@ import duckdb
 import pyarrow as pa
 
 from signaffect.core.errors import SignAffectError
-from signaffect.core.warehouse import connect
+from signaffect.core.warehouse import connect_marts
 
 #: The rankings of `fct_label_feature_rankings.ranked_by` (its accepted values).
 RANKINGS = ("ci", "p", "lift", "pmi")
@@ -96,7 +96,7 @@ def top_features(
     _check_choice("family", family, FAMILIES)
     if k < 1:
         raise SignAffectError(f"k must be at least 1, not {k}", "pass --k 10, for example")
-    con = connect(db, read_only=True)
+    con = connect_marts(db)
     try:
         _check_label(con, label, grain)
         table = con.sql(

@@ -8,27 +8,24 @@
 - the small tables as single files,
 - `README.md`: what each file holds, its grain, row count and columns, and the licences.
 
-The files are written into a new folder beside `out_dir` which then replaces it, so a
-re-export never mixes old and new files and a failed export leaves the old one intact. That
-folder is named `.<name>.<pid>.*`, so the next export removes one a killed export left. A
-folder that is not an earlier export (no card of ours in it) is never replaced.
+The files are written into a new folder beside `out_dir` which then replaces it
+(`signaffect.core.atomic.atomic_dir`), so a re-export never mixes old and new files and a
+failed export leaves the old one intact; the next export removes one a killed export left.
+A folder that is not an earlier export (no card of ours in it) is never replaced.
 """
 
 from __future__ import annotations
 
-import os
-import re
-import shutil
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
+from signaffect.core.atomic import atomic_dir
 from signaffect.core.errors import SignAffectError
 from signaffect.core.failpoints import failpoint
-from signaffect.core.warehouse import connect
+from signaffect.core.warehouse import connect_marts
 from signaffect.read.licences import CORPUS_CITATION, CORPUS_NOTICE, LEXICON_LICENCES
 
 CARD_NAME = "README.md"
@@ -135,18 +132,9 @@ def export_dataset(db: Path, out_dir: Path) -> dict[str, int]:
     export there); return the rows written per table name."""
     out_dir = out_dir.resolve()
     _check_replaceable(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_staging(out_dir)
-    staging = Path(
-        tempfile.mkdtemp(prefix=f".{out_dir.name}.{os.getpid()}.", dir=out_dir.parent)
-    )
-    try:
+    with atomic_dir(out_dir, replace=True) as staging:
         rows, columns, corpus = _write_tables(db, staging)
         (staging / CARD_NAME).write_text(_card(rows, columns, corpus), encoding="utf-8")
-        _swap_in(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return rows
 
 
@@ -165,41 +153,10 @@ def _check_replaceable(out_dir: Path) -> None:
         )
 
 
-def _remove_stale_staging(out_dir: Path) -> None:
-    """Delete the hidden folders `.<name>.<pid>.*` that an export killed midway left beside
-    `out_dir` (their process is gone); a running export's folder is left alone."""
-    pattern = re.compile(rf"^\.{re.escape(out_dir.name)}\.(\d+)\.")
-    for sibling in out_dir.parent.iterdir():
-        match = pattern.match(sibling.name)
-        if match and sibling.is_dir() and not _process_alive(int(match.group(1))):
-            shutil.rmtree(sibling, ignore_errors=True)
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _swap_in(staging: Path, out_dir: Path) -> None:
-    """Replace `out_dir` by `staging`: two renames, the old folder removed last."""
-    old = None
-    if out_dir.exists():
-        old = staging.with_name(f"{staging.name}.old")
-        out_dir.rename(old)
-    staging.rename(out_dir)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def _write_tables(
     db: Path, root: Path
 ) -> tuple[dict[str, int], dict[str, list[tuple[str, str]]], dict[str, object]]:
-    con = connect(db, read_only=True)
+    con = connect_marts(db, refuse_stale=True)
     rows: dict[str, int] = {}
     columns: dict[str, list[tuple[str, str]]] = {}
     try:

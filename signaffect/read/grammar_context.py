@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 from statsmodels.stats.contingency_tables import StratifiedTable
 
 from signaffect.core.errors import SignAffectError
-from signaffect.core.warehouse import connect
+from signaffect.core.warehouse import connect_marts
 from signaffect.read.associations import (
     CHANCE,
     NOTE_SQL,
@@ -217,7 +217,7 @@ def context_top(
 
 def mart_resamples(db: Path) -> int:
     """The resamples `fct_label_feature_associations` was built with (sign grain)."""
-    con = connect(db, read_only=True)
+    con = connect_marts(db)
     try:
         row = con.execute(
             "select any_value(n_resamples) from fct_label_feature_associations where grain = 'sign'"
@@ -233,7 +233,7 @@ def mart_resamples(db: Path) -> int:
 
 
 def _shown_columns(db: Path) -> list[str]:
-    con = connect(db, read_only=True)
+    con = connect_marts(db)
     try:
         return shown_columns(con)
     finally:

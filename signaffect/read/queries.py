@@ -4,8 +4,11 @@
 SUMMARIZE) and nothing else: on a read-only connection DuckDB cannot change the warehouse,
 but COPY, EXPORT, ATTACH, INSTALL/LOAD and SET could still write files anywhere or change
 the session, so every other statement type is refused before anything runs, and extensions
-are never installed or loaded behind the user's back. Reading files the user names
-(`read_parquet('x.parquet')`) stays allowed.
+are never installed or loaded behind the user's back (`signaffect.core.settings`). Reading
+files the user names (`read_parquet('x.parquet')`) stays allowed. With `--parquet DIR`, the
+folder's files become views through DuckDB's relation API: their paths are values, never
+spliced into SQL text, and are listed here rather than globbed, so quotes, semicolons and
+glob characters in names are just characters.
 """
 
 from __future__ import annotations
@@ -15,16 +18,15 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from signaffect.core.build_state import describe_state
 from signaffect.core.errors import SignAffectError
 from signaffect.core.failures import from_text
 from signaffect.core.settings import duckdb_config
-from signaffect.core.warehouse import connect
+from signaffect.core.warehouse import connect, connect_marts
 
 #: Schemas on `query`'s search path, in this order, when they exist (raw exists before any
 #: build, so `query` works from the first ingest on).
 SEARCH_PATH = ("main", "staging", "intermediate", "raw")
-
-QUERY_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 
 #: What a run produced, from the marts: the one definition the CLI and the report share. A
 #: story is an ingested file (`dim_source_files`), whether or not it has frames.
@@ -41,7 +43,7 @@ select
 
 def run_query(db: Path, sql: str) -> pa.Table:
     """Run one SELECT on a read-only connection, with every existing schema on the path."""
-    con = connect(db, read_only=True, config=QUERY_CONFIG)
+    con = connect_marts(db)
     try:
         check_read_only_statement(con, sql)
         schemas = {
@@ -62,8 +64,8 @@ def run_parquet_query(folder: Path, sql: str) -> pa.Table:
     """Run `sql` over a folder of Parquet files (a `cli.py export`), with no warehouse file.
 
     Each top-level `<name>.parquet` and each sub-folder of Parquet files (hive-partitioned,
-    e.g. `frames/story=*/`) is a view named after it; DuckDB streams them from disk, so the
-    folder may be far larger than memory.
+    e.g. `frames/story=<story>/`) is a view named after it; DuckDB streams them from disk,
+    so the folder may be far larger than memory.
     """
     folder = Path(folder)
     views = parquet_views(folder) if folder.is_dir() else {}
@@ -71,26 +73,24 @@ def run_parquet_query(folder: Path, sql: str) -> pa.Table:
         raise SignAffectError(
             f"no Parquet files in {folder}", "pass the folder `cli.py export --out` wrote"
         )
-    con = duckdb.connect(config={**duckdb_config(None), **QUERY_CONFIG})
+    con = duckdb.connect(config=duckdb_config(None))
     try:
         check_read_only_statement(con, sql)
-        for name, pattern in views.items():
-            literal = pattern.replace("'", "''")  # a view's definition takes no parameters
-            con.execute(
-                f'create view "{name}" as select * '
-                f"from read_parquet('{literal}', hive_partitioning = true)"
-            )
+        for name, files in views.items():
+            con.read_parquet(files, hive_partitioning=True).create_view(name)
         return _fetch(con, sql, f"the views are: {', '.join(views)}", str(folder))
     finally:
         con.close()
 
 
-def parquet_views(folder: Path) -> dict[str, str]:
-    """View name → read_parquet glob for each Parquet file and partitioned folder in `folder`."""
-    views = {path.stem: str(path) for path in sorted(folder.glob("*.parquet"))}
+def parquet_views(folder: Path) -> dict[str, list[str]]:
+    """View name → its Parquet files, for each Parquet file and partitioned folder in
+    `folder` (the files are listed, in order, so that no name is read as a glob)."""
+    views = {path.stem: [str(path)] for path in sorted(folder.glob("*.parquet"))}
     for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
-        if any(sub.rglob("*.parquet")):
-            views[sub.name] = str(sub / "**" / "*.parquet")
+        files = sorted(str(p) for p in sub.rglob("*.parquet") if p.is_file())
+        if files:
+            views[sub.name] = files
     return views
 
 
@@ -141,6 +141,16 @@ def table_counts(db: Path) -> pa.Table:
             rows["type"].append("view" if kind == "VIEW" else "table")
             rows["rows"].append(count)
         return pa.table(rows)
+    finally:
+        con.close()
+
+
+def marts_state(db: Path) -> str:
+    """One line: whether the marts were built from the raw data now loaded, and if not why
+    (an ingest since, a failed or interrupted build)."""
+    con = connect(db, read_only=True)
+    try:
+        return describe_state(con)
     finally:
         con.close()
 

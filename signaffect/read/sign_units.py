@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from signaffect.core.errors import SignAffectError
-from signaffect.core.warehouse import connect
+from signaffect.core.warehouse import connect_marts
 from signaffect.stats.association_model import ModelSettings, statistics
 from signaffect.stats.clustered_stats import Settings
 
@@ -89,7 +89,7 @@ def load(
 ) -> SignUnits:
     """The sign tokens with `label` (or without) and the features of `family`, other than
     those of `excluded_kinds` (by default the grammatical markers and parts of speech)."""
-    con = connect(db, read_only=True)
+    con = connect_marts(db)
     try:
         check_label(con, label)
         features = dict(

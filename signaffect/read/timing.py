@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from signaffect.core.errors import SignAffectError
-from signaffect.core.warehouse import connect
+from signaffect.core.warehouse import connect_marts
 from signaffect.stats.clustered_stats import (
     cluster_weights,
     generators,
@@ -100,7 +100,7 @@ def load_spans(
             f"cannot time relative to {relative_to!r}", f"use one of: {', '.join(RELATIVE_TO)}"
         )
     lead, lag = RELATIVE_TO[relative_to]
-    con = connect(db, read_only=True)
+    con = connect_marts(db)
     try:
         spans = con.sql(
             _SPANS_SQL.format(lead=lead, lag=lag), params={"feature": feature, "label": label}

@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from signaffect.core.errors import SignAffectError
 from signaffect.core.versions import package_versions
-from signaffect.core.warehouse import connect, table_exists
+from signaffect.core.warehouse import connect_marts, table_exists
 from signaffect.read.associations import FAMILIES, TopFeatures, top_features
 from signaffect.read.queries import HEADLINE_SQL
 from signaffect.read.report.analyses import Analyses, load_analyses
@@ -115,7 +115,7 @@ def load(db: Path, labels: Sequence[str] | None = None, top_n: int = 25, k: int 
     """Read every section of the report from `db` (read-only)."""
     if top_n < 1 or k < 1:
         raise SignAffectError("top_n and k must be at least 1", "pass --top 25 --k 10")
-    con = connect(db, read_only=True)
+    con = connect_marts(db, refuse_stale=True)
     try:
         _require_marts(con, db)
         headline = _arrow(con, HEADLINE_SQL)

@@ -19,6 +19,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from signaffect.core.atomic import atomic_files
 from signaffect.read.associations import FAMILIES, READING_GUIDE
 from signaffect.read.licences import CORPUS_CITATION, CORPUS_NOTICE, lexicon_licence
 from signaffect.read.report import data as report_data
@@ -930,7 +931,8 @@ def write_report(
     """Build the report from warehouse `db` (read-only) into `out_dir`.
 
     Writes `report.html` (self-contained), `report.md` and the Markdown's `<figure>.png`
-    files; files of an earlier report in `out_dir` are overwritten. `labels` are the lexical
+    files, all or none (`signaffect.core.atomic.atomic_files`); files of an earlier report
+    in `out_dir` are replaced. `labels` are the lexical
     labels to rank features for (default: empath:negative_emotion and empath:confusion if
     present, else the most frequent labels); `top_n` bars per count chart; `k` rows per
     label table. Returns (html_path, md_path).
@@ -938,11 +940,9 @@ def write_report(
     data = report_data.load(db, labels=labels, top_n=top_n, k=k)
     charts = draw(data) + draw_analyses(data.analyses)
     doc = build_document(data, charts)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for chart in charts:
-        (out_dir / f"{chart.key}.png").write_bytes(chart.png)
-    html_path = out_dir / HTML_NAME
-    md_path = out_dir / MD_NAME
-    html_path.write_text(to_html(doc), encoding="utf-8")
-    md_path.write_text(to_markdown(doc), encoding="utf-8")
+    with atomic_files(out_dir) as files:
+        for chart in charts:
+            files.write_bytes(f"{chart.key}.png", chart.png)
+        html_path = files.write_text(HTML_NAME, to_html(doc))
+        md_path = files.write_text(MD_NAME, to_markdown(doc))
     return html_path, md_path
