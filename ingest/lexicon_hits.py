@@ -19,7 +19,12 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingest.gloss_normalize import WORD, gloss_to_words, gloss_words_and_source, translation_to_words
+from ingest.gloss_normalize import (
+    WORD,
+    gloss_to_words,
+    gloss_words_and_source,
+    translation_to_words,
+)
 from ingest.lexicons import Lexicon
 from ingest.signstream import normalize_field_name
 
