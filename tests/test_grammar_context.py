@@ -13,7 +13,15 @@ from statsmodels.stats.contingency_tables import StratifiedTable
 from typer.testing import CliRunner
 
 from cli import app
-from signaffect.read.grammar_context import EVERY_PAIR, inside_outside, mantel_haenszel, stratum
+from signaffect.read.grammar_context import (
+    EVERY_PAIR,
+    MIN_FEATURE_TOKENS,
+    by_marker,
+    inside_outside,
+    mantel_haenszel,
+    marker_strata,
+    stratum,
+)
 from signaffect.read.sign_units import associate_units, load, two_by_two
 from signaffect.stats.clustered_stats import Settings
 
@@ -154,3 +162,77 @@ def test_cli_top_context(sample_db: Path) -> None:
     )
     assert bad.exit_code == 1
     assert "'nope:x' is unknown" in bad.stderr
+
+
+def _haldane(n_both: int, n_label: int, n_feature: int, n_units: int) -> float:
+    a, b, c = n_both, n_label - n_both, n_feature - n_both
+    d = n_units - n_label - n_feature + n_both
+    return (a + 0.5) * (d + 0.5) / ((b + 0.5) * (c + 0.5))
+
+
+def test_every_or_shown_is_the_or_of_its_counts(sample_db: Path) -> None:
+    """Issue 23's inside-grammar OR (0.90 shown where the counts gave 2.25): an OR is the
+    Haldane OR of the stratum's own 2x2 counts, or absent when the stratum is not
+    estimable."""
+    data = load(sample_db, LABEL)
+    rows = inside_outside(data, list(data.features), Settings(resamples=20)).to_pylist()
+    for row in rows:
+        for key in ("inside", "outside"):
+            counts = [row[f"n_{c}_{key}"] for c in ("both", "label", "feature", "units")]
+            if row[f"estimable_{key}"]:
+                assert row[f"odds_ratio_{key}"] == pytest.approx(_haldane(*counts))
+            else:
+                assert row[f"odds_ratio_{key}"] is None and row[f"or_ci_low_{key}"] is None
+                assert counts[2] < MIN_FEATURE_TOKENS or counts[1] in (0, counts[3])
+        if not (row["estimable_inside"] and row["estimable_outside"]):
+            assert row["breslow_day_p"] is None
+
+
+def test_by_marker_strata_partition_the_tokens(sample_db: Path) -> None:
+    data = load(sample_db, LABEL)
+    features = list(data.features)[:6]
+    split = by_marker(data, features, Settings(resamples=20))
+    strata = split.strata.to_pylist()
+    names = marker_strata(data)
+    for feature in features:
+        mine = [r for r in strata if r["feature"] == feature]
+        assert {r["stratum"] for r in mine} == set(names)
+        assert sum(r["n_label"] for r in mine) == sum(1 for x in data.units["labels"] if x)
+        for r in mine:
+            assert r["estimable"] == (
+                r["n_feature"] >= MIN_FEATURE_TOKENS and 0 < r["n_label"] < r["n_units"]
+            )
+            if r["estimable"]:
+                assert r["odds_ratio"] == pytest.approx(
+                    _haldane(r["n_both"], r["n_label"], r["n_feature"], r["n_units"])
+                )
+            else:
+                assert r["odds_ratio"] is None
+    for pooled in split.pooled.to_pylist():
+        mine = [r for r in strata if r["feature"] == pooled["feature"]]
+        compared = [r for r in mine if r["estimable"]]
+        if pooled["breslow_day_p"] is None:
+            continue
+        assert pooled["breslow_day_strata"].split(", ") == [r["stratum"] for r in compared]
+        tables = np.array(
+            [
+                [[r["n_both"], r["n_label"] - r["n_both"]],
+                 [r["n_feature"] - r["n_both"],
+                  r["n_units"] - r["n_label"] - r["n_feature"] + r["n_both"]]]
+                for r in compared
+            ],
+            dtype=float,
+        ).transpose(1, 2, 0)  # fmt: skip
+        expected = StratifiedTable(tables).test_equal_odds().pvalue
+        assert pooled["breslow_day_p"] == pytest.approx(expected)
+
+
+def test_cli_top_context_by_one_marker(sample_db: Path) -> None:
+    result = runner.invoke(
+        app, ["--db", str(sample_db), "top", LABEL, "--context", "negative", "--k", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "inside the 'negative' marker" in result.stdout
+    assert "marker by marker" in result.stdout and "not estimable" in result.stdout
+    wrong = runner.invoke(app, ["--db", str(sample_db), "top", LABEL, "--context", "nope"])
+    assert wrong.exit_code == 1 and "wh question" in wrong.output
