@@ -12,6 +12,7 @@ import pytest
 
 from ingest.gloss_normalize import DESCRIPTION, gloss_words_and_source
 from ingest.lexicon_hits import NCSLGR_PERSON_NAMES
+from signaffect.core.dbt_runner import run_dbt
 from signaffect.core.settings import PROJECT_DIR
 from signaffect.read.associations import top_features
 from tests.conftest import TEST_DBT_VARS, rows, scalar
@@ -168,8 +169,6 @@ def test_editing_the_review_seed_changes_the_marts(corpus_db: Path, tmp_path: Pa
     """HIT (17 tokens) is dropped from negative emotion by the shipped review; flip it to
     keep in a copy of the project, rebuild the seed and the label marts on a copy of the
     warehouse, and the HIT tokens carry the label."""
-    from dbt.cli.main import dbtRunner
-
     project = _project_copy(tmp_path)
     seed = project / "seeds/label_review.csv"
     lines = list(csv.reader(seed.open()))
@@ -183,14 +182,16 @@ def test_editing_the_review_seed_changes_the_marts(corpus_db: Path, tmp_path: Pa
     shutil.copy(corpus_db, db)
     before = _hit_rows(db)
     assert before == (17, 0, 0)
-    result = dbtRunner().invoke(
-        ["--log-level", "none", "build", "--project-dir", str(project), "--profiles-dir",
-         str(project), "--exclude-resource-type", "unit_test", "--select",
+    # The runner's own invocation, pointed at the copy (the last --project-dir wins).
+    run_dbt(
+        "build",
+        db,
+        TEST_DBT_VARS,
+        ["--project-dir", str(project), "--profiles-dir", str(project),
+         "--resource-type", "seed", "--resource-type", "model", "--select",
          "label_review int_lexicon_hits_classified int_lexicon_hits_filtered "
-         "fct_lexical_label_glosses fct_sign_tokens",
-         "--vars", str({**TEST_DBT_VARS, "signaffect_db": str(db)})]
+         "fct_lexical_label_glosses fct_sign_tokens"],
     )  # fmt: skip
-    assert result.success, result.exception
     assert _hit_rows(db) == (17, 17, 17)
 
 

@@ -30,7 +30,8 @@ LABEL = "empath:negative_emotion"
 FEATURE = "eye aperture=slightly squinted"
 
 #: The counts of LABEL x FEATURE per stratum, written independently of the Python path: a
-#: token is inside when any marker row says so; only files coding the feature count.
+#: token is inside when any marker row says so; only files coding the feature and the
+#: tokens of the comparison set (int_association_units) count.
 STRATA_SQL = """
 with
 
@@ -63,6 +64,8 @@ select
     count(with_feature.sign_token_id) as n_feature,
     count(with_feature.sign_token_id) filter (where has_label) as n_both,
 from tokens
+inner join intermediate.int_association_units as units
+    on units.grain = 'sign' and units.unit_key = tokens.sign_token_id
 inner join coded using (source_file)
 inner join inside using (sign_token_id)
 left join with_feature using (sign_token_id)
@@ -83,7 +86,7 @@ def test_stratified_counts_match_sql_and_known_numbers(sample_db: Path) -> None:
     data = load(sample_db, LABEL)
     every = Settings(resamples=20, **EVERY_PAIR)
     # Measured on the sample corpus (all five files code eye aperture).
-    assert sql_strata(sample_db, FEATURE) == {True: (96, 3, 17, 1), False: (227, 19, 25, 5)}
+    assert sql_strata(sample_db, FEATURE) == {True: (84, 1, 15, 0), False: (177, 19, 21, 5)}
     for context, inside in (("inside-grammar", True), ("outside-grammar", False)):
         part = stratum(data, context)
         rows = {r["feature"]: r for r in associate_units(part, every).to_pylist()}
@@ -97,8 +100,8 @@ def test_stratified_counts_match_sql_and_known_numbers(sample_db: Path) -> None:
                 counts = (row["n_units"], row["n_label"], row["n_feature"], row["n_both"])
                 assert counts == expected, (context, feature)
     whole = stratum(data, "all").units.num_rows
-    assert stratum(data, "inside-grammar").units.num_rows == 96
-    assert stratum(data, "outside-grammar").units.num_rows + 96 == whole
+    assert stratum(data, "inside-grammar").units.num_rows == 84
+    assert stratum(data, "outside-grammar").units.num_rows + 84 == whole
 
 
 def test_mantel_haenszel_against_statsmodels_and_the_formula() -> None:
@@ -129,10 +132,10 @@ def test_inside_outside_rows_use_the_strata(sample_db: Path) -> None:
     data = load(sample_db, LABEL)
     rows = inside_outside(data, [FEATURE], Settings(resamples=50)).to_pylist()
     (row,) = rows
-    assert (row["n_both_inside"], row["n_label_inside"], row["n_units_inside"]) == (1, 3, 96)
-    assert (row["n_both_outside"], row["n_label_outside"], row["n_units_outside"]) == (5, 19, 227)
+    assert (row["n_both_inside"], row["n_label_inside"], row["n_units_inside"]) == (0, 1, 84)
+    assert (row["n_both_outside"], row["n_label_outside"], row["n_units_outside"]) == (5, 19, 177)
     expected = mantel_haenszel(
-        np.array([[[1, 2], [16, 77]], [[5, 14], [20, 188]]], dtype=float).transpose(1, 2, 0)
+        np.array([[[0, 1], [15, 68]], [[5, 14], [16, 142]]], dtype=float).transpose(1, 2, 0)
     )
     assert row["mh_odds_ratio"] == pytest.approx(expected[0])
     assert row["breslow_day_p"] == pytest.approx(expected[3])
@@ -151,7 +154,7 @@ def test_cli_top_context(sample_db: Path) -> None:
         ["--db", str(sample_db), "top", LABEL, "--context", "inside-grammar", "--format", "csv"],
     )
     assert as_json.exit_code == 0, as_json.output
-    assert as_json.stdout.splitlines()[0].startswith("rank,feature,kind,n_both")
+    assert as_json.stdout.splitlines()[0].startswith("rank,feature,kind,role,n_both")
     frame = runner.invoke(
         app,
         ["--db", str(sample_db), "top", LABEL, "--context", "inside-grammar", "--grain", "frame"],
@@ -197,7 +200,9 @@ def test_by_marker_strata_partition_the_tokens(sample_db: Path) -> None:
     for feature in features:
         mine = [r for r in strata if r["feature"] == feature]
         assert {r["stratum"] for r in mine} == set(names)
-        assert sum(r["n_label"] for r in mine) == sum(1 for x in data.units["labels"] if x)
+        (table,) = two_by_two(data, [feature])
+        assert sum(r["n_label"] for r in mine) == table[0].sum()
+        assert sum(r["n_units"] for r in mine) == table.sum()
         for r in mine:
             assert r["estimable"] == (
                 r["n_feature"] >= MIN_FEATURE_TOKENS and 0 < r["n_label"] < r["n_units"]

@@ -101,6 +101,7 @@ final as (
     select
         *,
         case
+            when false then null::varchar  -- every rule below may be turned off
             {%- if not var('keep_question_words') %}
             when is_question_word then 'question_word'
             {%- endif %}
