@@ -337,7 +337,7 @@ def test_cli_top(mart_db) -> None:
         cli.app, ["--db", db, "top", "empath:confusion", "--family", "au", "--grain", "sign"]
     )
     assert table.exit_code == 0
-    assert "top 1 au features at sign grain" in table.stdout
+    assert "top 1 face au features at sign grain" in table.stdout
     assert "AU5" in table.stdout
     chance = runner.invoke(cli.app, ["--db", db, "top", "empath:confusion", "--by", "lift"])
     assert chance.exit_code == 0 and "not distinguishable" in chance.stdout

@@ -64,9 +64,9 @@ select
     count(with_feature.sign_token_id) as n_feature,
     count(with_feature.sign_token_id) filter (where has_label) as n_both,
 from tokens
+inner join coded using (source_file)
 inner join intermediate.int_association_units as units
     on units.grain = 'sign' and units.unit_key = tokens.sign_token_id
-inner join coded using (source_file)
 inner join inside using (sign_token_id)
 left join with_feature using (sign_token_id)
 group by inside.is_inside
@@ -241,3 +241,23 @@ def test_cli_top_context_by_one_marker(sample_db: Path) -> None:
     assert "marker by marker" in result.stdout and "not estimable" in result.stdout
     wrong = runner.invoke(app, ["--db", str(sample_db), "top", LABEL, "--context", "nope"])
     assert wrong.exit_code == 1 and "wh question" in wrong.output
+
+
+def test_top_help_explains_roles_the_comparison_set_and_the_review() -> None:
+    result = runner.invoke(app, ["top", "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    text = " ".join(result.stdout.split())
+    for phrase in ("face (facial and head codes", "eligible comparison set", "label_review",
+                   "--role", "not estimable"):  # fmt: skip
+        assert phrase in text, phrase
+
+
+def test_cli_labels_shows_each_gloss_and_what_the_rules_removed(sample_db: Path) -> None:
+    result = runner.invoke(app, ["--db", str(sample_db), "labels", LABEL, "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    header = result.stdout.splitlines()[0].split(",")
+    assert header[:5] == ["gloss", "label_source", "n_tokens", "n_utterances", "n_negated"]
+    assert "review_decision" in header and "n_labelled" in header
+    assert "sign tokens whose gloss gives the label" in result.stderr
+    unknown = runner.invoke(app, ["--db", str(sample_db), "labels", "empath:nothing"])
+    assert unknown.exit_code == 1 and "no sign gives the label" in unknown.output

@@ -11,17 +11,15 @@ classified as (
 
 final as (
     select
-        source_file,
-        utterance_id,
-        annotation_id,
-        scope,
-        lexicon,
-        category,
-        label,
-        token,
-        token_index,
-        source_text,
-        label_source,
+        * exclude (
+            gloss,
+            is_question_word,
+            is_negated,
+            is_in_negation_span,
+            review_decision,
+            review_reason,
+            excluded_by
+        ),
     from classified
     where excluded_by is null
 )
