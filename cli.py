@@ -485,7 +485,7 @@ def top(
             "negative, 'wh question', 'yes-no question', 'rhetorical question', "
             "topic/focus, conditional/when, 'role shift', ...): sign grain, SignStream codes "
             "other than the markers and POS; each feature then marker stratum by marker "
-            "stratum ('not estimable' below 5 tokens with the feature), with the "
+            "stratum ('not estimable' below 5 tokens with the feature or the label), with the "
             "Mantel-Haenszel OR over the strata and the Breslow-Day p over the estimable ones."
         ),
     ] = "all",

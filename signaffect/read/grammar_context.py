@@ -15,8 +15,8 @@ story-bootstrap intervals of each stratum, which keep every dependence inside a 
 Marker by marker (`by_marker`), each sign token falls in exactly one stratum: the one
 marker whose span it lies in (negative, wh question, topic/focus, ...), "several markers",
 or "outside every marker"; so the strata are disjoint and the Mantel-Haenszel OR pools them
-validly. A stratum with fewer than `MIN_FEATURE_TOKENS` tokens showing the feature (or
-without the label) is "not estimable": no OR, no interval; the Breslow-Day test compares
+validly. A stratum with fewer than `MIN_FEATURE_TOKENS` tokens showing the feature, or
+as few with the label, is "not estimable": no OR, no interval; the Breslow-Day test compares
 only estimable strata, and is left out unless at least two are. Every OR shown is the
 Haldane-corrected OR of the 2x2 counts shown beside it.
 """
@@ -43,6 +43,7 @@ from signaffect.read.associations import (
     RANKINGS,
     ROLE_NAMES,
     TopFeatures,
+    comparison_caption,
     shown_columns,
 )
 from signaffect.read.sign_units import (
@@ -57,7 +58,8 @@ from signaffect.stats.clustered_stats import Settings, odds_ratio
 
 #: `cli.py top --context` choices besides a marker's name: every sign token, or one stratum.
 CONTEXTS = ("all", "inside-grammar", "outside-grammar")
-#: A stratum needs this many tokens showing the feature for an OR.
+#: A stratum needs this many tokens showing the feature, and as many with the label, for
+#: an OR.
 MIN_FEATURE_TOKENS = 5
 NOT_ESTIMABLE = "not estimable"
 #: The strata of `by_marker` besides the markers' own.
@@ -133,16 +135,21 @@ def marker_strata(data: SignUnits) -> list[str]:
 
 def estimable(table: np.ndarray) -> bool:
     """A 2x2 [[label & feature, label & not], [feature & not label, neither]] has an OR
-    worth showing: the label on some tokens but not all, and at least
-    `MIN_FEATURE_TOKENS` tokens with the feature."""
+    worth showing: at least `MIN_FEATURE_TOKENS` tokens with the feature and as many with
+    the label, and some tokens without it."""
     n_label = table[0].sum()
-    return bool(table[:, 0].sum() >= MIN_FEATURE_TOKENS and 0 < n_label < table.sum())
+    return bool(
+        table[:, 0].sum() >= MIN_FEATURE_TOKENS
+        and MIN_FEATURE_TOKENS <= n_label < table.sum()
+    )
 
 
 def why_not_estimable(n_feature: int, n_label: int, n_units: int) -> str:
     """'not estimable' and the reason, for a stratum `estimable` refuses."""
-    if n_label == 0 or n_label == n_units:
-        return f"{NOT_ESTIMABLE} ({'no' if n_label == 0 else 'every'} token with the label)"
+    if n_label == n_units:
+        return f"{NOT_ESTIMABLE} (every token with the label)"
+    if n_label < MIN_FEATURE_TOKENS:
+        return f"{NOT_ESTIMABLE} ({n_label} with the label)"
     return f"{NOT_ESTIMABLE} ({n_feature} with the feature)"
 
 
@@ -353,10 +360,11 @@ def context_top(
         f"the stratum's stories, {settings.resamples:,} draws; test: labels permuted between "
         f"sign tokens within each story; BH q over this stratum's features. By marker: each "
         f"token in one stratum (its marker, {SEVERAL!r} or {OUTSIDE_ALL!r}); a stratum with "
-        f"fewer than {MIN_FEATURE_TOKENS} tokens showing the feature is '{NOT_ESTIMABLE}'. "
+        f"fewer than {MIN_FEATURE_TOKENS} tokens showing the feature (or with the label) is "
+        f"'{NOT_ESTIMABLE}'. "
         f"MH OR: Mantel-Haenszel over the strata (tokens as independent); Breslow-Day p: do "
         f"the estimable strata's ORs differ (shown when at least two are)? '{CHANCE}': the "
-        f"OR's interval includes 1."
+        f"OR's interval includes 1. {_comparison(db)}"
     )
     ranks = pa.array(range(1, table.num_rows + 1), pa.int64())
     return ContextTop(table.add_column(0, "rank", ranks), caption, split.strata)
@@ -396,6 +404,14 @@ def mart_resamples(db: Path) -> int:
     finally:
         con.close()
     return int(row[0][0]) if row and row[0][0] else Settings().resamples
+
+
+def _comparison(db: Path) -> str:
+    con = connect(db, read_only=True)
+    try:
+        return comparison_caption(con, "sign")
+    finally:
+        con.close()
 
 
 def _shown_columns(db: Path) -> list[str]:
@@ -438,6 +454,8 @@ def strata_for_terminal(strata: pa.Table) -> pa.Table:
     def odds(r: dict[str, Any]) -> str:
         if not r["estimable"]:
             return why_not_estimable(r["n_feature"], r["n_label"], r["n_units"])
+        if r["or_ci_low"] is None:
+            return f"{_show(r['odds_ratio'])} (no interval: no token with both)"
         return f"{_show(r['odds_ratio'])} [{_show(r['or_ci_low'])}, {_show(r['or_ci_high'])}]"
 
     return pa.table(

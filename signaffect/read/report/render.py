@@ -166,6 +166,8 @@ def _stratum_or(key: str) -> Cell:
         if not row[f"estimable_{key}"]:
             counts = (row[f"n_{name}_{key}"] for name in ("feature", "label", "units"))
             return why_not_estimable(*counts)
+        if row[f"or_ci_low_{key}"] is None:
+            return f"{fmt_p(row[f'odds_ratio_{key}'], 2)} (no interval: no token with both)"
         return fmt_or(row[f"odds_ratio_{key}"], row[f"or_ci_low_{key}"], row[f"or_ci_high_{key}"])
 
     return cell
