@@ -36,7 +36,7 @@ from signaffect.core.paths import check_out_dir
 from signaffect.core.progress import progress_bar
 from signaffect.core.settings import SAMPLE_CORPUS_DIR, db_path
 from signaffect.read import queries
-from signaffect.read.associations import READING_GUIDE
+from signaffect.read.associations import READING_GUIDE, ROLES_GUIDE
 
 if TYPE_CHECKING:  # heavy modules are imported by the commands that use them
     from ml.train import TrainResult
@@ -137,12 +137,15 @@ class Family(str, Enum):
     au = "au"
 
 
-class Context(str, Enum):
-    """Which signs `top` counts: all, or those inside (outside) the grammatical markers' spans."""
+class Role(str, Enum):
+    """What a feature may be evidence of (`dim_features.role`); only face answers what the
+    face carries."""
 
+    face = "face"
+    body = "body"
+    grammar = "grammar"
+    lexical = "lexical"
     all = "all"
-    inside_grammar = "inside-grammar"
-    outside_grammar = "outside-grammar"
 
 
 # Options of more than one command.
@@ -152,6 +155,12 @@ LabelArgument = Annotated[
 ]
 FamilyOption = Annotated[
     Family, typer.Option(help="SignStream codes or FACS action units (never mixed).")
+]
+RoleOption = Annotated[
+    Role,
+    typer.Option(help="Features of this role: face (facial and head codes, their action "
+                 "units, FER: the only evidence of what the face carries), body, grammar "
+                 "(markers), lexical (part of speech, glosses, mouthings: the word), or all."),
 ]
 LexiconsOption = Annotated[
     bool,
@@ -486,8 +495,11 @@ def run(
 @app.command(
     help="The features that go with a lexical label, from fct_label_feature_associations: "
     "counts, P(feature), P(feature | label), lift, the odds ratio with its 95% interval and "
-    "q, one grain and one feature family at a time.\n\n" + READING_GUIDE,
-    epilog="Example: cli.py top empath:negative_emotion --family au --grain utterance",
+    "q, one grain, one feature family and one role (default: the face) at a time.\n\n"
+    + READING_GUIDE + "\n\n" + ROLES_GUIDE,
+    epilog="Example: cli.py top empath:negative_emotion --family au --grain utterance\n\n"
+    "Example: cli.py top empath:negative_emotion --role lexical   (the word's part of speech)"
+    "\n\nExample: cli.py top empath:confusion --context negative",
 )
 def top(
     label: LabelArgument,
@@ -495,6 +507,7 @@ def top(
         UnitGrain, typer.Option(help="Unit counted: sign tokens, utterances or video frames.")
     ] = UnitGrain.sign,
     family: FamilyOption = Family.signstream,
+    role: RoleOption = Role.face,
     by: Annotated[
         RankBy,
         typer.Option(
@@ -507,40 +520,50 @@ def top(
         int, typer.Option(help="Least units a feature must share with the label.", min=0)
     ] = 0,
     context: Annotated[
-        Context,
+        str,
         typer.Option(
-            help="all signs, or only those inside (outside) the grammatical markers' spans: "
-            "sign grain, SignStream codes other than the markers and POS, with the "
-            "Mantel-Haenszel OR over both strata and the Breslow-Day p."
+            help="all signs, or only those inside (outside) any grammatical marker "
+            "(inside-grammar, outside-grammar) or inside one marker (its field name: "
+            "negative, 'wh question', 'yes-no question', 'rhetorical question', "
+            "topic/focus, conditional/when, 'role shift', ...): sign grain, SignStream codes "
+            "other than the markers and POS; each feature then marker stratum by marker "
+            "stratum ('not estimable' below 5 tokens with the feature or the label), with the "
+            "Mantel-Haenszel OR over the strata and the Breslow-Day p over the estimable ones."
         ),
-    ] = Context.all,
+    ] = "all",
     format: FormatOption = OutputFormat.table,
 ) -> None:
     from signaffect.read.associations import for_terminal, top_features
-    from signaffect.read.grammar_context import context_top, pooled_for_terminal
-
-    if context is not Context.all and grain is not UnitGrain.sign:
-        raise typer.BadParameter("--context inside-grammar/outside-grammar needs --grain sign")
-    ranking: dict[str, Any] = {"family": family.value, "by": by.value, "k": k,
-                               "min_support": min_support}
-    result = (
-        top_features(State.db, label, grain=grain.value, **ranking)
-        if context is Context.all
-        else context_top(State.db, label, context.value, **ranking)
+    from signaffect.read.grammar_context import (
+        context_top,
+        pooled_for_terminal,
+        strata_for_terminal,
     )
-    print_caption(result.caption, format)
-    if format is not OutputFormat.table:
-        emit(result.table, format)
+
+    if context != "all" and grain is not UnitGrain.sign:
+        raise typer.BadParameter("--context other than all needs --grain sign")
+    ranking: dict[str, Any] = {"family": family.value, "by": by.value, "k": k,
+                               "min_support": min_support, "role": role.value}
+    if context == "all":
+        result = top_features(State.db, label, grain=grain.value, **ranking)
+        print_caption(result.caption, format)
+        emit(for_terminal(result.table) if format is OutputFormat.table else result.table, format)
         return
-    emit(for_terminal(result.table), format)
-    if context is not Context.all:
-        emit(pooled_for_terminal(result.table), format)
+    split = context_top(State.db, label, context, **ranking)
+    print_caption(split.caption, format)
+    if format is not OutputFormat.table:
+        emit(split.table, format)
+        return
+    emit(for_terminal(split.table), format)
+    emit(strata_for_terminal(split.strata), format, title="marker by marker")
+    emit(pooled_for_terminal(split.table), format, title="pooled over the marker strata")
 
 
 @app.command(epilog="Example: cli.py signers empath:negative_emotion --k 5")
 def signers(
     label: LabelArgument,
     family: FamilyOption = Family.signstream,
+    role: RoleOption = Role.face,
     k: Annotated[int, typer.Option(help="How many of the label's top features.", min=1)] = 5,
     format: FormatOption = OutputFormat.table,
 ) -> None:
@@ -549,13 +572,28 @@ def signers(
     signers, and the pooled OR without each signer in turn."""
     from signaffect.read.signers import caption, flat, for_terminal, signer_analysis
 
-    analysis = signer_analysis(State.db, label, family=family.value, k=k)
+    analysis = signer_analysis(State.db, label, family=family.value, k=k, role=role.value)
     print_caption(caption(analysis), format)
     if format is not OutputFormat.table:
         emit(flat(analysis), format)
         return
     for title, table in for_terminal(analysis):
         emit(table, format, title=title)
+
+
+@app.command(
+    epilog="Example: cli.py labels empath:negative_emotion\n\n"
+    "Example: cli.py labels empath:confusion --format csv"
+)
+def labels(label: LabelArgument, format: FormatOption = OutputFormat.table) -> None:
+    """Where a lexical label comes from: each gloss that gives it (sign scope) with its
+    tokens, utterances, source (the sign's word, or a quoted description), negated tokens,
+    the sense review's decision (seed label_review) and the tokens that still carry it."""
+    from signaffect.read.label_sources import for_terminal, label_sources
+
+    found = label_sources(State.db, label)
+    print_caption(found.caption, format)
+    emit(for_terminal(found.table) if format is OutputFormat.table else found.table, format)
 
 
 class RelativeTo(str, Enum):

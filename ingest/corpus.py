@@ -25,8 +25,11 @@ from ingest.file_identity import (
 )
 from ingest.lexicon_hits import (
     HITS_SCHEMA,
+    LOOKUPS_SCHEMA,
+    LOOKUPS_TABLE,
     coverage,
     lexicon_hits,
+    lexicon_lookups,
     texts_from_signstream,
 )
 from ingest.lexicon_hits import (
@@ -104,23 +107,29 @@ def ingest_signstream(
     names, tables = parse_files(paths, progress, options)
     texts = texts_from_signstream(tables)
     hits = lexicon_hits(texts, lexicons) if lexicons else HITS_SCHEMA.empty_table()
+    lookups = lexicon_lookups(texts)
     files = tables["signstream_files"].select(["source_file", "content_hash", "source_path"])
     incoming = {
         name: CorpusFile(digest, path)
         for name, digest, path in zip(*(c.to_pylist() for c in files.columns), strict=True)
     }
     replaced = plan_replacement(loaded_files(con), incoming, add, replace)
-    replace_source_rows(con, {**tables, LEXICON_HITS_TABLE: hits}, names + replaced.dropped)
+    lexical = {LEXICON_HITS_TABLE: hits, LOOKUPS_TABLE: lookups}
+    replace_source_rows(con, {**tables, **lexical}, names + replaced.dropped)
     return IngestSummary(
         files=names,
-        rows={**{k: v.num_rows for k, v in tables.items()}, LEXICON_HITS_TABLE: hits.num_rows},
+        rows={k: v.num_rows for k, v in {**tables, **lexical}.items()},
         lexicon_coverage=coverage(texts, hits),
         replaced=replaced,
     )
 
 
 #: Every raw table a corpus file has rows in, with its schema.
-CORPUS_TABLES: dict[str, pa.Schema] = {**signstream.SCHEMAS, LEXICON_HITS_TABLE: HITS_SCHEMA}
+CORPUS_TABLES: dict[str, pa.Schema] = {
+    **signstream.SCHEMAS,
+    LEXICON_HITS_TABLE: HITS_SCHEMA,
+    LOOKUPS_TABLE: LOOKUPS_SCHEMA,
+}
 
 
 def remove_files(con: duckdb.DuckDBPyConnection, names: list[str]) -> None:

@@ -15,7 +15,13 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["gloss_to_words", "translation_to_words"]
+__all__ = ["gloss_to_words", "gloss_words_and_source", "translation_to_words"]
+
+#: Where a gloss's lookup words come from: the sign's own English word(s), or the quoted
+#: English description of a classifier, gesture or handshape sign (rule 3 below), which
+#: describes what the hands and face show rather than naming the sign.
+WORD = "word"
+DESCRIPTION = "description"
 
 # A word: letters (any script), optionally joined by inner apostrophes ("don't", "john's").
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*")
@@ -102,19 +108,26 @@ def gloss_to_words(gloss: str) -> list[str]:
         nothing (``QMwg`` -> []): it is grammar, not the English word "question". A part
         starting with an apostrophe joins the previous word (``SIXTY+'S`` -> ["sixty's"]).
     """
+    return gloss_words_and_source(gloss)[0]
+
+
+def gloss_words_and_source(gloss: str) -> tuple[list[str], str]:
+    """The words of :func:`gloss_to_words` and where they come from: :data:`DESCRIPTION`
+    when they are the quoted description of a classifier, handshape gesture or bare quoted
+    gesture (rule 3: ``5"surprised"``, ``BCL"shocked"``), else :data:`WORD`."""
     text = unicodedata.normalize("NFKC", gloss or "").translate(_QUOTE_FOLD).strip()
     if not text:
-        return []
+        return [], WORD
     if '"' in text:
         before, _, rest = text.partition('"')
         quoted = rest.partition('"')[0]
         head = _strip_marks(_strip_leading(before))
         if head is None or _is_pointing(head):
-            return []
+            return [], WORD
         if not head or _CLASSIFIER.match(head) or _is_handshape(head):
-            return _dedupe(translation_to_words(quoted))
+            return _dedupe(translation_to_words(quoted)), DESCRIPTION
         text = head
-    return _dedupe(_lexical_words(text))
+    return _dedupe(_lexical_words(text)), WORD
 
 
 def _strip_leading(text: str) -> str | None:

@@ -4,6 +4,9 @@
   A main-gloss annotation is labelled at ``sign`` scope (its words come from
   :func:`ingest.gloss_normalize.gloss_to_words`), an English translation at ``utterance``
   scope (:func:`ingest.gloss_normalize.translation_to_words`).
+- :func:`lexicon_lookups` (pure): one row per text annotation with its words, how many of
+  them were looked up, and where they come from (the sign's word or a quoted description):
+  what decides which signs could have carried a label, and which labels describe a display.
 - :func:`coverage`: how many signs and utterances have at least one hit.
 - :func:`texts_from_signstream`: the ``texts`` input, from parsed SignStream tables.
 """
@@ -16,17 +19,24 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingest.gloss_normalize import gloss_to_words, translation_to_words
+from ingest.gloss_normalize import (
+    WORD,
+    gloss_to_words,
+    gloss_words_and_source,
+    translation_to_words,
+)
 from ingest.lexicons import Lexicon
 from ingest.signstream import normalize_field_name
 
 __all__ = [
     "HITS_SCHEMA",
+    "LOOKUPS_SCHEMA",
     "NCSLGR_PERSON_NAMES",
     "SCOPE_BY_FIELD",
     "TEXTS_SCHEMA",
     "coverage",
     "lexicon_hits",
+    "lexicon_lookups",
     "scope_of_field",
     "texts_from_signstream",
 ]
@@ -69,7 +79,22 @@ NCSLGR_PERSON_NAMES: frozenset[str] = frozenset(
     }
 )  # fmt: skip
 
+# One row per labelled text annotation: its words in order, space-separated (words are
+# letters and apostrophes only; a hit's token_index is its position here), how many were
+# looked up (people's names are not), and `label_source`.
+LOOKUPS_SCHEMA = pa.schema(
+    [
+        *_ANNOTATION,
+        ("scope", pa.string()),
+        ("words", pa.string()),
+        ("n_lookup_words", pa.int32()),
+        ("label_source", pa.string()),
+        ("source_text", pa.string()),
+    ]
+)
+
 RAW_TABLE = "lexicon_hits"
+LOOKUPS_TABLE = "lexicon_lookups"
 
 
 def scope_of_field(field_name: str | None) -> str | None:
@@ -127,6 +152,35 @@ def lexicon_hits(
                     out["token_index"].append(token_index)
                     out["source_text"].append(text)
     return pa.table(out, schema=HITS_SCHEMA)
+
+
+def lexicon_lookups(
+    texts: pa.Table, skip_tokens: Collection[str] = NCSLGR_PERSON_NAMES
+) -> pa.Table:
+    """One row per main-gloss or English-translation annotation with its words (as
+    :func:`lexicon_hits` splits them), the number looked up (not in ``skip_tokens``) and
+    ``label_source``: ``description`` when a gloss's words are a quoted description
+    (:func:`ingest.gloss_normalize.gloss_words_and_source`), else ``word``. A sign with no
+    word looked up (pointing, classifiers without a description, names) can never carry a
+    label. Columns: :data:`LOOKUPS_SCHEMA`, in input row order."""
+    out: dict[str, list[Any]] = {name: [] for name in LOOKUPS_SCHEMA.names}
+    for row in texts.select(TEXTS_SCHEMA.names).to_pylist():
+        scope = scope_of_field(row["field_name"])
+        text = row["text"]
+        if scope is None or not text or not text.strip():
+            continue
+        if scope == "sign":
+            words, source = gloss_words_and_source(text)
+        else:
+            words, source = translation_to_words(text), WORD
+        for name in ("source_file", "content_hash", "utterance_id", "annotation_id"):
+            out[name].append(row[name])
+        out["scope"].append(scope)
+        out["words"].append(" ".join(words))
+        out["n_lookup_words"].append(sum(1 for word in words if word not in skip_tokens))
+        out["label_source"].append(source)
+        out["source_text"].append(text)
+    return pa.table(out, schema=LOOKUPS_SCHEMA)
 
 
 def coverage(texts: pa.Table, hits: pa.Table) -> dict[str, dict[str, float]]:

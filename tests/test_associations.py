@@ -226,6 +226,7 @@ def mart_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "feature": feature,
             "feature_kind": "au" if family == "au" else "facial",
             "feature_family": family,
+            "feature_role": "face",
             "n_units": n_units,
             "n_label": n_label,
             "n_feature": n_feature,
@@ -329,14 +330,14 @@ def test_cli_top(mart_db) -> None:
     )
     assert ok.exit_code == 0, ok.output
     lines = ok.stdout.strip().splitlines()
-    assert lines[0].startswith("rank,feature,kind,n_both,n_label,n_feature,n_units,p_feature,")
+    assert lines[0].startswith("rank,feature,kind,role,n_both,n_label,n_feature,n_units,p_feature,")
     assert len(lines) == 3
     assert "sign grain" in ok.stderr
     table = runner.invoke(
         cli.app, ["--db", db, "top", "empath:confusion", "--family", "au", "--grain", "sign"]
     )
     assert table.exit_code == 0
-    assert "top 1 au features at sign grain" in table.stdout
+    assert "top 1 face au features at sign grain" in table.stdout
     assert "AU5" in table.stdout
     chance = runner.invoke(cli.app, ["--db", db, "top", "empath:confusion", "--by", "lift"])
     assert chance.exit_code == 0 and "not distinguishable" in chance.stdout

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.gloss_normalize import gloss_to_words, translation_to_words
+from ingest.gloss_normalize import gloss_to_words, gloss_words_and_source, translation_to_words
 
 
 @pytest.mark.parametrize(
@@ -157,3 +157,22 @@ def test_gloss_words_are_lower_case_letters() -> None:
         for word in gloss_to_words(gloss):
             assert word == word.lower()
             assert word.replace("'", "").isalpha()
+
+
+@pytest.mark.parametrize(
+    ("gloss", "words", "source"),
+    [
+        ('5"surprised"', ["surprised"], "description"),
+        ('BCL"shocked"', ["shocked"], "description"),
+        ('"applause"', ["applause"], "description"),
+        ('SCL:1"person walking"', ["person", "walking"], "description"),
+        ("SURPRISED", ["surprised"], "word"),
+        ('EXTRACT-FROM"up-right-to-center"', ["extract", "from"], "word"),
+        ('IX-loc"up there"', [], "word"),
+        ("NOT-CARE", ["not", "care"], "word"),
+    ],
+)
+def test_words_and_their_source(gloss: str, words: list[str], source: str) -> None:
+    """A quoted description's words describe the display, a gloss's own words name the sign."""
+    assert gloss_words_and_source(gloss) == (words, source)
+    assert gloss_to_words(gloss) == words

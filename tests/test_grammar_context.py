@@ -13,7 +13,15 @@ from statsmodels.stats.contingency_tables import StratifiedTable
 from typer.testing import CliRunner
 
 from cli import app
-from signaffect.read.grammar_context import EVERY_PAIR, inside_outside, mantel_haenszel, stratum
+from signaffect.read.grammar_context import (
+    EVERY_PAIR,
+    MIN_FEATURE_TOKENS,
+    by_marker,
+    inside_outside,
+    mantel_haenszel,
+    marker_strata,
+    stratum,
+)
 from signaffect.read.sign_units import associate_units, load, two_by_two
 from signaffect.stats.clustered_stats import Settings
 
@@ -22,7 +30,8 @@ LABEL = "empath:negative_emotion"
 FEATURE = "eye aperture=slightly squinted"
 
 #: The counts of LABEL x FEATURE per stratum, written independently of the Python path: a
-#: token is inside when any marker row says so; only files coding the feature count.
+#: token is inside when any marker row says so; only files coding the feature and the
+#: tokens of the comparison set (int_association_units) count.
 STRATA_SQL = """
 with
 
@@ -56,6 +65,8 @@ select
     count(with_feature.sign_token_id) filter (where has_label) as n_both,
 from tokens
 inner join coded using (source_file)
+inner join intermediate.int_association_units as units
+    on units.grain = 'sign' and units.unit_key = tokens.sign_token_id
 inner join inside using (sign_token_id)
 left join with_feature using (sign_token_id)
 group by inside.is_inside
@@ -75,7 +86,7 @@ def test_stratified_counts_match_sql_and_known_numbers(sample_db: Path) -> None:
     data = load(sample_db, LABEL)
     every = Settings(resamples=20, **EVERY_PAIR)
     # Measured on the sample corpus (all five files code eye aperture).
-    assert sql_strata(sample_db, FEATURE) == {True: (96, 3, 17, 1), False: (227, 19, 25, 5)}
+    assert sql_strata(sample_db, FEATURE) == {True: (84, 1, 15, 0), False: (177, 19, 21, 5)}
     for context, inside in (("inside-grammar", True), ("outside-grammar", False)):
         part = stratum(data, context)
         rows = {r["feature"]: r for r in associate_units(part, every).to_pylist()}
@@ -89,8 +100,8 @@ def test_stratified_counts_match_sql_and_known_numbers(sample_db: Path) -> None:
                 counts = (row["n_units"], row["n_label"], row["n_feature"], row["n_both"])
                 assert counts == expected, (context, feature)
     whole = stratum(data, "all").units.num_rows
-    assert stratum(data, "inside-grammar").units.num_rows == 96
-    assert stratum(data, "outside-grammar").units.num_rows + 96 == whole
+    assert stratum(data, "inside-grammar").units.num_rows == 84
+    assert stratum(data, "outside-grammar").units.num_rows + 84 == whole
 
 
 def test_mantel_haenszel_against_statsmodels_and_the_formula() -> None:
@@ -121,13 +132,15 @@ def test_inside_outside_rows_use_the_strata(sample_db: Path) -> None:
     data = load(sample_db, LABEL)
     rows = inside_outside(data, [FEATURE], Settings(resamples=50)).to_pylist()
     (row,) = rows
-    assert (row["n_both_inside"], row["n_label_inside"], row["n_units_inside"]) == (1, 3, 96)
-    assert (row["n_both_outside"], row["n_label_outside"], row["n_units_outside"]) == (5, 19, 227)
+    assert (row["n_both_inside"], row["n_label_inside"], row["n_units_inside"]) == (0, 1, 84)
+    assert (row["n_both_outside"], row["n_label_outside"], row["n_units_outside"]) == (5, 19, 177)
     expected = mantel_haenszel(
-        np.array([[[1, 2], [16, 77]], [[5, 14], [20, 188]]], dtype=float).transpose(1, 2, 0)
+        np.array([[[0, 1], [15, 68]], [[5, 14], [16, 142]]], dtype=float).transpose(1, 2, 0)
     )
     assert row["mh_odds_ratio"] == pytest.approx(expected[0])
-    assert row["breslow_day_p"] == pytest.approx(expected[3])
+    # One label token inside: that stratum is not estimable, so no Breslow-Day p.
+    assert not row["estimable_inside"] and row["odds_ratio_inside"] is None
+    assert expected[3] is not None and row["breslow_day_p"] is None
     assert row["or_ci_low_outside"] <= row["odds_ratio_outside"] <= row["or_ci_high_outside"]
 
 
@@ -143,7 +156,7 @@ def test_cli_top_context(sample_db: Path) -> None:
         ["--db", str(sample_db), "top", LABEL, "--context", "inside-grammar", "--format", "csv"],
     )
     assert as_json.exit_code == 0, as_json.output
-    assert as_json.stdout.splitlines()[0].startswith("rank,feature,kind,n_both")
+    assert as_json.stdout.splitlines()[0].startswith("rank,feature,kind,role,n_both")
     frame = runner.invoke(
         app,
         ["--db", str(sample_db), "top", LABEL, "--context", "inside-grammar", "--grain", "frame"],
@@ -154,3 +167,100 @@ def test_cli_top_context(sample_db: Path) -> None:
     )
     assert bad.exit_code == 1
     assert "'nope:x' is unknown" in bad.stderr
+
+
+def _haldane(n_both: int, n_label: int, n_feature: int, n_units: int) -> float:
+    a, b, c = n_both, n_label - n_both, n_feature - n_both
+    d = n_units - n_label - n_feature + n_both
+    return (a + 0.5) * (d + 0.5) / ((b + 0.5) * (c + 0.5))
+
+
+def test_every_or_shown_is_the_or_of_its_counts(sample_db: Path) -> None:
+    """Issue 23's inside-grammar OR (0.90 shown where the counts gave 2.25): an OR is the
+    Haldane OR of the stratum's own 2x2 counts, or absent when the stratum is not
+    estimable."""
+    data = load(sample_db, LABEL)
+    rows = inside_outside(data, list(data.features), Settings(resamples=20)).to_pylist()
+    for row in rows:
+        for key in ("inside", "outside"):
+            counts = [row[f"n_{c}_{key}"] for c in ("both", "label", "feature", "units")]
+            if row[f"estimable_{key}"]:
+                assert row[f"odds_ratio_{key}"] == pytest.approx(_haldane(*counts))
+            else:
+                assert row[f"odds_ratio_{key}"] is None and row[f"or_ci_low_{key}"] is None
+                assert min(counts[1:3]) < MIN_FEATURE_TOKENS or counts[1] == counts[3]
+        if not (row["estimable_inside"] and row["estimable_outside"]):
+            assert row["breslow_day_p"] is None
+
+
+def test_by_marker_strata_partition_the_tokens(sample_db: Path) -> None:
+    data = load(sample_db, LABEL)
+    features = list(data.features)[:6]
+    split = by_marker(data, features, Settings(resamples=20))
+    strata = split.strata.to_pylist()
+    names = marker_strata(data)
+    for feature in features:
+        mine = [r for r in strata if r["feature"] == feature]
+        assert {r["stratum"] for r in mine} == set(names)
+        (table,) = two_by_two(data, [feature])
+        assert sum(r["n_label"] for r in mine) == table[0].sum()
+        assert sum(r["n_units"] for r in mine) == table.sum()
+        for r in mine:
+            assert r["estimable"] == (
+                r["n_feature"] >= MIN_FEATURE_TOKENS
+                and MIN_FEATURE_TOKENS <= r["n_label"] < r["n_units"]
+            )
+            if r["estimable"]:
+                assert r["odds_ratio"] == pytest.approx(
+                    _haldane(r["n_both"], r["n_label"], r["n_feature"], r["n_units"])
+                )
+            else:
+                assert r["odds_ratio"] is None
+    for pooled in split.pooled.to_pylist():
+        mine = [r for r in strata if r["feature"] == pooled["feature"]]
+        compared = [r for r in mine if r["estimable"]]
+        if pooled["breslow_day_p"] is None:
+            continue
+        assert pooled["breslow_day_strata"].split(", ") == [r["stratum"] for r in compared]
+        tables = np.array(
+            [
+                [[r["n_both"], r["n_label"] - r["n_both"]],
+                 [r["n_feature"] - r["n_both"],
+                  r["n_units"] - r["n_label"] - r["n_feature"] + r["n_both"]]]
+                for r in compared
+            ],
+            dtype=float,
+        ).transpose(1, 2, 0)  # fmt: skip
+        expected = StratifiedTable(tables).test_equal_odds().pvalue
+        assert pooled["breslow_day_p"] == pytest.approx(expected)
+
+
+def test_cli_top_context_by_one_marker(sample_db: Path) -> None:
+    result = runner.invoke(
+        app, ["--db", str(sample_db), "top", LABEL, "--context", "negative", "--k", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "inside the 'negative' marker" in result.stdout
+    assert "marker by marker" in result.stdout and "not estimable" in result.stdout
+    wrong = runner.invoke(app, ["--db", str(sample_db), "top", LABEL, "--context", "nope"])
+    assert wrong.exit_code == 1 and "wh question" in wrong.output
+
+
+def test_top_help_explains_roles_the_comparison_set_and_the_review() -> None:
+    result = runner.invoke(app, ["top", "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    text = " ".join(result.stdout.split())
+    for phrase in ("face (facial and head codes", "eligible comparison set", "label_review",
+                   "--role", "not estimable"):  # fmt: skip
+        assert phrase in text, phrase
+
+
+def test_cli_labels_shows_each_gloss_and_what_the_rules_removed(sample_db: Path) -> None:
+    result = runner.invoke(app, ["--db", str(sample_db), "labels", LABEL, "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    header = result.stdout.splitlines()[0].split(",")
+    assert header[:5] == ["gloss", "label_source", "n_tokens", "n_utterances", "n_negated"]
+    assert "review_decision" in header and "n_labelled" in header
+    assert "sign tokens whose gloss gives the label" in result.stderr
+    unknown = runner.invoke(app, ["--db", str(sample_db), "labels", "empath:nothing"])
+    assert unknown.exit_code == 1 and "no sign gives the label" in unknown.output

@@ -13,10 +13,12 @@ from nrclex import NRCLex
 
 from ingest.lexicon_hits import (
     HITS_SCHEMA,
+    LOOKUPS_SCHEMA,
     RAW_TABLE,
     TEXTS_SCHEMA,
     coverage,
     lexicon_hits,
+    lexicon_lookups,
     scope_of_field,
     texts_from_signstream,
 )
@@ -452,3 +454,30 @@ def test_real_corpus_coverage(corpus_dir: Path) -> None:
     assert 0.5 < cover["utterance"]["share"] < 0.9
     labels = set(hits.column("label").to_pylist())
     assert {"empath:confusion", "nrc:anger", "nrc:joy", "empath:negative_emotion"} <= labels
+
+
+def test_lookups_say_which_signs_could_carry_a_label() -> None:
+    """One row per gloss or translation, hit or not: its words, how many were looked up
+    (not people's names), and whether they are the sign's word or a quoted description."""
+    texts = make_texts(
+        [
+            ("s.xml", 1, 10, "main gloss", "HOUSE"),
+            ("s.xml", 1, 11, "main gloss", '5"perplexed"'),
+            ("s.xml", 1, 12, "main gloss", "IX-1p"),
+            ("s.xml", 1, 13, "main gloss", "fs-JOHN"),
+            ("s.xml", 1, 14, "English translation", "John was not happy."),
+            ("s.xml", 1, 15, "literal translation", "ignored"),
+        ]
+    )
+    rows = {r["annotation_id"]: r for r in lexicon_lookups(texts).to_pylist()}
+    assert lexicon_lookups(texts).schema == LOOKUPS_SCHEMA
+    assert sorted(rows) == [10, 11, 12, 13, 14]
+    got = {a: (r["words"], r["n_lookup_words"], r["label_source"]) for a, r in rows.items()}
+    assert got == {
+        10: ("house", 1, "word"),
+        11: ("perplexed", 1, "description"),
+        12: ("", 0, "word"),
+        13: ("john", 0, "word"),
+        14: ("john was not happy", 3, "word"),
+    }
+    assert rows[14]["scope"] == "utterance" and rows[10]["scope"] == "sign"

@@ -7,6 +7,8 @@
       association_feature_families  families paired with the labels (default signstream, au)
       lexical_scope                 sign: a frame's labels and block are its sign token's;
                                     utterance: its utterance's
+      comparison_set                eligible (default): only the units that could have
+                                    carried a label (`is_eligible`); all: every unit
 -#}
 {%- set cluster_unit = var('association_cluster_unit') -%}
 {%- set cluster_columns = {
@@ -25,6 +27,11 @@
     {%- set families = families.split(',') | map('trim') | list -%}
 {%- endif -%}
 {%- set scope = var('lexical_scope') -%}
+{%- set comparison_set = var('comparison_set') -%}
+{%- if comparison_set not in ['eligible', 'all'] -%}
+    {{ exceptions.raise_compiler_error(
+        "dbt var comparison_set must be eligible or all, not " ~ comparison_set) }}
+{%- endif -%}
 
 with
 
@@ -64,6 +71,42 @@ paired_features as (
 labels as (
     select feature from dim_features
     where feature_kind = 'lexical'
+),
+
+lookups as (
+    select * from {{ ref('stg_lexicon__lookups') }}
+),
+
+{#-
+    The units that could have carried a label: at scope sign, a sign token whose gloss gives
+    a looked-up word (not a pointing sign, a classifier without a description or a name;
+    nor a quoted description while those are kept out of the labels), and an utterance
+    with such a sign; at scope utterance, an utterance whose translation gives a
+    looked-up word, and its signs.
+-#}
+eligible_signs as (
+    select sign_tokens.sign_token_id,
+    from sign_tokens
+    inner join lookups
+        on sign_tokens.source_file = lookups.source_file
+        and sign_tokens.annotation_id = lookups.annotation_id
+    where lookups.scope = 'sign'
+        and lookups.n_lookup_words > 0
+        {%- if not var('keep_description_labels') %}
+        and lookups.label_source = 'word'
+        {%- endif %}
+),
+
+eligible_utterances as (
+    {% if scope == 'sign' -%}
+    select distinct sign_tokens.source_file, sign_tokens.utterance_id,
+    from sign_tokens
+    inner join eligible_signs on sign_tokens.sign_token_id = eligible_signs.sign_token_id
+    {%- else -%}
+    select distinct source_file, utterance_id,
+    from lookups
+    where scope = 'utterance' and n_lookup_words > 0
+    {%- endif %}
 ),
 
 -- The sign covering each frame; a boundary frame shared by two spans goes to the later sign.
@@ -134,8 +177,18 @@ frame_units as (
         coalesce(frame_label_lists.labels, []) as labels,
         coalesce(frame_feature_lists.features, []) as features,
         frames.source_file || '/' || frames.utterance_id || '/' || frames.frame_index as unit_key,
+        {% if scope == 'sign' -%}
+        eligible_signs.sign_token_id is not null as is_eligible,
+        {%- else -%}
+        eligible_utterances.utterance_id is not null as is_eligible,
+        {%- endif %}
     from frames
     left join frame_signs using (source_file, utterance_id, frame_index)
+    {% if scope == 'sign' -%}
+    left join eligible_signs on frame_signs.sign_token_id = eligible_signs.sign_token_id
+    {%- else -%}
+    left join eligible_utterances using (source_file, utterance_id)
+    {%- endif %}
     left join frame_label_lists using (source_file, utterance_id, frame_index)
     left join frame_feature_lists using (source_file, utterance_id, frame_index)
 ),
@@ -153,8 +206,20 @@ sign_units as (
         coalesce(sign_feature_lists.labels, []) as labels,
         coalesce(sign_feature_lists.features, []) as features,
         sign_tokens.sign_token_id as unit_key,
+        {% if scope == 'sign' -%}
+        eligible_signs.sign_token_id is not null as is_eligible,
+        {%- else -%}
+        eligible_utterances.utterance_id is not null as is_eligible,
+        {%- endif %}
     from sign_tokens
     left join sign_feature_lists on sign_tokens.sign_token_id = sign_feature_lists.sign_token_id
+    {% if scope == 'sign' -%}
+    left join eligible_signs on sign_tokens.sign_token_id = eligible_signs.sign_token_id
+    {%- else -%}
+    left join eligible_utterances
+        on sign_tokens.source_file = eligible_utterances.source_file
+        and sign_tokens.utterance_id = eligible_utterances.utterance_id
+    {%- endif %}
 ),
 
 utterance_feature_lists as (
@@ -170,16 +235,25 @@ utterance_units as (
         coalesce(utterance_feature_lists.labels, []) as labels,
         coalesce(utterance_feature_lists.features, []) as features,
         utterances.source_file || '/' || utterances.utterance_id as unit_key,
+        eligible_utterances.utterance_id is not null as is_eligible,
     from utterances
     left join utterance_feature_lists using (source_file, utterance_id)
+    left join eligible_utterances using (source_file, utterance_id)
 ),
 
-final as (
+all_units as (
     select * from frame_units
     union all
     select * from sign_units
     union all
     select * from utterance_units
+),
+
+final as (
+    select * from all_units
+    {%- if comparison_set == 'eligible' %}
+    where is_eligible
+    {%- endif %}
 )
 
 select * from final

@@ -1,29 +1,27 @@
 {#-
-    The one place grammatical question words (seed question_words) are kept out of the
-    lexical labels, at both scopes; dbt var keep_question_words: true keeps them.
+    The lexicon hits that become lexical labels, at both scopes: those no rule of
+    int_lexicon_hits_classified excludes (question words, quoted descriptions, negated
+    signs, senses the review drops; each rule has a var that turns it off).
 -#}
-{%- set keep_question_words = var('keep_question_words') -%}
-{%- if keep_question_words not in [true, false] -%}
-    {{ exceptions.raise_compiler_error("var keep_question_words must be true or false, not " ~ keep_question_words) }}
-{%- endif -%}
-
 with
 
-hits as (
-    select * from {{ ref('stg_lexicon__hits') }}
-),
-
-question_words as (
-    select * from {{ ref('question_words') }}
+classified as (
+    select * from {{ ref('int_lexicon_hits_classified') }}
 ),
 
 final as (
-    select hits.*
-    from hits
-    {%- if not keep_question_words %}
-    anti join question_words
-        on lower(hits.token) = question_words.word
-    {%- endif %}
+    select
+        * exclude (
+            gloss,
+            is_question_word,
+            is_negated,
+            is_in_negation_span,
+            review_decision,
+            review_reason,
+            excluded_by
+        ),
+    from classified
+    where excluded_by is null
 )
 
 select * from final

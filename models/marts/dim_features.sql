@@ -8,6 +8,14 @@ action_units as (
     select * from {{ ref('facs_action_units') }}
 ),
 
+field_kinds as (
+    select * from {{ ref('signstream_field_kinds') }}
+),
+
+kind_roles as (
+    select * from {{ ref('feature_kind_roles') }}
+),
+
 coverage as (
     select * from {{ ref('fct_feature_coverage') }}
 ),
@@ -40,6 +48,29 @@ action_units_per_feature as (
     group by feature
 ),
 
+{#-
+    A feature's role, decided in the seeds: its field's row in signstream_field_kinds, else
+    its kind's row in feature_kind_roles; an action unit takes the role of the fields it is
+    re-coded from (face when any of them is face: AU50 speech, from mouthing only, is
+    lexical).
+-#}
+field_roles as (
+    select
+        field_name,
+        role,
+    from field_kinds
+),
+
+action_unit_roles as (
+    select
+        action_units.au_feature as feature,
+        if(bool_or(field_roles.role = 'face'), 'face', min(field_roles.role)) as role,
+    from action_units
+    inner join field_roles on action_units.field = field_roles.field_name
+    where action_units.au_feature is not null
+    group by action_units.au_feature
+),
+
 file_frames as (
     select
         source_file,
@@ -68,6 +99,7 @@ final as (
                 then 'signstream'
             else feature_counts.feature_kind
         end as family,
+        coalesce(action_unit_roles.role, field_roles.role, kind_roles.role, 'other') as role,
         feature_counts.field_name,
         feature_counts.value_name,
         case
@@ -84,6 +116,13 @@ final as (
         on feature_counts.feature = action_units_per_feature.feature
     left join coverage_counts
         on feature_counts.feature = coverage_counts.feature
+    left join action_unit_roles
+        on feature_counts.feature = action_unit_roles.feature
+    left join field_roles
+        on feature_counts.field_name = field_roles.field_name
+        and feature_counts.feature_kind not in ('au', 'lexical', 'fer')
+    left join kind_roles
+        on feature_counts.feature_kind = kind_roles.feature_kind
 )
 
 select * from final

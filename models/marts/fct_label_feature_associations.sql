@@ -15,6 +15,7 @@ described as (
         statistics.feature,
         features.feature_kind,
         features.family as feature_family,
+        features.role as feature_role,
         statistics.n_units,
         statistics.n_label,
         statistics.n_feature,

@@ -37,6 +37,7 @@ final as (
         ranking_rank as rank,
         feature,
         feature_kind as kind,
+        feature_role as role,
         n_both,
         n_label,
         n_feature,

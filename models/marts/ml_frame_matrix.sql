@@ -6,14 +6,24 @@
 
     vars:
       ml_input_kinds  feature kinds used as inputs (see dbt_project.yml)
+      ml_input_roles  of those, the roles kept (`dim_features.role`; default face: never the
+                      mouthed word, the neck or the part of speech)
       ml_target_kind  feature kind used as labels
       lexical_scope   recorded so `cli.py train --scope` can tell whether to rebuild; the
                       scope itself is applied upstream, where the lexical rows are made
 -#}
 {%- set input_kinds = var('ml_input_kinds') -%}
+{%- set input_roles = var('ml_input_roles') -%}
 {%- set target_kind = var('ml_target_kind') -%}
 
 with
+
+features_of_input_roles as (
+    select feature from {{ ref('dim_features') }}
+    where role in (
+        {%- for role in input_roles %}'{{ role }}'{{ ', ' if not loop.last }}{% endfor -%}
+    )
+),
 
 frames as (
     select * from {{ ref('fct_frames') }}
@@ -33,6 +43,7 @@ frame_inputs as (
     where feature_kind in (
         {%- for kind in input_kinds %}'{{ kind }}'{{ ', ' if not loop.last }}{% endfor -%}
     )
+        and feature in (select feature from features_of_input_roles)
     group by source_file, utterance_id, frame_index
 ),
 

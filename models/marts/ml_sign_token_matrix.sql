@@ -7,11 +7,21 @@
 
     vars:
       ml_input_kinds  feature kinds used as inputs (see dbt_project.yml)
+      ml_input_roles  of those, the roles kept (`dim_features.role`; default face: never the
+                      mouthed word, the neck or the part of speech)
       lexical_scope   recorded, as on ml_frame_matrix; applied upstream in fct_sign_tokens
 -#}
 {%- set input_kinds = var('ml_input_kinds') -%}
+{%- set input_roles = var('ml_input_roles') -%}
 
 with
+
+features_of_input_roles as (
+    select feature from {{ ref('dim_features') }}
+    where role in (
+        {%- for role in input_roles %}'{{ role }}'{{ ', ' if not loop.last }}{% endfor -%}
+    )
+),
 
 tokens as (
     select * from {{ ref('fct_sign_tokens') }}
@@ -30,6 +40,7 @@ token_inputs as (
     where feature_kind in (
         {%- for kind in input_kinds %}'{{ kind }}'{{ ', ' if not loop.last }}{% endfor -%}
     )
+        and feature in (select feature from features_of_input_roles)
     group by sign_token_id
 ),
 

@@ -22,6 +22,10 @@ from signaffect.core.warehouse import connect_marts
 RANKINGS = ("ci", "p", "lift", "pmi")
 GRAINS = ("frame", "sign", "utterance")
 FAMILIES = ("signstream", "au")
+#: `dim_features.role` values `top --role` offers; `all` lists every role of the family.
+ROLES = ("face", "body", "grammar", "lexical", "all")
+#: The role read as evidence of what the face carries, and every output's default.
+FACE = "face"
 CHANCE = "not distinguishable from chance"
 #: Units of each grain, as a caption names them.
 GRAIN_UNITS = {"frame": "video frames", "sign": "sign tokens", "utterance": "utterances"}
@@ -45,9 +49,42 @@ READING_GUIDE = (
     "includes 1 is marked 'not distinguishable from chance'."
 )
 
+#: The report's one sentence on lexical features.
+LEXICAL_NOT_FACE = (
+    "Lexical features (part of speech, glosses, mouthed words) are left out here: they "
+    "describe the word that carries the label, never what the face carries."
+)
+
+#: Roles, the comparison set and the label review, for a linguist: the report, README and
+#: `cli.py top --help`.
+ROLES_GUIDE = (
+    "Every feature has one role, decided in the seeds: face (facial and head codes, the "
+    "action units re-coded from them, FER), body (lean, shoulders, neck), grammar (the "
+    "grammatical markers) or lexical (part of speech, glosses, mouthed English words). "
+    "Only face features are evidence of what the face carries, so lists show them unless "
+    "--role asks for another; a lexical feature that goes with a label says something "
+    "about the word, never about the face. A label's signs are compared with the signs "
+    "that could have carried a label (the eligible comparison set: signs whose gloss gives "
+    "a word the lexicons look up, not pointing, classifiers or names), unless the build "
+    "chose all signs (dbt var comparison_set: all); captions give both counts. Labels come "
+    "from the sign's own word: a quoted description of a gesture or depicting sign "
+    "(5\"surprised\") describes the very display being tested, a sign in a negation span "
+    "says the opposite of its word, and a sense review (seed label_review, one linguist's "
+    "judgment) drops non-affective senses such as HIT or STOP; all three are left out by "
+    "default, and `cli.py labels LABEL` shows what each rule removed."
+)
+
 #: Columns of `fct_label_feature_rankings` not shown per feature: its keys, the rank (shown
 #: renumbered after the support filter) and `ci_excludes_one` (shown as a note).
 NOT_SHOWN = ("rank", "ranked_by", "grain", "label", "feature_family", "ci_excludes_one")
+#: How a caption names each role's features.
+ROLE_NAMES = {
+    "face": "face",
+    "body": "body",
+    "grammar": "grammatical-marker",
+    "lexical": "lexical (the word, not the face)",
+    "all": "every role's",
+}
 #: The note of a row whose interval includes 1, from the view's `ci_excludes_one`.
 NOTE_SQL = "case when ci_excludes_one then '' else $chance end as note"
 
@@ -62,6 +99,7 @@ where ranked_by = $by
     and label = $label
     and grain = $grain
     and feature_family = $family
+    and list_contains($roles, role)
     and n_both >= $min_support
 order by rank
 limit $k
@@ -84,16 +122,18 @@ def top_features(
     by: str = "ci",
     k: int = 10,
     min_support: int = 0,
+    role: str = FACE,
 ) -> TopFeatures:
-    """The `k` features of `family` that go with `label` at `grain`, best first.
+    """The `k` features of `family` and `role` that go with `label` at `grain`, best first.
 
     `min_support` drops features shared with the label by fewer units than that (the mart
     already requires dbt var `association_min_support`). Raises SignAffectError for an
-    unknown label, grain, family or ranking.
+    unknown label, grain, family, role or ranking.
     """
     _check_choice("rank by", by, RANKINGS)
     _check_choice("grain", grain, GRAINS)
     _check_choice("family", family, FAMILIES)
+    _check_choice("role", role, ROLES)
     if k < 1:
         raise SignAffectError(f"k must be at least 1, not {k}", "pass --k 10, for example")
     con = connect_marts(db)
@@ -107,11 +147,13 @@ def top_features(
                 "label": label,
                 "grain": grain,
                 "family": family,
+                "roles": roles_of(role),
                 "min_support": min_support,
                 "k": k,
             },
         ).to_arrow_table()
-        caption = _caption(con, label, grain, family, by, table.num_rows)
+        caption = _caption(con, label, grain, f"{ROLE_NAMES[role]} {family}", by, table.num_rows)
+        caption += " " + comparison_caption(con, grain)
     except duckdb.CatalogException:
         raise SignAffectError(
             f"{db} has no fct_label_feature_rankings view",
@@ -120,6 +162,36 @@ def top_features(
     finally:
         con.close()
     return TopFeatures(table, caption)
+
+
+def roles_of(role: str) -> list[str]:
+    """The `dim_features.role` values `role` selects (`all`: every one but labels)."""
+    return [r for r in ROLES if r != "all"] if role == "all" else [role]
+
+
+def comparison_caption(con: duckdb.DuckDBPyConnection, grain: str) -> str:
+    """One sentence naming the comparison set at `grain` and both its counts."""
+    try:
+        rows = con.execute(
+            "select comparison_set, n_units_compared, n_units_eligible, n_units_all "
+            "from fct_association_comparison_sets where grain = $grain",
+            {"grain": grain},
+        ).fetchall()
+    except duckdb.CatalogException:
+        return "Comparison set: unknown (built before fct_association_comparison_sets)."
+    if not rows:
+        return ""
+    chosen, compared, eligible, every = rows[0]
+    units = GRAIN_UNITS[grain]
+    if chosen == "eligible":
+        return (
+            f"Compared with the {compared:,} eligible {units} (those that could carry a "
+            f"label) of all {every:,} (dbt var comparison_set: eligible)."
+        )
+    return (
+        f"Compared with all {compared:,} {units} (dbt var comparison_set: all; "
+        f"{eligible:,} of them could carry a label)."
+    )
 
 
 def shown_columns(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -72,8 +72,9 @@ EXPORTS = [
         "features",
         "one row per feature",
         "`dim_features`, the feature catalogue: kind (facial, head, body, grammatical, pos, "
-        "gloss, au, lexical, fer), SignStream field and value, FACS codes, frame, utterance "
-        "and story counts.",
+        "gloss, au, lexical, fer), role (face, body, grammar, lexical, label: what it may be "
+        "evidence of), SignStream field and value, FACS codes, frame, utterance and story "
+        "counts.",
         "select * from main.dim_features order by feature",
         partitioned=False,
     ),

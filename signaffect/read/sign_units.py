@@ -11,7 +11,7 @@ the stories they hold.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import duckdb
@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 
 from signaffect.core.errors import SignAffectError
 from signaffect.core.warehouse import connect_marts
+from signaffect.read.associations import FACE, roles_of
 from signaffect.stats.association_model import ModelSettings, statistics
 from signaffect.stats.clustered_stats import Settings
 
@@ -40,7 +41,10 @@ tokens as (
 ),
 
 grammar as (
-    select sign_token_id, bool_or(is_inside) as is_inside_grammar,
+    select
+        sign_token_id,
+        bool_or(is_inside) as is_inside_grammar,
+        coalesce(list(marker order by marker) filter (where is_inside), []) as markers,
     from fct_sign_token_grammar
     group by sign_token_id
 ),
@@ -57,6 +61,7 @@ final as (
         tokens.story,
         tokens.signer_id,
         grammar.is_inside_grammar,
+        grammar.markers,
     from units
     inner join tokens on units.unit_key = tokens.sign_token_id
     inner join grammar on units.unit_key = grammar.sign_token_id
@@ -76,9 +81,11 @@ class SignUnits:
     features: dict[str, str]
     units: pa.Table
     coverage: pa.Table
+    #: The features' roles (`dim_features.role`).
+    roles: dict[str, str] = field(default_factory=dict)
 
     def subset(self, mask: pa.ChunkedArray | pa.Array | np.ndarray) -> SignUnits:
-        return SignUnits(self.label, self.features, self.units.filter(mask), self.coverage)
+        return replace(self, units=self.units.filter(mask))
 
 
 def load(
@@ -86,22 +93,24 @@ def load(
     label: str,
     family: str = "signstream",
     excluded_kinds: tuple[str, ...] = CONTEXT_EXCLUDED_KINDS,
+    role: str = FACE,
 ) -> SignUnits:
-    """The sign tokens with `label` (or without) and the features of `family`, other than
-    those of `excluded_kinds` (by default the grammatical markers and parts of speech)."""
+    """The sign tokens with `label` (or without) and the features of `family` and `role`
+    (`associations.ROLES`), other than those of `excluded_kinds` (by default the
+    grammatical markers and parts of speech)."""
     con = connect_marts(db)
     try:
         check_label(con, label)
-        features = dict(
-            con.execute(
-                "select feature, feature_kind from dim_features where family = $family "
-                "and not list_contains($excluded, feature_kind) order by feature",
-                {"family": family, "excluded": list(excluded_kinds)},
-            ).fetchall()
-        )
+        rows = con.execute(
+            "select feature, feature_kind, role from dim_features where family = $family "
+            "and list_contains($roles, role) "
+            "and not list_contains($excluded, feature_kind) order by feature",
+            {"family": family, "roles": roles_of(role), "excluded": list(excluded_kinds)},
+        ).fetchall()
+        features = {feature: kind for feature, kind, _ in rows}
         if not features:
             raise SignAffectError(
-                f"no features of family {family!r} to analyse",
+                f"no features of family {family!r} and role {role!r} to analyse",
                 "families in this warehouse: cli.py query "
                 '"select distinct family from dim_features"',
             )
@@ -111,7 +120,13 @@ def load(
             "where list_contains($features, feature)",
             params={"features": list(features)},
         )
-        return SignUnits(label, features, units.to_arrow_table(), coverage.to_arrow_table())
+        return SignUnits(
+            label,
+            features,
+            units.to_arrow_table(),
+            coverage.to_arrow_table(),
+            {feature: feature_role for feature, _, feature_role in rows},
+        )
     except duckdb.CatalogException:
         raise SignAffectError(
             f"{db} lacks the sign-grain marts (int_association_units, fct_sign_token_grammar)",
@@ -175,3 +190,13 @@ def two_by_two(data: SignUnits, features: list[str]) -> np.ndarray:
 
 def is_inside(data: SignUnits) -> pa.ChunkedArray:
     return pc.fill_null(data.units.column("is_inside_grammar"), False)
+
+
+def only_features(data: SignUnits, features: list[str]) -> SignUnits:
+    """`data` with each unit's features narrowed to `features`, so the statistics engine
+    tests only those (a stratum's few rows cost a few pairs, not every feature)."""
+    keep = set(features)
+    lists = [[f for f in row if f in keep] for row in data.units.column("features").to_pylist()]
+    index = data.units.schema.get_field_index("features")
+    units = data.units.set_column(index, "features", pa.array(lists, pa.list_(pa.string())))
+    return replace(data, features={f: data.features[f] for f in features}, units=units)

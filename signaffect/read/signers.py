@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from statsmodels.stats.contingency_tables import Table2x2
 
-from signaffect.read.associations import top_features
+from signaffect.read.associations import FACE, top_features
 from signaffect.read.grammar_context import EVERY_PAIR, mantel_haenszel, mart_resamples
 from signaffect.read.sign_units import SignUnits, associate_units, load, two_by_two
 from signaffect.stats.clustered_stats import HALDANE, Settings
@@ -59,11 +59,13 @@ class SignerAnalysis:
     summary: pa.Table
 
 
-def signer_analysis(db: Path, label: str, family: str = "signstream", k: int = 5) -> SignerAnalysis:
-    """The analysis of `label`'s top `k` features of `family` at sign grain (the
+def signer_analysis(
+    db: Path, label: str, family: str = "signstream", k: int = 5, role: str = FACE
+) -> SignerAnalysis:
+    """The analysis of `label`'s top `k` features of `family` and `role` at sign grain (the
     association mart's ranking), with the mart's number of resamples."""
-    features = top_features(db, label, grain="sign", family=family, k=k).table
-    data = load(db, label, family, excluded_kinds=())
+    features = top_features(db, label, grain="sign", family=family, k=k, role=role).table
+    data = load(db, label, family, excluded_kinds=(), role=role)
     settings = Settings(resamples=mart_resamples(db))
     return analyse(data, features["feature"].to_pylist(), settings)
 

@@ -296,6 +296,7 @@ def _heatmap_axes(
         row[0]
         for row in con.execute(
             "select feature from dim_features where list_contains($kinds, feature_kind) "
+            "and role = 'face' "
             "and feature in (select feature from fct_label_feature_associations "
             "where grain = $grain) order by n_frames desc, feature limit $n",
             {"kinds": list(HEATMAP_KINDS), "n": HEATMAP_FEATURES, "grain": ASSOCIATION_GRAIN},

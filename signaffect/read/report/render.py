@@ -20,7 +20,8 @@ from typing import Any
 import pyarrow as pa
 
 from signaffect.core.atomic import atomic_files
-from signaffect.read.associations import FAMILIES, READING_GUIDE
+from signaffect.read.associations import FAMILIES, LEXICAL_NOT_FACE, READING_GUIDE, ROLES_GUIDE
+from signaffect.read.grammar_context import why_not_estimable
 from signaffect.read.licences import CORPUS_CITATION, CORPUS_NOTICE, lexicon_licence
 from signaffect.read.report import data as report_data
 from signaffect.read.report.analyses import Analyses, LabelAnalyses
@@ -159,6 +160,20 @@ def _or(odds: str, low: str, high: str) -> Cell:
     return lambda row: fmt_or(row[odds], row[low], row[high])
 
 
+def _stratum_or(key: str) -> Cell:
+    """A grammar stratum's OR [CI], or 'not estimable' with its tokens showing the feature."""
+
+    def cell(row: dict[str, Any]) -> str:
+        if not row[f"estimable_{key}"]:
+            counts = (row[f"n_{name}_{key}"] for name in ("feature", "label", "units"))
+            return why_not_estimable(*counts)
+        if row[f"or_ci_low_{key}"] is None:
+            return f"{fmt_p(row[f'odds_ratio_{key}'], 2)} (no interval: no token with both)"
+        return fmt_or(row[f"odds_ratio_{key}"], row[f"or_ci_low_{key}"], row[f"or_ci_high_{key}"])
+
+    return cell
+
+
 # --- the report's content ---------------------------------------------------------------
 
 
@@ -221,11 +236,13 @@ def _association_section(doc: Document, data: ReportData, by_key: dict[str, Char
     doc.add(
         Heading(2, "Features that go with an emotion label", "associations"),
         Para(
-            f"{data.label_note} For each label, the {data.k} SignStream codes and, separately, "
-            f"the {data.k} FACS action units that go with it at "
-            f"{report_data.ASSOCIATION_GRAIN} grain, from `fct_label_feature_associations`."
+            f"{data.label_note} For each label, the {data.k} SignStream face codes and, "
+            f"separately, the {data.k} FACS action units that go with it at "
+            f"{report_data.ASSOCIATION_GRAIN} grain, from `fct_label_feature_associations`. "
+            f"{LEXICAL_NOT_FACE}"
         ),
         Para(READING_GUIDE),
+        Para(ROLES_GUIDE),
     )
     for label in data.labels:
         doc.add(Heading(3, label, "label-" + re.sub(r"[^a-z0-9]+", "-", label.lower())))
@@ -313,13 +330,9 @@ GRAMMAR_COLUMNS: list[Column] = [
     ("label", _text("label"), False),
     ("feature", _text("feature"), False),
     ("inside: with feature / label tokens", _ratio("n_both_inside", "n_label_inside"), True),
-    ("OR inside [95% CI]", _or("odds_ratio_inside", "or_ci_low_inside", "or_ci_high_inside"), True),
+    ("OR inside [95% CI]", _stratum_or("inside"), True),
     ("outside: with feature / label tokens", _ratio("n_both_outside", "n_label_outside"), True),
-    (
-        "OR outside [95% CI]",
-        _or("odds_ratio_outside", "or_ci_low_outside", "or_ci_high_outside"),
-        True,
-    ),
+    ("OR outside [95% CI]", _stratum_or("outside"), True),
     ("Mantel-Haenszel OR [95% CI]", _or("mh_odds_ratio", "mh_ci_low", "mh_ci_high"), True),
     ("Breslow-Day p", lambda row: fmt_p(row["breslow_day_p"]), True),
 ]
