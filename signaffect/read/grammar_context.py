@@ -407,7 +407,7 @@ def mart_resamples(db: Path) -> int:
 
 
 def _comparison(db: Path) -> str:
-    con = connect(db, read_only=True)
+    con = connect_marts(db)
     try:
         return comparison_caption(con, "sign")
     finally:

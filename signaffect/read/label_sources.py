@@ -16,7 +16,7 @@ import duckdb
 import pyarrow as pa
 
 from signaffect.core.errors import SignAffectError
-from signaffect.core.warehouse import connect
+from signaffect.core.warehouse import connect_marts
 
 #: The rules, in the order they apply, as `n_lost_<rule>` columns name them.
 RULES = ("question_word", "description", "negated", "review")
@@ -60,7 +60,7 @@ class LabelSources:
 def label_sources(db: Path, label: str) -> LabelSources:
     """Each gloss that gives `label` at sign scope: tokens, utterances, source, negated
     tokens, the review's decision, and the tokens that still carry the label."""
-    con = connect(db, read_only=True)
+    con = connect_marts(db)
     try:
         table = con.sql(_SQL, params={"label": label}).to_arrow_table()
     except duckdb.CatalogException:
