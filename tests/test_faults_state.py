@@ -5,6 +5,7 @@ failpoint, a full tmpfs, an address-space limit, another application's database 
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -140,6 +141,24 @@ def test_a_full_disk_leaves_no_partial_report(built: Path, tmp_path: Path) -> No
     assert len(error_lines(result.stderr)) == 1 and "out of disk space" in result.stderr
     assert "Traceback" not in result.stderr
     assert left == [], left
+
+
+def test_the_atomic_write_helpers_leave_nothing_when_a_write_fails(tmp_path: Path) -> None:
+    """What export, report, training and the ELAN exporter write through: a write that
+    fails (here a full disk) leaves the old file as it was and no temporary name behind."""
+    from signaffect.core.atomic import atomic_files, atomic_path
+
+    full = OSError(errno.ENOSPC, "No space left on device")
+    target = tmp_path / "story.eaf"
+    target.write_text("old")
+    with pytest.raises(OSError), atomic_path(target) as temp:
+        temp.write_text("half")
+        raise full
+    with pytest.raises(OSError), atomic_files(tmp_path / "report") as files:
+        files.write_text("report.html", "whole")
+        raise full
+    assert target.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["story.eaf"]
 
 
 def test_ctrl_c_in_a_build_exits_130_and_leaves_the_marts_stale(built: Path) -> None:
