@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.progress import Progress
 
 from ingest import tier_mapping
-from ingest.corpus import IngestSummary, ingest_signstream, remove_files
+from ingest.corpus import IngestSummary, backfill_lookups, ingest_signstream, remove_files
 from ingest.dai2 import DEFAULT_FPS
 from ingest.file_identity import loaded_files, match_loaded
 from ingest.formats import ParseOptions
@@ -80,6 +80,7 @@ def build_warehouse(
     con = connect(db, create=False)
     try:
         ensure_raw_tables(con)
+        backfill_lookups(con)
     finally:
         con.close()
     run_dbt("build", db, dbt_vars=dbt_vars, progress=progress)
