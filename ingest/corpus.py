@@ -124,6 +124,33 @@ def ingest_signstream(
     )
 
 
+def backfill_lookups(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Give `raw.lexicon_lookups` the rows of files ingested before it existed, derived
+    from their raw annotations in one transaction, so a warehouse built by an older
+    version still has its eligible comparison set. Returns the files filled in."""
+    missing = [
+        row[0]
+        for row in con.execute(
+            "select source_file from raw.signstream_files where source_file not in "
+            f"(select source_file from raw.{LOOKUPS_TABLE})"
+        ).fetchall()
+    ]
+    if not missing:
+        return []
+    tables = {
+        name: con.sql(
+            f"select * from raw.{name} where list_contains($missing, source_file)",
+            params={"missing": missing},
+        ).to_arrow_table()
+        for name in ("signstream_annotations", "signstream_fields")
+    }
+    lookups = lexicon_lookups(texts_from_signstream(tables))
+    if lookups.num_rows == 0:  # files without glosses or translations have no lookups
+        return []
+    replace_source_rows(con, {LOOKUPS_TABLE: lookups}, missing)
+    return sorted(set(lookups.column("source_file").to_pylist()))
+
+
 #: Every raw table a corpus file has rows in, with its schema.
 CORPUS_TABLES: dict[str, pa.Schema] = {
     **signstream.SCHEMAS,

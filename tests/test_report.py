@@ -166,7 +166,11 @@ def test_label_tables_hold_the_association_mart_numbers(
     report: tuple[Path, Path], trained_db: Path
 ) -> None:
     page = report[0].read_text(encoding="utf-8")
-    for label in ("empath:negative_emotion", "empath:confusion"):
+    assert "Lexical features (part of speech, glosses, mouthed words) are left out" in page
+    # The label rules leave the sample's empath:confusion three sign tokens, too few to
+    # test, so only the other default label is ranked.
+    assert 'id="label-empath-confusion"' not in page
+    for label in ("empath:negative_emotion",):
         start = page.index('id="label-' + re.sub(r"[^a-z0-9]+", "-", label) + '"')
         tables = tables_of(page[start:])
         for family, (caption, head, rows) in zip(("signstream", "au"), tables, strict=False):
@@ -201,7 +205,7 @@ def test_grammar_signer_and_timing_sections(report: tuple[Path, Path], trained_d
         assert "Grain:" in caption and ("bootstrap" in caption or "fct_sign_tokens" in caption)
     caption, head, rows = table_after(page, "fig-grammar")
     assert head[:2] == ["label", "feature"] and "Breslow-Day p" in head
-    assert {row[0] for row in rows} == {"empath:negative_emotion", "empath:confusion"}
+    assert {row[0] for row in rows} == {"empath:negative_emotion"}
     caption, head, rows = table_after(page, "fig-signers")
     shares = [float(row[head.index("share of label")]) for row in rows]
     assert sum(shares) == pytest.approx(1.0, abs=0.002)

@@ -121,3 +121,24 @@ def test_rebuild_gives_the_same_tables(tmp_path: Path) -> None:
     ingest_corpus(db, [SAMPLE_CORPUS_DIR])
     build_warehouse(db, dbt_vars=TEST_DBT_VARS)
     assert scalar(db, sql) == first
+
+
+def test_a_warehouse_without_lookups_gets_them_back(sample_db: Path, tmp_path: Path) -> None:
+    """A warehouse ingested before raw.lexicon_lookups existed: the build derives its rows
+    from the raw annotations, the same rows an ingest writes."""
+    import shutil
+
+    from ingest.corpus import backfill_lookups
+
+    db = tmp_path / "old.duckdb"
+    shutil.copy(sample_db, db)
+    con = duckdb.connect(str(db))
+    try:
+        query = "select * from raw.lexicon_lookups order by source_file, annotation_id"
+        ingested = con.execute(query).fetchall()
+        con.execute("delete from raw.lexicon_lookups")
+        filled = backfill_lookups(con)
+        assert con.execute(query).fetchall() == ingested and len(ingested) > 300
+        assert filled and backfill_lookups(con) == []
+    finally:
+        con.close()

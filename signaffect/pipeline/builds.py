@@ -13,6 +13,7 @@ from typing import Any
 
 from rich.progress import Progress
 
+from ingest.corpus import backfill_lookups
 from ingest.raw_tables import ensure_raw_tables
 from signaffect.core.build_state import begin_build, end_build
 from signaffect.core.dbt_runner import run_dbt
@@ -40,6 +41,8 @@ def recorded_build(
         if partial_tables is None:
             verify_readable(con)
         ensure_raw_tables(con)
+        if partial_tables is None:
+            backfill_lookups(con)
         previous = begin_build(con, dbt_vars, partial_tables)
     finally:
         con.close()

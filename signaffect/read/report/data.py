@@ -216,7 +216,11 @@ def choose_labels(
     }
     defaults = [label for label in DEFAULT_LABELS if label in paired]
     if defaults:
-        return defaults, "The default labels (empath:negative_emotion, empath:confusion)."
+        missing = [label for label in DEFAULT_LABELS if label not in defaults]
+        absent = (
+            f" ({', '.join(missing)} has too few labelled sign tokens to test.)" if missing else ""
+        )
+        return defaults, f"The default labels ({', '.join(defaults)}).{absent}"
     frequent = [
         row[0]
         for row in con.execute(
