@@ -134,8 +134,11 @@ frame_units as (
         coalesce(frame_label_lists.labels, []) as labels,
         coalesce(frame_feature_lists.features, []) as features,
         frames.source_file || '/' || frames.utterance_id || '/' || frames.frame_index as unit_key,
+        frame_sign_tokens.gloss as item_key,
     from frames
     left join frame_signs using (source_file, utterance_id, frame_index)
+    left join sign_tokens as frame_sign_tokens
+        on frame_signs.sign_token_id = frame_sign_tokens.sign_token_id
     left join frame_label_lists using (source_file, utterance_id, frame_index)
     left join frame_feature_lists using (source_file, utterance_id, frame_index)
 ),
@@ -153,6 +156,7 @@ sign_units as (
         coalesce(sign_feature_lists.labels, []) as labels,
         coalesce(sign_feature_lists.features, []) as features,
         sign_tokens.sign_token_id as unit_key,
+        sign_tokens.gloss as item_key,
     from sign_tokens
     left join sign_feature_lists on sign_tokens.sign_token_id = sign_feature_lists.sign_token_id
 ),
@@ -170,6 +174,7 @@ utterance_units as (
         coalesce(utterance_feature_lists.labels, []) as labels,
         coalesce(utterance_feature_lists.features, []) as features,
         utterances.source_file || '/' || utterances.utterance_id as unit_key,
+        cast(null as varchar) as item_key,
     from utterances
     left join utterance_feature_lists using (source_file, utterance_id)
 ),

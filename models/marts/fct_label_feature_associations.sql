@@ -15,6 +15,7 @@ described as (
         statistics.feature,
         features.feature_kind,
         features.family as feature_family,
+        statistics.test_family,
         statistics.n_units,
         statistics.n_label,
         statistics.n_feature,
@@ -28,6 +29,7 @@ described as (
         statistics.odds_ratio,
         statistics.or_ci_low,
         statistics.or_ci_high,
+        statistics.or_ci_method,
         ln(statistics.or_ci_low) as log_or_ci_low,
         statistics.p_value,
         statistics.q_value,
@@ -37,20 +39,50 @@ described as (
         statistics.cluster_unit,
         statistics.n_clusters,
         statistics.n_resamples,
+        statistics.n_glosses_both,
+        statistics.top_gloss,
+        statistics.top_gloss_n_both,
+        statistics.top_gloss_n_both / statistics.n_both as top_gloss_share,
+        statistics.or_without_top_gloss,
+        statistics.or_without_top_gloss_ci_low,
+        statistics.or_without_top_gloss_ci_high,
     from statistics
     inner join dim_features as features on statistics.feature = features.feature
 ),
 
--- The one ranking every reader uses: the lower 95% bound of the log odds ratio, so a
--- feature leads only when even its least favourable plausible OR is high.
+-- One criterion for "distinguishable from chance": q < .05 where a test is made (sign and
+-- utterance grain), the interval where none is (frame grain). A row rests on one sign when
+-- its co-occurrences are one gloss, or when its interval excludes 1 and no longer does
+-- (on the same side) once that gloss's tokens are left out.
+judged as (
+    select
+        *,
+        coalesce(is_significant, ci_excludes_one) as beats_chance,
+        coalesce(
+            n_glosses_both = 1
+            or (
+                ci_excludes_one
+                and not (
+                    (or_ci_low > 1 and coalesce(or_without_top_gloss_ci_low > 1, false))
+                    or (or_ci_high < 1 and coalesce(or_without_top_gloss_ci_high < 1, false))
+                )
+            ),
+            false
+        ) as one_sign,
+    from described
+),
+
+-- The one ranking every reader uses: rows not resting on one sign first, then the lower
+-- 95% bound of the log odds ratio, so a feature leads only when even its least favourable
+-- plausible OR is high and more than one sign shows it.
 ranked as (
     select
         *,
         row_number() over (
             partition by grain, label, feature_family
-            order by log_or_ci_low desc nulls last, n_both desc, feature
+            order by one_sign, log_or_ci_low desc nulls last, n_both desc, feature
         ) as rank,
-    from described
+    from judged
 ),
 
 final as (

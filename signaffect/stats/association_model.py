@@ -9,7 +9,7 @@ everything presentational after it, in `fct_label_feature_associations`.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -54,8 +54,15 @@ def model_settings(
     )
 
 
-def statistics(units: pa.Table, coverage: pa.Table, settings: ModelSettings) -> pa.Table:
-    """One row per grain x label x feature tested (see the YAML docs for the columns)."""
+def statistics(
+    units: pa.Table,
+    coverage: pa.Table,
+    settings: ModelSettings,
+    test_families: dict[str, str] | None = None,
+) -> pa.Table:
+    """One row per grain x label x feature tested (see the YAML docs for the columns).
+    `test_families` maps each feature to its Benjamini-Hochberg family (default: one
+    family); `units` may carry `item_key`, the unit's gloss (null: none)."""
     # A corpus ingested without lexicons has only empty label lists, typed list<null>.
     for name in ("labels", "features"):
         index = units.schema.get_field_index(name)
@@ -69,11 +76,22 @@ def statistics(units: pa.Table, coverage: pa.Table, settings: ModelSettings) -> 
     for row in coverage.select(["source_file", "feature"]).to_pylist():
         if row["feature"] in feature_at and row["source_file"] in source_at:
             coded[source_at[row["source_file"]], feature_at[row["feature"]]] = True
+    families = test_families or {}
+    family_names = sorted({families.get(name, "") for name in features})
+    family = np.array(
+        [family_names.index(families.get(name, "")) for name in features], dtype=np.int64
+    )
     parts = []
     for grain in GRAINS:
         rows = units.filter(pc.equal(units.column("grain"), grain))
         if rows.num_rows == 0:
             continue
+        item_names = (
+            sorted({v for v in rows.column("item_key").to_pylist() if v is not None})
+            if "item_key" in rows.column_names
+            else []
+        )
+        items = _codes(rows.column("item_key"), item_names) if item_names else None
         incidence = Incidence(
             labels=_incidence(rows.column("labels"), labels),
             features=_incidence(rows.column("features"), features),
@@ -81,6 +99,8 @@ def statistics(units: pa.Table, coverage: pa.Table, settings: ModelSettings) -> 
             coverage=coded,
             cluster=_codes(rows.column("cluster_key"), None),
             block=_codes(rows.column("block_key"), None),
+            item=items,
+            family=family,
         )
         result = associate(
             incidence,
@@ -91,8 +111,9 @@ def statistics(units: pa.Table, coverage: pa.Table, settings: ModelSettings) -> 
                 min_clusters=settings.min_clusters,
             ),
         )
-        parts.append(_rows(grain, result, labels, features, settings.cluster_unit))
-    return pa.concat_tables(parts) if parts else _rows("frame", None, [], [], "")
+        names = Names(labels, features, item_names, families)
+        parts.append(_rows(grain, result, names, settings.cluster_unit))
+    return pa.concat_tables(parts) if parts else _rows("frame", None, Names(), "")
 
 
 def _names(lists: pa.ChunkedArray) -> list[str]:
@@ -116,26 +137,37 @@ def _codes(column: pa.ChunkedArray, names: list[str] | None) -> np.ndarray:
     return np.array([-1 if v is None else at[v] for v in values], dtype=np.int64)
 
 
-def _rows(
-    grain: str,
-    result: PairStatistics | None,
-    labels: list[str],
-    features: list[str],
-    cluster_unit: str,
-) -> pa.Table:
+@dataclass(frozen=True)
+class Names:
+    """What the statistics' integer codes stand for at one grain."""
+
+    labels: list[str] = field(default_factory=list)
+    features: list[str] = field(default_factory=list)
+    items: list[str] = field(default_factory=list)
+    families: dict[str, str] = field(default_factory=dict)
+
+
+def _rows(grain: str, result: PairStatistics | None, names: Names, cluster_unit: str) -> pa.Table:
     n = 0 if result is None else result.label_index.size
 
-    def column(name: str, kind: pa.DataType) -> pa.Array:
-        return pa.array(np.zeros(0) if result is None else getattr(result, name), type=kind)
+    def column(name: str, kind: pa.DataType, source: object = None) -> pa.Array:
+        values = np.zeros(0) if result is None else getattr(source or result, name)
+        return pa.array(values, type=kind, from_pandas=True)
 
-    names = np.array(labels + features, dtype=object)
-    label_names = [] if result is None else names[result.label_index].tolist()
-    feature_names = [] if result is None else names[len(labels) + result.feature_index].tolist()
+    label_names = [] if result is None else [names.labels[i] for i in result.label_index]
+    feature_names = [] if result is None else [names.features[i] for i in result.feature_index]
+    items = None if result is None else result.items
+    top_gloss = (
+        [] if items is None else [names.items[i] if i >= 0 else None for i in items.top_item]
+    )
+    counts = [] if items is None else [None if i < 0 else int(i) for i in items.n_items_both]
+    top_both = [] if items is None else [None if i < 0 else int(i) for i in items.top_item_both]
     return pa.table(
         {
             "grain": pa.array([grain] * n, pa.string()),
             "label": pa.array(label_names, pa.string()),
             "feature": pa.array(feature_names, pa.string()),
+            "test_family": pa.array([names.families.get(f, "") for f in feature_names]),
             "n_units": column("n_units", pa.int64()),
             "n_label": column("n_label", pa.int64()),
             "n_feature": column("n_feature", pa.int64()),
@@ -148,11 +180,20 @@ def _rows(
             "odds_ratio": column("odds_ratio", pa.float64()),
             "or_ci_low": column("or_ci_low", pa.float64()),
             "or_ci_high": column("or_ci_high", pa.float64()),
+            "or_ci_method": pa.array(
+                [None if result is None else result.or_ci_method] * n, pa.string()
+            ),
             "p_value": column("p_value", pa.float64()),
             "q_value": column("q_value", pa.float64()),
             "n_clusters_both": column("n_clusters_both", pa.int64()),
             "cluster_unit": pa.array([cluster_unit] * n, pa.string()),
             "n_clusters": pa.array([0 if result is None else result.n_clusters] * n, pa.int64()),
             "n_resamples": pa.array([0 if result is None else result.resamples] * n, pa.int64()),
+            "n_glosses_both": pa.array(counts, pa.int64()),
+            "top_gloss": pa.array(top_gloss, pa.string()),
+            "top_gloss_n_both": pa.array(top_both, pa.int64()),
+            "or_without_top_gloss": column("odds_ratio", pa.float64(), items),
+            "or_without_top_gloss_ci_low": column("or_ci_low", pa.float64(), items),
+            "or_without_top_gloss_ci_high": column("or_ci_high", pa.float64(), items),
         }
     )
