@@ -20,6 +20,8 @@ described as (
         statistics.n_label,
         statistics.n_feature,
         statistics.n_both,
+        statistics.n_label_all,
+        statistics.n_units_all,
         statistics.p_feature,
         statistics.p_feature_given_label,
         statistics.lift,
@@ -42,34 +44,14 @@ described as (
         statistics.n_glosses_both,
         statistics.top_gloss,
         statistics.top_gloss_n_both,
-        statistics.top_gloss_n_both / statistics.n_both as top_gloss_share,
+        statistics.top_gloss_share,
         statistics.or_without_top_gloss,
         statistics.or_without_top_gloss_ci_low,
         statistics.or_without_top_gloss_ci_high,
+        statistics.beats_chance,
+        statistics.one_sign,
     from statistics
     inner join dim_features as features on statistics.feature = features.feature
-),
-
--- One criterion for "distinguishable from chance": q < .05 where a test is made (sign and
--- utterance grain), the interval where none is (frame grain). A row rests on one sign when
--- its co-occurrences are one gloss, or when its interval excludes 1 and no longer does
--- (on the same side) once that gloss's tokens are left out.
-judged as (
-    select
-        *,
-        coalesce(is_significant, ci_excludes_one) as beats_chance,
-        coalesce(
-            n_glosses_both = 1
-            or (
-                ci_excludes_one
-                and not (
-                    (or_ci_low > 1 and coalesce(or_without_top_gloss_ci_low > 1, false))
-                    or (or_ci_high < 1 and coalesce(or_without_top_gloss_ci_high < 1, false))
-                )
-            ),
-            false
-        ) as one_sign,
-    from described
 ),
 
 -- The one ranking every reader uses: rows not resting on one sign first, then the lower
@@ -82,7 +64,7 @@ ranked as (
             partition by grain, label, feature_family
             order by one_sign, log_or_ci_low desc nulls last, n_both desc, feature
         ) as rank,
-    from judged
+    from described
 ),
 
 final as (

@@ -29,6 +29,7 @@ from signaffect.core.warehouse import connect
 from signaffect.read.associations import (
     CHANCE,
     NOTE_SQL,
+    ONE_SIGN,
     RANKINGS,
     TopFeatures,
     shown_columns,
@@ -194,7 +195,7 @@ def context_top(
         con.register("statistics", found.append_column("kind", kinds))
         table = con.sql(
             _TOP_SQL.format(columns=", ".join(columns), order=STRATUM_ORDERS[by]),
-            params={"chance": CHANCE, "min_support": min_support, "k": k},
+            params={"chance": CHANCE, "one_sign": ONE_SIGN, "min_support": min_support, "k": k},
         ).to_arrow_table()
     finally:
         con.close()
@@ -207,8 +208,8 @@ def context_top(
         f"{label}: top {table.num_rows} {family} features at sign grain, "
         f"{CONTEXT_UNITS[context]} ({part.units.num_rows:,} tokens, {n_label:,} carry the "
         f"label; grammatical markers: the `grammatical` fields of the field-kinds seed). 95% "
-        f"CI: bootstrap over the stratum's stories, {settings.resamples:,} draws; test: labels "
-        f"permuted between sign tokens within each story; BH q over this stratum's features. "
+        f"OR: Mantel-Haenszel over the stratum's stories; test: exact within each story "
+        f"(mid-p), 95% CI: the exact conditional interval; BH q over this stratum's features. "
         f"MH OR: Mantel-Haenszel over the inside and outside strata (tokens as independent), "
         f"Breslow-Day p: do the strata's ORs differ? '{CHANCE}': the OR's interval includes 1."
     )

@@ -17,7 +17,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy import sparse
 
-from signaffect.stats.clustered_stats import Incidence, PairStatistics, Settings, associate
+from signaffect.stats.clustered_stats import (
+    Incidence,
+    PairStatistics,
+    Settings,
+    associate,
+    beats_chance,
+    one_sign,
+)
 
 #: The grains, in the order rows are written.
 GRAINS = ("frame", "sign", "utterance")
@@ -172,6 +179,8 @@ def _rows(grain: str, result: PairStatistics | None, names: Names, cluster_unit:
             "n_label": column("n_label", pa.int64()),
             "n_feature": column("n_feature", pa.int64()),
             "n_both": column("n_both", pa.int64()),
+            "n_label_all": column("n_label_all", pa.int64()),
+            "n_units_all": pa.array([0 if result is None else result.n_units_all] * n, pa.int64()),
             "p_feature": column("p_feature", pa.float64()),
             "p_feature_given_label": column("p_feature_given_label", pa.float64()),
             "lift": column("lift", pa.float64()),
@@ -195,5 +204,14 @@ def _rows(grain: str, result: PairStatistics | None, names: Names, cluster_unit:
             "or_without_top_gloss": column("odds_ratio", pa.float64(), items),
             "or_without_top_gloss_ci_low": column("or_ci_low", pa.float64(), items),
             "or_without_top_gloss_ci_high": column("or_ci_high", pa.float64(), items),
+            "top_gloss_share": pa.array(
+                []
+                if result is None
+                else np.where(items.top_item >= 0, items.top_item_both, np.nan) / result.n_both,
+                pa.float64(),
+                from_pandas=True,
+            ),
+            "beats_chance": pa.array([] if result is None else beats_chance(result), pa.bool_()),
+            "one_sign": pa.array([] if result is None else one_sign(result), pa.bool_()),
         }
     )

@@ -113,6 +113,10 @@ class PairStatistics:
     n_clusters: int
     resamples: int
     or_ci_method: str
+    #: Units of the grain carrying the label in any file (the label's size, whatever the
+    #: feature's coverage), and all units of the grain.
+    n_label_all: IntArray
+    n_units_all: int
     items: ItemStatistics = field(repr=False)
 
 
@@ -184,8 +188,28 @@ def associate(incidence: Incidence, settings: Settings) -> PairStatistics:
         n_clusters=n_clusters,
         resamples=settings.resamples,
         or_ci_method=OR_CI_METHODS[exact],
+        n_label_all=np.asarray(incidence.labels.sum(axis=0)).ravel()[label_index].astype(np.int64),
+        n_units_all=int(incidence.labels.shape[0]),
         items=_item_statistics(incidence, cluster, pick, tables, (exact, weights, settings)),
     )
+
+
+def beats_chance(result: PairStatistics, level: float = 0.05) -> NDArray[np.bool_]:
+    """The one criterion of "distinguishable from chance": q < `level` where a test is made,
+    the OR's interval excluding 1 where none is (frame grain)."""
+    excludes = (result.or_ci_low > 1) | (result.or_ci_high < 1)
+    return np.where(np.isnan(result.q_value), excludes, result.q_value < level)
+
+
+def one_sign(result: PairStatistics) -> NDArray[np.bool_]:
+    """A pair resting on one item: its co-occurrences are one item, or its interval excludes
+    1 and no longer does on the same side once that item is left out. False without items."""
+    items = result.items
+    above, below = result.or_ci_low > 1, result.or_ci_high < 1
+    with np.errstate(invalid="ignore"):
+        kept = (above & (items.or_ci_low > 1)) | (below & (items.or_ci_high < 1))
+    rests = (items.n_items_both == 1) | ((above | below) & ~kept)
+    return (items.n_items_both >= 1) & rests
 
 
 #: How the OR interval is made, by whether the units are exchangeable within a cluster.

@@ -246,6 +246,8 @@ def _association_section(doc: Document, data: ReportData, by_key: dict[str, Char
                         "or_ci_low": ("OR 95% CI low", lambda v: fmt_p(v, 2)),
                         "or_ci_high": ("OR 95% CI high", lambda v: fmt_p(v, 2)),
                         "q_value": ("q-value", fmt_q),
+                        "n_glosses_both": ("glosses", fmt_int),
+                        "top_gloss": ("top gloss", lambda v: "" if v is None else str(v)),
                         "note": ("note", str),
                     },
                     caption=top.caption,
@@ -254,9 +256,9 @@ def _association_section(doc: Document, data: ReportData, by_key: dict[str, Char
     chart = by_key.get("heatmap")
     if chart is not None and data.heatmap is not None:
         totals = {
-            row["label"]: row["n_label"]
+            row["label"]: row["n_label_all"]
             for row in data.heatmap.to_pylist()
-            if row["n_label"] is not None
+            if row["n_label_all"] is not None
         }
         doc.add(
             FigureBlock(
@@ -346,10 +348,10 @@ GRAMMAR_SECTION = AnalysisSection(
     "topic/focus, conditional/when, relative clause, role shift, adverbial; "
     "`fct_sign_token_grammar`). An association that holds outside every marker cannot "
     "be the grammar's; one that holds only inside may be.",
-    "Grain: sign tokens. Odds ratio (Haldane-corrected) of each label's top SignStream "
-    "features (its ranking in `fct_label_feature_associations`, grammatical markers and "
-    "POS left out) on the tokens inside grammatical markers and on those outside; 95% "
-    "CI by a bootstrap over the stratum's stories ({resamples:,} draws). "
+    "Grain: sign tokens. Mantel-Haenszel odds ratio over the stories of each label's top "
+    "SignStream features (its ranking in `fct_label_feature_associations`, grammatical "
+    "markers and POS left out) on the tokens inside grammatical markers and on those "
+    "outside; 95% exact conditional (mid-p) interval within the stratum's stories. "
     "A missing point: the feature never appears on the label's tokens in that stratum.",
     _grammar_tables,
 )
