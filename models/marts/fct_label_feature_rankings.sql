@@ -52,6 +52,7 @@ final as (
         beats_chance,
         n_glosses_both,
         top_gloss,
+        top_gloss_n_both,
         top_gloss_share,
         or_without_top_gloss,
         or_without_top_gloss_ci_low,
