@@ -134,7 +134,7 @@ frame_units as (
         coalesce(frame_label_lists.labels, []) as labels,
         coalesce(frame_feature_lists.features, []) as features,
         frames.source_file || '/' || frames.utterance_id || '/' || frames.frame_index as unit_key,
-        frame_sign_tokens.gloss as item_key,
+        {{ gloss_item("frame_sign_tokens.gloss") }} as item_key,
     from frames
     left join frame_signs using (source_file, utterance_id, frame_index)
     left join sign_tokens as frame_sign_tokens
@@ -156,7 +156,7 @@ sign_units as (
         coalesce(sign_feature_lists.labels, []) as labels,
         coalesce(sign_feature_lists.features, []) as features,
         sign_tokens.sign_token_id as unit_key,
-        sign_tokens.gloss as item_key,
+        {{ gloss_item("sign_tokens.gloss") }} as item_key,
     from sign_tokens
     left join sign_feature_lists on sign_tokens.sign_token_id = sign_feature_lists.sign_token_id
 ),
