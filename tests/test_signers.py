@@ -106,7 +106,7 @@ def test_per_signer_intervals_and_heterogeneity(analysis) -> None:
     for signer, counts in (("B", "4 of 8"), ("C", "3 of 6")):
         row = rows[("F", signer)]
         assert row["odds_ratio"] is None and row["or_ci_low"] is None
-        assert row["ci_method"].startswith(f"not estimable: {counts} label tokens")
+        assert row["ci_method"].startswith(f"not estimable: {counts} label tokens show")
     tables = np.array([[[10, 0], [10, 80]], [[4, 4], [16, 16]], [[3, 3], [7, 7]]], dtype=float)
     expected = StratifiedTable(tables.transpose(1, 2, 0)).test_equal_odds().pvalue
     summary = {r["feature"]: r for r in analysis.summary.to_pylist()}
@@ -124,7 +124,10 @@ def test_a_dominant_share_alone_does_not_carry() -> None:
     kept = [{"left_out": "B", "odds_ratio": 2.5, "or_ci_low": 1.2, "or_ci_high": 5.0}]
     assert carrier(shares, pooled, kept) == ("", "")
     lost = [{"left_out": "C", "odds_ratio": None, "or_ci_low": None, "or_ci_high": None}]
-    assert carrier(shares, pooled, lost) == ("C", "C without them not estimable")
+    assert carrier(shares, pooled, lost) == (
+        "C",
+        "C without them the feature never meets the label",
+    )
 
 
 def test_cli_signers(sample_db: Path) -> None:

@@ -17,14 +17,14 @@ For each headline feature of a label:
   `StratifiedTable`; tokens as independent, so it errs towards finding heterogeneity);
 - leave-one-signer-out: the pooled MH OR and exact interval without each signer in turn.
 
-A result is carried by one signer when its pooled interval excludes 1 and the interval
-without that signer does not (on the same side), or is not estimable without them.
+A result is carried by one signer when its pooled interval excludes 1 and the exact interval
+without that signer does not (on the same side), or no co-occurrence is left without them.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +76,7 @@ def caption(analysis: SignerAnalysis) -> str:
         f"(mid-p). '{NOT_ESTIMABLE}': fewer co-occurrences or stories than the association "
         f"mart tests (counts shown). Heterogeneity: Breslow-Day test of equal ORs across "
         f"signers. Without: the pooled OR and exact CI with that signer left out. Carried by: "
-        f"a signer whose removal makes the pooled CI include 1 (or leaves it not estimable); a "
+        f"a signer whose removal makes the pooled CI include 1 (or leaves no co-occurrence); a "
         f"signer's share of the label is shown beside their share of all tokens, never used "
         f"as a verdict."
     )
@@ -146,7 +146,10 @@ def analyse(data: SignUnits, features: list[str], settings: Settings) -> SignerA
     shares = signer_shares(data)
     tables, per_signer = _per_signer(data, features, signers, shares, settings)
     pooled = _by_feature(associate_units(data, settings))
-    leave_one_out = _leave_one_out(data, features, signers, tables, settings)
+    # Without a signer the exact interval needs no support rule: it is wide when few
+    # co-occurrences are left, and absent (the effect gone) when none are.
+    everyone_else = replace(settings, min_support=1, min_clusters=1)
+    leave_one_out = _leave_one_out(data, features, signers, tables, everyone_else)
     summary_rows = [
         _summary_row(
             feature,
@@ -266,8 +269,8 @@ def carrier(
     shares: pa.Table, pooled: dict[str, Any], left_out: list[dict[str, Any]]
 ) -> tuple[str, str]:
     """The signer(s) a feature's result rests on, and why; ('', '') when none does: the
-    pooled CI excludes 1 and, without them, the CI does not on the same side (or the OR is
-    not estimable). `shares` orders the signers."""
+    pooled CI excludes 1 and, without them, the CI does not on the same side (or no
+    co-occurrence is left). `shares` orders the signers."""
     side = _side(pooled)
     order = {row["signer_id"]: i for i, row in enumerate(shares.to_pylist())}
     reasons: dict[str, str] = {}
@@ -275,7 +278,7 @@ def carrier(
         if not side or _side(row) == side:
             continue
         reasons[str(row["left_out"])] = (
-            f"without them {NOT_ESTIMABLE}"
+            "without them the feature never meets the label"
             if row["odds_ratio"] is None
             else f"without them OR {row['odds_ratio']:.2f} "
             f"[{row['or_ci_low']:.2f}, {row['or_ci_high']:.2f}]"
@@ -313,7 +316,7 @@ def _signer_row(
         odds = low = high = None
         method = (
             f"{NOT_ESTIMABLE}: {n_both} of {n_label} label tokens show the feature, "
-            f"in {n_stories} stor{'y' if n_stories == 1 else 'ies'}"
+            f"over the signer's {n_stories} stor{'y' if n_stories == 1 else 'ies'}"
         )
     return {
         "feature": feature,
