@@ -154,6 +154,10 @@ def associate(incidence: Incidence, settings: Settings) -> PairStatistics:
     label_index, feature_index = np.nonzero(
         (n_both >= max(settings.min_support, 1)) & (clusters_both >= settings.min_clusters)
     )
+    # A pair whose MH odds ratio is undefined (no stratum has a d > 0 or b c > 0: the
+    # feature or the label is on every unit) is not estimable and not tested.
+    defined = ~np.isnan(mantel_haenszel(*_pair_tables(per_cluster, (label_index, feature_index))))
+    label_index, feature_index = label_index[defined], feature_index[defined]
     pick = (label_index, feature_index)
     tables = _pair_tables(per_cluster, pick)
     weights = cluster_weights(n_clusters, settings.resamples, generators(settings.seed)[0])
