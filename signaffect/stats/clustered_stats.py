@@ -32,6 +32,7 @@ Pure numpy/scipy: the dbt model feeds it arrays and stores what it returns.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -163,7 +164,7 @@ def associate(incidence: Incidence, settings: Settings) -> PairStatistics:
     weights = cluster_weights(n_clusters, settings.resamples, generators(settings.seed)[0])
     exact = _each_unit_its_own_block(incidence.block)
     odds, low, high, p_value = estimates(tables, exact, weights, settings.confidence)
-    lift_low, lift_high = _lift_interval(tables, weights, settings.confidence)
+    lift_low, lift_high = _bootstrap_interval(tables, _lift, weights, settings.confidence)
     family = (
         np.zeros(incidence.features.shape[1], dtype=np.int64)
         if incidence.family is None
@@ -231,8 +232,7 @@ def estimates(
     if exact:
         p_value, low, high = exact_test(*tables, confidence=confidence)
         return odds, low, high, p_value
-    numerator, denominator = mh_terms(*tables)
-    low, high = _bootstrap_ratio(numerator, denominator, weights, confidence)
+    low, high = _bootstrap_interval(mh_terms(*tables), _ratio, weights, confidence)
     return odds, low, high, np.full(odds.size, np.nan)
 
 
@@ -264,42 +264,36 @@ def _pair_tables(
     )
 
 
-def _bootstrap_ratio(
-    numerator: FloatArray, denominator: FloatArray, weights: FloatArray, confidence: float
+def _bootstrap_interval(
+    columns: Tables | tuple[FloatArray, FloatArray],
+    statistic: Callable[..., FloatArray],
+    weights: FloatArray,
+    confidence: float,
 ) -> tuple[FloatArray, FloatArray]:
-    """Percentile interval of sum(w numerator) / sum(w denominator) over the cluster draws
-    `weights` (resamples x clusters), per pair (columns of the clusters x pairs terms). A
-    draw where both sums are 0 has no ratio and is left out."""
+    """Percentile interval per pair of `statistic` of the weighted sums of `columns`
+    (clusters x pairs each) over the cluster draws `weights` (resamples x clusters); a draw
+    whose statistic is NaN (undefined) is left out."""
     quantiles = interval_quantiles(confidence)
-    n_pairs = numerator.shape[1]
+    n_pairs = columns[0].shape[1]
     bounds = np.full((2, n_pairs), np.nan)
     chunk = max(1, _CHUNK_CELLS // max(weights.shape[0], 1))
     for start in range(0, n_pairs, chunk):
         part = slice(start, start + chunk)
-        top, bottom = weights @ numerator[:, part], weights @ denominator[:, part]
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where((top > 0) | (bottom > 0), top / bottom, np.nan)
-        bounds[:, part] = nan_quantiles(ratio, quantiles)
+            values = statistic(*(weights @ x[:, part] for x in columns))
+        bounds[:, part] = nan_quantiles(values, quantiles)
     return bounds[0], bounds[1]
 
 
-def _lift_interval(
-    tables: Tables, weights: FloatArray, confidence: float
-) -> tuple[FloatArray, FloatArray]:
-    """Percentile story-bootstrap interval of lift = a n / (m t); a draw without the label
-    or the feature has no lift. Lift is a ratio of ratios, so each draw's is computed whole."""
-    a, m, t, n = tables
-    quantiles = interval_quantiles(confidence)
-    n_pairs = a.shape[1]
-    bounds = np.full((2, n_pairs), np.nan)
-    chunk = max(1, _CHUNK_CELLS // max(weights.shape[0], 1))
-    for start in range(0, n_pairs, chunk):
-        part = slice(start, start + chunk)
-        wa, wm, wt, wn = (weights @ x[:, part] for x in (a, m, t, n))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            lift = np.where((wm > 0) & (wt > 0), (wa * wn) / (wm * wt), np.nan)
-        bounds[:, part] = nan_quantiles(lift, quantiles)
-    return bounds[0], bounds[1]
+def _ratio(top: FloatArray, bottom: FloatArray) -> FloatArray:
+    """The MH odds ratio of summed terms; undefined when both sums are 0."""
+    return np.where((top > 0) | (bottom > 0), top / bottom, np.nan)
+
+
+def _lift(a: FloatArray, m: FloatArray, t: FloatArray, n: FloatArray) -> FloatArray:
+    """Lift = a n / (m t), a ratio of ratios, so each draw's is computed whole; undefined in
+    a draw without the label or the feature."""
+    return np.where((m > 0) & (t > 0), (a * n) / (m * t), np.nan)
 
 
 def _item_statistics(
