@@ -98,9 +98,9 @@ def fmt_q(value: object) -> str:
 
 
 def fmt_or(odds: object, low: object, high: object) -> str:
-    """An odds ratio with its interval, or a dash where it was not estimated."""
+    """An odds ratio with its interval, or "not estimable" where it was not estimated."""
     if odds is None:
-        return "-"
+        return "not estimable"
     return f"{fmt_p(odds, 2)} [{fmt_p(low, 2)}, {fmt_p(high, 2)}]"
 
 
@@ -397,17 +397,18 @@ def _signer_tables(analyses: Analyses) -> list[Table]:
         table_from_rows(
             _labelled(per_label, lambda a: a.signers.summary),
             SIGNER_SUMMARY_COLUMNS,
-            "Pooled OR with its story-bootstrap CI; Breslow-Day test of equal ORs across the "
-            "signers whose tokens hold the label and both values of the feature (tokens as "
-            "independent). Carried by: a signer holding more than half of the label's tokens, "
-            "or whose removal makes the pooled CI include 1 (leave-one-signer-out, story "
-            "bootstrap).",
+            "Pooled Mantel-Haenszel OR over the stories with its exact conditional (mid-p) "
+            "CI; Breslow-Day test of equal ORs across the signers whose tokens hold the label "
+            "and both values of the feature (tokens as independent). Carried by: a signer "
+            "whose removal makes the pooled CI include 1 (leave-one-signer-out, exact CI); a "
+            "signer's share of the label is never a verdict.",
         ),
         table_from_rows(
             _labelled(per_label, lambda a: a.signers.per_signer),
             PER_SIGNER_COLUMNS,
-            "Per signer: a story-bootstrap CI when the signer has at least 5 stories, else "
-            "Woolf's (tokens as independent), both on the Haldane-corrected table.",
+            "Per signer: the MH OR over the signer's stories with its exact conditional "
+            "(mid-p) CI, or 'not estimable' with the counts when the signer has fewer "
+            "co-occurrences or stories than the association mart tests.",
             folded="Per-signer odds ratios",
         ),
     ]
