@@ -277,10 +277,12 @@ def _bootstrap_interval(
     n_pairs = columns[0].shape[1]
     bounds = np.full((2, n_pairs), np.nan)
     chunk = max(1, _CHUNK_CELLS // max(weights.shape[0], 1))
+    # Single precision: 7 digits are plenty for a percentile, and it halves the work.
+    draws = weights.astype(np.float32)
     for start in range(0, n_pairs, chunk):
         part = slice(start, start + chunk)
         with np.errstate(divide="ignore", invalid="ignore"):
-            values = statistic(*(weights @ x[:, part] for x in columns))
+            values = statistic(*(draws @ x[:, part].astype(np.float32) for x in columns))
         bounds[:, part] = nan_quantiles(values, quantiles)
     return bounds[0], bounds[1]
 
@@ -437,7 +439,8 @@ def interval_quantiles(confidence: float) -> FloatArray:
 def nan_quantiles(values: FloatArray, quantiles: FloatArray) -> FloatArray:
     """Column-wise quantiles ignoring NaN, numpy's default (linear) method: what
     `np.nanquantile(values, quantiles, axis=0)` gives, without its per-column Python loop."""
-    ordered = np.sort(values, axis=0)
+    # Sorting contiguous rows of the transpose is faster than down the columns.
+    ordered = np.sort(np.ascontiguousarray(values.T), axis=1).T
     valid = np.sum(~np.isnan(values), axis=0)
     position = np.maximum(valid - 1, 0)[None, :] * quantiles[:, None]
     low = np.floor(position).astype(np.int64)

@@ -27,13 +27,15 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import gammaln, logsumexp
+from scipy.special import gammaln
 
 FloatArray = NDArray[np.float64]
 
-#: Bisection range of the log odds ratio, and its steps (2 * 40 / 2^60 is far below print).
+#: Bisection range of the log odds ratio, and its steps (80 / 2^36 < 1.2e-9 in log OR).
 _LOG_PSI_LIMIT = 40.0
-_BISECTIONS = 60
+_BISECTIONS = 36
+#: Pairs solved together (rows of one padded array).
+_CHUNK_PAIRS = 256
 
 
 def mantel_haenszel(a: FloatArray, m: FloatArray, t: FloatArray, n: FloatArray) -> FloatArray:
@@ -90,24 +92,38 @@ def exact_test(
     a: FloatArray, m: FloatArray, t: FloatArray, n: FloatArray, confidence: float = 0.95
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Two-sided mid-p and the exact conditional (mid-p) interval of the common odds ratio,
-    per pair, from strata x pairs counts."""
+    per pair, from strata x pairs counts. Pairs are solved together in chunks of similar
+    support size, so no pair pays for the widest one's padding."""
     n_pairs = a.shape[1]
     distributions = [null_distribution(m[:, j], t[:, j], n[:, j]) for j in range(n_pairs)]
-    width = max((pmf.size for _, pmf in distributions), default=1)
-    log_pmf = np.full((n_pairs, width), -np.inf)
-    # Each pair's support, shifted so that the observed count sits at 0.
-    shift = np.zeros((n_pairs, width))
+    widths = np.array([pmf.size for _, pmf in distributions], dtype=np.int64)
     observed = a.sum(axis=0)
-    for j, (offset, pmf) in enumerate(distributions):
-        with np.errstate(divide="ignore"):
-            log_pmf[j, : pmf.size] = np.log(pmf)
-        shift[j] = offset + np.arange(width) - observed[j]
-    lower_tail, upper_tail = _mid_p_tails(log_pmf, shift, np.zeros(n_pairs))
-    p_value = np.minimum(1.0, 2.0 * np.minimum(lower_tail, upper_tail))
+    p_value, low, high = (np.full(n_pairs, np.nan) for _ in range(3))
     alpha = (1.0 - confidence) / 2.0
-    low = _solve(log_pmf, shift, alpha, upper=True)
-    high = _solve(log_pmf, shift, alpha, upper=False)
-    return p_value, np.exp(low), np.exp(high)
+    order = np.argsort(widths, kind="stable")
+    for start in range(0, n_pairs, _CHUNK_PAIRS):
+        chunk = order[start : start + _CHUNK_PAIRS]
+        log_pmf, shift = _padded([distributions[j] for j in chunk], observed[chunk])
+        lower_tail, upper_tail = _mid_p_tails(log_pmf, shift, np.zeros(chunk.size))
+        p_value[chunk] = np.minimum(1.0, 2.0 * np.minimum(lower_tail, upper_tail))
+        low[chunk] = np.exp(_solve(log_pmf, shift, alpha, upper=True))
+        high[chunk] = np.exp(_solve(log_pmf, shift, alpha, upper=False))
+    return p_value, low, high
+
+
+def _padded(
+    distributions: list[tuple[int, FloatArray]], observed: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Log null probabilities (-inf as padding) and each value's distance from the observed
+    count, one row per pair."""
+    width = max(pmf.size for _, pmf in distributions)
+    log_pmf = np.full((len(distributions), width), -np.inf)
+    shift = np.zeros((len(distributions), width))
+    for row, (offset, pmf) in enumerate(distributions):
+        with np.errstate(divide="ignore"):
+            log_pmf[row, : pmf.size] = np.log(pmf)
+        shift[row] = offset + np.arange(width) - observed[row]
+    return log_pmf, shift
 
 
 def _mid_p_tails(
@@ -115,12 +131,12 @@ def _mid_p_tails(
 ) -> tuple[FloatArray, FloatArray]:
     """P(T < t) + P(T = t) / 2 and P(T > t) + P(T = t) / 2 under odds ratio exp(log_psi)."""
     weights = log_pmf + log_psi[:, None] * shift
-    total = logsumexp(weights, axis=1, keepdims=True)
-    probability = np.exp(weights - total)
-    half = 0.5 * np.where(shift == 0, probability, 0.0).sum(axis=1)
-    below = np.where(shift < 0, probability, 0.0).sum(axis=1)
-    above = np.where(shift > 0, probability, 0.0).sum(axis=1)
-    return below + half, above + half
+    probability = np.exp(weights - weights.max(axis=1, keepdims=True))
+    total = probability.sum(axis=1)
+    half = 0.5 * np.einsum("ij,ij->i", probability, shift == 0)
+    below = np.einsum("ij,ij->i", probability, shift < 0)
+    above = np.einsum("ij,ij->i", probability, shift > 0)
+    return (below + half) / total, (above + half) / total
 
 
 def _solve(log_pmf: FloatArray, shift: FloatArray, alpha: float, upper: bool) -> FloatArray:
