@@ -84,10 +84,7 @@ def statistics(
         if row["feature"] in feature_at and row["source_file"] in source_at:
             coded[source_at[row["source_file"]], feature_at[row["feature"]]] = True
     families = test_families or {}
-    family_names = sorted({families.get(name, "") for name in features})
-    family = np.array(
-        [family_names.index(families.get(name, "")) for name in features], dtype=np.int64
-    )
+    family = _family_codes(features, families)
     parts = []
     for grain in GRAINS:
         rows = units.filter(pc.equal(units.column("grain"), grain))
@@ -123,6 +120,12 @@ def statistics(
     return pa.concat_tables(parts) if parts else _rows("frame", None, Names(), "")
 
 
+def _family_codes(features: list[str], families: dict[str, str]) -> np.ndarray:
+    """Each feature's BH family as an integer code ("" for a feature with none)."""
+    names = sorted({families.get(name, "") for name in features})
+    return np.array([names.index(families.get(name, "")) for name in features], dtype=np.int64)
+
+
 def _names(lists: pa.ChunkedArray) -> list[str]:
     return sorted(pc.unique(pc.list_flatten(lists)).to_pylist())
 
@@ -144,6 +147,36 @@ def _codes(column: pa.ChunkedArray, names: list[str] | None) -> np.ndarray:
     return np.array([-1 if v is None else at[v] for v in values], dtype=np.int64)
 
 
+def _item_columns(result: PairStatistics | None, names: Names) -> dict[str, pa.Array]:
+    """The gloss columns: distinct glosses with both, the commonest, its units and share,
+    and the MH odds ratio and interval without it."""
+    items = None if result is None else result.items
+
+    def counts(values: np.ndarray | None) -> pa.Array:
+        return pa.array(
+            [] if values is None else [None if i < 0 else int(i) for i in values], pa.int64()
+        )
+
+    def floats(values: np.ndarray | None) -> pa.Array:
+        return pa.array([] if values is None else values, pa.float64(), from_pandas=True)
+
+    top = [] if items is None else [names.items[i] if i >= 0 else None for i in items.top_item]
+    share = (
+        None
+        if items is None or result is None
+        else np.where(items.top_item >= 0, items.top_item_both, np.nan) / result.n_both
+    )
+    return {
+        "n_glosses_both": counts(None if items is None else items.n_items_both),
+        "top_gloss": pa.array(top, pa.string()),
+        "top_gloss_n_both": counts(None if items is None else items.top_item_both),
+        "or_without_top_gloss": floats(None if items is None else items.odds_ratio),
+        "or_without_top_gloss_ci_low": floats(None if items is None else items.or_ci_low),
+        "or_without_top_gloss_ci_high": floats(None if items is None else items.or_ci_high),
+        "top_gloss_share": floats(share),
+    }
+
+
 @dataclass(frozen=True)
 class Names:
     """What the statistics' integer codes stand for at one grain."""
@@ -157,18 +190,12 @@ class Names:
 def _rows(grain: str, result: PairStatistics | None, names: Names, cluster_unit: str) -> pa.Table:
     n = 0 if result is None else result.label_index.size
 
-    def column(name: str, kind: pa.DataType, source: object = None) -> pa.Array:
-        values = np.zeros(0) if result is None else getattr(source or result, name)
+    def column(name: str, kind: pa.DataType) -> pa.Array:
+        values = np.zeros(0) if result is None else getattr(result, name)
         return pa.array(values, type=kind, from_pandas=True)
 
     label_names = [] if result is None else [names.labels[i] for i in result.label_index]
     feature_names = [] if result is None else [names.features[i] for i in result.feature_index]
-    items = None if result is None else result.items
-    top_gloss = (
-        [] if items is None else [names.items[i] if i >= 0 else None for i in items.top_item]
-    )
-    counts = [] if items is None else [None if i < 0 else int(i) for i in items.n_items_both]
-    top_both = [] if items is None else [None if i < 0 else int(i) for i in items.top_item_both]
     return pa.table(
         {
             "grain": pa.array([grain] * n, pa.string()),
@@ -198,19 +225,7 @@ def _rows(grain: str, result: PairStatistics | None, names: Names, cluster_unit:
             "cluster_unit": pa.array([cluster_unit] * n, pa.string()),
             "n_clusters": pa.array([0 if result is None else result.n_clusters] * n, pa.int64()),
             "n_resamples": pa.array([0 if result is None else result.resamples] * n, pa.int64()),
-            "n_glosses_both": pa.array(counts, pa.int64()),
-            "top_gloss": pa.array(top_gloss, pa.string()),
-            "top_gloss_n_both": pa.array(top_both, pa.int64()),
-            "or_without_top_gloss": column("odds_ratio", pa.float64(), items),
-            "or_without_top_gloss_ci_low": column("or_ci_low", pa.float64(), items),
-            "or_without_top_gloss_ci_high": column("or_ci_high", pa.float64(), items),
-            "top_gloss_share": pa.array(
-                []
-                if result is None
-                else np.where(items.top_item >= 0, items.top_item_both, np.nan) / result.n_both,
-                pa.float64(),
-                from_pandas=True,
-            ),
+            **_item_columns(result, names),
             "beats_chance": pa.array([] if result is None else beats_chance(result), pa.bool_()),
             "one_sign": pa.array([] if result is None else one_sign(result), pa.bool_()),
         }
