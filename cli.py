@@ -494,8 +494,9 @@ def run(
 
 @app.command(
     help="The features that go with a lexical label, from fct_label_feature_associations: "
-    "counts, P(feature), P(feature | label), lift, the odds ratio with its 95% interval and "
-    "q, one grain, one feature family and one role (default: the face) at a time.\n\n"
+    "counts, P(feature), P(feature | label), lift, the story-stratified odds ratio with its "
+    "exact 95% interval and q, the glosses behind each row ('one sign' when one carries it), "
+    "one grain, one feature family and one role (default: the face) at a time.\n\n"
     + READING_GUIDE + "\n\n" + ROLES_GUIDE,
     epilog="Example: cli.py top empath:negative_emotion --family au --grain utterance\n\n"
     "Example: cli.py top empath:negative_emotion --role lexical   (the word's part of speech)"
@@ -567,9 +568,11 @@ def signers(
     k: Annotated[int, typer.Option(help="How many of the label's top features.", min=1)] = 5,
     format: FormatOption = OutputFormat.table,
 ) -> None:
-    """Is a label's association one signer's? Per-signer OR and CI for its top features
-    (sign grain), each signer's share of the label, a Breslow-Day test of equal ORs across
-    signers, and the pooled OR without each signer in turn."""
+    """Is a label's association one signer's? Per-signer MH OR and exact CI for its top
+    features (sign grain; "not estimable" below the mart's support), each signer's share of
+    the label beside their share of all tokens, a Breslow-Day test of equal ORs across
+    signers, and the pooled OR without each signer in turn (carried by one signer: the
+    pooled CI excludes 1, the CI without them does not)."""
     from signaffect.read.signers import caption, flat, for_terminal, signer_analysis
 
     analysis = signer_analysis(State.db, label, family=family.value, k=k, role=role.value)

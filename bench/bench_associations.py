@@ -4,9 +4,10 @@ Builds the full-NCSLGR warehouse once (ingest + dbt build) in a temporary folder
 `--db`), then, in the same process and on the same file, times:
 
 1. `dbt run` of the clustered statistics: `int_association_units`,
-   `int_label_feature_statistics` (the Python model: story bootstrap and within-story
-   permutation test at frame, sign and utterance grain) and `fct_label_feature_associations`,
-   with `--resamples` draws (default 1000, the project default);
+   `int_label_feature_statistics` (the Python model: exact within-story test and interval
+   at sign and utterance grain, story bootstraps at frame grain and for lift) and
+   `fct_label_feature_associations`, with `--resamples` bootstrap draws (default 1000; the
+   project default is 10,000);
 2. `dbt run --select fct_feature_cooccurrence`, today's frame-level G² mart;
 
 and prints both wall times and CPU times (this process, DuckDB's threads included: what the

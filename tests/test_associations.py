@@ -208,9 +208,12 @@ MART_ROWS = [
     ("sign", "empath:confusion", "eye brows=raised", "signstream", 40, 2.5, 1.3, 5.0, 0.02),
     ("sign", "empath:confusion", "eye gaze=up", "signstream", 6, 9.0, 0.8, 30.0, 0.3),
     ("sign", "empath:confusion", "eye brows=lowered", "signstream", 30, 0.7, 0.4, 1.1, 0.5),
+    ("sign", "empath:confusion", "mouth=bite lower lip", "signstream", 6, 50.0, 25.0, 99.0, 0.01),
     ("sign", "empath:confusion", "AU5 upper lid raiser", "au", 42, 3.3, 1.5, 7.6, 0.02),
-    ("frame", "empath:confusion", "POS=Wh-word", "signstream", 500, 30.0, 10.0, 60.0, 0.01),
+    ("frame", "empath:confusion", "POS=Wh-word", "signstream", 500, 30.0, 10.0, 60.0, None),
 ]
+#: The row whose co-occurrences are all one gloss.
+ONE_SIGN_FEATURE = "mouth=bite lower lip"
 
 
 @pytest.fixture(scope="module")
@@ -241,9 +244,21 @@ def mart_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "log_or_ci_low": math.log(low),
             "q_value": q,
             "ci_excludes_one": low > 1 or high < 1,
+            "beats_chance": (low > 1 or high < 1) if q is None else q < 0.05,
             "cluster_unit": "story",
             "n_clusters": 38,
-            "n_resamples": 1000,
+            "n_resamples": 10_000,
+            "n_label_all": 120,
+            "n_units_all": 12_000,
+            "or_ci_method": "exact conditional (mid-p)" if q is not None else "story bootstrap",
+            "n_glosses_both": 1 if feature == ONE_SIGN_FEATURE else 3,
+            "top_gloss": "LOVE" if feature == ONE_SIGN_FEATURE else "WHO",
+            "top_gloss_share": 1.0 if feature == ONE_SIGN_FEATURE else 0.5,
+            "top_gloss_n_both": both if feature == ONE_SIGN_FEATURE else both // 2,
+            "or_without_top_gloss": None if feature == ONE_SIGN_FEATURE else odds,
+            "or_without_top_gloss_ci_low": None if feature == ONE_SIGN_FEATURE else low,
+            "or_without_top_gloss_ci_high": None if feature == ONE_SIGN_FEATURE else high,
+            "one_sign": feature == ONE_SIGN_FEATURE,
         }
         for grain, label, feature, family, both, odds, low, high, q in MART_ROWS
     ]
@@ -253,7 +268,8 @@ def mart_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
         con.execute(
             "create table fct_label_feature_associations as select *, row_number() over ("
             "partition by grain, label, feature_family "
-            "order by log_or_ci_low desc nulls last, n_both desc, feature) as rank from mart_rows"
+            "order by one_sign, log_or_ci_low desc nulls last, n_both desc, feature) as rank "
+            "from mart_rows"
         )
         con.execute(
             "create table dim_features as select 'empath:confusion' as feature, "
@@ -274,9 +290,10 @@ def test_top_ranks_by_the_lower_ci_bound_and_marks_chance(mart_db) -> None:
         "eye brows=raised",
         "eye gaze=up",
         "eye brows=lowered",
+        ONE_SIGN_FEATURE,
     ]
-    assert [r["rank"] for r in table] == [1, 2, 3, 4]
-    assert [r["note"] for r in table] == ["", "", CHANCE, CHANCE]
+    assert [r["rank"] for r in table] == [1, 2, 3, 4, 5]
+    assert [r["note"] for r in table] == ["", "", CHANCE, CHANCE, "one sign (LOVE 6 of 6)"]
     assert result.table.column_names[:2] == ["rank", "feature"]
     for column in (
         "p_feature",
@@ -289,8 +306,9 @@ def test_top_ranks_by_the_lower_ci_bound_and_marks_chance(mart_db) -> None:
         "q_value",
     ):
         assert column in result.table.column_names
-    assert "sign grain" in result.caption and "bootstrap over 38 story" in result.caption
-    assert "permuted between sign tokens within each story" in result.caption
+    assert "sign grain" in result.caption and "Mantel-Haenszel over 38 story" in result.caption
+    assert "exact conditional (mid-p)" in result.caption
+    assert "120 of 12,000 carry the label" in result.caption
 
 
 def test_top_other_orders_grains_families_and_support(mart_db) -> None:
@@ -303,6 +321,7 @@ def test_top_other_orders_grains_families_and_support(mart_db) -> None:
     frame = top_features(mart_db, "empath:confusion", grain="frame")
     assert frame.table.column("n_both").to_pylist() == [500]
     assert "frame grain" in frame.caption and "video frames" in frame.caption
+    assert "No test at frame grain" in frame.caption
     supported = top_features(mart_db, "empath:confusion", min_support=35).table
     assert supported.column("feature").to_pylist() == ["POS=Wh-word", "eye brows=raised"]
 
@@ -346,7 +365,7 @@ def test_cli_top(mart_db) -> None:
     assert "unknown label" in bad.stderr and "empath:confusion" in bad.stderr
     for usage in (["--by", "chi"], ["--family", "both"], ["--grain", "story"]):
         assert runner.invoke(cli.app, ["--db", db, "top", "x", *usage]).exit_code == 2
-    assert "permutation" in runner.invoke(cli.app, ["top", "--help"]).stdout
+    assert "exact" in runner.invoke(cli.app, ["top", "--help"]).stdout
 
 
 # ----- the real corpus -------------------------------------------------------------------

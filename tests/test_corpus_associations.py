@@ -1,19 +1,17 @@
 """fct_label_feature_associations on the real NCSLGR corpus: counts against the grain marts,
-one pair's interval and p-value against a slow loop, the ranking, and `top`.
-
-The session warehouse is built with `TEST_DBT_VARS` (200 resamples, seed 42): the slow
-loop replays the engine's documented draws with the same settings, so the mart's numbers
-must match it exactly.
+one pair's MH odds ratio, exact p and interval against statsmodels and scipy, the one-sign
+mark of LOVE x bite lower lip, one criterion for chance, the ranking, and `top`.
 """
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pytest
+from scipy.stats import hypergeom, nchypergeom_fisher
+from statsmodels.stats.contingency_tables import StratifiedTable
 
 from signaffect.core.warehouse import connect
 from signaffect.read.associations import top_features
@@ -120,73 +118,103 @@ def test_utterance_grain_counts_match_the_utterance_mart(con) -> None:
     )
 
 
-def _odds_ratio(n: int, nl: int, nf: int, a: int) -> float:
-    return (a + 0.5) * (n - nl - nf + a + 0.5) / ((nl - a + 0.5) * (nf - a + 0.5))
-
-
-def test_one_pair_matches_a_slow_bootstrap_and_permutation(con) -> None:
-    """Sign grain, story clusters: recount every replicate token by token."""
+def _story_tables(con: duckdb.DuckDBPyConnection, label: str, feature: str) -> np.ndarray:
+    """2 x 2 x story counts of the sign tokens in files coding `feature`, token by token."""
     tokens = con.execute(
         """
-        select u.cluster_key, u.block_key, list_contains(u.labels, $label),
-            list_contains(u.features, $feature), c.feature is not null
+        select u.cluster_key, list_contains(u.labels, $label), list_contains(u.features, $feature)
         from int_association_units as u
-        left join fct_feature_coverage as c
+        inner join fct_feature_coverage as c
             on c.source_file = u.source_file and c.feature = $feature
         where u.grain = 'sign'
-        order by u.cluster_key, u.block_key
         """,
-        {"label": LABEL, "feature": FEATURE},
+        {"label": label, "feature": feature},
     ).fetchall()
     stories = sorted({t[0] for t in tokens})
-    by_story: dict[str, list[tuple]] = {s: [] for s in stories}
-    for token in tokens:
-        by_story[token[0]].append(token)
+    tables = np.zeros((2, 2, len(stories)))
+    for story, has_label, has_feature in tokens:
+        tables[1 - has_label, 1 - has_feature, stories.index(story)] += 1
+    return tables
 
-    def table(labels: list[bool], members: list[int]) -> tuple[int, int, int, int]:
-        n = nl = nf = a = 0
-        for i in members:
-            _, _, _, has_feature, coded = tokens[i]
-            if coded:
-                n, nl, nf, a = (
-                    n + 1,
-                    nl + labels[i],
-                    nf + has_feature,
-                    a + (labels[i] and has_feature),
-                )
-        return n, nl, nf, a
 
-    resamples, seed = TEST_DBT_VARS["association_resamples"], 42
-    boot_seq, perm_seq = np.random.SeedSequence(seed).spawn(2)
-    index = {s: [i for i, t in enumerate(tokens) if t[0] == s] for s in stories}
-    labels = [t[2] for t in tokens]
-    picks = np.random.default_rng(boot_seq).integers(0, len(stories), (resamples, len(stories)))
-    ratios, lifts = [], []
-    for r in range(resamples):
-        members = [i for j in picks[r] for i in index[stories[j]]]
-        n, nl, nf, a = table(labels, members)
-        if nl and nf:
-            ratios.append(_odds_ratio(n, nl, nf, a))
-            lifts.append(a * n / (nl * nf))
-    everyone = list(range(len(tokens)))
-    observed = abs(math.log(_odds_ratio(*table(labels, everyone))))
-    cluster_rank = np.array([stories.index(t[0]) for t in tokens])
-    rng = np.random.default_rng(perm_seq)
-    extreme = 1
-    for _ in range(resamples):
-        order = np.argsort(cluster_rank + rng.random(len(tokens)))
-        moved = [False] * len(tokens)
-        for i in range(len(tokens)):
-            moved[order[i]] = labels[i]
-        statistic = abs(math.log(_odds_ratio(*table(moved, everyone))))
-        extreme += statistic >= observed * (1 - 1e-9)
+def _null(tables: np.ndarray, psi: float = 1.0) -> tuple[np.ndarray, int]:
+    """P(T = t) for every t under odds ratio psi: scipy's (noncentral) hypergeometric pmf
+    per story, multiplied out story by story; and the observed T."""
+    total = np.ones(1)
+    for k in range(tables.shape[2]):
+        (a, b), (c, d) = tables[:, :, k]
+        m, t, n = int(a + b), int(a + c), int(a + b + c + d)
+        support = np.arange(max(0, m + t - n), min(m, t) + 1)
+        pmf = np.zeros(min(m, t) + 1)
+        pmf[support] = (
+            hypergeom.pmf(support, n, t, m)
+            if psi == 1.0
+            else nchypergeom_fisher.pmf(support, n, t, m, psi)
+        )
+        total = np.convolve(total, pmf)
+    return total, int(tables[0, 0].sum())
 
+
+def _mid_p_tails(tables: np.ndarray, psi: float = 1.0) -> tuple[float, float]:
+    pmf, observed = _null(tables, psi)
+    half = pmf[observed] / 2
+    return pmf[:observed].sum() + half, pmf[observed + 1 :].sum() + half
+
+
+def test_one_pair_matches_statsmodels_and_an_independent_exact_test(con) -> None:
+    """Sign grain, story strata: the MH OR is statsmodels', the mid-p and the interval's
+    bounds follow from scipy's hypergeometric distributions multiplied out story by story."""
+    tables = _story_tables(con, LABEL, FEATURE)
     row = _pair(con, "sign", LABEL, FEATURE)
-    assert row["n_resamples"] == resamples and row["n_clusters"] == len(stories)
-    assert row["or_ci_low"] == pytest.approx(np.quantile(ratios, 0.025), rel=1e-9)
-    assert row["or_ci_high"] == pytest.approx(np.quantile(ratios, 0.975), rel=1e-9)
-    assert row["lift_ci_low"] == pytest.approx(np.quantile(lifts, 0.025), rel=1e-9)
-    assert row["p_value"] == pytest.approx(extreme / (resamples + 1))
+    assert row["n_both"] == tables[0, 0].sum() and row["n_label"] == tables[0].sum()
+    informative = tables.sum(axis=(0, 1)) > 0
+    expected = StratifiedTable(tables[:, :, informative]).oddsratio_pooled
+    assert row["odds_ratio"] == pytest.approx(expected, rel=1e-9)
+    below, above = _mid_p_tails(tables)
+    assert row["p_value"] == pytest.approx(min(1.0, 2 * min(below, above)), rel=1e-6)
+    assert _mid_p_tails(tables, row["or_ci_low"])[1] == pytest.approx(0.025, abs=1e-6)
+    assert _mid_p_tails(tables, row["or_ci_high"])[0] == pytest.approx(0.025, abs=1e-6)
+    assert row["or_ci_method"] == "exact conditional (mid-p)"
+    assert row["n_resamples"] == TEST_DBT_VARS["association_resamples"]
+
+
+def test_love_and_bite_lower_lip_rests_on_one_sign(con) -> None:
+    """All of `mouth=bite lower lip`'s co-occurrences with the love labels are the sign LOVE."""
+    rows = con.execute(
+        "select label, n_both, n_glosses_both, top_gloss, top_gloss_share, one_sign, rank, "
+        "max(rank) over (partition by label) as last "
+        "from fct_label_feature_associations where grain = 'sign' "
+        "and feature = 'mouth=bite lower lip' and label like 'empath:%'"
+    ).fetchall()
+    assert rows, "no sign-grain row of mouth=bite lower lip"
+    for label, _, n_glosses, top, share, one_sign, _, _ in rows:
+        assert (n_glosses, top, share, one_sign) == (1, "LOVE", 1.0, True), label
+    assert {r[0] for r in rows} >= {"empath:love", "empath:positive_emotion"}
+    ranked_after = con.execute(
+        "select count(*) from fct_label_feature_associations as a "
+        "where grain = 'sign' and label = 'empath:positive_emotion' "
+        "and feature_family = 'signstream' and not one_sign and rank > ("
+        "  select rank from fct_label_feature_associations where grain = 'sign' "
+        "  and label = 'empath:positive_emotion' and feature = 'mouth=bite lower lip')"
+    ).fetchall()[0][0]
+    assert ranked_after == 0
+
+
+def test_sign_grain_q_is_within_families_and_the_chance_note_agrees(con) -> None:
+    wrong = con.execute(
+        """
+        select count(*) from fct_label_feature_associations
+        where grain <> 'frame' and (
+            ci_excludes_one <> (p_value < 0.05) or beats_chance <> (q_value < 0.05)
+        )
+        """
+    ).fetchall()[0][0]
+    assert wrong == 0
+    pooled = con.execute(
+        "select count(*) from (select grain, test_family, count(distinct feature_family) as n "
+        "from fct_label_feature_associations group by all) where n > 1"
+    ).fetchall()[0][0]
+    assert pooled == 0
 
 
 def test_rank_is_the_lower_ci_bound_within_grain_label_and_family(con) -> None:
@@ -195,7 +223,7 @@ def test_rank_is_the_lower_ci_bound_within_grain_label_and_family(con) -> None:
         select count(*) from (
             select rank, row_number() over (
                 partition by grain, label, feature_family
-                order by or_ci_low desc, n_both desc, feature
+                order by one_sign, or_ci_low desc, n_both desc, feature
             ) as expected
             from fct_label_feature_associations
         ) where rank <> expected
@@ -217,7 +245,7 @@ def test_top_on_the_corpus_lists_one_family_with_base_rates(corpus_db: Path) -> 
         rows = result.table.to_pylist()
         assert len(rows) == 10 and {r["kind"] for r in rows} <= kinds
         assert all(0 < r["p_feature"] < 1 and r["n_both"] >= 5 for r in rows)
-        lows = [r["or_ci_low"] for r in rows]
+        lows = [r["or_ci_low"] for r in rows if "one sign" not in r["note"]]
         assert lows == sorted(lows, reverse=True)
-        assert "45 carry the label" in result.caption  # 161 before the label rules
+        assert "45 of 8,241 carry the label" in result.caption  # 161 before the label rules
         assert "8,241 eligible sign tokens" in result.caption and "11,864" in result.caption

@@ -9,7 +9,6 @@ than half), so only leaving A out can show that A carries F's association.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +19,7 @@ from typer.testing import CliRunner
 
 from cli import app
 from signaffect.read.sign_units import SignUnits
-from signaffect.read.signers import analyse, signer_shares
+from signaffect.read.signers import analyse, carrier, signer_shares
 from signaffect.stats.clustered_stats import Settings
 
 runner = CliRunner()
@@ -99,22 +98,36 @@ def test_leaving_out_the_carrier_removes_the_effect(analysis) -> None:
 
 
 def test_per_signer_intervals_and_heterogeneity(analysis) -> None:
+    """A (10 co-occurrences in 5 stories) gets an exact interval; B (4 in 2 stories) and C
+    (3 in 1 story) are below the mart's support rule: not estimable, with their counts."""
     rows = {(r["feature"], r["signer_id"]): r for r in analysis.per_signer.to_pylist()}
-    assert rows[("F", "A")]["ci_method"] == "story bootstrap"
-    woolf = rows[("F", "C")]
-    assert woolf["ci_method"] == "Woolf"
-    # C: 3 of 6 labelled and 7 of 14 others show F; Haldane-corrected Woolf interval.
-    se = math.sqrt(1 / 3.5 + 1 / 3.5 + 1 / 7.5 + 1 / 7.5)
-    assert woolf["odds_ratio"] == pytest.approx(1.0)
-    assert (woolf["or_ci_low"], woolf["or_ci_high"]) == pytest.approx(
-        (math.exp(-1.959963984540054 * se), math.exp(1.959963984540054 * se))
-    )
+    assert rows[("F", "A")]["ci_method"] == "exact conditional (mid-p)"
+    assert rows[("F", "A")]["or_ci_low"] > 1
+    for signer, counts in (("B", "4 of 8"), ("C", "3 of 6")):
+        row = rows[("F", signer)]
+        assert row["odds_ratio"] is None and row["or_ci_low"] is None
+        assert row["ci_method"].startswith(f"not estimable: {counts} label tokens show")
     tables = np.array([[[10, 0], [10, 80]], [[4, 4], [16, 16]], [[3, 3], [7, 7]]], dtype=float)
     expected = StratifiedTable(tables.transpose(1, 2, 0)).test_equal_odds().pvalue
     summary = {r["feature"]: r for r in analysis.summary.to_pylist()}
     assert summary["F"]["heterogeneity_p"] == pytest.approx(expected)
     assert summary["F"]["heterogeneity_p"] < 0.05
     assert summary["F"]["n_signers_tested"] == 3
+
+
+def test_a_dominant_share_alone_does_not_carry() -> None:
+    """B holds most of the label's tokens once A's are dropped, yet leaving B out keeps the
+    effect: no share rule makes B the carrier."""
+    data = constructed()
+    shares = signer_shares(data)
+    pooled = {"odds_ratio": 3.0, "or_ci_low": 1.5, "or_ci_high": 6.0}
+    kept = [{"left_out": "B", "odds_ratio": 2.5, "or_ci_low": 1.2, "or_ci_high": 5.0}]
+    assert carrier(shares, pooled, kept) == ("", "")
+    lost = [{"left_out": "C", "odds_ratio": None, "or_ci_low": None, "or_ci_high": None}]
+    assert carrier(shares, pooled, lost) == (
+        "C",
+        "C without them the feature never meets the label",
+    )
 
 
 def test_cli_signers(sample_db: Path) -> None:

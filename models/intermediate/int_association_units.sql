@@ -182,6 +182,7 @@ frame_units as (
         {%- else -%}
         eligible_utterances.utterance_id is not null as is_eligible,
         {%- endif %}
+        {{ gloss_item("frame_sign_tokens.gloss") }} as item_key,
     from frames
     left join frame_signs using (source_file, utterance_id, frame_index)
     {% if scope == 'sign' -%}
@@ -189,6 +190,8 @@ frame_units as (
     {%- else -%}
     left join eligible_utterances using (source_file, utterance_id)
     {%- endif %}
+    left join sign_tokens as frame_sign_tokens
+        on frame_signs.sign_token_id = frame_sign_tokens.sign_token_id
     left join frame_label_lists using (source_file, utterance_id, frame_index)
     left join frame_feature_lists using (source_file, utterance_id, frame_index)
 ),
@@ -211,6 +214,7 @@ sign_units as (
         {%- else -%}
         eligible_utterances.utterance_id is not null as is_eligible,
         {%- endif %}
+        {{ gloss_item("sign_tokens.gloss") }} as item_key,
     from sign_tokens
     left join sign_feature_lists on sign_tokens.sign_token_id = sign_feature_lists.sign_token_id
     {% if scope == 'sign' -%}
@@ -236,6 +240,7 @@ utterance_units as (
         coalesce(utterance_feature_lists.features, []) as features,
         utterances.source_file || '/' || utterances.utterance_id as unit_key,
         eligible_utterances.utterance_id is not null as is_eligible,
+        cast(null as varchar) as item_key,
     from utterances
     left join utterance_feature_lists using (source_file, utterance_id)
     left join eligible_utterances using (source_file, utterance_id)

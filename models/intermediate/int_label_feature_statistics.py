@@ -16,4 +16,7 @@ def model(dbt, session):
     )
     units = dbt.ref("int_association_units").to_arrow_table()
     coverage = dbt.ref("fct_feature_coverage").to_arrow_table()
-    return statistics(units, coverage, settings)
+    # Benjamini-Hochberg families: each family (signstream, au) and kind apart.
+    features = dbt.ref("dim_features").to_arrow_table().to_pylist()
+    families = {row["feature"]: f"{row['family']}/{row['feature_kind']}" for row in features}
+    return statistics(units, coverage, settings, families)

@@ -50,6 +50,15 @@ final as (
         or_ci_high,
         q_value,
         ci_excludes_one,
+        beats_chance,
+        n_glosses_both,
+        top_gloss,
+        top_gloss_n_both,
+        top_gloss_share,
+        or_without_top_gloss,
+        or_without_top_gloss_ci_low,
+        or_without_top_gloss_ci_high,
+        one_sign,
     from ranked
 )
 

@@ -27,26 +27,34 @@ ROLES = ("face", "body", "grammar", "lexical", "all")
 #: The role read as evidence of what the face carries, and every output's default.
 FACE = "face"
 CHANCE = "not distinguishable from chance"
+ONE_SIGN = "one sign"
 #: Units of each grain, as a caption names them.
 GRAIN_UNITS = {"frame": "video frames", "sign": "sign tokens", "utterance": "utterances"}
 
 #: How to read the numbers, for a linguist: the report, README and `cli.py top --help`.
 READING_GUIDE = (
     "Each row compares the signs that carry the label (for example the signs whose gloss "
-    "Empath files under negative emotion) with every other sign in the same files. "
+    "Empath files under negative emotion) with every other sign of the same stories. "
     "P(feature | label) is how often the feature appears on the label's signs, P(feature) how "
     "often it appears on any sign, and the odds ratio (OR) how much likelier the feature is "
     "with the label (1 = no difference). The unit is the grain: a sign token (default; a sign "
     "shows a feature when the feature is on any of its frames), a whole utterance, or a single "
     "video frame; only files whose annotators coded the feature's field at all are counted. "
-    "Signs of one story share a signer, a topic and a recording, so they are not independent "
-    "draws: the 95% interval comes from re-drawing whole stories at random (a cluster "
-    "bootstrap), and the p-value from shuffling the labels among the signs of each story (a "
-    "permutation test), which asks whether, within a story, the labelled signs show the "
-    "feature more often than its other signs. q corrects p for testing many pairs at once "
-    "(Benjamini-Hochberg). Rows are ordered by the lower end of the OR's interval, so a "
-    "feature ranks high only when even a cautious estimate is high, and a row whose interval "
-    "includes 1 is marked 'not distinguishable from chance'."
+    "Signs of one story share a signer, a topic and a recording, so each story is compared "
+    "with itself: the OR is the Mantel-Haenszel OR over the stories, and the test asks "
+    "whether, within each story, the labelled signs show the feature more often than its "
+    "other signs would by chance; its p is exact (every way the story's labels could have "
+    "fallen on its signs is counted, not sampled) and the 95% interval is the set of ORs "
+    "that test does not reject, so the interval excludes 1 exactly when p < .05. q corrects "
+    "p for the many pairs tested within each family of features (Benjamini-Hochberg); a row "
+    "with q of .05 or more is marked 'not distinguishable from chance' (at frame grain, "
+    "where the frames of a sign are not separate chances and no test is made, a row whose "
+    "bootstrap interval includes 1). 'glosses' counts the different signs behind the "
+    "co-occurrences: a row carried by one sign (all co-occurrences one gloss, or the interval "
+    "includes 1 once that gloss is left out) is marked 'one sign' and ranked after the others, "
+    "because it says something about a word, not about the emotion. Rows are ordered by the "
+    "lower end of the OR's interval, so a feature ranks high only when even a cautious "
+    "estimate is high."
 )
 
 #: The report's one sentence on lexical features.
@@ -75,8 +83,18 @@ ROLES_GUIDE = (
 )
 
 #: Columns of `fct_label_feature_rankings` not shown per feature: its keys, the rank (shown
-#: renumbered after the support filter) and `ci_excludes_one` (shown as a note).
-NOT_SHOWN = ("rank", "ranked_by", "grain", "label", "feature_family", "ci_excludes_one")
+#: renumbered after the support filter) and the verdicts `ci_excludes_one`, `beats_chance`
+#: and `one_sign` (shown as the note).
+NOT_SHOWN = (
+    "rank",
+    "ranked_by",
+    "grain",
+    "label",
+    "feature_family",
+    "ci_excludes_one",
+    "beats_chance",
+    "one_sign",
+)
 #: How a caption names each role's features.
 ROLE_NAMES = {
     "face": "face",
@@ -85,8 +103,12 @@ ROLE_NAMES = {
     "lexical": "lexical (the word, not the face)",
     "all": "every role's",
 }
-#: The note of a row whose interval includes 1, from the view's `ci_excludes_one`.
-NOTE_SQL = "case when ci_excludes_one then '' else $chance end as note"
+#: The note of a row: the view's `beats_chance` and `one_sign`, in words.
+NOTE_SQL = (
+    "concat_ws('; ', case when beats_chance then null else $chance end, "
+    "case when one_sign then $one_sign || ' (' || top_gloss || ' ' || top_gloss_n_both "
+    "|| ' of ' || n_both || ')' end) as note"
+)
 
 #: The view's rows for one label, grain and family.
 _SQL = f"""
@@ -144,6 +166,7 @@ def top_features(
             params={
                 "by": by,
                 "chance": CHANCE,
+                "one_sign": ONE_SIGN,
                 "label": label,
                 "grain": grain,
                 "family": family,
@@ -231,30 +254,49 @@ def for_terminal(table: pa.Table) -> pa.Table:
                 f"{number(r['or_ci_high'], 2)}]"
                 for r in rows
             ],
-            "q": [f"{r['q_value']:.2g}" for r in rows],
+            "q": ["no test" if r["q_value"] is None else f"{r['q_value']:.2g}" for r in rows],
+            "glosses (top)": [_glosses(r) for r in rows],
             "note": [r["note"] for r in rows],
         }
     )
+
+
+def _glosses(row: dict[str, object]) -> str:
+    """`n (TOP share)`: the signs behind a row's co-occurrences; blank at utterance grain."""
+    if row.get("n_glosses_both") is None:
+        return ""
+    return f"{row['n_glosses_both']} ({row['top_gloss']} {row['top_gloss_share']:.0%})"
 
 
 def _caption(
     con: duckdb.DuckDBPyConnection, label: str, grain: str, family: str, by: str, n: int
 ) -> str:
     row = con.execute(
-        "select any_value(n_label), any_value(cluster_unit), any_value(n_clusters), "
-        "any_value(n_resamples) from fct_label_feature_associations "
-        "where label = $label and grain = $grain",
+        "select any_value(n_label_all), any_value(n_units_all), any_value(cluster_unit), "
+        "any_value(n_clusters), any_value(n_resamples), any_value(or_ci_method) "
+        "from fct_label_feature_associations where label = $label and grain = $grain",
         {"label": label, "grain": grain},
     ).fetchall()[0]
-    n_label, cluster_unit, n_clusters, resamples = row
+    n_label, n_units, cluster_unit, n_clusters, resamples, method = row
     order = "lower 95% bound of the odds ratio" if by == "ci" else by
-    block = "sign tokens" if grain != "utterance" else "utterances"
+    if grain == "frame":
+        inference = (
+            f"OR: Mantel-Haenszel over {n_clusters} {cluster_unit} strata; 95% CI: {method}, "
+            f"{resamples:,} draws. No test at frame grain (the frames of a sign are not "
+            f"exchangeable): '{CHANCE}': the OR's interval includes 1."
+        )
+    else:
+        inference = (
+            f"OR: Mantel-Haenszel over {n_clusters} {cluster_unit} strata. Test: exact, "
+            f"within each {cluster_unit} (mid-p of the co-occurrence count); 95% CI: {method}, "
+            f"which excludes 1 exactly when p < .05; Benjamini-Hochberg q within each feature "
+            f"family and kind. '{CHANCE}': q >= .05."
+        )
     return (
         f"{label}: top {n} {family} features at {grain} grain (unit: {GRAIN_UNITS[grain]}; "
-        f"{n_label:,} carry the label), by {order}. 95% CI: bootstrap over {n_clusters} "
-        f"{cluster_unit} clusters, {resamples:,} draws. Test: labels permuted between "
-        f"{block} within each {cluster_unit} ({resamples:,} permutations), Benjamini-Hochberg "
-        f"q. '{CHANCE}': the OR's interval includes 1."
+        f"{n_label:,} of {n_units:,} carry the label; each row counts the files coding its "
+        f"feature), by {order}. {inference} '{ONE_SIGN}': one gloss carries the "
+        f"co-occurrences (ranked last)."
     )
 
 

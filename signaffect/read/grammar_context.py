@@ -40,6 +40,7 @@ from signaffect.read.associations import (
     CHANCE,
     FACE,
     NOTE_SQL,
+    ONE_SIGN,
     RANKINGS,
     ROLE_NAMES,
     TopFeatures,
@@ -356,15 +357,15 @@ def context_top(
     caption = (
         f"{label}: top {table.num_rows} {ROLE_NAMES[role]} {family} features at sign grain, "
         f"{units} ({part.units.num_rows:,} tokens, {n_label:,} carry the label; grammatical "
-        f"markers: the `grammatical` fields of the field-kinds seed). 95% CI: bootstrap over "
-        f"the stratum's stories, {settings.resamples:,} draws; test: labels permuted between "
-        f"sign tokens within each story; BH q over this stratum's features. By marker: each "
+        f"markers: the `grammatical` fields of the field-kinds seed). OR: Mantel-Haenszel over "
+        f"the stratum's stories; test: exact within each story (mid-p); 95% CI: the exact "
+        f"conditional interval; BH q over this stratum's features. By marker: each "
         f"token in one stratum (its marker, {SEVERAL!r} or {OUTSIDE_ALL!r}); a stratum with "
         f"fewer than {MIN_FEATURE_TOKENS} tokens showing the feature (or with the label) is "
         f"'{NOT_ESTIMABLE}'. "
         f"MH OR: Mantel-Haenszel over the strata (tokens as independent); Breslow-Day p: do "
-        f"the estimable strata's ORs differ (shown when at least two are)? '{CHANCE}': the "
-        f"OR's interval includes 1. {_comparison(db)}"
+        f"the estimable strata's ORs differ (shown when at least two are)? '{CHANCE}': "
+        f"q of .05 or more (the interval includes 1 where no test is made). {_comparison(db)}"
     )
     ranks = pa.array(range(1, table.num_rows + 1), pa.int64())
     return ContextTop(table.add_column(0, "rank", ranks), caption, split.strata)
@@ -383,7 +384,7 @@ def _ranked_in_stratum(
         con.register("statistics", found.append_column("kind", kinds).append_column("role", roles))
         return con.sql(
             _TOP_SQL.format(columns=", ".join(_shown_columns(db)), order=STRATUM_ORDERS[by]),
-            params={"chance": CHANCE, "min_support": min_support, "k": k},
+            params={"chance": CHANCE, "one_sign": ONE_SIGN, "min_support": min_support, "k": k},
         ).to_arrow_table()
     finally:
         con.close()

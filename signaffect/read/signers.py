@@ -1,45 +1,44 @@
-"""Is an association the corpus's or one signer's? Per-signer odds ratios, each signer's
-share of the label, a heterogeneity test, and leave-one-signer-out odds ratios.
+"""Is an association the corpus's or one signer's? Each signer's share of the label beside
+their share of all tokens, per-signer odds ratios, a heterogeneity test, and
+leave-one-signer-out odds ratios.
 
-NCSLGR's signers hold very unequal shares (one signs about two thirds of the frames), so a
-pooled effect can be one person's idiolect. For each headline feature of a label:
+NCSLGR's signers hold very unequal shares (one signs about two thirds of the tokens), so a
+pooled effect can be one person's idiolect, and a signer holding most of a label's tokens
+is expected when they hold most of all tokens: a share is shown, never used as a verdict.
+For each headline feature of a label:
 
-- per signer, the OR with a 95% story-bootstrap CI when the signer has at least
-  `MIN_BOOTSTRAP_STORIES` stories (the clustered statistics engine over that signer's
-  tokens); with fewer stories a percentile bootstrap over 1-4 clusters means little, so the
-  CI is Woolf's (log OR ± 1.96 SE, tokens as independent) on the same Haldane-corrected
-  table (statsmodels `Table2x2`); `ci_method` says which;
+- per signer, the story-stratified MH odds ratio with its exact conditional (mid-p)
+  interval over that signer's stories (the association mart's engine and support rule:
+  at least `association_min_support` co-occurrences in `association_min_clusters`
+  stories); a signer below it, or without the label or the feature, is "not estimable"
+  with their counts, never a zero-cell-corrected guess;
 - a Breslow-Day test (with Tarone's correction) of equal ORs across the signers whose
   table holds both the label and the feature's absence and presence (statsmodels
   `StratifiedTable`; tokens as independent, so it errs towards finding heterogeneity);
-- leave-one-signer-out: the pooled OR and story-bootstrap CI without each signer in turn.
+- leave-one-signer-out: the pooled MH OR and exact interval without each signer in turn.
 
-A result is flagged as carried by one signer when that signer holds more than half of the
-label's tokens, or when the pooled CI excludes 1 and the CI without that signer does not
-(or the OR without them falls on the other side of 1).
+A result is carried by one signer when its pooled interval excludes 1 and the exact interval
+without that signer does not (on the same side), or no co-occurrence is left without them.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from statsmodels.stats.contingency_tables import Table2x2
 
 from signaffect.read.associations import FACE, top_features
-from signaffect.read.grammar_context import EVERY_PAIR, mantel_haenszel, mart_resamples
+from signaffect.read.grammar_context import mantel_haenszel, mart_resamples
 from signaffect.read.sign_units import SignUnits, associate_units, load, two_by_two
-from signaffect.stats.clustered_stats import HALDANE, Settings
+from signaffect.stats.clustered_stats import Settings
 
-#: Least stories a signer needs for a story-bootstrap CI; below it, Woolf's CI.
-MIN_BOOTSTRAP_STORIES = 5
-#: A signer holding more than this share of the label's tokens carries the result.
-DOMINANT_SHARE = 0.5
+#: What a row says when the engine's support rule leaves it untested.
+NOT_ESTIMABLE = "not estimable"
 
 
 @dataclass(frozen=True)
@@ -50,7 +49,7 @@ class SignerAnalysis:
     #: signer_id, n_stories, n_tokens, n_label, share_of_label, share_of_tokens
     shares: pa.Table
     #: feature, signer_id, n_stories, n_label, n_both, odds_ratio, or_ci_low, or_ci_high,
-    #: ci_method
+    #: ci_method (or "not estimable: ...")
     per_signer: pa.Table
     #: feature, left_out, n_label, odds_ratio, or_ci_low, or_ci_high
     leave_one_out: pa.Table
@@ -74,13 +73,14 @@ def caption(analysis: SignerAnalysis) -> str:
     """What the tables hold and how their intervals were made."""
     return (
         f"{analysis.label}: its top {analysis.summary.num_rows} features (sign grain) signer "
-        f"by signer. OR: Haldane-corrected odds ratio of the feature on the label's sign "
-        f"tokens against the signer's other tokens; 95% CI by a bootstrap over the signer's "
-        f"stories when they have at least {MIN_BOOTSTRAP_STORIES}, else Woolf's (tokens as "
-        f"independent). Heterogeneity: Breslow-Day test of equal ORs across signers. Without: "
-        f"the pooled OR and story-bootstrap CI with that signer left out. Carried by: a signer "
-        f"holding more than {DOMINANT_SHARE:.0%} of the label's tokens, or whose removal "
-        f"makes the pooled CI include 1."
+        f"by signer. OR: Mantel-Haenszel odds ratio over the signer's stories of the feature "
+        f"on the label's sign tokens against their other tokens; 95% CI: exact conditional "
+        f"(mid-p). '{NOT_ESTIMABLE}': fewer co-occurrences or stories than the association "
+        f"mart tests (counts shown). Heterogeneity: Breslow-Day test of equal ORs across "
+        f"signers. Without: the pooled OR and exact CI with that signer left out. Carried by: "
+        f"a signer whose removal makes the pooled CI include 1 (or leaves no co-occurrence); a "
+        f"signer's share of the label is shown beside their share of all tokens, never used "
+        f"as a verdict."
     )
 
 
@@ -90,9 +90,12 @@ def for_terminal(analysis: SignerAnalysis) -> list[tuple[str, pa.Table]]:
     def show(value: float | None, digits: int = 2) -> str:
         return "" if value is None else f"{value:.{digits}f}"
 
-    def interval(row: dict[str, Any], prefix: str = "") -> str:
-        odds, low, high = (row[f"{prefix}{n}"] for n in ("odds_ratio", "or_ci_low", "or_ci_high"))
-        return f"{show(odds)} [{show(low)}, {show(high)}]"
+    def interval(row: dict[str, Any], name: str = "or") -> str:
+        """`name` is `or` (odds_ratio, or_ci_low, or_ci_high) or `or_without`."""
+        odds = row["odds_ratio" if name == "or" else name]
+        if odds is None:
+            return NOT_ESTIMABLE
+        return f"{show(odds)} [{show(row[f'{name}_ci_low'])}, {show(row[f'{name}_ci_high'])}]"
 
     shares = analysis.shares.to_pylist()
     summary = analysis.summary.to_pylist()
@@ -131,11 +134,7 @@ def for_terminal(analysis: SignerAnalysis) -> list[tuple[str, pa.Table]]:
                     "both / label": [f"{r['n_both']} / {r['n_label']}" for r in rows],
                     "OR [95% CI]": [interval(r) for r in rows],
                     "CI": [r["ci_method"] for r in rows],
-                    "OR without them [95% CI]": [
-                        f"{show(r['or_without'])} [{show(r['or_without_ci_low'])}, "
-                        f"{show(r['or_without_ci_high'])}]"
-                        for r in rows
-                    ],
+                    "OR without them [95% CI]": [interval(r, "or_without") for r in rows],
                 }
             ),
         ),
@@ -143,18 +142,16 @@ def for_terminal(analysis: SignerAnalysis) -> list[tuple[str, pa.Table]]:
 
 
 def analyse(data: SignUnits, features: list[str], settings: Settings) -> SignerAnalysis:
-    """The per-signer, heterogeneity and leave-one-out analysis of `features`."""
-    every = Settings(
-        resamples=settings.resamples,
-        seed=settings.seed,
-        confidence=settings.confidence,
-        **EVERY_PAIR,
-    )
+    """The per-signer, heterogeneity and leave-one-out analysis of `features`, each OR
+    tested under `settings`' support rule (the association mart's)."""
     signers = sorted(set(data.units.column("signer_id").to_pylist()))
     shares = signer_shares(data)
-    tables, per_signer = _per_signer(data, features, signers, shares, every)
-    pooled = _by_feature(associate_units(data, every))
-    leave_one_out = _leave_one_out(data, features, signers, tables, every)
+    tables, per_signer = _per_signer(data, features, signers, shares, settings)
+    pooled = _by_feature(associate_units(data, settings))
+    # Without a signer the exact interval needs no support rule: it is wide when few
+    # co-occurrences are left, and absent (the effect gone) when none are.
+    everyone_else = replace(settings, min_support=1, min_clusters=1)
+    leave_one_out = _leave_one_out(data, features, signers, tables, everyone_else)
     summary_rows = [
         _summary_row(
             feature,
@@ -175,10 +172,10 @@ def analyse(data: SignUnits, features: list[str], settings: Settings) -> SignerA
 
 
 def _per_signer(
-    data: SignUnits, features: list[str], signers: list[str], shares: pa.Table, every: Settings
+    data: SignUnits, features: list[str], signers: list[str], shares: pa.Table, settings: Settings
 ) -> tuple[np.ndarray, pa.Table]:
-    """Each feature's 2x2 table per signer (feature x 2 x 2 x signer) and the signers' ORs:
-    story bootstrap with enough stories, else Woolf's."""
+    """Each feature's 2x2 table per signer (feature x 2 x 2 x signer) and the signers' ORs
+    with exact intervals, or "not estimable" with the counts."""
     stories = dict(
         zip(shares["signer_id"].to_pylist(), shares["n_stories"].to_pylist(), strict=True)
     )
@@ -187,25 +184,23 @@ def _per_signer(
     for k, signer in enumerate(signers):
         part = _only(data, signer, keep=True)
         tables[:, :, :, k] = two_by_two(part, features)
-        boot = (
-            _by_feature(associate_units(part, every))
-            if stories[signer] >= (MIN_BOOTSTRAP_STORIES)
-            else {}
-        )
+        tested = _by_feature(associate_units(part, settings))
         for i, feature in enumerate(features):
             rows.append(
-                _signer_row(feature, signer, stories[signer], tables[i, :, :, k], boot.get(feature))
+                _signer_row(
+                    feature, signer, stories[signer], tables[i, :, :, k], tested.get(feature)
+                )
             )
     return tables, pa.Table.from_pylist(rows, schema=_PER_SIGNER_SCHEMA)
 
 
 def _leave_one_out(
-    data: SignUnits, features: list[str], signers: list[str], tables: np.ndarray, every: Settings
+    data: SignUnits, features: list[str], signers: list[str], tables: np.ndarray, settings: Settings
 ) -> pa.Table:
     """The pooled OR and story-bootstrap CI of each feature without each signer in turn."""
     rows = []
     for k, signer in enumerate(signers):
-        without = _by_feature(associate_units(_only(data, signer, keep=False), every))
+        without = _by_feature(associate_units(_only(data, signer, keep=False), settings))
         for i, feature in enumerate(features):
             row = without.get(feature, {})
             rows.append(
@@ -275,23 +270,22 @@ def signer_shares(data: SignUnits) -> pa.Table:
 def carrier(
     shares: pa.Table, pooled: dict[str, Any], left_out: list[dict[str, Any]]
 ) -> tuple[str, str]:
-    """The signer(s) a feature's result rests on, and why; ('', '') when none does."""
-    reasons: dict[str, list[str]] = {}
-    for row in shares.to_pylist():
-        if row["share_of_label"] is not None and row["share_of_label"] > DOMINANT_SHARE:
-            reasons.setdefault(row["signer_id"], []).append(
-                f"holds {row['share_of_label']:.0%} of the label's tokens"
-            )
+    """The signer(s) a feature's result rests on, and why; ('', '') when none does: the
+    pooled CI excludes 1 and, without them, the CI does not on the same side (or no
+    co-occurrence is left). `shares` orders the signers."""
     side = _side(pooled)
-    for row in left_out:
-        if side and row["odds_ratio"] is not None and _side(row) != side:
-            reasons.setdefault(str(row["left_out"]), []).append(
-                f"without them OR {row['odds_ratio']:.2f} "
-                f"[{row['or_ci_low']:.2f}, {row['or_ci_high']:.2f}]"
-            )
-    return ", ".join(reasons), "; ".join(
-        f"{signer} {'; '.join(why)}" for signer, why in reasons.items()
-    )
+    order = {row["signer_id"]: i for i, row in enumerate(shares.to_pylist())}
+    reasons: dict[str, str] = {}
+    for row in sorted(left_out, key=lambda r: order.get(r["left_out"], len(order))):
+        if not side or _side(row) == side:
+            continue
+        reasons[str(row["left_out"])] = (
+            "without them the feature never meets the label"
+            if row["odds_ratio"] is None
+            else f"without them OR {row['odds_ratio']:.2f} "
+            f"[{row['or_ci_low']:.2f}, {row['or_ci_high']:.2f}]"
+        )
+    return ", ".join(reasons), "; ".join(f"{signer} {why}" for signer, why in reasons.items())
 
 
 def _side(row: dict[str, Any]) -> int:
@@ -314,29 +308,24 @@ def _by_feature(statistics: pa.Table) -> dict[str, dict[str, Any]]:
 
 
 def _signer_row(
-    feature: str, signer: str, n_stories: int, table: np.ndarray, boot: dict[str, Any] | None
+    feature: str, signer: str, n_stories: int, table: np.ndarray, tested: dict[str, Any] | None
 ) -> dict[str, Any]:
-    if boot is not None:
-        odds, low, high, method = (
-            boot["odds_ratio"],
-            boot["or_ci_low"],
-            boot["or_ci_high"],
-            "story bootstrap",
-        )
-    elif table[0].sum() and table[1].sum():
-        woolf = Table2x2(table + HALDANE)
-        odds = float(woolf.oddsratio)
-        low, high = (float(x) for x in woolf.oddsratio_confint())
-        method = "Woolf"
+    n_label, n_both = int(table[0].sum()), int(table[0, 0])
+    if tested is not None:
+        odds, low, high = (tested[name] for name in _OR_NAMES)
+        method = str(tested["or_ci_method"])
     else:
         odds = low = high = None
-        method = "no tokens with and without the label"
+        method = (
+            f"{NOT_ESTIMABLE}: {n_both} of {n_label} label tokens show the feature, "
+            f"over the signer's {n_stories} stor{'y' if n_stories == 1 else 'ies'}"
+        )
     return {
         "feature": feature,
         "signer_id": signer,
         "n_stories": n_stories,
-        "n_label": int(table[0].sum()),
-        "n_both": int(table[0, 0]),
+        "n_label": n_label,
+        "n_both": n_both,
         "odds_ratio": odds,
         "or_ci_low": low,
         "or_ci_high": high,

@@ -1,4 +1,4 @@
-"""Label x feature association statistics whose intervals and p-values respect clustering.
+"""Label x feature association statistics conditional on the story, as a reviewer reads them.
 
 Frames are near copies of their neighbours and sign tokens of one story share a signer, a
 topic and a camera, so counting them as independent draws overstates the evidence. For
@@ -7,64 +7,61 @@ gives:
 
 - the 2x2 counts over the units whose source file codes the feature's field at all
   (coverage-aware denominators), P(feature), P(feature | label) and lift;
-- the odds ratio with the Haldane-Anscombe correction: 0.5 is added to each of the four
-  cells of every table (point estimate and every resample alike), so a zero cell gives a
-  finite, shrunken OR (Haldane 1956; Agresti, *Categorical Data Analysis*, 3rd ed., §3.1);
-- 95% percentile intervals for the OR and lift from a bootstrap over clusters: whole
-  stories (the cluster unit is the caller's) are drawn with replacement, which keeps every
-  dependence inside a story (Field & Welsh 2007, "Bootstrapping clustered data", JRSS B
-  69:369-390; Davison & Hinkley 1997, §3.8);
-- a two-sided Monte Carlo permutation p-value: the labels of whole exchangeable blocks
-  (sign tokens, or utterances) are shuffled among the blocks of the same cluster, so the
-  null keeps each story's base rates and every frame of a token together (restricted
-  permutations within exchangeability blocks: Good 2005, *Permutation, Parametric and
-  Bootstrap Tests of Hypotheses*, §3.6; Winkler et al. 2015, NeuroImage 123:253-268); the
-  statistic is |log OR| (corrected OR), p = (1 + #{permuted >= observed}) / (B + 1), the
-  +1 of Phipson & Smyth (2010), so p is never 0 and is at least 1 / (B + 1): with B = 1000,
-  BH can call a pair significant only if enough pairs reach that floor;
-- Benjamini-Hochberg q-values over the pairs tested (scipy.stats.false_discovery_control).
+- the story-stratified Mantel-Haenszel odds ratio, the exact within-story test of the
+  co-occurrence count (two-sided mid-p) and the exact conditional interval that inverts it
+  (`signaffect.stats.exact_stratified`): estimate, test and interval are all conditional
+  on the cluster (the story) and use one criterion, so the interval excludes 1 exactly when
+  the mid-p is below 0.05. The exact test assumes the units of a story are exchangeable,
+  which holds for sign tokens and utterances (each unit is its own block); at frame grain
+  the frames of one sign are near copies, not exchangeable, so no test is made (p and q are
+  NaN: the frame grain is descriptive) and the interval is a percentile bootstrap of the MH
+  odds ratio over whole clusters (Field & Welsh 2007, JRSS B 69:369-390), `resamples` draws;
+- a percentile story-bootstrap interval of lift (descriptive; never used to rank);
+- Benjamini-Hochberg q-values within each test family (`Incidence.family`: SignStream codes
+  of each kind and their action-unit re-codings are separate families, never pooled);
+- which items (glosses) the co-occurrences come from: how many distinct ones, the commonest
+  and its count, and the MH odds ratio with its interval once every unit of that item is
+  left out (leave-one-item-out), since an association carried by one word is a fact about
+  the word, not the emotion (Clark 1973, the language-as-fixed-effect fallacy).
 
-Random draws are reproducible from one seed, in a documented order the tests replay:
-`np.random.SeedSequence(seed).spawn(2)` gives the bootstrap and the permutation generator.
-The bootstrap draws `integers(0, C, size=(B, C))` (row r: the clusters of replicate r).
-The permutation numbers the blocks by (cluster, block id) and, for each of the B
-permutations in turn, draws `random(n_blocks)`; `argsort(cluster + draw)` is a permutation
-`order` within clusters, and the labels of block i move to block `order[i]`.
+Random draws (the bootstrap only) are reproducible from one seed: the first generator of
+`generators(seed)` draws `integers(0, C, size=(B, C))` (row r: the clusters of replicate r).
 
 Pure numpy/scipy: the dbt model feeds it arrays and stores what it returns.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
 from scipy.stats import false_discovery_control
 
-#: Added to every cell of every 2x2 table before an odds ratio is taken.
-HALDANE = 0.5
+from signaffect.stats.exact_stratified import exact_test, mantel_haenszel, mh_terms
+
 #: Pairs x resamples held in memory at once by the bootstrap.
 _CHUNK_CELLS = 4_000_000
-#: Permutations computed together (one stacked sparse product each).
-_PERMUTATION_BATCH = 50
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+#: Per pair, strata x pairs: units with both, with the label, with the feature, all units.
+Tables = tuple[FloatArray, FloatArray, FloatArray, FloatArray]
 
 
 @dataclass(frozen=True)
 class Incidence:
-    """The units of one grain and what may be resampled or permuted.
+    """The units of one grain.
 
     `labels` and `features` are units x labels / units x features 0/1 matrices. A unit
     counts for a feature only where its source file codes that feature's field:
     `coverage[source[u], f]`; a feature active where its field is not coded is an error.
-    `cluster[u]` is the unit that is bootstrapped and inside which labels are permuted.
-    `block[u]` is the exchangeable block (sign token, utterance) whose labels move
-    together, lying in one cluster and one source, with the same labels on all its units;
-    -1 marks a unit that never carries a label and stays fixed (a frame between signs).
+    `cluster[u]` is the stratum and the unit the bootstrap draws. `block[u]` is the
+    exchangeable block (sign token, utterance) whose labels move together; the exact test
+    is made only when every unit is its own block. `item[u]` is the unit's lexical item
+    (gloss), -1 when it has none. `family[f]` is the feature's test family for BH.
     """
 
     labels: sparse.csr_array
@@ -73,15 +70,18 @@ class Incidence:
     coverage: NDArray[np.bool_]
     cluster: IntArray
     block: IntArray
+    item: IntArray | None = None
+    family: IntArray | None = None
 
 
 @dataclass(frozen=True)
 class Settings:
-    """How many resamples, the seed, the CI level, and when a pair is tested: at least
-    `min_support` units with both, in at least `min_clusters` clusters. A pair seen together
-    in one or two stories has an interval that describes those stories, not the corpus."""
+    """Bootstrap draws, the seed, the CI level, and when a pair is tested (estimable): at
+    least `min_support` units with both, in at least `min_clusters` clusters. A pair seen
+    together in one or two stories has an interval that describes those stories, not the
+    corpus."""
 
-    resamples: int = 1000
+    resamples: int = 10_000
     seed: int = 42
     min_support: int = 5
     min_clusters: int = 3
@@ -90,7 +90,9 @@ class Settings:
 
 @dataclass(frozen=True)
 class PairStatistics:
-    """One entry per tested pair (label_index, feature_index), in (label, feature) order."""
+    """One entry per tested pair (label_index, feature_index), in (label, feature) order.
+    `or_ci_method` says how the OR interval was made; item columns are -1 / NaN when the
+    units have no items."""
 
     label_index: IntArray
     feature_index: IntArray
@@ -111,55 +113,65 @@ class PairStatistics:
     n_clusters_both: IntArray
     n_clusters: int
     resamples: int
+    or_ci_method: str
+    #: Units of the grain carrying the label in any file (the label's size, whatever the
+    #: feature's coverage), and all units of the grain.
+    n_label_all: IntArray
+    n_units_all: int
+    items: ItemStatistics = field(repr=False)
 
 
-def odds_ratio(
-    a: FloatArray, n_label: FloatArray, n_feature: FloatArray, n: FloatArray
-) -> FloatArray:
-    """Haldane-corrected OR of the 2x2 table with cells a, n_label - a, n_feature - a and
-    n - n_label - n_feature + a."""
-    b = n_label - a
-    c = n_feature - a
-    d = n - n_label - n_feature + a
-    return ((a + HALDANE) * (d + HALDANE)) / ((b + HALDANE) * (c + HALDANE))
+@dataclass(frozen=True)
+class ItemStatistics:
+    """Per pair: distinct items among the units with both, the commonest item (its index,
+    -1 when none) and its units with both, and the OR and interval without that item."""
+
+    n_items_both: IntArray
+    top_item: IntArray
+    top_item_both: IntArray
+    odds_ratio: FloatArray
+    or_ci_low: FloatArray
+    or_ci_high: FloatArray
 
 
 def generators(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
-    """The bootstrap and the permutation generator of `seed`."""
-    boot, perm = np.random.SeedSequence(seed).spawn(2)
-    return np.random.default_rng(boot), np.random.default_rng(perm)
+    """Two independent generators of `seed`: the first draws every cluster bootstrap (the
+    pair statistics' and the timing medians'); the second is kept so the first stays the
+    stream it has always been."""
+    boot, other = np.random.SeedSequence(seed).spawn(2)
+    return np.random.default_rng(boot), np.random.default_rng(other)
 
 
 def associate(incidence: Incidence, settings: Settings) -> PairStatistics:
-    """Counts, OR and lift with cluster-bootstrap CIs, permutation p and BH q, per pair."""
+    """Counts, MH OR with its exact (or, at frame grain, bootstrap) interval, exact mid-p,
+    BH q within families, lift with its bootstrap interval and the item statistics."""
     if settings.resamples < 1:
         raise ValueError("resamples must be at least 1")
     cluster = np.unique(incidence.cluster, return_inverse=True)[1].astype(np.int64)
     n_clusters = int(cluster.max()) + 1 if cluster.size else 0
     per_cluster = _cluster_counts(incidence, cluster, n_clusters)
-    totals = [array.sum(axis=0) for array in per_cluster]
-    n_units, n_feature, n_label, n_both = totals
+    n_units, n_feature, n_label, n_both = (array.sum(axis=0) for array in per_cluster)
     clusters_both = np.count_nonzero(per_cluster[3], axis=0)
     label_index, feature_index = np.nonzero(
         (n_both >= max(settings.min_support, 1)) & (clusters_both >= settings.min_clusters)
     )
+    # A pair whose MH odds ratio is undefined (no stratum has a d > 0 or b c > 0: the
+    # feature or the label is on every unit) is not estimable and not tested.
+    defined = ~np.isnan(mantel_haenszel(*_pair_tables(per_cluster, (label_index, feature_index))))
+    label_index, feature_index = label_index[defined], feature_index[defined]
     pick = (label_index, feature_index)
-    n_feature_p = n_feature[feature_index]
-    n_units_p = n_units[feature_index]
-    n_label_p = n_label[pick]
-    n_both_p = n_both[pick]
-    observed = odds_ratio(n_both_p, n_label_p, n_feature_p, n_units_p)
-    boot_rng, perm_rng = generators(settings.seed)
-    or_ci, lift_ci = _bootstrap(per_cluster, pick, settings, boot_rng)
-    p_value = _permutation_p(
-        incidence,
-        cluster,
-        pick,
-        (n_units_p, n_feature_p, observed),
-        settings.resamples,
-        perm_rng,
+    tables = _pair_tables(per_cluster, pick)
+    weights = cluster_weights(n_clusters, settings.resamples, generators(settings.seed)[0])
+    exact = _each_unit_its_own_block(incidence.block)
+    odds, low, high, p_value = estimates(tables, exact, weights, settings.confidence)
+    lift_low, lift_high = _bootstrap_interval(tables, _lift, weights, settings.confidence)
+    family = (
+        np.zeros(incidence.features.shape[1], dtype=np.int64)
+        if incidence.family is None
+        else incidence.family
     )
-    q_value = false_discovery_control(p_value) if p_value.size else p_value
+    n_feature_p, n_units_p = n_feature[feature_index], n_units[feature_index]
+    n_label_p, n_both_p = n_label[pick], n_both[pick]
     return PairStatistics(
         label_index=label_index.astype(np.int64),
         feature_index=feature_index.astype(np.int64),
@@ -170,17 +182,195 @@ def associate(incidence: Incidence, settings: Settings) -> PairStatistics:
         p_feature=n_feature_p / n_units_p,
         p_feature_given_label=n_both_p / n_label_p,
         lift=(n_both_p * n_units_p) / (n_label_p * n_feature_p),
-        lift_ci_low=lift_ci[0],
-        lift_ci_high=lift_ci[1],
-        odds_ratio=observed,
-        or_ci_low=or_ci[0],
-        or_ci_high=or_ci[1],
+        lift_ci_low=lift_low,
+        lift_ci_high=lift_high,
+        odds_ratio=odds,
+        or_ci_low=low,
+        or_ci_high=high,
         p_value=p_value,
-        q_value=q_value,
+        q_value=q_within_families(p_value, family[feature_index]),
         n_clusters_both=clusters_both[pick].astype(np.int64),
         n_clusters=n_clusters,
         resamples=settings.resamples,
+        or_ci_method=OR_CI_METHODS[exact],
+        n_label_all=np.asarray(incidence.labels.sum(axis=0)).ravel()[label_index].astype(np.int64),
+        n_units_all=int(incidence.labels.shape[0]),
+        items=_item_statistics(incidence, cluster, pick, tables, (exact, weights, settings)),
     )
+
+
+def beats_chance(result: PairStatistics, level: float = 0.05) -> NDArray[np.bool_]:
+    """The one criterion of "distinguishable from chance": q < `level` where a test is made,
+    the OR's interval excluding 1 where none is (frame grain)."""
+    excludes = (result.or_ci_low > 1) | (result.or_ci_high < 1)
+    return np.where(np.isnan(result.q_value), excludes, result.q_value < level)
+
+
+def one_sign(result: PairStatistics) -> NDArray[np.bool_]:
+    """A pair resting on one item: its co-occurrences are one item, or its interval excludes
+    1 and no longer does on the same side once that item is left out. False without items."""
+    items = result.items
+    above, below = result.or_ci_low > 1, result.or_ci_high < 1
+    with np.errstate(invalid="ignore"):
+        kept = (above & (items.or_ci_low > 1)) | (below & (items.or_ci_high < 1))
+    rests = (items.n_items_both == 1) | ((above | below) & ~kept)
+    return (items.n_items_both >= 1) & rests
+
+
+#: How the OR interval is made, by whether the units are exchangeable within a cluster.
+OR_CI_METHODS = {
+    True: "exact conditional (mid-p)",
+    False: "story bootstrap of the MH odds ratio (percentile)",
+}
+
+
+def estimates(
+    tables: Tables, exact: bool, weights: FloatArray, confidence: float
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """MH OR, its interval's bounds and the exact mid-p (NaN when not `exact`) per pair."""
+    odds = mantel_haenszel(*tables)
+    if exact:
+        p_value, low, high = exact_test(*tables, confidence=confidence)
+        return odds, low, high, p_value
+    low, high = _bootstrap_interval(mh_terms(*tables), _ratio, weights, confidence)
+    return odds, low, high, np.full(odds.size, np.nan)
+
+
+def q_within_families(p_value: FloatArray, family: IntArray) -> FloatArray:
+    """Benjamini-Hochberg q of each pair among the pairs of its family (NaN p stays NaN)."""
+    q_value = np.full(p_value.size, np.nan)
+    for code in np.unique(family):
+        members = np.flatnonzero((family == code) & ~np.isnan(p_value))
+        if members.size:
+            q_value[members] = false_discovery_control(p_value[members])
+    return q_value
+
+
+def _each_unit_its_own_block(block: IntArray) -> bool:
+    return bool(block.size) and bool((block >= 0).all()) and np.unique(block).size == block.size
+
+
+def _pair_tables(
+    per_cluster: tuple[FloatArray, FloatArray, FloatArray, FloatArray],
+    pick: tuple[IntArray, IntArray],
+) -> Tables:
+    n_units, n_feature, n_label, n_both = per_cluster
+    label_index, feature_index = pick
+    return (
+        n_both[:, label_index, feature_index],
+        n_label[:, label_index, feature_index],
+        n_feature[:, feature_index],
+        n_units[:, feature_index],
+    )
+
+
+def _bootstrap_interval(
+    columns: Tables | tuple[FloatArray, FloatArray],
+    statistic: Callable[..., FloatArray],
+    weights: FloatArray,
+    confidence: float,
+) -> tuple[FloatArray, FloatArray]:
+    """Percentile interval per pair of `statistic` of the weighted sums of `columns`
+    (clusters x pairs each) over the cluster draws `weights` (resamples x clusters); a draw
+    whose statistic is NaN (undefined) is left out."""
+    quantiles = interval_quantiles(confidence)
+    n_pairs = columns[0].shape[1]
+    bounds = np.full((2, n_pairs), np.nan)
+    chunk = max(1, _CHUNK_CELLS // max(weights.shape[0], 1))
+    # Single precision: 7 digits are plenty for a percentile, and it halves the work.
+    draws = weights.astype(np.float32)
+    for start in range(0, n_pairs, chunk):
+        part = slice(start, start + chunk)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            values = statistic(*(draws @ x[:, part].astype(np.float32) for x in columns))
+        bounds[:, part] = nan_quantiles(values, quantiles)
+    return bounds[0], bounds[1]
+
+
+def _ratio(top: FloatArray, bottom: FloatArray) -> FloatArray:
+    """The MH odds ratio of summed terms; undefined when both sums are 0."""
+    return np.where((top > 0) | (bottom > 0), top / bottom, np.nan)
+
+
+def _lift(a: FloatArray, m: FloatArray, t: FloatArray, n: FloatArray) -> FloatArray:
+    """Lift = a n / (m t), a ratio of ratios, so each draw's is computed whole; undefined in
+    a draw without the label or the feature."""
+    return np.where((m > 0) & (t > 0), (a * n) / (m * t), np.nan)
+
+
+def _item_statistics(
+    incidence: Incidence,
+    cluster: IntArray,
+    pick: tuple[IntArray, IntArray],
+    tables: Tables,
+    how: tuple[bool, FloatArray, Settings],
+) -> ItemStatistics:
+    """The items behind each pair's co-occurrences and its OR without the commonest."""
+    n_pairs = pick[0].size
+    item = incidence.item
+    n_items = np.full(n_pairs, -1, dtype=np.int64)
+    top = np.full(n_pairs, -1, dtype=np.int64)
+    top_both = np.full(n_pairs, -1, dtype=np.int64)
+    if item is None or not (item >= 0).any() or not n_pairs:
+        nothing = np.full(n_pairs, np.nan)
+        return ItemStatistics(n_items, top, top_both, nothing, nothing, nothing)
+    labels = sparse.csc_array(incidence.labels, dtype=np.float64)
+    features = sparse.csr_array(incidence.features, dtype=np.float64)
+    n_codes = int(item.max()) + 1
+    for label in np.unique(pick[0]):
+        units = labels[:, [label]].nonzero()[0]
+        units = units[item[units] >= 0]
+        by_item = sparse.csr_array(
+            (np.ones(units.size), (item[units], np.arange(units.size))),
+            shape=(n_codes, units.size),
+        )
+        counts = (by_item @ features[units]).toarray()
+        pairs = np.flatnonzero(pick[0] == label)
+        column = counts[:, pick[1][pairs]]
+        n_items[pairs] = np.count_nonzero(column, axis=0)
+        top[pairs] = np.argmax(column, axis=0)
+        top_both[pairs] = column.max(axis=0, initial=0).astype(np.int64)
+    without = _without_items(incidence, cluster, pick, top, tables)
+    exact, weights, settings = how
+    odds, low, high, _ = estimates(without, exact, weights, settings.confidence)
+    return ItemStatistics(n_items, top, top_both, odds, low, high)
+
+
+def _without_items(
+    incidence: Incidence,
+    cluster: IntArray,
+    pick: tuple[IntArray, IntArray],
+    top: IntArray,
+    tables: Tables,
+) -> Tables:
+    """Each pair's per-cluster tables once every unit of its top item is left out."""
+    assert incidence.item is not None
+    n_clusters = tables[0].shape[0]
+    removed = [np.zeros_like(x) for x in tables]
+    labels = sparse.csr_array(incidence.labels, dtype=np.float64)
+    features = sparse.csr_array(incidence.features, dtype=np.float64)
+    for code in np.unique(top[top >= 0]):
+        units = np.flatnonzero(incidence.item == code)
+        where = cluster[units]
+        coded = incidence.coverage[incidence.source[units]]
+        has_label = labels[units].toarray()
+        has_feature = features[units].toarray()
+        for j in np.flatnonzero(top == code):
+            label, feature = pick[0][j], pick[1][j]
+            counted = coded[:, feature].astype(np.float64)
+            with_label = has_label[:, label] * counted
+            for x, values in zip(
+                removed,
+                (
+                    with_label * has_feature[:, feature],
+                    with_label,
+                    has_feature[:, feature],
+                    counted,
+                ),
+                strict=True,
+            ):
+                x[:, j] = np.bincount(where, weights=values, minlength=n_clusters)
+    return tuple(x - y for x, y in zip(tables, removed, strict=True))  # type: ignore[return-value]
 
 
 def _cluster_counts(
@@ -246,155 +436,21 @@ def interval_quantiles(confidence: float) -> FloatArray:
     return np.array([alpha, 1.0 - alpha])
 
 
-def _bootstrap(
-    per_cluster: tuple[FloatArray, FloatArray, FloatArray, FloatArray],
-    pick: tuple[IntArray, IntArray],
-    settings: Settings,
-    rng: np.random.Generator,
-) -> tuple[tuple[FloatArray, FloatArray], tuple[FloatArray, FloatArray]]:
-    """Percentile CIs of the OR and of lift over cluster resamples.
-
-    Each replicate's counts are the multiplicity-weighted sum of per-cluster counts, so all
-    pairs share the same B draws. A replicate in which the pair's label or feature is absent
-    has no OR or lift and is left out of that pair's interval.
-    """
-    n_units, n_feature, n_label, n_both = per_cluster
-    label_index, feature_index = pick
-    n_clusters = n_units.shape[0]
-    weights = cluster_weights(n_clusters, settings.resamples, rng)
-    quantiles = interval_quantiles(settings.confidence)
-    n_pairs = label_index.size
-    or_bounds = np.full((2, n_pairs), np.nan)
-    lift_bounds = np.full((2, n_pairs), np.nan)
-    chunk = max(1, _CHUNK_CELLS // settings.resamples)
-    for start in range(0, n_pairs, chunk):
-        part = slice(start, start + chunk)
-        labels, feats = label_index[part], feature_index[part]
-        n = weights @ n_units[:, feats]
-        nf = weights @ n_feature[:, feats]
-        nl = weights @ n_label[:, labels, feats]
-        a = weights @ n_both[:, labels, feats]
-        defined = (nl > 0) & (nf > 0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(defined, odds_ratio(a, nl, nf, n), np.nan)
-            lift = np.where(defined, (a * n) / (nl * nf), np.nan)
-        or_bounds[:, part] = nan_quantiles(ratio, quantiles)
-        lift_bounds[:, part] = nan_quantiles(lift, quantiles)
-    return (or_bounds[0], or_bounds[1]), (lift_bounds[0], lift_bounds[1])
-
-
 def nan_quantiles(values: FloatArray, quantiles: FloatArray) -> FloatArray:
     """Column-wise quantiles ignoring NaN, numpy's default (linear) method: what
     `np.nanquantile(values, quantiles, axis=0)` gives, without its per-column Python loop."""
-    ordered = np.sort(values, axis=0)
+    # Sorting contiguous rows of the transpose is faster than down the columns.
+    ordered = np.sort(np.ascontiguousarray(values.T), axis=1).T
     valid = np.sum(~np.isnan(values), axis=0)
     position = np.maximum(valid - 1, 0)[None, :] * quantiles[:, None]
     low = np.floor(position).astype(np.int64)
     high = np.minimum(low + 1, np.maximum(valid - 1, 0)[None, :])
     below = np.take_along_axis(ordered, low, axis=0)
     above = np.take_along_axis(ordered, high, axis=0)
-    result = below + (above - below) * (position - low)
-    return np.where(valid[None, :] > 0, result, np.nan)
-
-
-@dataclass(frozen=True)
-class _Blocks:
-    """Exchangeable blocks in (cluster, block id) order, and their (block, label)
-    incidences sorted by label."""
-
-    cluster: IntArray
-    size: FloatArray
-    source: IntArray
-    features: sparse.csr_array
-    label_block: IntArray
-    label: IntArray
-
-
-def _blocks(incidence: Incidence, cluster: IntArray) -> _Blocks:
-    """Aggregate units into their blocks, checking each block's cluster, source and labels."""
-    labels = sparse.csr_array(incidence.labels, dtype=np.float64)
-    block = np.asarray(incidence.block, dtype=np.int64)
-    movable = block >= 0
-    fixed_labelled = labels[np.flatnonzero(~movable)].nnz
-    if fixed_labelled:
-        raise ValueError(f"{fixed_labelled} labels sit on units outside any block")
-    units = np.flatnonzero(movable)
-    combined = cluster[units] * (int(block[units].max(initial=0)) + 1) + block[units]
-    ids, position = np.unique(combined, return_inverse=True)
-    n_blocks = ids.size
-    if np.unique(block[units]).size != n_blocks:
-        raise ValueError("a block spans more than one cluster")
-    member = sparse.csr_array(
-        (np.ones(units.size), (position, units)), shape=(n_blocks, labels.shape[0])
-    )
-    size = np.bincount(position, minlength=n_blocks).astype(np.float64)
-    source = np.full(n_blocks, -1, dtype=np.int64)
-    source[position] = incidence.source[units]
-    if np.any(source[position] != incidence.source[units]):
-        raise ValueError("a block spans more than one source file")
-    label_counts = (member @ labels).tocoo()
-    if np.any(label_counts.data != size[label_counts.row]):
-        raise ValueError("a block's units do not all carry the same labels")
-    order = np.lexsort((label_counts.row, label_counts.col))
-    features = sparse.csr_array(member @ sparse.csr_array(incidence.features, dtype=np.float64))
-    block_cluster = np.zeros(n_blocks, dtype=np.int64)
-    block_cluster[position] = cluster[units]
-    return _Blocks(
-        cluster=block_cluster,
-        size=size,
-        source=source,
-        features=features,
-        label_block=label_counts.row[order].astype(np.int64),
-        label=label_counts.col[order].astype(np.int64),
-    )
-
-
-def _permutation_p(
-    incidence: Incidence,
-    cluster: IntArray,
-    pick: tuple[IntArray, IntArray],
-    fixed: tuple[FloatArray, FloatArray, FloatArray],
-    resamples: int,
-    rng: np.random.Generator,
-) -> FloatArray:
-    """Two-sided permutation p of |log OR|, labels moved between whole blocks
-    of the same cluster (see the module docstring for the draw order). `fixed` holds what
-    a permutation leaves unchanged: each pair's n_units and n_feature, and its observed
-    statistic."""
-    label_index, feature_index = pick
-    n_units, n_feature, observed = fixed
-    if label_index.size == 0:
-        return np.zeros(0)
-    blocks = _blocks(incidence, cluster)
-    # Only the tested features are counted.
-    features_used, feature_at = np.unique(feature_index, return_inverse=True)
-    block_features = sparse.csr_array(blocks.features[:, features_used])
-    coverage = np.asarray(incidence.coverage, dtype=np.float64)[:, features_used]
-    n_labels = incidence.labels.shape[1]
-    n_sources = coverage.shape[0]
-    n_blocks = blocks.cluster.size
-    per_label = np.bincount(blocks.label, minlength=n_labels)
-    extreme = np.ones(label_index.size)
-    observed_size = np.abs(np.log(observed)) * (1 - 1e-9)
-    for start in range(0, resamples, _PERMUTATION_BATCH):
-        batch = min(_PERMUTATION_BATCH, resamples - start)
-        keys = blocks.cluster[None, :] + rng.random((batch, n_blocks))
-        target = np.argsort(keys, axis=1)[:, blocks.label_block]
-        rows = (np.arange(batch)[:, None] * n_labels + blocks.label[None, :]).ravel()
-        moved = target.ravel()
-        # Rows are already in order and a row never repeats a block (a permutation is
-        # one-to-one), so the CSR arrays are written directly.
-        indptr = np.concatenate([[0], np.cumsum(np.tile(per_label, batch))])
-        both = sparse.csr_array(
-            (np.ones(moved.size), moved, indptr), shape=(batch * n_labels, n_blocks)
+    fraction = position - low
+    # Equal neighbours (infinite ratios included) need no interpolation.
+    with np.errstate(invalid="ignore"):
+        result = np.where(
+            (fraction == 0) | (above == below), below, below + (above - below) * fraction
         )
-        n_both = (both @ block_features).toarray().reshape(batch, n_labels, -1)
-        label_source = np.bincount(
-            rows * n_sources + blocks.source[moved],
-            weights=blocks.size[moved],
-            minlength=batch * n_labels * n_sources,
-        ).reshape(batch, n_labels, n_sources)
-        n_label = (label_source @ coverage)[:, label_index, feature_at]
-        statistic = odds_ratio(n_both[:, label_index, feature_at], n_label, n_feature, n_units)
-        extreme += (np.abs(np.log(statistic)) >= observed_size).sum(axis=0)
-    return extreme / (resamples + 1)
+    return np.where(valid[None, :] > 0, result, np.nan)

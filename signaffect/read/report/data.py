@@ -259,18 +259,26 @@ base_rates as (
     group by feature
 ),
 
+-- The label's tokens in every file (a row's n_label counts only files coding its feature).
+label_sizes as (
+    select label, any_value(n_label_all) as n_label_all,
+    from associations
+    group by label
+),
+
 final as (
     select
         grid.feature,
         grid.label,
         base_rates.p_feature,
         associations.n_both,
-        associations.n_label,
+        label_sizes.n_label_all,
         associations.lift,
     from grid
     left join associations
         on grid.feature = associations.feature and grid.label = associations.label
     left join base_rates on grid.feature = base_rates.feature
+    left join label_sizes on grid.label = label_sizes.label
     order by grid.feature_order, grid.label_order
 )
 
@@ -281,7 +289,7 @@ select * from final
 def heatmap_cells(con: duckdb.DuckDBPyConnection, chosen: Sequence[str]) -> pa.Table | None:
     """Lift at the report's grain for the most frequent facial/head features x the chosen
     labels and the most frequent other lexical labels: one row per cell (feature, label,
-    p_feature, n_both, n_label, lift), read from `fct_label_feature_associations` as stored,
+    p_feature, n_both, n_label_all, lift), read from `fct_label_feature_associations` as stored,
     lift null where the pair was not tested (too few signs together, or in too few stories)."""
     features, labels = _heatmap_axes(con, chosen)
     if not features or not labels:

@@ -100,9 +100,9 @@ def fmt_q(value: object) -> str:
 
 
 def fmt_or(odds: object, low: object, high: object) -> str:
-    """An odds ratio with its interval, or a dash where it was not estimated."""
+    """An odds ratio with its interval, or "not estimable" where it was not estimated."""
     if odds is None:
-        return "-"
+        return "not estimable"
     return f"{fmt_p(odds, 2)} [{fmt_p(low, 2)}, {fmt_p(high, 2)}]"
 
 
@@ -264,6 +264,8 @@ def _association_section(doc: Document, data: ReportData, by_key: dict[str, Char
                         "or_ci_low": ("OR 95% CI low", lambda v: fmt_p(v, 2)),
                         "or_ci_high": ("OR 95% CI high", lambda v: fmt_p(v, 2)),
                         "q_value": ("q-value", fmt_q),
+                        "n_glosses_both": ("glosses", fmt_int),
+                        "top_gloss": ("top gloss", lambda v: "" if v is None else str(v)),
                         "note": ("note", str),
                     },
                     caption=top.caption,
@@ -272,9 +274,9 @@ def _association_section(doc: Document, data: ReportData, by_key: dict[str, Char
     chart = by_key.get("heatmap")
     if chart is not None and data.heatmap is not None:
         totals = {
-            row["label"]: row["n_label"]
+            row["label"]: row["n_label_all"]
             for row in data.heatmap.to_pylist()
-            if row["n_label"] is not None
+            if row["n_label_all"] is not None
         }
         doc.add(
             FigureBlock(
@@ -360,10 +362,10 @@ GRAMMAR_SECTION = AnalysisSection(
     "topic/focus, conditional/when, relative clause, role shift, adverbial; "
     "`fct_sign_token_grammar`). An association that holds outside every marker cannot "
     "be the grammar's; one that holds only inside may be.",
-    "Grain: sign tokens. Odds ratio (Haldane-corrected) of each label's top SignStream "
-    "features (its ranking in `fct_label_feature_associations`, grammatical markers and "
-    "POS left out) on the tokens inside grammatical markers and on those outside; 95% "
-    "CI by a bootstrap over the stratum's stories ({resamples:,} draws). "
+    "Grain: sign tokens. Mantel-Haenszel odds ratio over the stories of each label's top "
+    "SignStream features (its ranking in `fct_label_feature_associations`, grammatical "
+    "markers and POS left out) on the tokens inside grammatical markers and on those "
+    "outside; 95% exact conditional (mid-p) interval within the stratum's stories. "
     "A missing point: the feature never appears on the label's tokens in that stratum.",
     _grammar_tables,
 )
@@ -409,17 +411,18 @@ def _signer_tables(analyses: Analyses) -> list[Table]:
         table_from_rows(
             _labelled(per_label, lambda a: a.signers.summary),
             SIGNER_SUMMARY_COLUMNS,
-            "Pooled OR with its story-bootstrap CI; Breslow-Day test of equal ORs across the "
-            "signers whose tokens hold the label and both values of the feature (tokens as "
-            "independent). Carried by: a signer holding more than half of the label's tokens, "
-            "or whose removal makes the pooled CI include 1 (leave-one-signer-out, story "
-            "bootstrap).",
+            "Pooled Mantel-Haenszel OR over the stories with its exact conditional (mid-p) "
+            "CI; Breslow-Day test of equal ORs across the signers whose tokens hold the label "
+            "and both values of the feature (tokens as independent). Carried by: a signer "
+            "whose removal makes the pooled CI include 1 (leave-one-signer-out, exact CI); a "
+            "signer's share of the label is never a verdict.",
         ),
         table_from_rows(
             _labelled(per_label, lambda a: a.signers.per_signer),
             PER_SIGNER_COLUMNS,
-            "Per signer: a story-bootstrap CI when the signer has at least 5 stories, else "
-            "Woolf's (tokens as independent), both on the Haldane-corrected table.",
+            "Per signer: the MH OR over the signer's stories with its exact conditional "
+            "(mid-p) CI, or 'not estimable' with the counts when the signer has fewer "
+            "co-occurrences or stories than the association mart tests.",
             folded="Per-signer odds ratios",
         ),
     ]
