@@ -55,7 +55,7 @@ from signaffect.read.sign_units import (
     only_features,
     two_by_two,
 )
-from signaffect.stats.clustered_stats import Settings, odds_ratio
+from signaffect.stats.clustered_stats import Settings
 
 #: `cli.py top --context` choices besides a marker's name: every sign token, or one stratum.
 CONTEXTS = ("all", "inside-grammar", "outside-grammar")
@@ -155,10 +155,10 @@ def why_not_estimable(n_feature: int, n_label: int, n_units: int) -> str:
 
 
 def table_odds_ratio(table: np.ndarray) -> float:
-    """The Haldane-corrected OR of one 2x2 table, as the statistics engine computes it."""
-    a, n_label, n_feature = table[0, 0], table[0].sum(), table[:, 0].sum()
-    arrays = (np.array([x], dtype=np.float64) for x in (a, n_label, n_feature, table.sum()))
-    return float(odds_ratio(*arrays)[0])
+    """The OR of one stratum's 2x2 counts as shown beside it, with Haldane's 1/2 in every
+    cell so that an estimable stratum without a co-occurrence reads 0-ish, not 0."""
+    (a, b), (c, d) = table.astype(np.float64) + 0.5
+    return float(a * d / (b * c))
 
 
 def ranked(statistics: pa.Table) -> pa.Table:
