@@ -516,6 +516,29 @@ def signers(
         emit(table, format, title=title)
 
 
+@app.command(
+    epilog="Example: cli.py confirm empath:negative_emotion --k 5   (needs R with lme4)"
+)
+def confirm(
+    label: LabelArgument,
+    family: FamilyOption = Family.signstream,
+    k: Annotated[int, typer.Option(help="How many of the label's top pairs to refit.", min=1)] = 5,
+    format: FormatOption = OutputFormat.table,
+) -> None:
+    """Does a top pair survive the sign's random effect? Refit each of the label's top pairs
+    (sign grain) as a logistic mixed model, feature ~ label + (1|signer) + (1|gloss)
+    (+ (1|story) when it converges), with lme4's glmer in R; store the fixed effect, SE, z, p,
+    95% CI, random-effect SDs and convergence in mixed_model_confirmations, which `top` and
+    the report show."""
+    from signaffect.pipeline.confirm import confirm_label
+    from signaffect.read.confirm import caption, for_terminal
+
+    with progress_bar(State.quiet) as progress:
+        rows = confirm_label(State.db, label, k, family.value, progress)
+    print_caption(caption(label, family.value, rows.num_rows), format)
+    emit(rows if format is not OutputFormat.table else for_terminal(rows), format)
+
+
 class RelativeTo(str, Enum):
     sign = "sign"
     utterance = "utterance"

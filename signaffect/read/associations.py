@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from signaffect.core.errors import SignAffectError
 from signaffect.core.warehouse import connect
+from signaffect.read.confirmations import beta_text, note, stored
 
 #: The rankings of `fct_label_feature_rankings.ranked_by` (its accepted values).
 RANKINGS = ("ci", "p", "lift", "pmi")
@@ -112,6 +113,8 @@ def top_features(
             },
         ).to_arrow_table()
         caption = _caption(con, label, grain, family, by, table.num_rows)
+        if grain == "sign":
+            table = with_mixed_model(table, stored(con, label, family))
     except duckdb.CatalogException:
         raise SignAffectError(
             f"{db} has no fct_label_feature_rankings view",
@@ -120,6 +123,23 @@ def top_features(
     finally:
         con.close()
     return TopFeatures(table, caption)
+
+
+def with_mixed_model(table: pa.Table, fits: dict[str, dict]) -> pa.Table:
+    """The ranked rows with `cli.py confirm`'s stored mixed-model fit of each feature: β
+    and its 95% CI, convergence and the note (null and '' for a pair never confirmed)."""
+    found = [fits.get(feature) for feature in table["feature"].to_pylist()]
+
+    def value(name: str) -> pa.Array:
+        return pa.array([None if f is None else f[name] for f in found], pa.float64())
+
+    return (
+        table.append_column("mixed_beta", value("beta"))
+        .append_column("mixed_ci_low", value("ci_low"))
+        .append_column("mixed_ci_high", value("ci_high"))
+        .append_column("mixed_note", pa.array([note(f) for f in found], pa.string()))
+        .append_column("mixed_text", pa.array([beta_text(f) for f in found], pa.string()))
+    )
 
 
 def shown_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -161,8 +181,21 @@ def for_terminal(table: pa.Table) -> pa.Table:
             ],
             "q": [f"{r['q_value']:.2g}" for r in rows],
             "note": [r["note"] for r in rows],
+            **_mixed_columns(rows),
         }
     )
+
+
+def _mixed_columns(rows: list[dict]) -> dict[str, list[str]]:
+    """The stored mixed-model column, shown when `cli.py confirm` fitted any listed pair."""
+    if not any(r.get("mixed_text") for r in rows):
+        return {}
+    return {
+        "mixed model β [95% CI]": [
+            " ".join(filter(None, (r["mixed_text"], f"({r['mixed_note']})"
+                                   if r["mixed_note"] else ""))) for r in rows
+        ]
+    }
 
 
 def _caption(

@@ -424,8 +424,11 @@ SIGNERS_SECTION = AnalysisSection(
 )
 
 TIMING_METHOD = (
-    "Grain: non-manual spans, each against its onset sign. Median and interquartile range; "
-    "95% CI of the median by a bootstrap over stories ({resamples:,} draws)."
+    "Grain: non-manual spans, each against its onset sign, timed from the start of the "
+    "ONSET transition coded before the span on its track (else the span's start; the apex "
+    "lead, from the span's start, beside it). Within 1 frame either way counts as "
+    "simultaneous. Median and interquartile range; 95% CI of the median by a bootstrap "
+    "over stories ({resamples:,} draws)."
 )
 
 
@@ -440,7 +443,10 @@ def _timing_tables(analyses: Analyses) -> list[Table]:
         "lead_ci_high": ("95% CI high", lambda v: fmt_p(v, 0)),
         "lead_q1": ("Q1", lambda v: fmt_p(v, 0)),
         "lead_q3": ("Q3", lambda v: fmt_p(v, 0)),
-        "share_leading": ("face first", lambda v: f"{float(v):.0%}"),
+        "median_apex_lead_ms": ("apex lead ms", lambda v: fmt_p(v, 0)),
+        "share_face_first": ("face first", lambda v: f"{float(v):.0%}"),
+        "share_simultaneous": ("simultaneous", lambda v: f"{float(v):.0%}"),
+        "share_hands_first": ("hands first", lambda v: f"{float(v):.0%}"),
     }
     tables = [
         table_from_arrow(
@@ -464,9 +470,9 @@ def _timing_tables(analyses: Analyses) -> list[Table]:
 TIMING_SECTION = AnalysisSection(
     Heading(2, "When the face moves: onset against the sign", "timing"),
     "Each non-manual span (`fct_nonmanual_sign_timing`) is timed against the first "
-    "sign it overlaps: onset lead = sign start - span start in ms, positive when the "
-    "face starts first. Do lowered brows lead wh-signs? Is the lead different when the "
-    "sign carries an emotion label?",
+    "sign it overlaps: onset lead = sign start - start of the face's movement (its ONSET "
+    "transition) in ms, positive when the face starts first. Do lowered brows lead "
+    "wh-signs? Is the lead different when the sign carries an emotion label?",
     TIMING_METHOD + " Boxes: quartiles; whiskers: 1.5 IQR; outliers hidden.",
     _timing_tables,
 )
