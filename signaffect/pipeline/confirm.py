@@ -4,6 +4,7 @@ gives the same table, never duplicates). Runs after dbt: the table is Python's, 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -18,11 +19,17 @@ from signaffect.stats.glmer import fit_glmer, rscript
 
 
 def confirm_label(
-    db: Path, label: str, k: int, family: str, progress: Progress | None = None
+    db: Path,
+    label: str,
+    k: int,
+    family: str,
+    kinds: Sequence[str] = (),
+    progress: Progress | None = None,
 ) -> pa.Table:
-    """Fit and store the mixed model of each of `label`'s top `k` pairs; return the rows."""
+    """Fit and store the mixed model of each of `label`'s top `k` pairs (of features of
+    `kinds`, when given); return the rows."""
     rscript()
-    pairs = load_pairs(db, label, k, family)
+    pairs = load_pairs(db, label, k, family, kinds)
     task = progress.add_task(f"glmer {label}", total=len(pairs)) if progress else None
     rows = []
     for pair in pairs:

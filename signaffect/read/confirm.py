@@ -12,15 +12,20 @@ model converged and the 95% CI of the label's fixed effect lies above 0.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 
+from signaffect.core.errors import SignAffectError
 from signaffect.core.warehouse import connect
 from signaffect.read.associations import top_features
 from signaffect.read.confirmations import SURVIVES, TABLE, beta_text, note
+
+#: Rows asked of the ranking before the kinds are filtered: all of them.
+ALL = 100_000
 
 _TOKENS_SQL = """
 select
@@ -62,9 +67,19 @@ class Pair:
         }
 
 
-def load_pairs(db: Path, label: str, k: int, family: str) -> list[Pair]:
-    """The label's top `k` pairs of `family` at sign grain, each with its sign tokens."""
-    ranking = top_features(db, label, grain="sign", family=family, k=k).table.to_pylist()
+def load_pairs(
+    db: Path, label: str, k: int, family: str, kinds: Sequence[str] = ()
+) -> list[Pair]:
+    """The label's top `k` pairs of `family` at sign grain (only features of `kinds`, when
+    given), each with its sign tokens; `rank` stays the rank among all the family's pairs."""
+    ranking = top_features(db, label, grain="sign", family=family, k=ALL).table.to_pylist()
+    ranking = [row for row in ranking if not kinds or row["kind"] in kinds][:k]
+    if not ranking:
+        raise SignAffectError(
+            f"{label!r} has no {family} pair at sign grain"
+            + (f" with a feature of kind {', '.join(kinds)}" if kinds else ""),
+            "see `cli.py top LABEL` for its pairs and their kinds",
+        )
     con = connect(db, read_only=True)
     try:
         return [

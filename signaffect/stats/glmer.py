@@ -31,17 +31,21 @@ from signaffect.core.errors import SignAffectError
 
 #: Seconds one fit may take before it is reported as not converged.
 TIMEOUT_S = 600
+#: A fixed-effect SE above this (log odds) marks separation: glmer "converges" to a huge β
+#: (e.g. 79 with SE 9e6 when the label predicts the feature perfectly); not estimable.
+SEPARATION_SE = 10.0
 INSTALL_HINT = "install R with lme4 (Debian: apt-get install r-cran-lme4)"
 
 _SCRIPT = r"""
 suppressPackageStartupMessages(library(lme4))
 args <- commandArgs(trailingOnly = TRUE)
 d <- read.csv(args[1], colClasses = c("integer", "integer", rep("character", 3)))
+control <- glmerControl(optimizer = "bobyqa")
 fit <- function(formula) {
   notes <- character(0)
   keep <- function(text) notes <<- c(notes, trimws(text))
   model <- tryCatch(
-    withCallingHandlers(glmer(formula, data = d, family = binomial),
+    withCallingHandlers(glmer(formula, data = d, family = binomial, control = control),
       warning = function(w) { keep(conditionMessage(w)); invokeRestart("muffleWarning") },
       message = function(m) { keep(conditionMessage(m)); invokeRestart("muffleMessage") }),
     error = function(e) { keep(conditionMessage(e)); NULL })
@@ -142,7 +146,14 @@ def fit_glmer(
             )
         table = pacsv.read_csv(folder / "fit.csv")
     row = table.to_pylist()[0]
-    return {name: row.get(name) for name in FIT_SCHEMA.names}
+    fit = {name: row.get(name) for name in FIT_SCHEMA.names}
+    se = fit["se"]
+    if isinstance(se, float) and se > SEPARATION_SE:
+        fit["converged"] = False
+        fit["message"] = "; ".join(
+            filter(None, [f"not estimable: separation (SE of β {se:.3g})", fit["message"]])
+        )
+    return fit
 
 
 def _failed(message: str) -> dict[str, object]:

@@ -216,6 +216,34 @@ def _counts_section(doc: Document, data: ReportData, by_key: dict[str, Chart]) -
         )
 
 
+#: The columns of a top-features table in the report.
+ASSOCIATION_COLUMNS: dict[str, tuple[str, object]] = {
+    "rank": ("rank", str),
+    "feature": ("feature", str),
+    "n_both": ("with label", fmt_int),
+    "n_label": ("label units", fmt_int),
+    "n_units": ("all units", fmt_int),
+    "p_feature": ("P(feature)", fmt_p),
+    "p_feature_given_label": ("P(feature | label)", fmt_p),
+    "lift": ("lift", lambda v: fmt_p(v, 2)),
+    "odds_ratio": ("OR", lambda v: fmt_p(v, 2)),
+    "or_ci_low": ("OR 95% CI low", lambda v: fmt_p(v, 2)),
+    "or_ci_high": ("OR 95% CI high", lambda v: fmt_p(v, 2)),
+    "q_value": ("q-value", fmt_q),
+    "note": ("note", str),
+}
+
+
+def _mixed_model_columns(table: pa.Table) -> dict[str, tuple[str, object]]:
+    """The stored `cli.py confirm` fits, when any pair of the table has one."""
+    if "mixed_text" not in table.column_names or not any(table["mixed_text"].to_pylist()):
+        return {}
+    return {
+        "mixed_text": ("mixed model β [95% CI]", str),
+        "mixed_note": ("sign random effect", str),
+    }
+
+
 def _association_section(doc: Document, data: ReportData, by_key: dict[str, Chart]) -> None:
     doc.add(
         Heading(2, "Features that go with an emotion label", "associations"),
@@ -233,21 +261,7 @@ def _association_section(doc: Document, data: ReportData, by_key: dict[str, Char
             doc.add(
                 table_from_arrow(
                     top.table,
-                    {
-                        "rank": ("rank", str),
-                        "feature": ("feature", str),
-                        "n_both": ("with label", fmt_int),
-                        "n_label": ("label units", fmt_int),
-                        "n_units": ("all units", fmt_int),
-                        "p_feature": ("P(feature)", fmt_p),
-                        "p_feature_given_label": ("P(feature | label)", fmt_p),
-                        "lift": ("lift", lambda v: fmt_p(v, 2)),
-                        "odds_ratio": ("OR", lambda v: fmt_p(v, 2)),
-                        "or_ci_low": ("OR 95% CI low", lambda v: fmt_p(v, 2)),
-                        "or_ci_high": ("OR 95% CI high", lambda v: fmt_p(v, 2)),
-                        "q_value": ("q-value", fmt_q),
-                        "note": ("note", str),
-                    },
+                    ASSOCIATION_COLUMNS | _mixed_model_columns(top.table),
                     caption=top.caption,
                 )
             )
