@@ -188,12 +188,12 @@ def for_terminal(table: pa.Table) -> pa.Table:
 
 def _mixed_columns(rows: list[dict]) -> dict[str, list[str]]:
     """The stored mixed-model column, shown when `cli.py confirm` fitted any listed pair."""
-    if not any(r.get("mixed_text") for r in rows):
+    if not any(r.get("mixed_note") for r in rows):
         return {}
     return {
         "mixed model β [95% CI]": [
-            " ".join(filter(None, (r["mixed_text"], f"({r['mixed_note']})"
-                                   if r["mixed_note"] else ""))) for r in rows
+            " ".join(filter(None, (r["mixed_text"], f"({r['mixed_note']})" if r["mixed_note"]
+                                   else ""))) for r in rows
         ]
     }
 

@@ -113,7 +113,7 @@ def for_terminal(rows: pa.Table) -> pa.Table:
                 f"{r['n_glosses']} / {r['n_signers']} / {r['n_stories']}" for r in data
             ],
             "marginal OR": [f"{r['odds_ratio']:.2f}" for r in data],
-            "mixed β [95% CI]": [beta_text(r) for r in data],
+            "mixed β [95% CI]": [beta_text(r) or "not estimable" for r in data],
             "p": ["" if r["p"] is None else f"{r['p']:.2g}" for r in data],
             "SD signer / gloss / story": [
                 f"{sd(r['sd_signer'])} / {sd(r['sd_gloss'])} / {sd(r['sd_story'])}" for r in data

@@ -15,6 +15,7 @@ TABLE = "mixed_model_confirmations"
 SURVIVES = "survives the sign's random effect"
 FAILS = "does not survive the sign's random effect"
 NOT_CONVERGED = "mixed model did not converge"
+SEPARATION = "separation: β not estimable"
 
 #: One row per pair: keys, the mart's marginal OR beside the counts of the fitted tokens,
 #: then glmer's fit.
@@ -61,14 +62,12 @@ def note(fit: dict | None) -> str:
     if fit is None:
         return ""
     if not fit["converged"]:
-        return NOT_CONVERGED
+        return SEPARATION if "separation" in str(fit["message"]) else NOT_CONVERGED
     return SURVIVES if fit["survives"] else FAILS
 
 
 def beta_text(fit: dict | None) -> str:
-    """β [95% CI] of a stored fit, or '' (not fitted) or 'not estimable' (no estimate)."""
-    if fit is None:
+    """β [95% CI] of a stored fit; '' when not fitted or not estimable (`note` says why)."""
+    if fit is None or not fit["converged"] or fit["beta"] is None:
         return ""
-    if not fit["converged"] or fit["beta"] is None:
-        return "not estimable"
     return f"{fit['beta']:.2f} [{fit['ci_low']:.2f}, {fit['ci_high']:.2f}]"

@@ -236,7 +236,7 @@ ASSOCIATION_COLUMNS: dict[str, tuple[str, object]] = {
 
 def _mixed_model_columns(table: pa.Table) -> dict[str, tuple[str, object]]:
     """The stored `cli.py confirm` fits, when any pair of the table has one."""
-    if "mixed_text" not in table.column_names or not any(table["mixed_text"].to_pylist()):
+    if "mixed_note" not in table.column_names or not any(table["mixed_note"].to_pylist()):
         return {}
     return {
         "mixed_text": ("mixed model β [95% CI]", str),
