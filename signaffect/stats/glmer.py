@@ -30,7 +30,7 @@ import pyarrow.csv as pacsv
 from signaffect.core.errors import SignAffectError
 
 #: Seconds one fit may take before it is reported as not converged.
-TIMEOUT_S = 600
+TIMEOUT_S = 3600
 #: A fixed-effect SE above this (log odds) marks separation: glmer "converges" to a huge β
 #: (e.g. 79 with SE 9e6 when the label predicts the feature perfectly); not estimable.
 SEPARATION_SE = 10.0
