@@ -5,6 +5,7 @@ and `cli.py top` showing them."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -100,7 +101,9 @@ def test_failures_are_said_in_words(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "r-cran-lme4" in str(error.value.hint)
 
 
-def test_cli_confirm_stores_once_and_top_shows_it(sample_db: Path) -> None:
+def test_cli_confirm_stores_once_and_top_shows_it(sample_db: Path, tmp_path: Path) -> None:
+    # A copy: the session's sample warehouse must keep only dbt's tables (the fingerprint).
+    sample_db = Path(shutil.copy(sample_db, tmp_path / "warehouse.duckdb"))
     label = rows(
         sample_db,
         "select label from fct_label_feature_rankings where grain = 'sign' "
