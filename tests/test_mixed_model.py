@@ -133,3 +133,27 @@ def test_cli_confirm_stores_once_and_top_shows_it(sample_db: Path, tmp_path: Pat
     assert top.exit_code == 0, top.output
     assert '"mixed_note"' in top.stdout
     assert any(note in top.stdout for note in (SURVIVES, FAILS, "did not converge"))
+
+
+def check_confusion_shake(db: Path) -> None:
+    """On NCSLGR, confusion's top head feature (a slight rapid head shake) is refitted over
+    the tokens the mart counts and survives the sign's random effect."""
+    result = runner.invoke(
+        app, ["--db", str(db), "--quiet", "confirm", "empath:confusion", "--k", "1",
+              "--kind", "head", "--format", "json"],
+    )
+    assert result.exit_code == 0, result.output
+    fit = rows(
+        db,
+        f"select feature, n_both, n_label, n_glosses, converged, survives, beta, ci_low "
+        f"from {TABLE} where label = 'empath:confusion'",
+    )
+    assert len(fit) == 1
+    feature, n_both, n_label, n_glosses, converged, survives, beta, low = fit[0]
+    assert feature == "head mvmt: shake=slight rapid head shake"
+    assert (n_both, n_label) == (6, 35) and n_glosses > 1000
+    assert converged and survives and low > 0 and 1.5 < beta < 4
+
+
+def test_confusion_shake_survives_on_the_corpus(corpus_db: Path, tmp_path: Path) -> None:
+    check_confusion_shake(Path(shutil.copy(corpus_db, tmp_path / "ncslgr.duckdb")))
