@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from signaffect.core.errors import SignAffectError
 from signaffect.core.warehouse import connect
-from signaffect.read.confirmations import beta_text, note, stored
+from signaffect.read.confirmations import SURVIVES, beta_text, note, stored
 
 #: The rankings of `fct_label_feature_rankings.ranked_by` (its accepted values).
 RANKINGS = ("ci", "p", "lift", "pmi")
@@ -113,8 +113,15 @@ def top_features(
             },
         ).to_arrow_table()
         caption = _caption(con, label, grain, family, by, table.num_rows)
+        fits = stored(con, label, family) if grain == "sign" else {}
         if grain == "sign":
-            table = with_mixed_model(table, stored(con, label, family))
+            table = with_mixed_model(table, fits)
+        if fits:
+            caption += (
+                " Mixed model: lme4 glmer β (log OR) [95% Wald CI] with random signer and gloss "
+                "intercepts (and story, when it converges), stored by `cli.py confirm`; "
+                f"'{SURVIVES}': converged and the CI lies above 0."
+            )
     except duckdb.CatalogException:
         raise SignAffectError(
             f"{db} has no fct_label_feature_rankings view",
