@@ -599,6 +599,35 @@ def labels(label: LabelArgument, format: FormatOption = OutputFormat.table) -> N
     emit(for_terminal(found.table) if format is OutputFormat.table else found.table, format)
 
 
+@app.command(
+    epilog="Example: cli.py confirm empath:negative_emotion --k 5 --kind facial --kind head"
+    "   (needs R with lme4)"
+)
+def confirm(
+    label: LabelArgument,
+    family: FamilyOption = Family.signstream,
+    k: Annotated[int, typer.Option(help="How many of the label's top pairs to refit.", min=1)] = 5,
+    kind: Annotated[
+        list[str] | None,
+        typer.Option(help="Only features of this kind (dim_features.feature_kind, e.g. facial, "
+                     "head); repeat for several. Default: every kind.", show_default=False),
+    ] = None,
+    format: FormatOption = OutputFormat.table,
+) -> None:
+    """Does a top pair survive the sign's random effect? Refit each of the label's top pairs
+    (sign grain) as a logistic mixed model, feature ~ label + (1|signer) + (1|gloss)
+    (+ (1|story) when it converges), with lme4's glmer in R; store the fixed effect, SE, z, p,
+    95% CI, random-effect SDs and convergence in mixed_model_confirmations, which `top` and
+    the report show."""
+    from signaffect.pipeline.confirm import confirm_label
+    from signaffect.read.confirm import caption, for_terminal
+
+    with progress_bar(State.quiet) as progress:
+        rows = confirm_label(State.db, label, k, family.value, kind or (), progress)
+    print_caption(caption(label, family.value, rows.num_rows), format)
+    emit(rows if format is not OutputFormat.table else for_terminal(rows), format)
+
+
 class RelativeTo(str, Enum):
     sign = "sign"
     utterance = "utterance"

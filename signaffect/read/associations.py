@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from signaffect.core.errors import SignAffectError
 from signaffect.core.warehouse import connect_marts
+from signaffect.read.confirmations import SURVIVES, beta_text, note, stored
 
 #: The rankings of `fct_label_feature_rankings.ranked_by` (its accepted values).
 RANKINGS = ("ci", "p", "lift", "pmi")
@@ -177,6 +178,15 @@ def top_features(
         ).to_arrow_table()
         caption = _caption(con, label, grain, f"{ROLE_NAMES[role]} {family}", by, table.num_rows)
         caption += " " + comparison_caption(con, grain)
+        fits = stored(con, label, family) if grain == "sign" else {}
+        if grain == "sign":
+            table = with_mixed_model(table, fits)
+        if fits:
+            caption += (
+                " Mixed model: lme4 glmer β (log OR) [95% Wald CI] with random signer and gloss "
+                "intercepts (and story, when it converges), stored by `cli.py confirm`; "
+                f"'{SURVIVES}': converged and the CI lies above 0."
+            )
     except duckdb.CatalogException:
         raise SignAffectError(
             f"{db} has no fct_label_feature_rankings view",
@@ -214,6 +224,23 @@ def comparison_caption(con: duckdb.DuckDBPyConnection, grain: str) -> str:
     return (
         f"Compared with all {compared:,} {units} (dbt var comparison_set: all; "
         f"{eligible:,} of them could carry a label)."
+    )
+
+
+def with_mixed_model(table: pa.Table, fits: dict[str, dict]) -> pa.Table:
+    """The ranked rows with `cli.py confirm`'s stored mixed-model fit of each feature: β
+    and its 95% CI, convergence and the note (null and '' for a pair never confirmed)."""
+    found = [fits.get(feature) for feature in table["feature"].to_pylist()]
+
+    def value(name: str) -> pa.Array:
+        return pa.array([None if f is None else f[name] for f in found], pa.float64())
+
+    return (
+        table.append_column("mixed_beta", value("beta"))
+        .append_column("mixed_ci_low", value("ci_low"))
+        .append_column("mixed_ci_high", value("ci_high"))
+        .append_column("mixed_note", pa.array([note(f) for f in found], pa.string()))
+        .append_column("mixed_text", pa.array([beta_text(f) for f in found], pa.string()))
     )
 
 
@@ -257,6 +284,7 @@ def for_terminal(table: pa.Table) -> pa.Table:
             "q": ["no test" if r["q_value"] is None else f"{r['q_value']:.2g}" for r in rows],
             "glosses (top)": [_glosses(r) for r in rows],
             "note": [r["note"] for r in rows],
+            **_mixed_columns(rows),
         }
     )
 
@@ -266,6 +294,18 @@ def _glosses(row: dict[str, object]) -> str:
     if row.get("n_glosses_both") is None:
         return ""
     return f"{row['n_glosses_both']} ({row['top_gloss']} {row['top_gloss_share']:.0%})"
+
+
+def _mixed_columns(rows: list[dict]) -> dict[str, list[str]]:
+    """The stored mixed-model column, shown when `cli.py confirm` fitted any listed pair."""
+    if not any(r.get("mixed_note") for r in rows):
+        return {}
+    return {
+        "mixed model β [95% CI]": [
+            " ".join(filter(None, (r["mixed_text"], f"({r['mixed_note']})" if r["mixed_note"]
+                                   else ""))) for r in rows
+        ]
+    }
 
 
 def _caption(

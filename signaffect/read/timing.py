@@ -2,10 +2,16 @@
 
 Each span is counted once, against its onset sign (the first sign it overlaps,
 `sign_order = 1`), or with `relative_to="utterance"` against its utterance's first sign.
-A summary gives the median lead (positive: the face starts first) and its interquartile
+The lead is measured from where the face starts moving: the start of the ONSET transition
+coded just before the span on its track, else the span's own start (the mart's
+`onset_lead_ms`); the lead from the span's start (its apex) is reported beside it. A
+summary gives the median lead (positive: the face starts first) and its interquartile
 range, and a 95% percentile CI of the median from a bootstrap over stories: spans of a
 story share a signer and a coder, so stories, not spans, are drawn with replacement
-(the draws of `clustered_stats.cluster_weights`, seeded the same way). Groups split the
+(the draws of `clustered_stats.cluster_weights`, seeded the same way). Leads come in whole
+frames, so a lead within one frame either way counts as simultaneous; against the onset
+sign, the shares face first / simultaneous / hands first (the mart's `onset_timing`) get
+story-bootstrap CIs from the same draws. Groups split the
 spans by the onset sign's grammatical context (each marker it lies inside, or none) and,
 given a label, by whether the onset sign carries it.
 """
@@ -33,6 +39,8 @@ RELATIVE_TO = {
     "sign": ("onset_lead_ms", "offset_lag_ms"),
     "utterance": ("utterance_onset_lead_ms", "utterance_offset_lag_ms"),
 }
+#: The classes of `onset_timing`, in the order they are reported.
+TIMINGS = ("face first", "simultaneous", "hands first")
 #: Groups with fewer spans than this are not summarised.
 MIN_SPANS = 5
 #: Group name for onset signs inside no grammatical marker.
@@ -81,6 +89,10 @@ _SPANS_SQL = """
 select
     story,
     {lead} as lead_ms,
+    {lead} - (onset_lead_ms - apex_lead_ms) as apex_lead_ms,
+    onset_lead_frames as lead_frames,
+    has_onset_transition,
+    onset_timing,
     {lag} as lag_ms,
     spans_several_signs,
     sign_grammatical_markers,
@@ -93,8 +105,10 @@ where feature = $feature and sign_order = 1
 def load_spans(
     db: Path, feature: str, relative_to: str = "sign", label: str | None = None
 ) -> pa.Table:
-    """One row per span of `feature` against its onset sign: story, lead_ms, lag_ms,
-    spans_several_signs, sign_grammatical_markers, has_label."""
+    """One row per span of `feature` against its onset sign: story, lead_ms (from the
+    movement's start), apex_lead_ms (from the span's start), lead_frames (against the onset
+    sign), has_onset_transition, onset_timing, lag_ms, spans_several_signs,
+    sign_grammatical_markers, has_label."""
     if relative_to not in RELATIVE_TO:
         raise SignAffectError(
             f"cannot time relative to {relative_to!r}", f"use one of: {', '.join(RELATIVE_TO)}"
@@ -159,25 +173,53 @@ def _summary(
         return None
     story = np.array(spans["story"].to_pylist())
     lead = np.array(spans["lead_ms"].to_pylist(), dtype=np.float64)
+    apex = np.array(spans["apex_lead_ms"].to_pylist(), dtype=np.float64)
     lag = np.array(spans["lag_ms"].to_pylist(), dtype=np.float64)
     median, q1, q3, low, high = clustered_median(lead, story, settings)
+    apex_median, _, _, apex_low, apex_high = clustered_median(apex, story, settings)
     lag_median, _, _, lag_low, lag_high = clustered_median(lag, story, settings)
-    return {
+    row: dict[str, object] = {
         "feature": feature,
         "group": group,
         "n_spans": spans.num_rows,
         "n_stories": int(np.unique(story).size),
+        "n_with_onset": int(np.sum(spans["has_onset_transition"].to_pylist())),
         "median_lead_ms": median,
         "lead_ci_low": low,
         "lead_ci_high": high,
         "lead_q1": q1,
         "lead_q3": q3,
+        "median_lead_frames": float(np.median(spans["lead_frames"].to_pylist())),
+        "median_apex_lead_ms": apex_median,
+        "apex_ci_low": apex_low,
+        "apex_ci_high": apex_high,
         "median_lag_ms": lag_median,
         "lag_ci_low": lag_low,
         "lag_ci_high": lag_high,
-        "share_leading": float(np.mean(lead > 0)),
         "share_several_signs": float(np.mean(spans["spans_several_signs"].to_pylist())),
     }
+    return row | clustered_shares(np.array(spans["onset_timing"].to_pylist()), story, settings)
+
+
+def clustered_shares(
+    timing: np.ndarray, cluster: np.ndarray, settings: TimingSettings
+) -> dict[str, float]:
+    """The share of each class of TIMINGS, with a 95% CI from the story bootstrap's draws
+    (replicate r counts each story as often as it was drawn)."""
+    clusters, code = np.unique(cluster, return_inverse=True)
+    counts = np.stack([np.bincount(code, timing == t, clusters.size) for t in TIMINGS])
+    sizes = np.bincount(code, minlength=clusters.size).astype(np.float64)
+    boot_rng, _ = generators(settings.seed)
+    weights = cluster_weights(clusters.size, settings.resamples, boot_rng)
+    replicate = (weights @ counts.T) / (weights @ sizes)[:, None]
+    bounds = nan_quantiles(replicate, interval_quantiles(settings.confidence))
+    out: dict[str, float] = {}
+    for i, name in enumerate(TIMINGS):
+        column = "share_" + name.replace(" ", "_")
+        ci = (np.nan, np.nan) if clusters.size < 2 else bounds[:, i]
+        out |= {column: counts[i].sum() / sizes.sum(), f"{column}_ci_low": float(ci[0]),
+                f"{column}_ci_high": float(ci[1])}
+    return out
 
 
 def _explain_missing(con: duckdb.DuckDBPyConnection, feature: str) -> None:
@@ -198,7 +240,7 @@ def _explain_missing(con: duckdb.DuckDBPyConnection, feature: str) -> None:
 
 SUMMARY_SCHEMA = pa.schema(
     [(name, pa.string()) for name in ("feature", "group")]
-    + [(name, pa.int64()) for name in ("n_spans", "n_stories")]
+    + [(name, pa.int64()) for name in ("n_spans", "n_stories", "n_with_onset")]
     + [
         (name, pa.float64())
         for name in (
@@ -207,12 +249,20 @@ SUMMARY_SCHEMA = pa.schema(
             "lead_ci_high",
             "lead_q1",
             "lead_q3",
+            "median_lead_frames",
+            "median_apex_lead_ms",
+            "apex_ci_low",
+            "apex_ci_high",
             "median_lag_ms",
             "lag_ci_low",
             "lag_ci_high",
-            "share_leading",
             "share_several_signs",
         )
+    ]
+    + [
+        (f"share_{name.replace(' ', '_')}{end}", pa.float64())
+        for name in TIMINGS
+        for end in ("", "_ci_low", "_ci_high")
     ]
 )
 
@@ -223,12 +273,15 @@ def caption(feature: str, relative_to: str, resamples: int) -> str:
         "the first sign it overlaps" if relative_to == "sign" else ("its utterance's first sign")
     )
     return (
-        f"{feature}: onset lead = start of {reference} - start of the span, in ms (positive: "
-        f"the face starts first); lag = end of the span - end of that sign (utterance: of "
-        f"the utterance's last sign). One row per span (fct_nonmanual_sign_timing); groups "
-        f"by the onset sign's grammatical markers and label. Median, IQR, and 95% CI of the "
-        f"median by a bootstrap over stories ({resamples:,} draws); groups under {MIN_SPANS} "
-        f"spans are left out."
+        f"{feature}: onset lead = start of {reference} - start of the face's movement (the "
+        f"ONSET transition coded just before the span on its track, else the span's start), "
+        f"in ms (positive: the face starts first); apex lead: from the span's own start; "
+        f"lag = end of the span - end of that sign (utterance: of the utterance's last "
+        f"sign). Against the onset sign, a lead within 1 frame either way is simultaneous. "
+        f"One row per span (fct_nonmanual_sign_timing); groups by the onset sign's "
+        f"grammatical markers and label. Medians, IQR, and 95% CIs of medians and shares by "
+        f"a bootstrap over stories ({resamples:,} draws); groups under {MIN_SPANS} spans "
+        f"are left out."
     )
 
 
@@ -239,20 +292,31 @@ def for_terminal(rows: pa.Table) -> pa.Table:
     def ms(value: float) -> str:
         return "" if np.isnan(value) else f"{value:.0f}"
 
+    def median(r: dict, key: str, low: str, high: str) -> str:
+        return f"{ms(r[key])} [{ms(r[low])}, {ms(r[high])}]"
+
+    def share(r: dict, name: str) -> str:
+        column = "share_" + name.replace(" ", "_")
+        low, high = r[f"{column}_ci_low"], r[f"{column}_ci_high"]
+        interval = "" if np.isnan(low) else f" [{low:.0%}, {high:.0%}]"
+        return f"{r[column]:.0%}{interval}"
+
     return pa.table(
         {
             "group": [r["group"] for r in data],
             "spans (stories)": [f"{r['n_spans']} ({r['n_stories']})" for r in data],
+            "with ONSET": [f"{r['n_with_onset']}" for r in data],
             "median lead ms [95% CI]": [
-                f"{ms(r['median_lead_ms'])} [{ms(r['lead_ci_low'])}, {ms(r['lead_ci_high'])}]"
-                for r in data
+                median(r, "median_lead_ms", "lead_ci_low", "lead_ci_high") for r in data
             ],
+            "frames": [f"{r['median_lead_frames']:g}" for r in data],
             "IQR ms": [f"{ms(r['lead_q1'])} to {ms(r['lead_q3'])}" for r in data],
-            "median lag ms [95% CI]": [
-                f"{ms(r['median_lag_ms'])} [{ms(r['lag_ci_low'])}, {ms(r['lag_ci_high'])}]"
-                for r in data
+            "apex lead ms [95% CI]": [
+                median(r, "median_apex_lead_ms", "apex_ci_low", "apex_ci_high") for r in data
             ],
-            "face first": [f"{r['share_leading']:.0%}" for r in data],
-            "spans several signs": [f"{r['share_several_signs']:.0%}" for r in data],
+            "median lag ms [95% CI]": [
+                median(r, "median_lag_ms", "lag_ci_low", "lag_ci_high") for r in data
+            ],
+            **{name: [share(r, name) for r in data] for name in TIMINGS},
         }
     )

@@ -232,6 +232,36 @@ def _counts_section(doc: Document, data: ReportData, by_key: dict[str, Chart]) -
         )
 
 
+#: The columns of a top-features table in the report.
+ASSOCIATION_COLUMNS: dict[str, tuple[str, object]] = {
+    "rank": ("rank", str),
+    "feature": ("feature", str),
+    "n_both": ("with label", fmt_int),
+    "n_label": ("label units", fmt_int),
+    "n_units": ("all units", fmt_int),
+    "p_feature": ("P(feature)", fmt_p),
+    "p_feature_given_label": ("P(feature | label)", fmt_p),
+    "lift": ("lift", lambda v: fmt_p(v, 2)),
+    "odds_ratio": ("OR", lambda v: fmt_p(v, 2)),
+    "or_ci_low": ("OR 95% CI low", lambda v: fmt_p(v, 2)),
+    "or_ci_high": ("OR 95% CI high", lambda v: fmt_p(v, 2)),
+    "q_value": ("q-value", fmt_q),
+    "n_glosses_both": ("glosses", fmt_int),
+    "top_gloss": ("top gloss", lambda v: "" if v is None else str(v)),
+    "note": ("note", str),
+}
+
+
+def _mixed_model_columns(table: pa.Table) -> dict[str, tuple[str, object]]:
+    """The stored `cli.py confirm` fits, when any pair of the table has one."""
+    if "mixed_note" not in table.column_names or not any(table["mixed_note"].to_pylist()):
+        return {}
+    return {
+        "mixed_text": ("mixed model β [95% CI]", str),
+        "mixed_note": ("sign random effect", str),
+    }
+
+
 def _association_section(doc: Document, data: ReportData, by_key: dict[str, Chart]) -> None:
     doc.add(
         Heading(2, "Features that go with an emotion label", "associations"),
@@ -251,23 +281,7 @@ def _association_section(doc: Document, data: ReportData, by_key: dict[str, Char
             doc.add(
                 table_from_arrow(
                     top.table,
-                    {
-                        "rank": ("rank", str),
-                        "feature": ("feature", str),
-                        "n_both": ("with label", fmt_int),
-                        "n_label": ("label units", fmt_int),
-                        "n_units": ("all units", fmt_int),
-                        "p_feature": ("P(feature)", fmt_p),
-                        "p_feature_given_label": ("P(feature | label)", fmt_p),
-                        "lift": ("lift", lambda v: fmt_p(v, 2)),
-                        "odds_ratio": ("OR", lambda v: fmt_p(v, 2)),
-                        "or_ci_low": ("OR 95% CI low", lambda v: fmt_p(v, 2)),
-                        "or_ci_high": ("OR 95% CI high", lambda v: fmt_p(v, 2)),
-                        "q_value": ("q-value", fmt_q),
-                        "n_glosses_both": ("glosses", fmt_int),
-                        "top_gloss": ("top gloss", lambda v: "" if v is None else str(v)),
-                        "note": ("note", str),
-                    },
+                    ASSOCIATION_COLUMNS | _mixed_model_columns(top.table),
                     caption=top.caption,
                 )
             )
@@ -441,8 +455,11 @@ SIGNERS_SECTION = AnalysisSection(
 )
 
 TIMING_METHOD = (
-    "Grain: non-manual spans, each against its onset sign. Median and interquartile range; "
-    "95% CI of the median by a bootstrap over stories ({resamples:,} draws)."
+    "Grain: non-manual spans, each against its onset sign, timed from the start of the "
+    "ONSET transition coded before the span on its track (else the span's start; the apex "
+    "lead, from the span's start, beside it). Within 1 frame either way counts as "
+    "simultaneous. Median and interquartile range; 95% CI of the median by a bootstrap "
+    "over stories ({resamples:,} draws)."
 )
 
 
@@ -457,7 +474,10 @@ def _timing_tables(analyses: Analyses) -> list[Table]:
         "lead_ci_high": ("95% CI high", lambda v: fmt_p(v, 0)),
         "lead_q1": ("Q1", lambda v: fmt_p(v, 0)),
         "lead_q3": ("Q3", lambda v: fmt_p(v, 0)),
-        "share_leading": ("face first", lambda v: f"{float(v):.0%}"),
+        "median_apex_lead_ms": ("apex lead ms", lambda v: fmt_p(v, 0)),
+        "share_face_first": ("face first", lambda v: f"{float(v):.0%}"),
+        "share_simultaneous": ("simultaneous", lambda v: f"{float(v):.0%}"),
+        "share_hands_first": ("hands first", lambda v: f"{float(v):.0%}"),
     }
     tables = [
         table_from_arrow(
@@ -481,9 +501,9 @@ def _timing_tables(analyses: Analyses) -> list[Table]:
 TIMING_SECTION = AnalysisSection(
     Heading(2, "When the face moves: onset against the sign", "timing"),
     "Each non-manual span (`fct_nonmanual_sign_timing`) is timed against the first "
-    "sign it overlaps: onset lead = sign start - span start in ms, positive when the "
-    "face starts first. Do lowered brows lead wh-signs? Is the lead different when the "
-    "sign carries an emotion label?",
+    "sign it overlaps: onset lead = sign start - start of the face's movement (its ONSET "
+    "transition) in ms, positive when the face starts first. Do lowered brows lead "
+    "wh-signs? Is the lead different when the sign carries an emotion label?",
     TIMING_METHOD + " Boxes: quartiles; whiskers: 1.5 IQR; outliers hidden.",
     _timing_tables,
 )
