@@ -7,9 +7,9 @@ that contains its start, with times made relative to it and its end stored as Si
 stores E (the start of its last frame), so staging treats every format alike. Symbolic child
 tiers take their parent annotation's times; an annotation whose EXT_REF is also an
 utterance annotation's belongs to that utterance (how an exported file, whose utterances may
-overlap in time, says which utterance each annotation is of). The bytes are checked with defusedxml before
-pympi (which uses the standard library parser) reads the file, and every structural problem
-is an `InputFileError` naming the file and the element.
+overlap in time, says which utterance each annotation is of). The bytes are checked with
+defusedxml before pympi (which uses the standard library parser) reads the file, and every
+structural problem is an `InputFileError` naming the file and the element.
 """
 
 from __future__ import annotations
@@ -238,7 +238,9 @@ def _fields_and_annotations(
     utterance_by_key = {u.key: u for u in utterances}
     # An annotation whose EXT_REF is an utterance annotation's belongs to it, wherever its
     # times fall (what `cli.py export --elan` writes, since utterances may overlap in time).
-    utterance_by_link = {(u.signer, u.link): u for u in utterances if u.link}
+    utterance_by_link: dict[tuple[str, str], _Utterance] = {
+        (u.signer, u.link): u for u in utterances if u.link is not None
+    }
     for span in spans:
         rule = span.rule
         if rule.is_utterance_only:
@@ -249,7 +251,7 @@ def _fields_and_annotations(
         end = _stored_end(mapping, span.start, span.end)
         utterance = (
             utterance_by_key.get((span.tier_id, span.annotation_id))
-            or utterance_by_link.get((span.signer, span.link))
+            or utterance_by_link.get((span.signer, span.link or ""))
             or _utterance_of(span, end, utterances)
         )
         if utterance is None:

@@ -2,9 +2,10 @@
 that folder into a new warehouse (`cli.py ingest DIR`, no other argument), build what the
 comparison reads, and measure how much of the source comes back.
 
-Utterances are matched by story and order (start ms, frames, then id: the exporter keeps
-each utterance's start and frame count, and the ELAN reader numbers utterances in time
-order). Three things are compared, each as a multiset of rows per story:
+Utterances are matched by story and order: start ms and frame count (which the exporter
+keeps), then signer, gloss sequence and translation (NCSLGR's elicitation sets have many
+utterances that start at 0 ms and last as long; the ELAN reader numbers ties its own way). Three things are compared, each as a multiset of
+rows per story:
 
 - frames: `fct_frames` (frame index, signer, media time and media frame);
 - annotation frames: every SignStream annotation's frames, `int_annotations_expanded_to_frames`
@@ -25,14 +26,19 @@ from signaffect.core.dbt_runner import run_dbt
 from signaffect.pipeline.corpus import ingest_corpus
 
 #: What the comparison reads, built (not tested) in the round-trip warehouse.
-SELECT = "+fct_frames +int_annotations_expanded_to_frames +int_frame_features_from_signstream"
+SELECT = (
+    "+fct_frames +dim_utterances +int_annotations_expanded_to_frames"
+    " +int_frame_features_from_signstream"
+)
 
 _UTTERANCE_ORDER = """
     select source_file, utterance_id, story,
         row_number() over (
-            partition by source_file order by start_ms, n_frames, utterance_id
+            partition by source_file
+            order by start_ms, n_frames, signer_id, main_gloss_sequence, english_translation,
+                utterance_id
         ) as utterance_rank,
-    from {db}.intermediate.int_utterances_joined_to_signers
+    from {db}.main.dim_utterances
 """
 
 #: Each compared table, as rows keyed by story and utterance rank (`{db}` is the schema).

@@ -85,7 +85,7 @@ def export_elan(
         documents = []
         for source_file in files:
             tiers = StoryReader(con, source_file).read()
-            documents.append((tiers, _document(tiers, out_dir, media_dir)))
+            documents.append((tiers, eaf_bytes(tiers, out_dir, media_dir)))
             if on_story is not None:
                 on_story(tiers.story)
     finally:
@@ -141,7 +141,7 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def _document(tiers: StoryTiers, out_dir: Path, media_dir: Path) -> bytes:
+def eaf_bytes(tiers: StoryTiers, out_dir: Path, media_dir: Path) -> bytes:
     """The story's EAF 3.0 bytes, checked against the schema's structure."""
     eaf = Eaf(author="SignAffect")
     eaf.adocument.update({
@@ -176,9 +176,9 @@ def _document(tiers: StoryTiers, out_dir: Path, media_dir: Path) -> bytes:
                       ("SignAffect frames per second", f"{tiers.fps:g}")]
     document = to_adocument(eaf)
     for annotation in document.iterfind("TIER/ANNOTATION/ALIGNABLE_ANNOTATION"):
-        link = links.get(annotation.get("ANNOTATION_ID", ""))
-        if link is not None:
-            annotation.set("EXT_REF", link)
+        utterance = links.get(annotation.get("ANNOTATION_ID", ""))
+        if utterance is not None:
+            annotation.set("EXT_REF", utterance)
     data = ET.tostring(document, encoding="UTF-8", xml_declaration=True)
     found = problems(data)
     if found:

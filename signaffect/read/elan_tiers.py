@@ -101,7 +101,15 @@ class StoryTiers:
 
 @lru_cache(maxsize=65536)
 def _offset_ms(frame: int, fps: float) -> int:
-    return math.ceil(Fraction(frame * 1000) / Fraction(fps))
+    """⌈frame·1000/fps⌉, moved to the first whole ms that the warehouse's floor rule, in
+    doubles as DuckDB computes it, puts in `frame` (they differ by 1 at rates such as 29.97,
+    whose binary value is not the decimal one)."""
+    t = math.ceil(Fraction(frame * 1000) / Fraction(fps))
+    while t > 0 and math.floor((t - 1) * fps / 1000.0) >= frame:
+        t -= 1
+    while math.floor(t * fps / 1000.0) < frame:
+        t += 1
+    return t
 
 
 def frame_span_ms(start_ms: int, first: int, last: int, fps: float) -> tuple[int, int]:
@@ -139,10 +147,11 @@ class StoryReader:
         """The field's name, with the signer in brackets when the story has several."""
         return f"{name} ({signer})" if self.several_signers and signer else name
 
-    def source_tier(self, name: str, signer: str | None, role: str, **facts: str | None) -> Tier:
+    def source_tier(self, name: str, signer: str | None, facts: _Facts) -> Tier:
         """A source tier, with its mapping rule (`{signer}` standing for the signer)."""
-        return Tier(self.tier_name(name, signer), signer, role=role,
-                    rule=self.tier_name(name, "{signer}"), **facts)
+        return Tier(self.tier_name(name, signer), signer, role=facts.role,
+                    field_name=facts.field_name, kind=facts.kind, language=facts.language,
+                    rule=self.tier_name(name, "{signer}"))
 
     def read(self) -> StoryTiers:
         media = [
@@ -175,7 +184,7 @@ class StoryReader:
         """The utterance tier(s), then one tier per field and participant, in first use."""
         tiers: dict[str, Tier] = {}
         for uid, (_, n_frames, signer) in self.utterances.items():
-            tier = self.source_tier("utterance", signer, "utterance")
+            tier = self.source_tier("utterance", signer, _Facts("utterance"))
             tier = tiers.setdefault(tier.tier_id, tier)
             tier.spans.append(self.span(uid, 0, n_frames - 1, str(uid)))
         for uid, signer, name, kind, value, first, last in self._rows(
@@ -192,7 +201,7 @@ class StoryReader:
         ):
             tier_id = self.tier_name(name, signer)
             if tier_id not in tiers:
-                tiers[tier_id] = self.source_tier(name, signer, **_mapping_facts(name, kind))
+                tiers[tier_id] = self.source_tier(name, signer, _mapping_facts(name, kind))
             tiers[tier_id].spans.append(self.span(uid, first, last, value))
         return list(tiers.values())
 
@@ -323,21 +332,31 @@ class StoryReader:
         return self._derived(
             rows,
             "top face feature with ",
-            ("SignAffect top face features", f"Sign tokens carrying a lexical label and one of the label's top "
+            ("SignAffect top face features",
+             "Sign tokens carrying a lexical label and one of the label's top "
             f"{TOP_FACE_FEATURES} face features (sign grain, ranked by the lower end of the "
             "odds ratio's story-bootstrap CI, CI excluding 1); the value is the best-ranked "
             "feature present."),
         )
 
 
-def _mapping_facts(name: str, kind: str) -> dict[str, str | None]:
+@dataclass(frozen=True)
+class _Facts:
+    """What a tier mapping says of a source tier."""
+
+    role: str
+    field_name: str | None = None
+    kind: str | None = None
+    language: str | None = None
+
+
+def _mapping_facts(name: str, kind: str) -> _Facts:
     """A source field's role, field, kind and language in a tier mapping."""
     if name in GLOSS_ROLES:
-        return {"role": GLOSS_ROLES[name], "field_name": name}
+        return _Facts(GLOSS_ROLES[name], name)
     if kind == "text":
-        return {"role": "translation", "field_name": name, "language": "en"}
-    return {"role": "field", "field_name": name,
-            "kind": kind if kind in MAPPABLE_KINDS else None}
+        return _Facts("translation", name, language="en")
+    return _Facts("field", name, kind if kind in MAPPABLE_KINDS else None)
 
 
 def _label_value(label: str, details: list[str], values: list[object]) -> str:
