@@ -4,8 +4,8 @@ comparison reads, and measure how much of the source comes back.
 
 Utterances are matched by story and order: start ms and frame count (which the exporter
 keeps), then signer, gloss sequence and translation (NCSLGR's elicitation sets have many
-utterances that start at 0 ms and last as long; the ELAN reader numbers ties its own way). Three things are compared, each as a multiset of
-rows per story:
+utterances that start at 0 ms and last as long; the ELAN reader numbers ties its own way).
+Three things are compared, each as a multiset of rows per story:
 
 - frames: `fct_frames` (frame index, signer, media time and media frame);
 - annotation frames: every SignStream annotation's frames, `int_annotations_expanded_to_frames`
