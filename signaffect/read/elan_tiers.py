@@ -37,7 +37,7 @@ FACE_KINDS = ("facial", "head", "au", "fer")
 TOP_FACE_FEATURES = 3
 #: Columns a lexical label may carry besides its name; those present in `fct_sign_tokens`
 #: are written into the label's value (`label [column=value, ...]`).
-LABEL_DETAIL_COLUMNS = ("label_source", "negated", "review_decision")
+LABEL_DETAIL_COLUMNS = ("label_source", "negated", "review")
 #: Fields whose tier is a translation, and the ones read as glosses (mapping roles).
 GLOSS_ROLES = {"main gloss": "main gloss", "non-dominant hand gloss": "non-dominant gloss"}
 #: The field kinds a tier mapping accepts (`ingest.tier_mapping.FIELD_KINDS`: the read side
@@ -175,9 +175,12 @@ class StoryReader:
             if tiers:
                 derived += tiers
                 vocabularies.append(vocabulary)
+        source = self._source_tiers()
+        for tier in (*source, *derived):
+            tier.spans.sort(key=lambda s: (s.start_ms, s.end_ms))
         return StoryTiers(
-            self.story, self.source_file, self.file_format, self.fps, media,
-            self._source_tiers(), derived, vocabularies,
+            self.story, self.source_file, self.file_format, self.fps, media, source, derived,
+            vocabularies,
         )
 
     def _source_tiers(self) -> list[Tier]:
