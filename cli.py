@@ -673,6 +673,8 @@ def export(
     if elan is not None:
         _export_elan(elan, stories, media)
         return
+    if stories or media is not None:
+        raise typer.BadParameter("--stories and --media go with --elan DIR")
     from signaffect.read.export import export_dataset
 
     check_out_dir(out_dir)
