@@ -687,7 +687,7 @@ def export(
 def _export_elan(folder: Path, stories: list[str] | None, media: Path | None) -> None:
     from signaffect.read.elan_export import export_elan
 
-    check_out_dir(folder)
+    check_out_dir(folder, "--elan")
     chosen = [s.strip() for group in stories for s in group.split(",") if s.strip()] \
         if stories else None
     with progress_bar(State.quiet) as progress:

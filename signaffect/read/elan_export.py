@@ -172,7 +172,7 @@ def eaf_bytes(tiers: StoryTiers, out_dir: Path, media_dir: Path) -> bytes:
     for tier in tiers.derived:
         _add_tier(eaf, tier, tier.vocabulary or SOURCE_TYPE, DERIVED_ANNOTATOR)
     _number_time_slots_in_order(eaf)
-    eaf.properties = [("lastUsedAnnotation", eaf.maxaid), ("SignAffect story", tiers.story),
+    eaf.properties = [("lastUsedAnnotationId", eaf.maxaid), ("SignAffect story", tiers.story),
                       ("SignAffect frames per second", f"{tiers.fps:g}")]
     document = to_adocument(eaf)
     for annotation in document.iterfind("TIER/ANNOTATION/ALIGNABLE_ANNOTATION"):
