@@ -25,7 +25,7 @@ def check_out_dir(path: Path, option: str = "--out") -> None:
         existing = existing.parent
     if not existing.is_dir():
         raise SignAffectError(
-            f"cannot create {path}: {existing} is a file", "pass --out with a folder"
+            f"cannot create {path}: {existing} is a file", f"pass {option} with a folder"
         )
     try:
         fd, probe = tempfile.mkstemp(prefix=".signaffect-probe-", dir=existing)
