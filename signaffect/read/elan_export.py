@@ -127,10 +127,10 @@ def write_atomic(path: Path, data: bytes) -> None:
     shared one.)"""
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)  # as an ordinary new file, not mkstemp's 0600
         with os.fdopen(fd, "wb") as f:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.fchmod(f.fileno(), 0o666 & ~umask)  # as an ordinary new file, not 0600
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
