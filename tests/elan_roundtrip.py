@@ -3,8 +3,10 @@ that folder into a new warehouse (`cli.py ingest DIR`, no other argument), build
 comparison reads, and measure how much of the source comes back.
 
 Utterances are matched by story and order: start ms and frame count (which the exporter
-keeps), then signer, gloss sequence and translation (NCSLGR's elicitation sets have many
-utterances that start at 0 ms and last as long; the ELAN reader numbers ties its own way).
+keeps), then signer and a digest of their annotations' frames (NCSLGR's elicitation sets
+have many utterances that start at 0 ms and last as long, some with the same glosses; the
+ELAN reader numbers such ties its own way, and utterances with the same digest are
+interchangeable).
 Three things are compared, each as a multiset of rows per story:
 
 - frames: `fct_frames` (frame index, signer, media time and media frame);
@@ -32,13 +34,22 @@ SELECT = (
 )
 
 _UTTERANCE_ORDER = """
+    with content as (
+        select source_file, utterance_id,
+            md5(string_agg(
+                concat_ws('|', field_name, feature, value_name, annotation_text, frame_index),
+                ';' order by field_name, frame_index, feature, value_name, annotation_text
+            )) as digest,
+        from {db}.intermediate.int_annotations_expanded_to_frames
+        group by source_file, utterance_id
+    )
     select source_file, utterance_id, story,
         row_number() over (
             partition by source_file
-            order by start_ms, n_frames, signer_id, main_gloss_sequence, english_translation,
-                utterance_id
+            order by start_ms, n_frames, signer_id, digest, utterance_id
         ) as utterance_rank,
     from {db}.main.dim_utterances
+    left join content using (source_file, utterance_id)
 """
 
 #: Each compared table, as rows keyed by story and utterance rank (`{db}` is the schema).
