@@ -20,6 +20,7 @@ with `DERIVED_PREFIX`, from `fct_sign_tokens`, `fct_frame_features`, `fct_frame_
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -190,10 +191,12 @@ class StoryReader:
             tier = self.source_tier("utterance", signer, _Facts("utterance"))
             tier = tiers.setdefault(tier.tier_id, tier)
             tier.spans.append(self.span(uid, 0, n_frames - 1, str(uid)))
-        for uid, signer, name, kind, value, first, last in self._rows(
+        for uid, signer, name, kind, is_text, value, first, last in self._rows(
             """
             select spans.utterance_id, signers.signer_name, spans.field_name,
-                spans.feature_kind, coalesce(spans.value_name, spans.annotation_text, ''),
+                spans.feature_kind,
+                spans.value_name is null and spans.annotation_text is not null,
+                coalesce(spans.value_name, spans.annotation_text, ''),
                 spans.start_frame, spans.end_frame
             from main.fct_annotation_spans as spans
             inner join main.dim_signers as signers using (signer_id)
@@ -204,8 +207,14 @@ class StoryReader:
         ):
             tier_id = self.tier_name(name, signer)
             if tier_id not in tiers:
-                tiers[tier_id] = self.source_tier(name, signer, _mapping_facts(name, kind))
-            tiers[tier_id].spans.append(self.span(uid, first, last, value))
+                tiers[tier_id] = self.source_tier(
+                    name, signer, _mapping_facts(name, kind, is_text)
+                )
+            tier = tiers[tier_id]
+            if is_text and tier.role == "field":  # a text field whose first span was empty
+                facts = _mapping_facts(name, kind, is_text)
+                tier.role, tier.kind, tier.language = facts.role, None, facts.language
+            tier.spans.append(self.span(uid, first, last, value))
         return list(tiers.values())
 
     def _derived(
@@ -353,12 +362,15 @@ class _Facts:
     language: str | None = None
 
 
-def _mapping_facts(name: str, kind: str) -> _Facts:
-    """A source field's role, field, kind and language in a tier mapping."""
+def _mapping_facts(name: str, kind: str, is_text: bool) -> _Facts:
+    """A source field's role, field, kind and language in a tier mapping: a field of text
+    (a translation; `translation (xx)` in language xx, as the tier mappings name them)
+    comes back as text, a coded one as `field=value` features."""
     if name in GLOSS_ROLES:
         return _Facts(GLOSS_ROLES[name], name)
-    if kind == "text":
-        return _Facts("translation", name, language="en")
+    if kind == "text" or is_text:
+        language = re.fullmatch(r"translation \((.+)\)", name)
+        return _Facts("translation", name, language=language[1] if language else "en")
     return _Facts("field", name, kind if kind in MAPPABLE_KINDS else None)
 
 
