@@ -754,15 +754,39 @@ def report(
     sys.stdout.write(f"{html_path}\n{md_path}\n")
 
 
-@app.command(epilog="Example: cli.py export --out export/ncslgr")
+@app.command(epilog="Example: cli.py export --out export/ncslgr\n\n"
+             "Example: cli.py export --elan elan/ --stories ali --stories 'three pigs'")
 def export(
     out_dir: Annotated[
         Path,
         typer.Option("--out", help="Folder for the Parquet files and their README.md; "
                      "an earlier export there is replaced."),
     ] = Path("export"),
+    elan: Annotated[
+        Path | None,
+        typer.Option(help="Instead of Parquet: one ELAN 3.0 file per story in this folder "
+                     "(<story>.eaf, and <story>.tiers.toml that `cli.py ingest DIR` reads it "
+                     "back with); files of the same stories are replaced.", show_default=False),
+    ] = None,
+    stories: Annotated[
+        list[str] | None,
+        typer.Option("--stories", help="With --elan: only these stories (repeat, or "
+                     "comma-separated). Default: all.", show_default=False),
+    ] = None,
+    media: Annotated[
+        Path | None,
+        typer.Option(help="With --elan: the folder of the corpus's videos, linked by a path "
+                     "relative to each .eaf. Default: beside the .eaf files.",
+                     show_default=False),
+    ] = None,
 ) -> None:
-    """Export the frame dataset as Parquet (frame tables partitioned by story) with a card."""
+    """Export the frame dataset as Parquet (frame tables partitioned by story) with a card,
+    or with --elan each story as an ELAN file of source and derived tiers."""
+    if elan is not None:
+        _export_elan(elan, stories, media)
+        return
+    if stories or media is not None:
+        raise typer.BadParameter("--stories and --media go with --elan DIR")
     from signaffect.read.export import export_dataset
 
     check_out_dir(out_dir)
@@ -770,6 +794,21 @@ def export(
     for name, n in rows.items():
         sys.stdout.write(f"{name}\t{n}\n")
     sys.stdout.write(f"{out_dir.resolve()}\n")
+
+
+def _export_elan(folder: Path, stories: list[str] | None, media: Path | None) -> None:
+    from signaffect.read.elan_export import export_elan
+
+    check_out_dir(folder, "--elan")
+    chosen = [s.strip() for group in stories for s in group.split(",") if s.strip()] \
+        if stories else None
+    with progress_bar(State.quiet) as progress:
+        task = progress.add_task("ELAN files", total=None)
+        written = export_elan(State.db, folder, chosen, media,
+                              on_story=lambda _: progress.advance(task))
+    for story in written:
+        sys.stdout.write(f"{story.eaf}\t{story.source_tiers} source tiers\t"
+                         f"{story.derived_tiers} derived tiers\t{story.annotations} annotations\n")
 
 
 class FerMode(str, Enum):

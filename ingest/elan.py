@@ -5,9 +5,11 @@ utterance-relative ones, and no utterances at all: the mapping's utterance tier 
 translation) supplies them. Each mapped annotation goes to the utterance of the same signer
 that contains its start, with times made relative to it and its end stored as SignStream
 stores E (the start of its last frame), so staging treats every format alike. Symbolic child
-tiers take their parent annotation's times. The bytes are checked with defusedxml before
-pympi (which uses the standard library parser) reads the file, and every structural problem
-is an `InputFileError` naming the file and the element.
+tiers take their parent annotation's times; an annotation whose EXT_REF is also an
+utterance annotation's belongs to that utterance (how an exported file, whose utterances may
+overlap in time, says which utterance each annotation is of). The bytes are checked with
+defusedxml before pympi (which uses the standard library parser) reads the file, and every
+structural problem is an `InputFileError` naming the file and the element.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ class _Span:
     start: int
     end: int
     value: str
+    link: str | None  # the annotation's EXT_REF, which may name its utterance
 
 
 @dataclass(frozen=True)
@@ -49,16 +52,23 @@ class _Utterance:
     start: int
     end: int
     key: tuple[str, str]  # (tier, annotation) of the utterance tier's annotation
+    link: str | None
 
 
 def parse(path: str | Path, mapping: TierMapping | None = None) -> dict[str, pa.Table]:
-    """Parse one .eaf file with `mapping` (default: the shipped preset its tiers match)."""
+    """Parse one .eaf file with `mapping` (default: `<stem>.tiers.toml` beside it, else the
+    shipped preset its tiers match)."""
     ctx, data, root = open_xml(path, "ANNOTATION_DOCUMENT", "ELAN")
     _check_unique_ids(ctx, root)
     if mapping is None:
         mapping = detect(ctx.path, [tier.get("TIER_ID", "") for tier in root.iterfind("TIER")])
     eaf = _read_eaf(ctx)
-    spans = _spans(ctx, eaf, mapping)
+    links = {
+        a.get("ANNOTATION_ID", ""): a.get("EXT_REF")
+        for a in root.iterfind("TIER/ANNOTATION/ALIGNABLE_ANNOTATION")
+        if a.get("EXT_REF")
+    }
+    spans = _spans(ctx, eaf, mapping, links)
     if not any(s.rule.tier == mapping.utterance_tier for s in spans):
         raise ctx.fail(
             "<TIER>",
@@ -132,7 +142,9 @@ def _tier_signer(
     return participant or suffix or mapping.signer or f"unknown signer of {ctx.path.name}"
 
 
-def _spans(ctx: FileContext, eaf: Eaf, mapping: TierMapping) -> list[_Span]:
+def _spans(
+    ctx: FileContext, eaf: Eaf, mapping: TierMapping, links: dict[str, str | None]
+) -> list[_Span]:
     """Every annotation of a mapped tier, with times resolved and checked."""
     for tier_id, (_, _, attributes, _) in eaf.tiers.items():
         parent = attributes.get("PARENT_REF")
@@ -149,10 +161,11 @@ def _spans(ctx: FileContext, eaf: Eaf, mapping: TierMapping) -> list[_Span]:
         signer = _tier_signer(ctx, mapping, attributes, suffix)
         for annotation_id, (_, value, _, _) in references.items():
             start, end = _times(ctx, eaf, tier_id, annotation_id, 0)
-            spans.append(_Span(tier_id, annotation_id, rule, signer, start, end, value))
+            spans.append(_Span(tier_id, annotation_id, rule, signer, start, end, value, None))
         for annotation_id, (_, _, value, _) in aligned.items():
             start, end = _times(ctx, eaf, tier_id, annotation_id, 0)
-            spans.append(_Span(tier_id, annotation_id, rule, signer, start, end, value))
+            link = links.get(annotation_id)
+            spans.append(_Span(tier_id, annotation_id, rule, signer, start, end, value, link))
     spans.sort(key=lambda s: (s.start, s.end, s.tier_id, s.annotation_id))
     return spans
 
@@ -221,6 +234,7 @@ def _utterances(mapping: TierMapping, spans: list[_Span]) -> list[_Utterance]:
                     start=span.start,
                     end=_stored_end(mapping, span.start, span.end),
                     key=(span.tier_id, span.annotation_id),
+                    link=span.link,
                 )
             )
     return utterances
@@ -252,14 +266,23 @@ def _fields_and_annotations(
         {name: TRANSITION_IDS_BY_NAME[key.upper()] for key, name in mapping.transitions.items()},
     )
     utterance_by_key = {u.key: u for u in utterances}
+    # An annotation whose EXT_REF is an utterance annotation's belongs to it, wherever its
+    # times fall (what `cli.py export --elan` writes, since utterances may overlap in time).
+    utterance_by_link: dict[tuple[str, str], _Utterance] = {
+        (u.signer, u.link): u for u in utterances if u.link is not None
+    }
     for span in spans:
         rule = span.rule
+        if rule.is_utterance_only:
+            continue
         fid = ids.field(
             rule.field_name, label=rule.tier, feature_kind=rule.kind, language=rule.language
         )
         end = _stored_end(mapping, span.start, span.end)
-        utterance = utterance_by_key.get((span.tier_id, span.annotation_id)) or _utterance_of(
-            span, end, utterances
+        utterance = (
+            utterance_by_key.get((span.tier_id, span.annotation_id))
+            or utterance_by_link.get((span.signer, span.link or ""))
+            or _utterance_of(span, end, utterances)
         )
         if utterance is None:
             continue

@@ -30,6 +30,9 @@ ROLE_FIELD_NAMES = {
     "non-dominant gloss": "non-dominant hand gloss",
     "translation": None,
     "field": None,
+    # Only the utterances' extents: no field, no annotations (what `cli.py export --elan`
+    # writes, so an utterance tier adds nothing but the utterances on re-ingest).
+    "utterance": None,
 }
 # Feature kinds a coded field may take (the vocabulary of seed `signstream_field_kinds`;
 # mouth and mouthing are `facial` there).
@@ -56,6 +59,10 @@ class TierRule:
     @property
     def is_text(self) -> bool:
         return self.role != "field"
+
+    @property
+    def is_utterance_only(self) -> bool:
+        return self.role == "utterance"
 
 
 @dataclass(frozen=True)
@@ -240,8 +247,18 @@ def preset(name: str) -> TierMapping:
     return load(MAPPINGS_DIR / f"{name}.toml")
 
 
+def beside(path: Path) -> Path:
+    """The mapping a file may carry beside it, `<stem>.tiers.toml` (what `cli.py export
+    --elan` writes), used before any preset."""
+    return path.with_name(f"{path.stem}.tiers.toml")
+
+
 def detect(path: Path, tier_ids: Iterable[str]) -> TierMapping:
-    """The first shipped preset that fits the file's tiers, else an error listing them."""
+    """The mapping beside the file, else the first shipped preset that fits its tiers, else
+    an error listing them."""
+    own = beside(path)
+    if own.is_file():
+        return load(own)
     ids = list(tier_ids)
     for name in PRESETS:
         mapping = preset(name)

@@ -100,6 +100,7 @@ def test_card_describes_files_counts_and_licences(exported: tuple[Path, dict]) -
         "Mohammad",
         "Turney",
         "LIWC",
+        "cli.py export --elan",  # the way to check the data against the video
     ):
         assert text in card, text
 

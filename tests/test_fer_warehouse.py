@@ -108,9 +108,8 @@ def _rows(db: Path, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
 
 
-@pytest.fixture(scope="module")
-def fer_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FerWarehouse]:
-    root = tmp_path_factory.mktemp("fer_warehouse")
+def write_astro_story(root: Path) -> tuple[Path, Path]:
+    """The one-story corpus in `root/corpus` and its smiling master video in `root/videos`."""
     corpus = root / "corpus"
     corpus.mkdir()
     utterances = "\n".join(
@@ -123,6 +122,13 @@ def fer_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FerWareh
     videos = root / "videos"
     videos.mkdir()
     write_test_video(videos / "astro_master.avi", n_frames=N_FRAMES)
+    return corpus, videos
+
+
+@pytest.fixture(scope="module")
+def fer_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FerWarehouse]:
+    root = tmp_path_factory.mktemp("fer_warehouse")
+    corpus, videos = write_astro_story(root)
     (videos / "broken_master.avi").write_bytes(b"")
     (videos / "astro_slave1.avi").write_bytes(b"")  # slave1: must not be analysed
     db = root / "warehouse.duckdb"

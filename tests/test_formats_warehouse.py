@@ -20,6 +20,7 @@ from ml.train import ForestSettings, TrainConfig, train
 from signaffect.core.settings import elan_samples_dir
 from signaffect.pipeline.corpus import build_warehouse, ingest_corpus
 from tests.conftest import TEST_DBT_VARS
+from tests.elan_roundtrip import agreement, differences, reingest
 
 ELAN_ALI = "ASL_ncslgr_ali_SignBLEU.eaf"
 DGS = "DGS_1418836-15524810-15550340.eaf"
@@ -250,3 +251,16 @@ def test_cli_ingest_with_a_tier_mapping_and_without_one(tmp_path: Path, samples_
     mapped = runner.invoke(app, ["--db", db, "ingest", str(eaf), "--tiers", str(mapping)])
     assert mapped.exit_code == 0, mapped.output
     assert "33 utterances" in mapped.output
+
+
+def test_every_format_round_trips_through_the_elan_export(mixed_db: Path, tmp_path: Path) -> None:
+    """SignStream, ELAN (the ali conversion, DGS at 50 fps) and DAI 2 stories exported with
+    `cli.py export --elan` and re-ingested with no other argument come back frame for frame."""
+    out = tmp_path / "elan"
+    exported = runner.invoke(app, ["--db", str(mixed_db), "--quiet", "export", "--elan", str(out)])
+    assert exported.exit_code == 0, exported.output
+    assert len(list(out.glob("*.eaf"))) == len(rows(mixed_db, "select * from dim_source_files"))
+    reingest(out, tmp_path / "roundtrip.duckdb")
+    for measured in agreement(mixed_db, tmp_path / "roundtrip.duckdb"):
+        assert (measured.share, measured.extra) == (1.0, 0), differences(
+            mixed_db, tmp_path / "roundtrip.duckdb", measured.table)

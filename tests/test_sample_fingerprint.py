@@ -16,6 +16,7 @@ GOLDEN = Path(__file__).parent / "golden" / "sample_marts.json"
 ADDED = {
     "main.dim_source_files": "the read side's corpus files, so it never reads staging (#17)",
     "main.dim_lexicons": "the report's lexicon provenance, so it never reads raw (#17)",
+    "main.dim_media_files": "the media files the ELAN export links, never read from staging (#26)",
 }
 
 

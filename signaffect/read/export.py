@@ -212,6 +212,19 @@ _READING_BACK = [
 ]
 
 
+#: The card's pointer to the other export, for checking results against the video.
+_ELAN_NOTE = [
+    "## In ELAN",
+    "",
+    "The same warehouse exports each story as an ELAN 3.0 file with `cli.py export --elan "
+    "DIR`: the source annotation's tiers, SignAffect's derived tiers (named `SignAffect "
+    "auto: ...`, with controlled vocabularies: lexical labels per sign token, FACS action "
+    "units, grammatical markers, FER's top emotion, the tokens where a label's top face "
+    "feature co-occurs with it), the linked videos, and a `<story>.tiers.toml` with which "
+    "`cli.py ingest DIR` reads the folder back to the same frames.",
+]
+
+
 def _card(
     rows: dict[str, int], columns: dict[str, list[tuple[str, str]]], corpus: dict[str, object]
 ) -> str:
@@ -231,6 +244,8 @@ def _card(
         ),
         "",
         *_READING_BACK,
+        "",
+        *_ELAN_NOTE,
         "",
         "## Columns",
         "",

@@ -767,11 +767,23 @@ def _comparison_table(training: Training) -> Table:
     )
 
 
+#: Where a reader checks a result against the video (README "Back to ELAN").
+ELAN_NOTE = (
+    "To check any result against the video, `cli.py export --elan DIR` writes each story as "
+    "an ELAN file: the source annotation's tiers and, beside them, SignAffect's derived "
+    "tiers (lexical labels per sign, FACS action units, grammatical markers, FER's top "
+    "emotion, the signs where a label's top face feature co-occurs with it), each named "
+    "`SignAffect auto: ...` with a controlled vocabulary, times on the frame grid, and the "
+    "story's video linked."
+)
+
+
 def _provenance_section(doc: Document, data: ReportData) -> None:
     prov = data.provenance
     doc.add(
         Heading(2, "Provenance", "provenance"),
         Para(CORPUS_NOTICE + " Cite: " + CORPUS_CITATION),
+        Para(ELAN_NOTE),
         table_from_arrow(
             prov.files,
             {
