@@ -1,6 +1,9 @@
 """One row per grain x label x feature tested: the clustered statistics of
-`signaffect.stats.clustered_stats` over the units of `int_association_units` (see the YAML)."""
+`signaffect.stats.clustered_stats` over the units of `int_association_units` (see the YAML).
+`reuse_or_compute` keeps the last result while its inputs' fingerprint is unchanged."""
 
+from signaffect.core.model_cache import reuse_or_compute
+from signaffect.stats import association_model
 from signaffect.stats.association_model import model_settings, statistics
 
 
@@ -14,6 +17,14 @@ def model(dbt, session):
         min_clusters=dbt.config.meta_get("min_clusters"),
         cluster_unit=dbt.config.meta_get("cluster_unit"),
     )
-    units = dbt.ref("int_association_units").to_arrow_table()
-    coverage = dbt.ref("fct_feature_coverage").to_arrow_table()
-    return statistics(units, coverage, settings)
+    return reuse_or_compute(
+        dbt,
+        session,
+        inputs={
+            "units": dbt.ref("int_association_units"),
+            "coverage": dbt.ref("fct_feature_coverage"),
+        },
+        settings=settings,
+        compute=lambda units, coverage: statistics(units, coverage, settings),
+        code=[association_model],
+    )
