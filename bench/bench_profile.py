@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -70,14 +71,14 @@ DBT = """
 import inspect, json, resource, time
 from pathlib import Path
 from signaffect.core import dbt_runner
-if "write_json" not in inspect.signature(dbt_runner.run_dbt).parameters:  # an older tree
+options = {{}}
+if {write_json!r} and "write_json" in inspect.signature(dbt_runner.run_dbt).parameters:
+    options = {{"write_json": True}}
+elif {write_json!r}:  # an older tree: its runner always passes --no-write-json
     plain = dbt_runner._dbt_args
     def with_json(*args, **kwargs):
         return ["--write-json" if a == "--no-write-json" else a for a in plain(*args, **kwargs)]
     dbt_runner._dbt_args = with_json
-    options = {{}}
-else:
-    options = {{"write_json": True}}
 start = time.perf_counter()
 dbt_runner.run_dbt({command!r}, Path({db!r}), extra_args={extra!r}, **options)
 elapsed = time.perf_counter() - start
@@ -128,7 +129,8 @@ def node_times(tree: Path) -> list[tuple[str, float]]:
 
 def build(tree: Path, db: Path, extra: list[str], env: dict[str, str] | None = None) -> dict:
     """One `dbt build` in a fresh interpreter: wall, peak, and its nodes' times."""
-    measured = child(tree, DBT.format(command="build", db=str(db), extra=extra), env)
+    code = DBT.format(command="build", db=str(db), extra=extra, write_json=True)
+    measured = child(tree, code, env)
     nodes = node_times(tree)
     return {**measured, "nodes": nodes, "node_sum": sum(s for _, s in nodes)}
 
@@ -141,19 +143,18 @@ def profile(tree: Path, top: int) -> dict[str, Any]:
     report: dict[str, Any] = {"tree": str(tree), "load_before": load()}
     report["startup"] = startup(tree, top)
     report["ingest"] = child(tree, INGEST.format(phases=INGEST_PHASES, db=str(db), corpus=corpus))
-    parse = DBT.format(command="parse", db=str(db), extra=[])
+    parse = DBT.format(command="parse", db=str(db), extra=[], write_json=False)
     child(tree, parse)  # the first parse at this path writes dbt's partial-parse file
     report["parse_partial"] = child(tree, parse)
     report["parse_full"] = child(
-        tree, DBT.format(command="parse", db=str(db), extra=["--no-partial-parse"])
+        tree,
+        DBT.format(command="parse", db=str(db), extra=["--no-partial-parse"], write_json=False),
     )
     report["build"] = build(tree, db, [])
     report["build_again"] = build(tree, db, [])
     report["build_threads1"] = build(tree, db, [], {"SIGNAFFECT_THREADS": "1"})
     report["load_after"] = load()
-    for path in work.glob("*"):
-        if path.is_file():
-            path.unlink()
+    shutil.rmtree(work, ignore_errors=True)
     return report
 
 
