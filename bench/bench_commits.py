@@ -46,10 +46,10 @@ class Tree:
     runs: dict[str, list[tuple[float, float, float]]] = field(default_factory=dict)
 
 
-def archive(commit: str, target: Path) -> Path:
+def archive(repo: Path, commit: str, target: Path) -> Path:
     """Write `commit`'s files into `target` (git archive: no worktree, no branch)."""
     target.mkdir(parents=True)
-    tar = subprocess.run(["git", "-C", str(ROOT), "archive", commit], capture_output=True,
+    tar = subprocess.run(["git", "-C", str(repo), "archive", commit], capture_output=True,
                          check=True)
     subprocess.run(["tar", "-x", "-C", str(target)], input=tar.stdout, check=True)
     return target
@@ -137,11 +137,13 @@ def main() -> None:
     parser.add_argument("--scenario", action="append", default=None,
                         help="ncslgr (default), rebuild or sample; repeatable")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repo", type=Path, default=ROOT,
+                        help="the git repository the commits are taken from (default: this one)")
     args = parser.parse_args()
     scenarios = args.scenario or ["ncslgr"]
     work = Path(tempfile.mkdtemp(prefix="signaffect-commits-"))
     try:
-        trees = [Tree(c, archive(c, work / f"tree-{i}"), work / f"tree-{i}.duckdb")
+        trees = [Tree(c, archive(args.repo, c, work / f"tree-{i}"), work / f"tree-{i}.duckdb")
                  for i, c in enumerate(args.against or ["204734d"])]
         trees.append(Tree("this checkout", ROOT, work / "head.duckdb"))
         for tree in trees:
