@@ -42,28 +42,27 @@ def reuse_or_compute(
     `settings` must print (`repr`) everything else the result depends on; `code` names
     modules whose whole package is the computation (their source files are hashed).
     """
-    tables = {name: relation.to_arrow_table() for name, relation in inputs.items()}
-    key = fingerprint(session, tables, settings, [*_model_files(compute), *_sources(code)])
+    key = fingerprint(inputs, settings, [*_model_files(compute), *_sources(code)])
     if _holds(session, dbt.this, key):
         return session.table(repr(dbt.this))
-    result = compute(**tables)
+    result = compute(**{name: relation.to_arrow_table() for name, relation in inputs.items()})
     return result.append_column(
         FINGERPRINT_COLUMN, pa.array([key] * result.num_rows, pa.string())
     )
 
 
-def fingerprint(
-    session: Any, tables: Mapping[str, pa.Table], settings: object, files: Sequence[Path]
-) -> str:
-    """SHA-256 over each table's schema and rows (order-free: count, XOR and sum of DuckDB's
-    row hashes), `repr(settings)`, the files' bytes and the numeric libraries' versions."""
+def fingerprint(relations: Mapping[str, Any], settings: object, files: Sequence[Path]) -> str:
+    """SHA-256 over each DuckDB relation's columns and rows (order-free: count, XOR and sum
+    of DuckDB's row hashes, computed in DuckDB: a reused result never leaves it),
+    `repr(settings)`, the files' bytes and the numeric libraries' versions."""
     digest = hashlib.sha256()
-    for name in sorted(tables):
-        table = tables[name]
-        rows = session.from_arrow(table).query(
+    for name in sorted(relations):
+        relation = relations[name]
+        rows = relation.query(
             "t", "select count(*), bit_xor(hash(t)), sum(hash(t)::hugeint) from t"
         ).fetchall()
-        digest.update(f"{name}\n{table.schema}\n{rows}\n".encode())
+        columns = list(zip(relation.columns, map(str, relation.types), strict=True))
+        digest.update(f"{name}\n{columns}\n{rows}\n".encode())
     digest.update(repr(settings).encode())
     for path in files:
         digest.update(path.read_bytes())
