@@ -35,15 +35,18 @@ def _release_warehouse() -> None:
     gc.collect()
 
 
-def _dbt_args(command: str, db: Path, dbt_vars: dict[str, Any] | None) -> list[str]:
+def _dbt_args(
+    command: str, db: Path, dbt_vars: dict[str, Any] | None, write_json: bool = False
+) -> list[str]:
     """The command line: the warehouse goes in as a var that profiles.yml reads, so that
     `dbt` by hand still follows SIGNAFFECT_DB."""
-    # No manifest.json / run_results.json: writing them is ~1.5 s of every in-process run,
-    # and nothing here reads them (`dbt` run by hand still writes them, for docs and tools).
-    # dbt's console log stays off (errors are reported as one line); its full log is
-    # still written to logs/dbt.log.
+    # No manifest.json / run_results.json unless asked (bench/bench_profile.py reads the
+    # node times): writing them is ~1.5 s of every in-process run. dbt's partial-parse file
+    # is written either way. dbt's console log stays off (errors are reported as one line);
+    # its full log is still written to logs/dbt.log.
+    json_flag = "--write-json" if write_json else "--no-write-json"
     args = ["--log-level", "none", "--log-level-file", "debug", "--no-use-colors",
-            "--no-write-json", command, "--project-dir", str(PROJECT_DIR),
+            json_flag, command, "--project-dir", str(PROJECT_DIR),
             "--profiles-dir", str(PROJECT_DIR)]
     if command == "build":
         # Unit tests check the SQL, not the data: as dbt advises, a production build skips
@@ -58,8 +61,10 @@ def run_dbt(
     dbt_vars: dict[str, Any] | None = None,
     extra_args: list[str] | None = None,
     progress: Progress | None = None,
+    write_json: bool = False,
 ) -> int:
-    """Invoke `dbt <command>` on `db` (the caller must have closed its own connection).
+    """Invoke `dbt <command>` on `db` (the caller must have closed its own connection);
+    `write_json` also writes target/run_results.json and manifest.json.
 
     Returns the number of nodes dbt ran.
     """
@@ -76,7 +81,7 @@ def run_dbt(
 
     try:
         result = dbtRunner(callbacks=[on_event]).invoke(
-            [*_dbt_args(command, db, dbt_vars), *(extra_args or [])]
+            [*_dbt_args(command, db, dbt_vars, write_json), *(extra_args or [])]
         )
     finally:
         _release_warehouse()

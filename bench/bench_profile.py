@@ -1,0 +1,198 @@
+"""Benchmark: where the time of one NCSLGR ingest + build goes.
+
+Why: a speed-up starts from a profile, not a guess. In fresh interpreters (each step's
+peak RSS is its own) this reports
+
+- Python start-up: `cli.py --help` wall time and the slowest imports (`-X importtime`);
+- ingest phases on a fresh warehouse (lexicons, parse, lexicon hits, load into `raw`);
+- dbt parse, with dbt's partial parse (as every run after the first has it) and without;
+- a full `dbt build` (`cli.py build`'s), per node from dbt's `run_results.json`, then the
+  same build again with nothing changed, and `--threads 1` beside the default 2.
+
+`--tree DIR` profiles another checkout (e.g. `git archive main | tar -x -C DIR`) with this
+interpreter, so two commits compare in one run; `--json FILE` keeps the numbers. Times
+depend on the machine's load, printed beside them.
+
+    .venv/bin/python bench/bench_profile.py [--tree DIR] [--top 10] [--json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+from signaffect.core.settings import ncslgr_dir
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: Ingest's steps, timed by wrapping the module attributes the pipeline calls.
+INGEST_PHASES = {
+    "ingest.corpus": ["parse_files", "texts_from_signstream", "lexicon_hits", "loaded_files",
+                      "replace_source_rows"],
+    "signaffect.pipeline.corpus": ["select_lexicons", "connect", "ensure_raw_tables"],
+}
+
+INGEST = """
+import importlib, json, resource, time
+from pathlib import Path
+phases = {{}}
+def timed(module, name):
+    inner = getattr(module, name)
+    def wrapper(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return inner(*args, **kwargs)
+        finally:
+            phases[name] = phases.get(name, 0.0) + time.perf_counter() - start
+    setattr(module, name, wrapper)
+for module_name, names in {phases!r}.items():
+    module = importlib.import_module(module_name)
+    for name in names:
+        timed(module, name)
+from signaffect.pipeline.corpus import ingest_corpus
+start = time.perf_counter()
+ingest_corpus(Path({db!r}), [{corpus!r}])
+phases["total"] = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({{"phases": phases, "peak_mb": peak}}))
+"""
+
+DBT = """
+import inspect, json, resource, time
+from pathlib import Path
+from signaffect.core import dbt_runner
+options = {{}}
+if {write_json!r} and "write_json" in inspect.signature(dbt_runner.run_dbt).parameters:
+    options = {{"write_json": True}}
+elif {write_json!r}:  # an older tree: its runner always passes --no-write-json
+    plain = dbt_runner._dbt_args
+    def with_json(*args, **kwargs):
+        return ["--write-json" if a == "--no-write-json" else a for a in plain(*args, **kwargs)]
+    dbt_runner._dbt_args = with_json
+start = time.perf_counter()
+dbt_runner.run_dbt({command!r}, Path({db!r}), extra_args={extra!r}, **options)
+elapsed = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({{"seconds": elapsed, "peak_mb": peak}}))
+"""
+
+
+def load() -> float:
+    """The machine's 1-minute load average (2 cores: above 2, every timing is inflated)."""
+    return os.getloadavg()[0]
+
+
+def child(tree: Path, code: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run `code` in a fresh interpreter inside `tree` (its modules shadow the install)."""
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], cwd=tree, capture_output=True,
+        text=True, env={**os.environ, **(env or {})},
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"benchmark step failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def startup(tree: Path, top: int) -> dict[str, Any]:
+    """`cli.py --help` wall time and its slowest top-level imports (cumulative)."""
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "cli.py", "--help"], cwd=tree,
+        capture_output=True, text=True,
+    )
+    wall = time.perf_counter() - start
+    cumulative: dict[str, float] = {}
+    for line in done.stderr.splitlines():
+        found = re.match(r"import time:\s+\d+ \|\s+(\d+) \|( *)(\S+)", line)
+        if found and len(found.group(2)) <= 1:  # top-level imports only
+            cumulative[found.group(3)] = int(found.group(1)) / 1e6
+    slowest = sorted(cumulative.items(), key=lambda kv: -kv[1])[:top]
+    return {"wall": wall, "imports": sum(cumulative.values()), "slowest": slowest}
+
+
+def node_times(tree: Path) -> list[tuple[str, float]]:
+    """(node, seconds) of the last dbt invocation in `tree`, slowest first."""
+    results = json.loads((tree / "target" / "run_results.json").read_text())["results"]
+    times = [(r["unique_id"].split(".", 2)[-1], float(r["execution_time"])) for r in results]
+    return sorted(times, key=lambda kv: -kv[1])
+
+
+def build(tree: Path, db: Path, extra: list[str], env: dict[str, str] | None = None) -> dict:
+    """One `dbt build` in a fresh interpreter: wall, peak, and its nodes' times."""
+    code = DBT.format(command="build", db=str(db), extra=extra, write_json=True)
+    measured = child(tree, code, env)
+    nodes = node_times(tree)
+    return {**measured, "nodes": nodes, "node_sum": sum(s for _, s in nodes)}
+
+
+def profile(tree: Path, top: int) -> dict[str, Any]:
+    """Every measurement of the module docstring, for the checkout at `tree`."""
+    corpus = str(ncslgr_dir())
+    work = Path(tempfile.mkdtemp(prefix="signaffect-profile-"))
+    db = work / "profile.duckdb"
+    report: dict[str, Any] = {"tree": str(tree), "load_before": load()}
+    report["startup"] = startup(tree, top)
+    report["ingest"] = child(tree, INGEST.format(phases=INGEST_PHASES, db=str(db), corpus=corpus))
+    parse = DBT.format(command="parse", db=str(db), extra=[], write_json=False)
+    child(tree, parse)  # the first parse at this path writes dbt's partial-parse file
+    report["parse_partial"] = child(tree, parse)
+    report["parse_full"] = child(
+        tree,
+        DBT.format(command="parse", db=str(db), extra=["--no-partial-parse"], write_json=False),
+    )
+    report["build"] = build(tree, db, [])
+    report["build_again"] = build(tree, db, [])
+    report["build_threads1"] = build(tree, db, [], {"SIGNAFFECT_THREADS": "1"})
+    report["load_after"] = load()
+    shutil.rmtree(work, ignore_errors=True)
+    return report
+
+
+def show(report: dict[str, Any], top: int) -> None:
+    """The profile as plain text (nothing is cut when piped)."""
+    print(f"tree: {report['tree']}   load before {report['load_before']}, "
+          f"after {report['load_after']} (1-min load average, 2 cores)")
+    up = report["startup"]
+    print(f"\nstart-up: `cli.py --help` {up['wall']:.2f} s wall, "
+          f"top-level imports {up['imports']:.2f} s; slowest:")
+    for name, seconds in up["slowest"]:
+        print(f"  {seconds:6.2f} s  {name}")
+    ingest = report["ingest"]
+    print(f"\ningest phases (fresh warehouse, peak {ingest['peak_mb']:.0f} MB):")
+    for name, seconds in sorted(ingest["phases"].items(), key=lambda kv: -kv[1]):
+        print(f"  {seconds:6.2f} s  {name}")
+    print(f"\ndbt parse: partial {report['parse_partial']['seconds']:.2f} s, "
+          f"full {report['parse_full']['seconds']:.2f} s (wall, incl. dbt start-up)")
+    for key, title in (("build", "full build"), ("build_again", "build, nothing changed"),
+                       ("build_threads1", "build, nothing changed, --threads 1")):
+        run = report[key]
+        print(f"\n{title}: {run['seconds']:.2f} s wall, {run['peak_mb']:.0f} MB peak, "
+              f"{len(run['nodes'])} nodes, node time {run['node_sum']:.2f} s; top {top}:")
+        for name, seconds in run["nodes"][:top]:
+            print(f"  {seconds:6.2f} s  {name}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tree", type=Path, default=ROOT, help="checkout to profile")
+    parser.add_argument("--top", type=int, default=10)
+    parser.add_argument("--json", type=Path, default=None, help="also write the numbers here")
+    args = parser.parse_args()
+    report = profile(args.tree.resolve(), args.top)
+    show(report, args.top)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()
