@@ -606,6 +606,7 @@ def labels(label: LabelArgument, format: FormatOption = OutputFormat.table) -> N
 def confirm(
     label: LabelArgument,
     family: FamilyOption = Family.signstream,
+    role: RoleOption = Role.face,
     k: Annotated[int, typer.Option(help="How many of the label's top pairs to refit.", min=1)] = 5,
     kind: Annotated[
         list[str] | None,
@@ -623,8 +624,10 @@ def confirm(
     from signaffect.read.confirm import caption, for_terminal
 
     with progress_bar(State.quiet) as progress:
-        rows = confirm_label(State.db, label, k, family.value, kind or (), progress)
-    print_caption(caption(label, family.value, rows.num_rows), format)
+        rows = confirm_label(
+            State.db, label, k, family.value, kind or (), progress, role=role.value
+        )
+    print_caption(caption(label, f"{role.value} {family.value}", rows.num_rows), format)
     emit(rows if format is not OutputFormat.table else for_terminal(rows), format)
 
 

@@ -13,6 +13,7 @@ from rich.progress import Progress
 
 from signaffect.core.arrow_tables import ensure_table, insert_arrow, transaction
 from signaffect.core.warehouse import connect
+from signaffect.read.associations import FACE
 from signaffect.read.confirm import Pair, load_pairs
 from signaffect.read.confirmations import SCHEMA, TABLE
 from signaffect.stats.glmer import fit_glmer, rscript
@@ -25,11 +26,12 @@ def confirm_label(
     family: str,
     kinds: Sequence[str] = (),
     progress: Progress | None = None,
+    role: str = FACE,
 ) -> pa.Table:
     """Fit and store the mixed model of each of `label`'s top `k` pairs (of features of
     `kinds`, when given); return the rows."""
     rscript()
-    pairs = load_pairs(db, label, k, family, kinds)
+    pairs = load_pairs(db, label, k, family, kinds, role)
     task = progress.add_task(f"glmer {label}", total=len(pairs)) if progress else None
     rows = []
     for pair in pairs:

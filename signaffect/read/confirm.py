@@ -5,8 +5,9 @@ The rankings count sign tokens as exchangeable within a story; but a label is a 
 a gloss type, so a pair carried by a few glosses says little about the label. The
 confirmation refits each top pair (sign grain, `fct_label_feature_rankings`) as
 feature ~ label + (1 | signer) + (1 | gloss) (+ (1 | story) when it converges) over the
-same tokens the mart counts: every sign token of a file whose annotators coded the
-feature's field (`fct_feature_coverage`). A pair survives the sign's random effect when the
+same tokens the mart counts: every sign token of the comparison set (dbt var
+`comparison_set`, `int_association_units`) in a file whose annotators coded the feature's
+field (`fct_feature_coverage`). A pair survives the sign's random effect when the
 model converged and the 95% CI of the label's fixed effect lies above 0.
 """
 
@@ -20,8 +21,8 @@ import numpy as np
 import pyarrow as pa
 
 from signaffect.core.errors import SignAffectError
-from signaffect.core.warehouse import connect
-from signaffect.read.associations import top_features
+from signaffect.core.warehouse import connect_marts
+from signaffect.read.associations import FACE, top_features
 from signaffect.read.confirmations import SURVIVES, TABLE, beta_text, note
 
 #: Rows asked of the ranking before the kinds are filtered: all of them.
@@ -38,6 +39,10 @@ from fct_sign_tokens as tokens
 inner join (
     select distinct source_file from fct_feature_coverage where feature = $feature
 ) as coded using (source_file)
+inner join (
+    select unit_key as sign_token_id from intermediate.int_association_units
+    where grain = 'sign'
+) as compared using (sign_token_id)
 left join (
     select distinct sign_token_id from fct_sign_token_features where feature = $feature
 ) as present using (sign_token_id)
@@ -68,11 +73,13 @@ class Pair:
 
 
 def load_pairs(
-    db: Path, label: str, k: int, family: str, kinds: Sequence[str] = ()
+    db: Path, label: str, k: int, family: str, kinds: Sequence[str] = (), role: str = FACE
 ) -> list[Pair]:
     """The label's top `k` pairs of `family` at sign grain (only features of `kinds`, when
     given), each with its sign tokens; `rank` stays the rank among all the family's pairs."""
-    ranking = top_features(db, label, grain="sign", family=family, k=ALL).table.to_pylist()
+    ranking = top_features(
+        db, label, grain="sign", family=family, k=ALL, role=role
+    ).table.to_pylist()
     ranking = [row for row in ranking if not kinds or row["kind"] in kinds][:k]
     if not ranking:
         raise SignAffectError(
@@ -80,7 +87,7 @@ def load_pairs(
             + (f" with a feature of kind {', '.join(kinds)}" if kinds else ""),
             "see `cli.py top LABEL` for its pairs and their kinds",
         )
-    con = connect(db, read_only=True)
+    con = connect_marts(db)
     try:
         return [
             Pair(
