@@ -18,9 +18,10 @@ from typer.testing import CliRunner, Result
 
 from cli import app
 from ingest import elan
-from signaffect.read import elan_export
+from signaffect.core import atomic
+from signaffect.core.atomic import write_bytes_atomic
 from signaffect.read.eaf_checks import problems
-from signaffect.read.elan_export import eaf_bytes, tier_mapping, write_atomic
+from signaffect.read.elan_export import eaf_bytes, export_elan, tier_mapping
 from signaffect.read.elan_tiers import (
     DERIVED_ANNOTATOR,
     DERIVED_PREFIX,
@@ -196,8 +197,8 @@ def _nasty_story() -> StoryTiers:
 def test_names_with_non_ascii_quotes_and_markup_survive(tmp_path: Path) -> None:
     story = _nasty_story()
     path = tmp_path / f"{story.story}.eaf"
-    write_atomic(path, eaf_bytes(story, tmp_path, tmp_path))
-    write_atomic(tmp_path / f"{story.story}.tiers.toml", tier_mapping(story).encode())
+    write_bytes_atomic(path, eaf_bytes(story, tmp_path, tmp_path))
+    write_bytes_atomic(tmp_path / f"{story.story}.tiers.toml", tier_mapping(story).encode())
     assert problems(path.read_bytes()) == []
     eaf = _read(path)
     assert eaf.get_annotation_data_for_tier("main gloss") == [
@@ -214,14 +215,14 @@ def test_names_with_non_ascii_quotes_and_markup_survive(tmp_path: Path) -> None:
 
 
 def test_a_failed_write_leaves_no_file_and_no_temporary(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sample_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def refuse(*_: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(elan_export.os, "replace", refuse)
+    monkeypatch.setattr(atomic.os, "replace", refuse)
     with pytest.raises(OSError):
-        write_atomic(tmp_path / "story.eaf", b"<ANNOTATION_DOCUMENT/>")
+        export_elan(sample_db, tmp_path / "elan")
     assert list(tmp_path.iterdir()) == []
 
 

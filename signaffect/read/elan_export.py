@@ -3,8 +3,8 @@
 
 `export_elan(db, out_dir, stories)` reads the marts (`signaffect.read.elan_tiers`), builds
 every file in memory, checks each against the EAF 3.0 structure (`eaf_checks`), and only
-then writes them, each to a temporary name beside its target and renamed over it, so a
-failure leaves no half-written file.
+then writes them together (`signaffect.core.atomic.atomic_files`: temporary names, renamed
+when all are written), so a failure leaves no half-written file.
 
 pympi-ling builds the document. Three things it does not do by itself are set on its
 objects: the 3.0 version and schema location (it writes 2.8), a linguistic type's
@@ -21,16 +21,15 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import duckdb
 from pympi.Elan import Eaf, to_adocument
 
+from signaffect.core.atomic import atomic_files
 from signaffect.core.errors import SignAffectError
 from signaffect.core.warehouse import NOT_BUILT_HINT, connect, table_exists
 from signaffect.read.eaf_checks import problems
@@ -90,16 +89,15 @@ def export_elan(
                 on_story(tiers.story)
     finally:
         con.close()
-    out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for tiers, data in documents:
-        eaf, mapping = out_dir / f"{tiers.story}.eaf", out_dir / f"{tiers.story}.tiers.toml"
-        write_atomic(eaf, data)
-        write_atomic(mapping, tier_mapping(tiers).encode("utf-8"))
-        written.append(ExportedStory(
-            tiers.story, eaf, mapping, len(tiers.source), len(tiers.derived),
-            sum(len(t.spans) for t in (*tiers.source, *tiers.derived)),
-        ))
+    with atomic_files(out_dir) as files:
+        for tiers, data in documents:
+            eaf = files.write_bytes(f"{tiers.story}.eaf", data)
+            mapping = files.write_text(f"{tiers.story}.tiers.toml", tier_mapping(tiers))
+            written.append(ExportedStory(
+                tiers.story, eaf, mapping, len(tiers.source), len(tiers.derived),
+                sum(len(t.spans) for t in (*tiers.source, *tiers.derived)),
+            ))
     return written
 
 
@@ -119,26 +117,6 @@ def _chosen_files(con: duckdb.DuckDBPyConnection, stories: list[str] | None) -> 
             f"name stories as `cli.py status` lists them (e.g. {known}); nothing was written",
         )
     return list(dict.fromkeys(by_name[s] for s in stories))
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to a temporary file beside `path`, then rename it over `path`, so no
-    reader ever sees half a file. (Our own minimal helper until signaffect.core has the
-    shared one.)"""
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.fchmod(f.fileno(), 0o666 & ~umask)  # as an ordinary new file, not 0600
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
 
 
 def eaf_bytes(tiers: StoryTiers, out_dir: Path, media_dir: Path) -> bytes:
