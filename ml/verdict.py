@@ -92,7 +92,7 @@ class Verdict:
             f"{self.all_positive.text()} (difference "
             f"{self.all_positive_difference.text(signed=True)}); 95% CIs, bootstrap over "
             f"{self.n_stories} stories, {self.resamples} resamples; above only when both "
-            f"differences' intervals exclude 0{test}."
+            f"difference intervals exclude 0{test}."
         )
 
 
