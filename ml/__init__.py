@@ -13,12 +13,18 @@ or input set) and never imports ingest. The terminal tables of a run are
     model       the random forest, the logistic-regression comparator and the baselines
     splits      story (default) / signer / utterance grouped CV, and the study's leaky kfold
     lookup      predict every input a fold is asked about once, a few trees at a time
-    importance  permutation importance on held-out folds (beside impurity importance)
-    oof         pooled out-of-fold predictions with their story and fold
+    importance  permutation importance on held-out folds, once per distinct row (beside
+                impurity importance)
+    oof         pooled out-of-fold predictions with their story and fold; the baselines' names
     metrics     per-label and micro / macro / weighted scores from pooled out-of-fold output
-    verdict     story-bootstrap CIs of model vs label-prior baseline, and the reading
+    verdict     story-bootstrap CIs of model vs the label-prior and all-positive baselines,
+                and the reading
+    precision   per-label average precision against prevalence, same story bootstrap
+    oof_rows    the out-of-fold predictions as rows (Parquet, ml_oof_predictions), and the
+                verdict recomputed from them
     permutation the story-permutation test of the verdict
     train       the run: load the mart, CV, verdict, final fit, record
     recording   check that a run can be recorded, record it, or load a saved run later
-    results     ml_runs / ml_label_metrics / ml_fold_metrics / ml_feature_importance, artefacts
+    results     ml_runs / ml_label_metrics / ml_fold_metrics / ml_feature_importance /
+                ml_oof_predictions, artefacts
 """

@@ -54,31 +54,48 @@ def unique_rows(X: sp.spmatrix | np.ndarray, Y: np.ndarray) -> UniqueRows:
 
 
 def _row_keys(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
-    """One comparable bytes value per (inputs, labels) row: 0/1 cells packed to bits, other
-    inputs (a sign token's shares) by their exact float32 bytes."""
+    """One comparable bytes value per (inputs, labels) row (see `packed_inputs`)."""
     labels = np.packbits(Y.astype(bool), axis=1)
+    return _void(np.concatenate([packed_inputs(X), labels], axis=1))
+
+
+def packed_inputs(X: np.ndarray) -> np.ndarray:
+    """Each row's inputs as bytes: 0/1 cells packed to bits, other inputs (a sign token's
+    shares) by their exact float32 bytes."""
     if np.isin(X, (0, 1)).all():
-        inputs = np.packbits(X.astype(bool), axis=1)
-    else:
-        inputs = np.ascontiguousarray(X, dtype=np.float32).view(np.uint8)
-    packed = np.ascontiguousarray(np.concatenate([inputs, labels], axis=1))
+        return np.packbits(X.astype(bool), axis=1)
+    return np.ascontiguousarray(X, dtype=np.float32).view(np.uint8)
+
+
+def _void(packed: np.ndarray) -> np.ndarray:
+    packed = np.ascontiguousarray(packed)
     return packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
+
+
+def distinct_inputs(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The first row of each distinct input row of `X` and every row's index among them."""
+    _, first, inverse = np.unique(_void(packed_inputs(X)), return_index=True,
+                                  return_inverse=True)
+    return first, inverse.ravel()
 
 
 def held_out_units(
     rows: UniqueRows, frames: np.ndarray, story: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The distinct (row, story) pairs among test `frames`: rows, frame counts, stories.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct (row, story) pairs among test `frames`: rows, frame counts, stories, and
+    each frame's unit.
 
     Like `collapse_frames`, but a row never merges frames of two stories, so the pooled
     predictions can be resampled by story (`ml.verdict`). `story` holds a story index per
     frame of the matrix.
     """
     n_stories = int(story.max()) + 1
-    keys, counts = np.unique(
-        rows.row_of_frame[frames] * n_stories + story[frames], return_counts=True
+    keys, unit_of_frame, counts = np.unique(
+        rows.row_of_frame[frames] * n_stories + story[frames], return_inverse=True,
+        return_counts=True,
     )
-    return keys // n_stories, counts.astype(np.float64), keys % n_stories
+    return (keys // n_stories, counts.astype(np.float64), keys % n_stories,
+            unit_of_frame.ravel())
 
 
 def collapse_frames(rows: UniqueRows, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

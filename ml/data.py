@@ -110,6 +110,9 @@ class FrameMatrix:
     utterance: np.ndarray
     settings: MartSettings
     feature_kinds: dict[str, str] = field(default_factory=dict)
+    #: Each row's key in the mart (source_file, utterance_id, frame_index or annotation_id),
+    #: so stored predictions name their frame or token.
+    units: pa.Table | None = None
 
     @property
     def n_frames(self) -> int:
@@ -153,6 +156,7 @@ class FrameMatrix:
             utterance=self.utterance,
             settings=self.settings,
             feature_kinds=self.feature_kinds,
+            units=self.units,
         )
 
 
@@ -255,6 +259,7 @@ def encode(matrix: pa.Table, catalog: pa.Table, grain: Grain = Grain.frame) -> F
             tuple(first["input_kinds"]), str(first["target_kind"]), str(first["lexical_scope"])
         ),
         feature_kinds={r["feature"]: r["feature_kind"] for r in rows},
+        units=matrix.select(mart.order.split(", ")),
     )
 
 

@@ -1,14 +1,11 @@
-"""Predict every input a fold will ever ask about once, then answer from a table.
+"""Predict every input a fold asks about once, with a forest grown a few trees at a time.
 
-A fold's model is asked twice: for its test rows, and by the held-out permutation
-importance for the same rows with one input column shuffled. Neighbouring frames repeat,
-so these requests hold few distinct inputs, and the permutations are fixed by their seed.
-So the requests are recorded first (a dry run of `sklearn.inspection` with the same seed,
-answered with zeros), the distinct inputs are predicted in one pass, and the real run is
-answered from the table. The forest can then be grown, applied and dropped a few trees at
-a time (`forest_predictions`): the fold's forest is never whole in memory, and the
-predictions are those of the whole forest (`RandomForestClassifier.predict`: per-tree
-probabilities summed in tree order, divided by the number of trees, argmax).
+A fold's model is asked about its distinct test inputs and, by the held-out permutation
+importance, about the same rows with one input changed (`ml.importance.plan_shuffles`).
+All of them are predicted in one pass, so the forest can be grown, applied and dropped a
+few trees at a time (`forest_predictions`): the fold's forest is never whole in memory,
+and the predictions are those of the whole forest (`RandomForestClassifier.predict`:
+per-tree probabilities summed in tree order, divided by the number of trees, argmax).
 """
 
 from __future__ import annotations
@@ -17,72 +14,50 @@ from collections.abc import Iterable
 
 import numpy as np
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.tree import DecisionTreeClassifier
+
+from ml.model import positive_share
+
+#: Rows applied to one tree at a time (bounds the per-tree leaf-value copy).
+_CHUNK_ROWS = 8192
 
 
-def input_keys(X: np.ndarray) -> np.ndarray:
-    """One comparable bytes value per row: its float32 cells (0/1 flags or shares)."""
-    rows = np.ascontiguousarray(X, dtype=np.float32)
-    return rows.view(np.dtype((np.void, rows.shape[1] * 4))).ravel()
+def forest_predictions(
+    parts: Iterable[RandomForestClassifier], X: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """0/1 predictions and P(label = 1) (rows x labels) of the forest that `parts` make up.
 
-
-class Recorder:
-    """Answers every request with zeros and remembers each distinct input row it saw."""
-
-    def __init__(self, n_labels: int) -> None:
-        self.n_labels = n_labels
-        self.index: dict[bytes, int] = {}
-        self.rows: list[np.ndarray] = []
-
-    def fit(self, X: np.ndarray, y: np.ndarray) -> Recorder:  # scikit-learn's interface
-        return self
-
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        keys, first = np.unique(input_keys(X), return_index=True)
-        for key, row in zip(keys, first, strict=True):
-            if key.tobytes() not in self.index:
-                self.index[key.tobytes()] = len(self.rows)
-                self.rows.append(np.asarray(X[row], dtype=np.float32))
-        return np.zeros((len(X), self.n_labels), dtype=np.uint8)
-
-    def inputs(self) -> np.ndarray:
-        return np.stack(self.rows) if self.rows else np.zeros((0, 0), dtype=np.float32)
-
-
-class Lookup:
-    """A fitted model's predictions for recorded inputs, looked up row by row."""
-
-    def __init__(self, index: dict[bytes, int], predictions: np.ndarray) -> None:
-        self.index = index
-        self.predictions = predictions
-
-    def fit(self, X: np.ndarray, y: np.ndarray) -> Lookup:  # scikit-learn's interface
-        return self
-
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        keys, inverse = np.unique(input_keys(X), return_inverse=True)
-        found = np.array([self.index[key.tobytes()] for key in keys], dtype=np.int64)
-        return self.predictions[found[inverse.ravel()]]
-
-
-def forest_predictions(parts: Iterable[RandomForestClassifier], X: np.ndarray) -> np.ndarray:
-    """0/1 predictions (rows x labels) of the forest that `parts` make up, part by part."""
+    A tree's probabilities are its leaf values (`DecisionTreeClassifier.predict_proba` is
+    `tree_.value` at `apply`'s leaves), so every label is added in one step per tree.
+    """
     X = np.ascontiguousarray(X, dtype=np.float32)
-    total: list[np.ndarray] | None = None
+    total: np.ndarray | None = None
     classes: list[np.ndarray] = []
     n_trees = 0
     for part in parts:
         if total is None:
-            single = part.n_outputs_ == 1
-            classes = [part.classes_] if single else list(part.classes_)
-            total = [np.zeros((len(X), len(c))) for c in classes]
+            classes = [part.classes_] if part.n_outputs_ == 1 else list(part.classes_)
+            total = np.zeros((len(X), len(classes), max(len(c) for c in classes)))
         for tree in part.estimators_:
-            proba = tree.predict_proba(X, check_input=False)
-            for k, p in enumerate([proba] if part.n_outputs_ == 1 else proba):
-                total[k] += p
+            _add_tree(total, tree, X)
             n_trees += 1
     if total is None:
         raise ValueError("no trees")
-    return np.stack(
-        [c.take(np.argmax(t / n_trees, axis=1)) for c, t in zip(classes, total, strict=True)],
+    mean = total / n_trees
+    predictions = np.stack(
+        [c.take(np.argmax(mean[:, k, : len(c)], axis=1)) for k, c in enumerate(classes)],
         axis=1,
     ).astype(np.uint8)
+    return predictions, positive_share(
+        [mean[:, k, : len(c)] for k, c in enumerate(classes)], classes
+    )
+
+
+def _add_tree(total: np.ndarray, tree: DecisionTreeClassifier, X: np.ndarray) -> None:
+    """Add one tree's leaf values of every row and label to `total`, a chunk of rows at a
+    time."""
+    value = tree.tree_.value.reshape(tree.tree_.node_count, total.shape[1], -1)
+    width = min(value.shape[2], total.shape[2])
+    for start in range(0, len(X), _CHUNK_ROWS):
+        chunk = slice(start, start + _CHUNK_ROWS)
+        total[chunk, :, :width] += value[tree.apply(X[chunk], check_input=False), :, :width]

@@ -123,6 +123,27 @@ def predict(model: ClassifierMixin, X: np.ndarray) -> np.ndarray:
     return np.asarray(model.predict(X)).reshape(X.shape[0], -1).astype(np.uint8)
 
 
+def positive_scores(model: ClassifierMixin, X: np.ndarray) -> np.ndarray:
+    """P(label = 1) per row and label (rows x labels), the score behind `predict`'s 0/1."""
+    proba = model.predict_proba(X)
+    if isinstance(model, OneVsRestClassifier) and model.multilabel_:
+        return np.asarray(proba, dtype=np.float64)
+    if isinstance(proba, list):  # a multi-output forest: one rows x classes array per label
+        return positive_share(proba, list(model.classes_))
+    return positive_share([proba], [model.classes_])
+
+
+def positive_share(per_label: list[np.ndarray], classes: list[np.ndarray]) -> np.ndarray:
+    """P(label = 1) per row and label from each label's per-class probabilities; 0 for a
+    label whose training rows never had it."""
+    out = np.zeros((len(per_label[0]), len(per_label)))
+    for k, (proba, labels) in enumerate(zip(per_label, classes, strict=True)):
+        hit = np.flatnonzero(np.asarray(labels) == 1)
+        if hit.size:
+            out[:, k] = proba[:, hit[0]]
+    return out
+
+
 def fit_baseline(
     strategy: str, Y: np.ndarray, sample_weight: np.ndarray | None, seed: int
 ) -> DummyClassifier:

@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 
+from ml.oof_rows import saved_rows
 from ml.results import RunRecord, write_artifacts, write_rows, write_tables
 from signaffect.core.atomic import commit_dir
 from signaffect.core.errors import SignAffectError
@@ -81,5 +82,5 @@ def load_artifacts(db: Path, folder: Path) -> str:
         con.close()
     if known:
         raise SignAffectError(f"run {run['run_id']} is already recorded in {db}")
-    write_rows(db, run, labels, folds, importances)
+    write_rows(db, run, labels, folds, importances, saved_rows(folder))
     return str(run["run_id"])

@@ -1,4 +1,4 @@
-"""Write what a training run measured: four warehouse tables and an artefact folder.
+"""Write what a training run measured: five warehouse tables and an artefact folder.
 
 The tables are plain DuckDB tables in schema main, not dbt models: dbt would drop and
 rebuild them, and they are a log of runs that must outlive rebuilds. They are written on
@@ -19,29 +19,44 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 import skops.io as sio
 from sklearn.base import ClassifierMixin
 
 from ml.metrics import AVERAGES, Report
-from ml.oof import OutOfFold
+from ml.oof import BASELINES, STRATIFIED, OutOfFold
+from ml.oof_rows import OOF_COLUMNS, OOF_FILE, OOF_TABLE
 from ml.options import MODEL_NAMES
+from ml.precision import LabelPrecision
 from ml.verdict import Verdict
 from signaffect.core.arrow_tables import insert_arrow, transaction
 from signaffect.core.errors import SignAffectError
 from signaffect.core.warehouse import connect
 
-ROLES = ("model", "stratified", "majority")
+ROLES = ("model", *BASELINES)
 METRICS = ("precision", "recall", "f1")
 
 #: Summary columns of ml_runs, e.g. model_micro_f1 (the trained model, named in column
 #: `model`), majority_weighted_precision.
 SUMMARY_COLUMNS = [f"{r}_{a}_{k}" for r in ROLES for a in AVERAGES for k in METRICS]
+#: The verdict's intervals (`ml.verdict.Verdict` fields): "baseline" is the label prior.
+VERDICT_PARTS = ("model", "baseline", "difference", "all_positive", "all_positive_difference")
 #: The verdict's numbers in ml_runs, beside its sentence (`verdict`) and reading.
 VERDICT_COLUMNS = [
     f"verdict_{part}_{bound}"
-    for part in ("model", "baseline", "difference")
+    for part in VERDICT_PARTS
     for bound in ("f1", "low", "high")
 ]
+#: Per-label average precision against prevalence (`ml.precision`), model rows only.
+PRECISION_COLUMNS: dict[str, str] = {
+    "prevalence": "double",
+    "average_precision": "double",
+    "average_precision_low": "double",
+    "average_precision_high": "double",
+    "ap_gain_low": "double",
+    "ap_gain_high": "double",
+    "ap_reading": "varchar",
+}
 
 #: Every table's columns and types; `write_tables` adds columns a warehouse lacks.
 TABLES: dict[str, dict[str, str]] = {
@@ -89,6 +104,7 @@ TABLES: dict[str, dict[str, str]] = {
         "f1": "double",
         "support": "bigint",
         "beats_prior": "boolean",
+        **PRECISION_COLUMNS,
     },
     "ml_fold_metrics": {
         "run_id": "varchar",
@@ -109,6 +125,7 @@ TABLES: dict[str, dict[str, str]] = {
         "importance_std": "double",
         "rank": "integer",
     },
+    OOF_TABLE: OOF_COLUMNS,
 }
 KEYS = {
     "ml_label_metrics": ("run_id", "model", "label"),
@@ -126,6 +143,8 @@ class RunRecord:
     reports: dict[str, Report]
     verdict: Verdict
     importances: list[tuple[str, str, float, float | None]]  # kind, feature, value, std
+    precisions: list[LabelPrecision]
+    oof_rows: pa.Table  # one row per test frame (`ml.oof_rows`)
 
     def _role(self, name: str) -> str:
         return "model" if name == self.oof.model else name
@@ -140,7 +159,7 @@ class RunRecord:
         v = self.verdict
         row["verdict"] = v.sentence(MODEL_NAMES[self.oof.model])
         row["verdict_reading"] = v.reading
-        for part in ("model", "baseline", "difference"):
+        for part in VERDICT_PARTS:
             interval = getattr(v, part)
             row[f"verdict_{part}_f1"] = interval.estimate
             row[f"verdict_{part}_low"] = interval.low
@@ -152,7 +171,8 @@ class RunRecord:
         return row
 
     def label_rows(self) -> list[dict[str, Any]]:
-        prior = {s.label: s.f1 for s in self.reports["stratified"].per_label}
+        prior = {s.label: s.f1 for s in self.reports[STRATIFIED].per_label}
+        precision = {p.label: _precision_cells(p) for p in self.precisions}
         return [
             {
                 "run_id": self.run["run_id"],
@@ -166,6 +186,7 @@ class RunRecord:
                 "beats_prior": score.f1 > prior[score.label]
                 if name == self.oof.model and score.label in prior
                 else None,
+                **(precision.get(score.label, {}) if name == self.oof.model else {}),
             }
             for name in self.oof.names
             for i, score in enumerate(self.reports[name].rows())
@@ -203,6 +224,19 @@ class RunRecord:
                 "importance": value, "importance_std": std, "rank": rank[kind],
             })
         return rows
+
+
+def _precision_cells(p: LabelPrecision) -> dict[str, Any]:
+    ap, gain = p.average_precision, p.gain
+    return {
+        "prevalence": p.prevalence,
+        "average_precision": None if ap is None else ap.estimate,
+        "average_precision_low": None if ap is None else ap.low,
+        "average_precision_high": None if ap is None else ap.high,
+        "ap_gain_low": None if gain is None else gain.low,
+        "ap_gain_high": None if gain is None else gain.high,
+        "ap_reading": p.reading,
+    }
 
 
 def _arrow(table: str, rows: list[dict[str, Any]]) -> pa.Table:
@@ -249,7 +283,7 @@ WAS = {("ml_runs", "model"): "random_forest", ("ml_runs", "grain"): "frame"}
 def write_tables(db: Path, record: RunRecord) -> None:
     """Create (or update) the result tables and insert this run, in one transaction."""
     write_rows(db, record.run_row(), record.label_rows(), record.fold_rows(),
-               record.importance_rows())
+               record.importance_rows(), record.oof_rows)
 
 
 def write_rows(
@@ -258,14 +292,18 @@ def write_rows(
     label_rows: list[dict[str, Any]],
     fold_rows: list[dict[str, Any]],
     importance_rows: list[dict[str, Any]],
+    oof_rows: pa.Table | None,
 ) -> None:
-    """Insert one run's rows (as `RunRecord` makes them, or as metrics.json holds them)."""
+    """Insert one run's rows (as `RunRecord` makes them, or as metrics.json and the
+    Parquet file hold them; None: a run saved before out-of-fold rows were stored)."""
     run = {**run, "config": json.dumps(run["config"]), "versions": json.dumps(run["versions"])}
     incoming = {
         "ml_runs": _arrow("ml_runs", [run]),
         "ml_label_metrics": _arrow("ml_label_metrics", label_rows),
         "ml_fold_metrics": _arrow("ml_fold_metrics", fold_rows),
         "ml_feature_importance": _arrow("ml_feature_importance", importance_rows),
+        OOF_TABLE: oof_rows.select(list(OOF_COLUMNS)) if oof_rows is not None
+        else pa.table({}),
     }
     con = connect(db)
     try:
@@ -320,4 +358,5 @@ def write_artifacts(folder: Path, record: RunRecord, extra: dict[str, Any]) -> P
         **extra,
     }
     (folder / "metrics.json").write_text(json.dumps(payload, indent=1, default=str) + "\n")
+    pq.write_table(record.oof_rows, folder / OOF_FILE)
     return folder

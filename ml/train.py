@@ -25,11 +25,24 @@ import numpy as np
 from rich.progress import Progress
 from sklearn.base import ClassifierMixin
 
-from ml.collapse import UniqueRows, collapse_frames, held_out_units, unique_rows
+from ml.collapse import (
+    UniqueRows,
+    collapse_frames,
+    distinct_inputs,
+    held_out_units,
+    unique_rows,
+)
 from ml.data import FrameMatrix, load_matrix
-from ml.importance import IMPURITY, PERMUTATION, FoldImportance, held_out_importance, pool_folds
+from ml.importance import (
+    IMPURITY,
+    PERMUTATION,
+    FoldImportance,
+    held_out_importance,
+    plan_shuffles,
+    pool_folds,
+)
 from ml.labelsets import ALL, LabelSet, resolve
-from ml.lookup import Lookup, Recorder, forest_predictions
+from ml.lookup import forest_predictions
 from ml.metrics import Report, micro_f1
 from ml.model import (
     ForestSettings,
@@ -37,12 +50,23 @@ from ml.model import (
     fit_forest,
     fit_logreg_on_rows,
     grow_forest,
+    positive_scores,
     predict,
     predict_baseline,
 )
-from ml.oof import OutOfFold, Predictions
+from ml.oof import (
+    ALL_POSITIVE,
+    BASELINES,
+    MAJORITY,
+    STRATIFIED,
+    OutOfFold,
+    Predictions,
+    pool_parts,
+)
+from ml.oof_rows import oof_rows
 from ml.options import CV, Grain, Model
 from ml.permutation import p_value
+from ml.precision import label_precisions
 from ml.recording import check_recordable, record_run
 from ml.results import RunRecord, save_model
 from ml.splits import FoldPlan, plan_folds
@@ -131,7 +155,9 @@ def cross_validate(
         None if config.collapse else matrix.X.toarray().astype(np.float32),
     )
     name = config.model.table_name
-    parts: dict[str, list[Predictions]] = {name: [], "stratified": [], "majority": []}
+    parts: dict[str, list[tuple[Predictions, np.ndarray]]] = {
+        name: [], STRATIFIED: [], MAJORITY: []
+    }
     fold_importance: list[FoldImportance] = []
     task = progress.add_task(f"cv {plan.cv.value}", total=plan.n_folds) if progress else None
     for fold, (train, test) in enumerate(plan.splits):
@@ -141,12 +167,11 @@ def cross_validate(
         if permuted is not None:
             fold_importance.append(permuted)
         majority, stratified = folds.baselines(fold, train, test, held_out)
-        parts["majority"].append(majority)
-        parts["stratified"].append(stratified)
+        parts[MAJORITY].append(majority)
+        parts[STRATIFIED].append(stratified)
         if progress is not None and task is not None:
             progress.advance(task)
-    oof = OutOfFold(name, list(stories), plan.n_folds,
-                    {key: Predictions.pool(value) for key, value in parts.items()})
+    oof = _pooled(name, list(stories), plan, parts)
     reports = {key: p.report(matrix.label_names) for key, p in oof.predictions.items()}
     model_oof = oof.predictions[name]
     fold_f1 = [micro_f1(*_fold(model_oof, fold)) for fold in range(plan.n_folds)]
@@ -156,8 +181,26 @@ def cross_validate(
     )
 
 
-#: A fold's held-out units (`ml.collapse.held_out_units`): distinct rows, frame counts, stories.
-HeldOut = tuple[np.ndarray, np.ndarray, np.ndarray]
+def _pooled(
+    name: str, stories: list[str], plan: FoldPlan,
+    parts: dict[str, list[tuple[Predictions, np.ndarray]]],
+) -> OutOfFold:
+    """Every fold's predictions pooled, the all-positive baseline on the model's rows."""
+    pooled = {key: pool_parts(value) for key, value in parts.items()}
+    pooled[ALL_POSITIVE] = (pooled[name][0].all_positive(), pooled[name][1])
+    return OutOfFold(
+        name, stories, plan.n_folds,
+        {key: pooled[key][0] for key in (name, *BASELINES)},
+        np.concatenate([test for _, test in plan.splits]),
+        {key: pooled[key][1] for key in (name, *BASELINES)},
+    )
+
+
+#: A fold's held-out units (`ml.collapse.held_out_units`): distinct rows, frame counts,
+#: stories, and each test frame's unit.
+HeldOut = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+#: A fold's predictions and each of its test frames' row in them.
+FoldPart = tuple[Predictions, np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -172,51 +215,61 @@ class _Folds:
 
     def model(
         self, fold: int, train: np.ndarray, test: np.ndarray, held_out: HeldOut, importance: bool
-    ) -> tuple[Predictions, FoldImportance | None]:
+    ) -> tuple[FoldPart, FoldImportance | None]:
         """The fold model's predictions of the test units and, with `importance`, its
-        held-out permutation importance."""
+        held-out permutation importance.
+
+        The model is asked once about every distinct input: the test frames' own and,
+        with `importance`, their shuffled variants (`ml.importance.plan_shuffles`); it is
+        dropped right after.
+        """
         rows, config = self.rows, self.config
+        present, xy_of_frame = np.unique(rows.row_of_frame[test], return_inverse=True)
+        first, input_of_present = distinct_inputs(rows.X[present])
+        frame_input = input_of_present[xy_of_frame.ravel()]
         if config.collapse:
-            te_rows, weight, story = held_out
-            inputs, truth = rows.X[te_rows], rows.Y[te_rows]
-        else:  # the plain per-frame reference: every test frame is its own row
-            assert self.dense_x is not None
-            inputs, truth = self.dense_x[test], self.matrix.Y[test]
-            weight, story = np.ones(len(test)), self.story[test]
-        # Record what the fold will be asked (test rows, then the importance's shuffles),
-        # predict it in one pass with a model that is dropped right after, then answer.
-        recorder = Recorder(len(self.matrix.label_names))
-        recorder.predict(inputs)
-        test_x, test_y = rows.X[rows.row_of_frame[test]], rows.Y[rows.row_of_frame[test]]
-        seed_fold, repeats = config.forest.seed + fold, config.importance_repeats
-        if importance:
-            held_out_importance(recorder, test_x, test_y, repeats, seed_fold)
+            te_rows, weight, story, frame_row = held_out
+            unit_input, truth = input_of_present[np.searchsorted(present, te_rows)], rows.Y[te_rows]
+        else:  # the plain per-frame reference: every test frame is its own unit
+            unit_input, truth = frame_input, self.matrix.Y[test]
+            weight, story, frame_row = np.ones(len(test)), self.story[test], np.arange(len(test))
+        distinct = rows.X[present[first]]
+        shuffles = (
+            plan_shuffles(distinct, frame_input, config.importance_repeats,
+                          config.forest.seed + fold)
+            if importance else None
+        )
         predict_fold = _fold_model(config, self.matrix, rows, train, self.dense_x)
-        lookup = Lookup(recorder.index, predict_fold(recorder.inputs()))
-        del predict_fold, recorder
-        predictions = Predictions(truth, lookup.predict(inputs), weight, story,
-                                  np.full(len(truth), fold))
-        if not importance:
-            return predictions, None
-        return predictions, held_out_importance(lookup, test_x, test_y, repeats, seed_fold)
+        answers, scores = predict_fold(distinct if shuffles is None else shuffles.inputs)
+        del predict_fold
+        if shuffles is not None:
+            unit_input = shuffles.rows[unit_input]
+        predictions = Predictions(truth, answers[unit_input], weight, story,
+                                  np.full(len(truth), fold),
+                                  scores[unit_input].astype(np.float32))
+        if shuffles is None:
+            return (predictions, frame_row), None
+        permuted = held_out_importance(shuffles, answers, rows.Y[rows.row_of_frame[test]])
+        return (predictions, frame_row), permuted
 
     def baselines(
         self, fold: int, train: np.ndarray, test: np.ndarray, held_out: HeldOut
-    ) -> tuple[Predictions, Predictions]:
-        """The two baselines fitted on the training frames: the majority label set for each
-        test unit, and the stratified draws, kept per frame: the stratified baseline draws a
+    ) -> tuple[FoldPart, FoldPart]:
+        """The two fitted baselines: the training frames' majority label set for each test
+        unit, and the stratified draws, kept per frame: the stratified baseline draws a
         fresh label set for every test frame, and one draw per collapsed row would correlate
         the draws."""
         rows, seed = self.rows, self.config.forest.seed
-        te_rows, weight, story = held_out
+        te_rows, weight, story, frame_row = held_out
         tr_rows, tr_weight = collapse_frames(rows, train)
         majority = fit_baseline("most_frequent", rows.Y[tr_rows], tr_weight, seed)
         stratified = fit_baseline("stratified", rows.Y[tr_rows], tr_weight, seed + fold)
         return (
-            Predictions(rows.Y[te_rows], predict_baseline(majority, len(te_rows)), weight,
-                        story, np.full(len(te_rows), fold)),
-            Predictions(self.matrix.Y[test], predict_baseline(stratified, len(test)),
-                        np.ones(len(test)), self.story[test], np.full(len(test), fold)),
+            (Predictions(rows.Y[te_rows], predict_baseline(majority, len(te_rows)), weight,
+                         story, np.full(len(te_rows), fold)), frame_row),
+            (Predictions(self.matrix.Y[test], predict_baseline(stratified, len(test)),
+                         np.ones(len(test)), self.story[test], np.full(len(test), fold)),
+             np.arange(len(test))),
         )
 
 
@@ -226,16 +279,17 @@ def _fold_model(
     rows: UniqueRows,
     train: np.ndarray,
     dense_x: np.ndarray | None,
-) -> Callable[[np.ndarray], np.ndarray]:
-    """The fold's model as a function of inputs. A collapsed forest is grown when called,
-    a few trees at a time (`ml.lookup.forest_predictions`), so it is never whole in memory."""
+) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """The fold's model as a function of inputs to (0/1 predictions, P(label)). A collapsed
+    forest is grown when called, a few trees at a time (`ml.lookup.forest_predictions`), so
+    it is never whole in memory."""
     if not config.collapse:
         assert dense_x is not None
         plain = fit_forest(config.forest, dense_x[train], matrix.Y[train])
-        return lambda X: predict(plain, X)
+        return lambda X: (predict(plain, X), positive_scores(plain, X))
     if config.model is Model.logreg:
         logreg = fit_logreg_on_rows(config.forest.seed, rows, train)
-        return lambda X: predict(logreg, X)
+        return lambda X: (predict(logreg, X), positive_scores(logreg, X))
     return lambda X: forest_predictions(grow_forest(config.forest, rows, train), X)
 
 
@@ -313,7 +367,10 @@ def train(
     duration = time.perf_counter() - started
     label_set = config.label_set.describe(len(matrix.label_names))
     run = _run_row(run_id, created_at, config, matrix, outcome, label_set, duration)
-    record = RunRecord(run, outcome.oof, outcome.reports, verdict, importances)
+    precisions = label_precisions(outcome.oof, matrix.label_names, config.resamples,
+                                  config.forest.seed)
+    record = RunRecord(run, outcome.oof, outcome.reports, verdict, importances, precisions,
+                       oof_rows(run_id, outcome.oof, matrix.units))
     artifacts = None
     if write:
         assert staging is not None
@@ -431,7 +488,7 @@ def _difference(matrix: FrameMatrix, config: TrainConfig) -> float:
     """The verdict's statistic (model minus label-prior micro-F1) of one refitted CV."""
     outcome = cross_validate(matrix, config, importance=False)
     micro = {name: r.averages["micro"].f1 for name, r in outcome.reports.items()}
-    return micro[outcome.oof.model] - micro["stratified"]
+    return micro[outcome.oof.model] - micro[STRATIFIED]
 
 
 def _importances(

@@ -26,6 +26,7 @@ from ml.model import (
     fit_forest,
     fit_forest_on_rows,
     fit_logreg_on_rows,
+    positive_scores,
     predict,
 )
 from ml.oof import OutOfFold, Predictions
@@ -33,7 +34,7 @@ from ml.options import CV, ClassWeight, Grain, Inputs, Model, Scope
 from ml.results import load_model
 from ml.splits import plan_folds, shared_groups
 from ml.train import CVOutcome, TrainConfig, cross_validate, train
-from ml.verdict import ABOVE, BELOW, READINGS, decide, resample_stories
+from ml.verdict import ABOVE, BELOW, READINGS, decide
 from signaffect.core.errors import SignAffectError
 from signaffect.pipeline.training import ensure_mart
 
@@ -288,11 +289,11 @@ def test_results_land_in_the_four_tables(mart_db: Path, tmp_path: Path) -> None:
     assert run[13].startswith(f"Verdict: random forest is {run[14]} on held-out stories")
     assert run[14] in READINGS and run[16] == result.verdict.difference.low
     assert run[17] is None  # grouped runs do not leak
-    assert n_metrics == (3 * (3 + 3), 3, 3)  # 3 models x (3 labels + 3 averages); 3 labels
+    assert n_metrics == (4 * (3 + 3), 4, 3)  # model + 3 baselines x (3 labels + 3 averages)
     assert [(k, r) for k, _, r in importances] == [
         *(("impurity", r) for r in range(1, 7)), *(("permutation", r) for r in range(1, 7))
     ]
-    assert len(folds) == 3 * 3 and sum(n for m, _, n, _ in folds if m == "majority") == 960
+    assert len(folds) == 4 * 3 and sum(n for m, _, n, _ in folds if m == "majority") == 960
     assert [f1 for m, _, _, f1 in folds if m == "random_forest"] == pytest.approx(
         result.outcome.fold_micro_f1
     )
@@ -445,12 +446,13 @@ def test_the_verdict_is_computed_from_the_stored_predictions(matrix: FrameMatrix
     assert perfect.model.estimate == 1.0 and perfect.reading == ABOVE
     nothing = decide(with_predictions(np.zeros_like(stored.y_pred)), 200, 0)
     assert nothing.model.estimate == 0.0 and nothing.reading == BELOW
-    assert "is below baseline" in nothing.sentence("random forest")
+    assert "is below a baseline" in nothing.sentence("random forest")
 
 
 def test_the_story_bootstrap_matches_a_slow_reference() -> None:
     """The fast bootstrap (per-story counts x draw multiplicities) against a plain loop that
-    pools the resampled stories' rows and scores them with ml.metrics.score."""
+    pools the resampled stories' rows and scores them with ml.metrics.score, for the model
+    and both baselines; the draws replayed as `clustered_stats.cluster_weights` makes them."""
     rng = np.random.default_rng(7)
     n_stories, labels = 5, ["a", "b", "c"]
 
@@ -460,51 +462,146 @@ def test_the_story_bootstrap_matches_a_slow_reference() -> None:
         return Predictions(truth, guess, rng.integers(1, 4, rows).astype(float),
                            rng.integers(0, n_stories, rows), np.zeros(rows, dtype=int))
 
-    oof = OutOfFold("random_forest", [f"s{i}" for i in range(n_stories)], 1,
-                    {"random_forest": predictions(60, 0.8), "stratified": predictions(80, 0.5),
-                     "majority": predictions(60, 0.5)})
+    model = predictions(60, 0.8)
+    stored = {"random_forest": model, "stratified": predictions(80, 0.5),
+              "majority": predictions(60, 0.5), "all_positive": model.all_positive()}
+    oof = OutOfFold("random_forest", [f"s{i}" for i in range(n_stories)], 1, stored,
+                    np.arange(60), {})
     resamples, seed = 300, 3
     fast = decide(oof, resamples, seed)
-    draws = resample_stories(np.arange(n_stories), resamples, seed)
-    slow: dict[str, list[float]] = {"random_forest": [], "stratified": []}
+    draws = np.random.default_rng(seed).integers(0, n_stories, size=(resamples, n_stories))
+    slow: dict[str, list[float]] = {name: [] for name in ("random_forest", "stratified",
+                                                          "all_positive")}
     for draw in draws:
         for name in slow:
             p = oof.predictions[name]
             rows = np.concatenate([np.flatnonzero(p.story == s) for s in draw])
             slow[name].append(score(p.y_true[rows], p.y_pred[rows], labels,
                                     p.weight[rows]).averages["micro"].f1)
-    model, base = np.array(slow["random_forest"]), np.array(slow["stratified"])
-    for got, values in ((fast.model, model), (fast.baseline, base),
-                        (fast.difference, model - base)):
+    forest = np.array(slow["random_forest"])
+    prior, everything = np.array(slow["stratified"]), np.array(slow["all_positive"])
+    for got, values in ((fast.model, forest), (fast.baseline, prior),
+                        (fast.difference, forest - prior), (fast.all_positive, everything),
+                        (fast.all_positive_difference, forest - everything)):
         assert [got.low, got.high] == pytest.approx(np.percentile(values, [2.5, 97.5]))
     assert fast.n_stories == n_stories and fast.resamples == resamples
 
 
-def test_permutation_importance_sees_held_out_frames_only(
-    matrix: FrameMatrix, monkeypatch: pytest.MonkeyPatch
+def test_an_interval_touching_zero_is_not_distinguishable() -> None:
+    """Above needs both differences' intervals above 0 as shown: +0.000 touches 0."""
+    from ml.verdict import TIED, Interval, reading
+
+    clear, touching = Interval(0.02, 0.01, 0.03), Interval(0.01, 0.0004, 0.02)
+    assert reading(clear, clear) == ABOVE
+    assert reading(clear, touching) == TIED and "[+0.000, +0.020]" in touching.text(True)
+    assert reading(clear, Interval(-0.02, -0.03, -0.01)) == BELOW
+    assert reading(clear, Interval(0.0, -0.01, 0.01)) == TIED
+
+
+def test_average_precision_is_scikit_learns_beside_prevalence(matrix: FrameMatrix) -> None:
+    """Per label, AP of the stored scores and its story-bootstrap draws equal scikit-learn's
+    `average_precision_score` with frame weights; the learnable label is above prevalence."""
+    from sklearn.metrics import average_precision_score
+
+    from ml.precision import ABOVE as AP_ABOVE
+    from ml.precision import label_precisions
+    from ml.verdict import story_draws
+
+    oof = _outcome(matrix).oof
+    stored = oof.predictions["random_forest"]
+    assert stored.score is not None
+    precisions = label_precisions(oof, matrix.label_names, 100, 0)
+    _, times = story_draws(oof, 100, 0)
+    for k, got in enumerate(precisions):
+        truth, scores = stored.y_true[:, k], stored.score[:, k]
+        assert got.average_precision is not None
+        assert got.average_precision.estimate == pytest.approx(
+            average_precision_score(truth, scores, sample_weight=stored.weight))
+        assert got.prevalence == pytest.approx(np.average(truth, weights=stored.weight))
+        weights = [stored.weight * t[stored.story] for t in times]
+        draws = [average_precision_score(truth, scores, sample_weight=w)
+                 for w in weights if w @ truth > 0]  # a draw without the label leaves
+        assert [got.average_precision.low, got.average_precision.high] == pytest.approx(
+            np.percentile(draws, [2.5, 97.5]))
+    assert precisions[matrix.label_names.index("lab:brow")].reading == AP_ABOVE
+
+
+def test_the_verdict_is_recomputed_from_the_stored_rows(mart_db: Path, tmp_path: Path) -> None:
+    """The warehouse's ml_oof_predictions and the run's Parquet file each give back the
+    verdict and the average precisions, and name every test frame once."""
+    import pyarrow.parquet as pq
+
+    from ml.oof_rows import OOF_FILE, read_oof, recompute
+    from ml.precision import label_precisions
+
+    config = TrainConfig(cv=CV.story, folds=3, forest=FAST, resamples=200,
+                         importance_repeats=1)
+    result = train(mart_db, config, artifacts_dir=tmp_path)
+    verdict, precisions = recompute(mart_db, result.run_id)
+    assert verdict == result.verdict and precisions == result.record.precisions
+    assert result.artifacts is not None
+    saved = read_oof(pq.read_table(result.artifacts / OOF_FILE), "random_forest")
+    assert decide(saved, 200, 0) == result.verdict
+    assert label_precisions(saved, result.matrix.label_names, 200, 0) == precisions
+    con = duckdb.connect(str(mart_db), read_only=True)
+    try:
+        frames = con.execute(
+            "select count(*), count(distinct (source_file, utterance_id, unit_index)), "
+            "bool_and(o.truth = list_transform(r.labels, lambda l: "
+            "  list_contains(m.labels, l)::utinyint)) "
+            "from ml_oof_predictions o join ml_runs r using (run_id) "
+            "join ml_frame_matrix m using (source_file, utterance_id) "
+            "where m.frame_index = o.unit_index"
+        ).fetchone()
+        low = con.execute("select verdict_all_positive_difference_low from ml_runs"
+                          ).fetchone()
+    finally:
+        con.close()
+    assert frames == (960, 960, True)
+    assert low == (result.verdict.all_positive_difference.low,)
+
+
+@pytest.mark.parametrize("shares", [False, True])
+def test_permutation_importance_is_scikit_learns_once_per_distinct_row(
+    matrix: FrameMatrix, shares: bool
 ) -> None:
-    import ml.importance
+    """The fold's importance, computed once per distinct (row, column, value), equals
+    `sklearn.inspection.permutation_importance` of the same model on the test frames, bit
+    for bit: 0/1 frames, and sign tokens' shares."""
+    from sklearn.inspection import permutation_importance
 
-    seen: list[np.ndarray] = []
-    real = ml.importance.permutation_importance
+    from ml.collapse import distinct_inputs
+    from ml.importance import held_out_importance, plan_shuffles
 
-    def spy(estimator: object, X: np.ndarray, y: np.ndarray, **kwargs: object) -> object:
-        seen.append(X.copy())
-        return real(estimator, X, y, **kwargs)
+    rows = unique_rows(matrix.X, matrix.Y)
+    train_idx, test_idx = plan_folds(CV.story, 3, 0, matrix.n_frames,
+                                     {CV.story: matrix.story}).splits[0]
+    forest = fit_forest_on_rows(FAST, rows, train_idx)
+    X_test = matrix.X.toarray()[test_idx].astype(np.float32)
+    if shares:
+        X_test *= np.random.default_rng(2).choice([0.25, 0.5, 1.0], size=X_test.shape)
+    truth = matrix.Y[test_idx]
+    first, own = distinct_inputs(X_test)
+    shuffles = plan_shuffles(X_test[first], own, 3, 4)
+    assert np.array_equal(shuffles.inputs[shuffles.own], X_test)
+    ours = held_out_importance(shuffles, predict(forest, shuffles.inputs), truth)
+    theirs = permutation_importance(
+        forest, X_test, truth, n_repeats=3, random_state=4,
+        scoring=lambda model, X, y: micro_f1(y, predict(model, X)),
+    )
+    assert np.array_equal(ours.mean, theirs.importances_mean)
+    assert np.array_equal(ours.std, theirs.importances_std)
+    if not shares:  # 6 binary inputs: at most 64 rows to predict; sklearn asks 3 x 6 x 320
+        assert len(shuffles.inputs) <= 2 ** X_test.shape[1]
 
-    monkeypatch.setattr(ml.importance, "permutation_importance", spy)
+
+def test_held_out_importance_finds_the_inputs_the_labels_depend_on(
+    matrix: FrameMatrix,
+) -> None:
     outcome = _outcome(matrix)
-    dense = matrix.X.toarray()
-    # Each fold: a dry run recording the shuffled inputs, then the run that is kept.
-    assert len(seen) == 2 * len(outcome.plan.splits) == 6
-    twice = [split for split in outcome.plan.splits for _ in range(2)]
-    for X, (train_idx, test_idx) in zip(seen, twice, strict=True):
-        assert np.array_equal(X, dense[test_idx])  # the test fold's frames, in order
-        assert len(X) == len(test_idx) and not set(test_idx) & set(train_idx)
     assert outcome.permutation_importance is not None
     mean, _ = outcome.permutation_importance
-    names = matrix.feature_names
-    top = names[int(np.argmax(mean))]
+    top = matrix.feature_names[int(np.argmax(mean))]
     assert top in ("AU1 unit", "AU2 unit")  # lab:brow is AU1 and AU2 together
 
 
@@ -520,7 +617,7 @@ def test_logreg_on_collapsed_rows_is_the_per_frame_fit(matrix: FrameMatrix) -> N
         assert np.allclose(a.intercept_, b.intercept_, atol=1e-4)
     outcome = cross_validate(matrix, TrainConfig(cv=CV.story, folds=3, model=Model.logreg,
                                                  importance_repeats=1))
-    assert set(outcome.reports) == {"logreg", "stratified", "majority"}
+    assert set(outcome.reports) == {"logreg", "stratified", "majority", "all_positive"}
 
 
 def test_a_logreg_run_is_recorded_and_saved(mart_db: Path, tmp_path: Path) -> None:
@@ -608,7 +705,9 @@ def test_a_forest_grown_in_parts_predicts_as_the_whole_forest(matrix: FrameMatri
     whole = fit_forest_on_rows(FAST, rows, train_idx)
     dense = matrix.X.toarray().astype(np.float32)
     parts = grow_in_batches(make_forest(FAST), rows, train_idx, 4)
-    assert np.array_equal(forest_predictions(parts, dense), predict(whole, dense))
+    answers, scores = forest_predictions(parts, dense)
+    assert np.array_equal(answers, predict(whole, dense))
+    assert np.array_equal(scores, positive_scores(whole, dense))
     everything = fit_forest_on_rows(FAST, rows, np.arange(matrix.n_frames))
     saved: list[RandomForestClassifier] = []
     impurity = final_fit(matrix, TrainConfig(forest=FAST), rows,

@@ -264,9 +264,11 @@ def test_the_verdict_sentence_comes_before_any_score(
     assert 0 <= training.index(html.escape(verdict)) < first_score
     reading = scalar(trained_db, "select verdict_reading from ml_runs where cv = 'story'")
     no_skill = "describe a model with no demonstrated skill" in training
-    assert no_skill == (reading != "above baseline")
-    _, head, _ = table_after(page, "per-label")
-    assert head[-1] == "beats its prior"
+    assert no_skill == (reading != "above both baselines")
+    _, head, rows = table_after(page, "per-label")
+    assert head[-5:] == ["beats its prior", "AP", "AP 95% CI", "prevalence", "AP vs prevalence"]
+    assert all(row[-1] in ("above prevalence", "not distinguishable from prevalence",
+                           "below prevalence", "not estimable") for row in rows)
 
 
 def test_kfold_alone_shows_no_kfold_number(sample_db: Path, tmp_path: Path) -> None:

@@ -14,12 +14,14 @@ from rich.table import Table
 
 from ml.importance import IMPURITY, PERMUTATION
 from ml.metrics import AVERAGES
+from ml.oof import BASELINE_NAMES
 from ml.options import MODEL_NAMES
+from ml.precision import LabelPrecision
 from ml.train import LEAK_WARNING, TrainResult
 from ml.verdict import ABOVE
 
 NO_SKILL = (
-    "The model is not above its baseline: these importances describe a model with no "
+    "The model is not above both baselines: these importances describe a model with no "
     "demonstrated skill."
 )
 
@@ -69,8 +71,9 @@ def describe_cv(result: TrainResult) -> str:
 def label_table(result: TrainResult) -> Table:
     """Table 3: per-label precision / recall / F1 / support, then the averages.
 
-    The baselines' F1 sits beside the forest's on every row, so each label's score can be
-    read against chance at its own prevalence.
+    The baselines' F1 sits beside the forest's on every row, and the average precision of
+    its scores beside the label's prevalence (what a ranking that knows nothing scores),
+    so each label can be read against chance at its own rate.
     """
     reports = result.outcome.reports
     forest = reports[result.outcome.oof.model]
@@ -81,8 +84,10 @@ def label_table(result: TrainResult) -> Table:
         "pooled out-of-fold",
     )
     table.add_column("label", no_wrap=True)
-    for name in ("P", "R", "F1", "support", "stratified F1", "majority F1", "beats prior"):
+    for name in ("P", "R", "F1", "support", "stratified F1", "majority F1", "beats prior",
+                 "AP", "prevalence", "AP vs prevalence"):
         table.add_column(name, justify="right")
+    precision = {p.label: p for p in result.record.precisions}
     baseline = {
         name: {s.label: s for s in reports[name].rows()} for name in ("stratified", "majority")
     }
@@ -99,9 +104,19 @@ def label_table(result: TrainResult) -> Table:
             f"{baseline['stratified'][row.label].f1:.2f}",
             f"{baseline['majority'][row.label].f1:.2f}",
             ("yes" if row.f1 > prior else "no") if i < len(forest.per_label) else "",
+            *_precision_cells(precision.get(row.label)),
             end_section=end_section,
         )
     return table
+
+
+def _precision_cells(label: LabelPrecision | None) -> list[str]:
+    """AP [95% CI], prevalence and the reading of one label; blank for the averages."""
+    if label is None:
+        return ["", "", ""]
+    ap = label.average_precision
+    shown = "n/a" if ap is None else f"{ap.estimate:.3f} [{ap.low:.3f}, {ap.high:.3f}]"
+    return [shown, f"{label.prevalence:.3f}", label.reading.removesuffix(" prevalence")]
 
 
 def summary_table(result: TrainResult) -> Table:
@@ -116,7 +131,7 @@ def summary_table(result: TrainResult) -> Table:
         for i, average in enumerate(AVERAGES):
             s = report.averages[average]
             table.add_row(
-                MODEL_NAMES.get(name, name) if i == 0 else "",
+                {**MODEL_NAMES, **BASELINE_NAMES}.get(name, name) if i == 0 else "",
                 average,
                 f"{s.precision:.3f}",
                 f"{s.recall:.3f}",
@@ -129,7 +144,7 @@ def summary_table(result: TrainResult) -> Table:
 def importance_tables(result: TrainResult, top: int = 10) -> list[Table | str]:
     """Table 4: the top permutation (held-out) and impurity (final fit) importances.
 
-    Preceded by a warning when the verdict is not "above baseline".
+    Preceded by a warning when the verdict is not "above both baselines".
     """
     titles = {
         PERMUTATION: "drop in held-out micro-F1 when the input is shuffled (test folds only)",

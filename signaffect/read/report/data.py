@@ -385,11 +385,22 @@ def _compared_runs(rows: list[dict[str, Any]], latest: dict[str, Any]) -> list[d
 
 
 def _per_label(con: duckdb.DuckDBPyConnection, run_id: str, model: str) -> pa.Table:
-    """The lead run per label beside the stratified and majority baselines."""
+    """The lead run per label beside the stratified and majority baselines, with its
+    average precision beside the label's prevalence (runs before them: empty)."""
     beats = (
         "bool_or(beats_prior)"
         if _has_column(con, "ml_label_metrics", "beats_prior")
         else "null::boolean"
+    )
+    ap = (
+        "max(average_precision) filter (where model = $model) as average_precision, "
+        "coalesce(max(printf('[%.3f, %.3f]', average_precision_low, average_precision_high)) "
+        "filter (where model = $model), '') as ap_interval, "
+        "max(prevalence) filter (where model = $model) as prevalence, "
+        "coalesce(max(ap_reading) filter (where model = $model), '') as ap_reading,"
+        if _has_column(con, "ml_label_metrics", "average_precision")
+        else "null::double as average_precision, '' as ap_interval, "
+        "null::double as prevalence, '' as ap_reading,"
     )
     return _arrow(
         con,
@@ -403,6 +414,7 @@ def _per_label(con: duckdb.DuckDBPyConnection, run_id: str, model: str) -> pa.Ta
             max(f1) filter (where model = 'stratified') as stratified_f1,
             max(f1) filter (where model = 'majority') as majority_f1,
             {beats} as beats_prior,
+            {ap}
         from ml_label_metrics
         where run_id = $run and not is_average
         group by label

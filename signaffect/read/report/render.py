@@ -19,6 +19,9 @@ from typing import Any
 
 import pyarrow as pa
 
+from ml.oof import BASELINE_NAMES
+from ml.options import MODEL_NAMES as ML_MODEL_NAMES
+from ml.verdict import ABOVE
 from signaffect.core.atomic import atomic_files
 from signaffect.read.associations import FAMILIES, LEXICAL_NOT_FACE, READING_GUIDE, ROLES_GUIDE
 from signaffect.read.grammar_context import why_not_estimable
@@ -544,16 +547,12 @@ def _run_summary(run: dict[str, object]) -> list[list[str]]:
     return [[name, "" if value is None else str(value)] for name, value in fields]
 
 
-MODEL_NAMES = {
-    "random_forest": "random forest",
-    "logreg": "logistic regression",
-    "stratified": "stratified baseline",
-    "majority": "majority baseline",
-}
-#: The three rows of every comparison: the trained model (ml_runs model_*) and baselines.
-ROLES = {"model": "", "stratified": "stratified baseline", "majority": "majority baseline"}
+MODEL_NAMES = {**ML_MODEL_NAMES, **BASELINE_NAMES}
+#: The rows of every comparison: the trained model (ml_runs model_*) and the baselines
+#: (runs recorded before the all-positive baseline leave its cells empty).
+ROLES = {"model": "", **BASELINE_NAMES}
 NO_SKILL = (
-    "The verdict is not \"above baseline\": the importances below describe a model with no "
+    f"The verdict is not \"{ABOVE}\": the importances below describe a model with no "
     "demonstrated skill on held-out stories, not how the face carries these labels."
 )
 
@@ -595,7 +594,10 @@ def _lead_run_blocks(training: Training, model: str) -> list[Block]:
             f"{latest.get('label_set') or str(latest.get('n_labels')) + ' labels'}), scored on "
             "pooled out-of-fold predictions of stories it never saw, next to a "
             "stratified-random (label-prior) and a majority baseline fitted on the same folds "
-            "(`ml_runs`, `ml_label_metrics`, `ml_fold_metrics`, `ml_feature_importance`)."
+            "and the all-positive baseline (every label on every frame); the verdict is "
+            "above only when it beats both the label prior and the all-positive baseline "
+            "(`ml_runs`, `ml_label_metrics`, `ml_fold_metrics`, `ml_feature_importance`; "
+            "every out-of-fold prediction, one row per frame, in `ml_oof_predictions`)."
         ),
         Table(["", "value"], _run_summary(latest), [False, False], "The run."),
         _averages_table(training, model),
@@ -661,10 +663,16 @@ def _per_label_blocks(training: Training, model: str) -> list[Block]:
                 "stratified_f1": ("prior (stratified) F1", fmt_p),
                 "majority_f1": ("majority F1", fmt_p),
                 "beats_prior": ("beats its prior", _yes_no),
+                "average_precision": ("AP", fmt_p),
+                "ap_interval": ("AP 95% CI", str),
+                "prevalence": ("prevalence", fmt_p),
+                "ap_reading": ("AP vs prevalence", str),
             },
             caption=f"Run {latest['run_id']} ({latest['cv']}): the {model}'s precision, "
             "recall and F1 per label, with the baselines' F1 and whether the label beats its "
-            "own prior.",
+            "own prior; the average precision (AP) of its scores with a story-bootstrap 95% "
+            "CI beside the label's prevalence among the held-out frames, which is what a "
+            "ranking that knows nothing scores.",
         ),
     ]
     if training.per_label_compared is not None:
@@ -702,7 +710,7 @@ def _importance_blocks(training: Training, by_key: dict[str, Chart], model: str)
     if not training.importances.num_rows:
         return []
     blocks: list[Block] = [Heading(3, f"Which inputs the {model} uses", "importances")]
-    if training.latest.get("verdict_reading") != "above baseline":
+    if training.latest.get("verdict_reading") != ABOVE:
         blocks.append(Para(NO_SKILL))
     chart = by_key.get("importances")
     if chart is not None:

@@ -1,0 +1,163 @@
+"""Benchmark: the default `cli.py train` on NCSLGR, this checkout against a base, alternating.
+
+The base (default `main`) is checked out into a temporary git worktree; each round runs
+`cli.py --quiet --db COPY train` once from the base and once from this checkout (order
+alternating from round to round), each in its own process on its own copy of the
+warehouse, and reports the whole process's wall time, CPU time (user + system, the
+steadier number on a shared machine) and peak resident memory (`ru_maxrss`, what
+`/usr/bin/time -v` calls "Maximum resident set size"), then the medians and the ratios
+after / before. The 1-minute load average is printed before each run: on a shared machine
+say it beside every number.
+
+It then checks that nothing but the time changed: the final forests saved by the last run
+of each are equal tree for tree (features, thresholds, node values), and the per-label
+scores of the model, the verdict's model and label-prior intervals, and both importance
+rankings in the warehouse are equal (permutation importances differ from a base before
+this change, whose recorder kept views of scikit-learn's shuffled array and so predicted
+rows that later shuffles had changed). Targets (issue 24): <= 60 s wall, <= 1.1 GB.
+
+    .venv/bin/python bench/bench_train_default.py --db /tmp/ncslgr.duckdb
+    .venv/bin/python bench/bench_train_default.py --base 247a436 --rounds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+
+from ml.results import load_model
+
+HERE = Path(__file__).resolve().parents[1]
+#: What must be equal between the two runs (ml_runs columns both versions write).
+SAME_RUN = ("model_micro_f1", "model_macro_f1", "stratified_micro_f1", "verdict_model_f1",
+            "verdict_model_low", "verdict_model_high", "verdict_baseline_f1",
+            "verdict_difference_low", "verdict_difference_high", "n_unique_rows")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", type=Path, required=True, help="a built NCSLGR warehouse")
+    parser.add_argument("--base", default="main", help="the commit to compare against")
+    parser.add_argument("--rounds", type=int, default=1, help="before/after pairs")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-train-") as tmp:
+        work = Path(tmp)
+        base = work / "base"
+        subprocess.run(["git", "-C", str(HERE), "worktree", "add", "--detach", str(base),
+                        args.base], check=True, capture_output=True)
+        try:
+            results = _rounds(args.db, {"before": base, "after": HERE}, args.rounds, work)
+        finally:
+            subprocess.run(["git", "-C", str(HERE), "worktree", "remove", "--force",
+                            str(base)], check=False, capture_output=True)
+        _summary(results)
+        _same(results)
+
+
+@dataclass(frozen=True)
+class Result:
+    """One run: whole-process wall and CPU seconds, peak GB, the load before it, its files."""
+
+    wall: float
+    cpu: float
+    peak: float
+    load: float
+    db: Path
+    artifacts: Path
+
+
+def _rounds(db: Path, code: dict[str, Path], rounds: int, work: Path) -> dict[str, list[Result]]:
+    """Run both versions `rounds` times each, alternating which goes first."""
+    results: dict[str, list[Result]] = {name: [] for name in code}
+    for round_ in range(rounds):
+        order = list(code) if round_ % 2 == 0 else list(reversed(code))
+        for name in order:
+            results[name].append(_one(name, code[name], db, work / f"{name}-{round_}"))
+    return results
+
+
+def _one(name: str, checkout: Path, db: Path, folder: Path) -> Result:
+    """One `cli.py train` in a fresh process on a fresh copy of the warehouse."""
+    folder.mkdir(parents=True)
+    copy = folder / "w.duckdb"
+    shutil.copy(db, copy)
+    load = os.getloadavg()[0]
+    command = [sys.executable, "cli.py", "--quiet", "--db", str(copy), "train",
+               "--artifacts-dir", str(folder / "artifacts")]
+    errors = folder / "stderr.txt"
+    started = time.perf_counter()
+    with errors.open("wb") as stderr:  # cli.py in the checkout's folder imports its code
+        child = subprocess.Popen(command, cwd=checkout, stdout=subprocess.DEVNULL,
+                                 stderr=stderr, env={**os.environ, "PYTHONPATH": ""})
+        _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - started
+    if status != 0:
+        raise SystemExit(f"{name} failed: {errors.read_text()[-2000:]}")
+    cpu = usage.ru_utime + usage.ru_stime
+    peak = usage.ru_maxrss * 1024 / 1e9
+    print(f"{name:>6}: {wall:6.1f} s wall {cpu:6.1f} s cpu  peak {peak:.2f} GB  "
+          f"(1-min load before: {load:.1f} on {os.cpu_count()} cores)", flush=True)
+    return Result(wall, cpu, peak, load, copy, next((folder / "artifacts").iterdir()))
+
+
+def _summary(results: dict[str, list[Result]]) -> None:
+    median = {
+        name: {k: statistics.median(getattr(r, k) for r in runs) for k in ("wall", "cpu", "peak")}
+        for name, runs in results.items()
+    }
+    for key, unit in (("wall", "s"), ("cpu", "s"), ("peak", "GB")):
+        before, after = median["before"][key], median["after"][key]
+        print(f"{key:>5}: before {before:.2f} {unit}, after {after:.2f} {unit}, "
+              f"after/before {after / before:.2f}x")
+    loads = [r.load for runs in results.values() for r in runs]
+    print(f"load average during the runs: {min(loads):.1f} to {max(loads):.1f} "
+          f"(2-core targets: <= 60 s wall, <= 1.1 GB)")
+
+
+def _same(results: dict[str, list[Result]]) -> None:
+    """The last run of each: same final forest, same scores, verdict and importances."""
+    before, after = results["before"][-1], results["after"][-1]
+    forests = [load_model(r.artifacts) for r in (before, after)]
+    same_trees = len(forests[0].estimators_) == len(forests[1].estimators_) and all(
+        np.array_equal(a.tree_.feature, b.tree_.feature)
+        and np.array_equal(a.tree_.threshold, b.tree_.threshold)
+        and np.array_equal(a.tree_.value, b.tree_.value)
+        for a, b in zip(forests[0].estimators_, forests[1].estimators_, strict=True)
+    )
+    print(f"final forest identical tree for tree: {same_trees}")
+    rows = [_stored(r.db) for r in (before, after)]
+    for part, (old, new) in zip(("run scores and verdict intervals", "per-label scores",
+                                 "impurity importances", "permutation importances"),
+                                zip(*rows, strict=True), strict=True):
+        print(f"{part} identical: {old == new}")
+
+
+def _stored(db: Path) -> tuple[list[tuple[object, ...]], ...]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return (
+            con.execute(f"select {', '.join(SAME_RUN)} from ml_runs").fetchall(),
+            con.execute("select model, label, precision, recall, f1, support "
+                        "from ml_label_metrics where model in ('random_forest', 'stratified', "
+                        "'majority') order by all").fetchall(),
+            *(con.execute("select feature, importance, importance_std, rank "
+                          "from ml_feature_importance where kind = ? order by all", [kind]
+                          ).fetchall() for kind in ("impurity", "permutation")),
+        )
+    finally:
+        con.close()
+
+
+if __name__ == "__main__":
+    main()
