@@ -10,7 +10,7 @@ from rich.progress import Progress
 from ingest import tier_mapping
 from ingest.corpus import IngestSummary, ingest_signstream, remove_files
 from ingest.dai2 import DEFAULT_FPS
-from ingest.file_identity import loaded_files, match_loaded
+from ingest.file_identity import CorpusFile, loaded_files, match_loaded
 from ingest.formats import ParseOptions
 from ingest.lexicons import LexiconFileError, select_lexicons
 from ingest.raw_tables import ensure_raw_tables
@@ -54,7 +54,7 @@ def ingest_corpus(
             exc.problem,
             "pass a LIWC .dic file: a %-delimited category block, then word<TAB>ids lines",
         ) from None
-    before: dict[str, str] | None = None
+    before: dict[str, CorpusFile] | None = None
     try:
         con = connect(db)
         try:
@@ -72,7 +72,7 @@ def ingest_corpus(
 
 def remove_corpus_files(db: Path, wanted: list[str]) -> list[str]:
     """Delete the stories or files `wanted` from the corpus in `db`; return the file names."""
-    before: dict[str, str] | None = None
+    before: dict[str, CorpusFile] | None = None
     try:
         con = connect(db, create=False)
         try:
@@ -87,7 +87,7 @@ def remove_corpus_files(db: Path, wanted: list[str]) -> list[str]:
         raise _interrupted(db, before) from None
 
 
-def _interrupted(db: Path, before: dict[str, str] | None) -> Interrupted:
+def _interrupted(db: Path, before: dict[str, CorpusFile] | None) -> Interrupted:
     """Ctrl-C during a change of the corpus, with what the warehouse holds now: the change
     is one transaction, so either all of it was committed or none (the signal may land
     just after the commit, so the warehouse is asked rather than assumed unchanged)."""

@@ -31,7 +31,7 @@ from pympi.Elan import Eaf, to_adocument
 
 from signaffect.core.atomic import atomic_files
 from signaffect.core.errors import SignAffectError
-from signaffect.core.warehouse import NOT_BUILT_HINT, connect, table_exists
+from signaffect.core.warehouse import NOT_BUILT_HINT, connect_marts, table_exists
 from signaffect.read.eaf_checks import problems
 from signaffect.read.elan_tiers import DERIVED_ANNOTATOR, StoryReader, StoryTiers, Tier
 
@@ -75,7 +75,7 @@ def export_elan(
     all); media files are linked from `media_dir` (default: beside the .eaf files)."""
     out_dir = out_dir.expanduser().absolute()
     media_dir = (media_dir or out_dir).expanduser().absolute()
-    con = connect(db, read_only=True)
+    con = connect_marts(db, refuse_stale=True)
     try:
         missing = [t for t in MARTS if not table_exists(con, "main", t)]
         if missing:
@@ -90,10 +90,10 @@ def export_elan(
     finally:
         con.close()
     written = []
-    with atomic_files(out_dir) as files:
+    with atomic_files(out_dir) as staged:
         for tiers, data in documents:
-            eaf = files.write_bytes(f"{tiers.story}.eaf", data)
-            mapping = files.write_text(f"{tiers.story}.tiers.toml", tier_mapping(tiers))
+            eaf = staged.write_bytes(f"{tiers.story}.eaf", data)
+            mapping = staged.write_text(f"{tiers.story}.tiers.toml", tier_mapping(tiers))
             written.append(ExportedStory(
                 tiers.story, eaf, mapping, len(tiers.source), len(tiers.derived),
                 sum(len(t.spans) for t in (*tiers.source, *tiers.derived)),
