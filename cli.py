@@ -74,6 +74,15 @@ class State:
     quiet: bool = False
 
 
+def check_db(value: Path | None) -> Path | None:
+    """Refuse an empty `--db` (typer reads "" as the current folder) or any folder."""
+    if value is not None and (str(value) in ("", ".") or value.is_dir()):
+        shown = "an empty path" if str(value) in ("", ".") else f"{value}, a folder,"
+        raise typer.BadParameter(f"{shown} is not a warehouse file; pass a file such as "
+                                 "warehouse/signaffect.duckdb")
+    return value
+
+
 @app.callback()
 def main(
     db: Annotated[
@@ -81,6 +90,7 @@ def main(
         typer.Option(
             help="Warehouse file. Default: env SIGNAFFECT_DB, else warehouse/signaffect.duckdb.",
             show_default=False,
+            callback=check_db,
         ),
     ] = None,
     debug: Annotated[bool, typer.Option(help="Show full tracebacks on errors.")] = False,

@@ -106,3 +106,12 @@ def test_lexicon_and_category_choice(tmp_path: Path) -> None:
 def test_repeated_column_names_get_the_first_free_suffix() -> None:
     assert unique_names(["a", "a", "a_2", "b", "a"]) == ["a", "a_3", "a_2", "b", "a_4"]
     assert unique_names(["x", "y"]) == ["x", "y"]
+
+
+def test_an_empty_or_folder_db_is_a_usage_error(tmp_path: Path) -> None:
+    """`--db ""` once read the current folder (typer's Path("")) and failed inside DuckDB."""
+    for value in ("", str(tmp_path)):
+        result = runner.invoke(app, ["--db", value, "status"])
+        assert result.exit_code == 2, result.output
+        assert "not a warehouse file" in result.output
+    assert list(tmp_path.iterdir()) == []
