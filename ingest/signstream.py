@@ -602,7 +602,7 @@ def _parse_track(
 def _plain_annotation(
     ael: ET.Element, known: set[int]
 ) -> tuple[tuple[int, int] | None, int | None]:
-    """The span and value id of a well-formed `<A>` (integers, E >= S, a known VID), or
+    """The span and value id of a well-formed `<A>` (64-bit integers, E >= S, a known VID), or
     (None, None): the fast path for the ~100,000 annotations of a corpus."""
     try:
         start, end = int(ael.get("S")), int(ael.get("E"))  # type: ignore[arg-type]
@@ -610,7 +610,9 @@ def _plain_annotation(
         vid = None if raw_vid is None else int(raw_vid)
     except (TypeError, ValueError):
         return None, None
-    if end < start or (vid is not None and vid not in known):
+    if end < start or start not in _INT64_RANGE or end not in _INT64_RANGE:
+        return None, None
+    if vid is not None and vid not in known:
         return None, None
     return (start, end), vid
 

@@ -179,7 +179,8 @@ def test_cli_top_works_on_dgs(dgs_db: Path) -> None:
         "and feature like 'mouthing=%' group by label order by count(*) desc, label limit 1",
     )
     result = runner.invoke(
-        app, ["--db", str(dgs_db), "top", label, "--k", "1000", "--format", "csv"]
+        app, ["--db", str(dgs_db), "top", label, "--role", "lexical", "--k", "1000", "--format",
+              "csv"]
     )
     assert result.exit_code == 0, result.output
     assert "mouthing=" in result.output

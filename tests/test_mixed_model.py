@@ -135,25 +135,33 @@ def test_cli_confirm_stores_once_and_top_shows_it(sample_db: Path, tmp_path: Pat
     assert any(note in top.stdout for note in (SURVIVES, FAILS, "did not converge"))
 
 
-def check_confusion_shake(db: Path) -> None:
-    """On NCSLGR, confusion's top head feature (a slight rapid head shake) is refitted over
-    the tokens the mart counts and survives the sign's random effect."""
+def check_head_tilt(db: Path) -> None:
+    """On NCSLGR, positive emotion's top head feature (head tilted slightly back, after the
+    label rules) is refitted over exactly the tokens the mart counts (the eligible comparison
+    set) and survives the sign's random effect."""
     result = runner.invoke(
-        app, ["--db", str(db), "--quiet", "confirm", "empath:confusion", "--k", "1",
+        app, ["--db", str(db), "--quiet", "confirm", "empath:positive_emotion", "--k", "1",
               "--kind", "head", "--format", "json"],
     )
     assert result.exit_code == 0, result.output
     fit = rows(
         db,
-        f"select feature, n_both, n_label, n_glosses, converged, survives, beta, ci_low "
-        f"from {TABLE} where label = 'empath:confusion'",
+        f"select feature, n_tokens, n_both, n_label, n_glosses, converged, survives, beta, "
+        f"ci_low from {TABLE} where label = 'empath:positive_emotion'",
     )
     assert len(fit) == 1
-    feature, n_both, n_label, n_glosses, converged, survives, beta, low = fit[0]
-    assert feature == "head mvmt: shake=slight rapid head shake"
-    assert (n_both, n_label) == (6, 35) and n_glosses > 1000
-    assert converged and survives and low > 0 and 1.5 < beta < 4
+    feature, n_tokens, n_both, n_label, n_glosses, converged, survives, beta, low = fit[0]
+    assert feature == "head pos: tilt fr/bk=slightly back"
+    mart = rows(
+        db,
+        "select n_units, n_both, n_label from fct_label_feature_associations where grain = "
+        f"'sign' and label = 'empath:positive_emotion' and feature = '{feature}'",
+    )
+    assert [(n_tokens, n_both, n_label)] == mart and n_glosses > 1000
+    assert converged and survives and low > 0 and 0.5 < beta < 2
 
 
-def test_confusion_shake_survives_on_the_corpus(corpus_db: Path, tmp_path: Path) -> None:
-    check_confusion_shake(Path(shutil.copy(corpus_db, tmp_path / "ncslgr.duckdb")))
+def test_positive_emotion_head_tilt_survives_on_the_corpus(
+    corpus_db: Path, tmp_path: Path
+) -> None:
+    check_head_tilt(Path(shutil.copy(corpus_db, tmp_path / "ncslgr.duckdb")))

@@ -329,8 +329,10 @@ def test_ensure_mart_rebuilds_only_when_asked_for_something_else(
 ) -> None:
     calls: list[tuple[dict[str, object], list[str]]] = []
     monkeypatch.setattr(
-        "signaffect.pipeline.training.run_dbt",
-        lambda command, db, dbt_vars, extra_args, progress: calls.append((dbt_vars, extra_args)),
+        "signaffect.pipeline.training.recorded_build",
+        lambda db, progress, dbt_vars, extra_args, partial_tables: calls.append(
+            (dbt_vars, extra_args)
+        ),
     )
     assert not ensure_mart(mart_db, None, None)
     assert not ensure_mart(mart_db, Scope.sign, Inputs.au)

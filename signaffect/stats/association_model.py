@@ -201,7 +201,9 @@ def _rows(grain: str, result: PairStatistics | None, names: Names, cluster_unit:
             "grain": pa.array([grain] * n, pa.string()),
             "label": pa.array(label_names, pa.string()),
             "feature": pa.array(feature_names, pa.string()),
-            "test_family": pa.array([names.families.get(f, "") for f in feature_names]),
+            "test_family": pa.array(
+                [names.families.get(f, "") for f in feature_names], pa.string()
+            ),
             "n_units": column("n_units", pa.int64()),
             "n_label": column("n_label", pa.int64()),
             "n_feature": column("n_feature", pa.int64()),
