@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Create .venv in the repository and install SignAffect with pinned versions (idempotent:
 # a second run with unchanged pins does nothing). Only Python 3.11 and PyPI are needed, and
-# for the report's browser test headless Chromium (installed here when missing, as root).
+# for some tests headless Chromium and R with lme4 (installed here when missing, as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/ensure_chromium.sh
+bash scripts/ensure_system_packages.sh
 
 python_bin="${PYTHON:-}"
 if [ -z "$python_bin" ]; then

@@ -325,12 +325,14 @@ def _fake_bin(folder: Path, uid: int) -> Path:
 
 
 @pytest.mark.parametrize("uid", [0, 1000])
-def test_setup_installs_chromium_as_root_or_prints_the_command(tmp_path: Path, uid: int) -> None:
+def test_setup_installs_chromium_and_r_as_root_or_prints_the_commands(
+    tmp_path: Path, uid: int
+) -> None:
     log = _fake_bin(tmp_path / "bin", uid)
     bash = shutil.which("bash")
     assert bash
     done = subprocess.run(
-        [bash, str(PROJECT_DIR / "scripts" / "ensure_chromium.sh")],
+        [bash, str(PROJECT_DIR / "scripts" / "ensure_system_packages.sh")],
         capture_output=True, text=True, env={"PATH": str(tmp_path / "bin")}, timeout=60,
     )
     assert done.returncode == 0, done.stderr
@@ -338,12 +340,16 @@ def test_setup_installs_chromium_as_root_or_prints_the_command(tmp_path: Path, u
         assert log.read_text().splitlines() == [
             "apt-get update -qq",
             "apt-get install -y -qq chromium",
+            "apt-get update -qq",
+            "apt-get install -y -qq r-cran-lme4",
         ]
     else:
         assert not log.exists()
         assert done.stderr.strip().splitlines() == [
             "note: headless Chromium (for the report's browser test) is missing; install it "
-            "with: sudo apt-get update && sudo apt-get install -y chromium"
+            "with: sudo apt-get update && sudo apt-get install -y chromium",
+            "note: R with lme4 (for cli.py confirm and its tests) is missing; install it "
+            "with: sudo apt-get update && sudo apt-get install -y r-cran-lme4",
         ]
 
 
