@@ -5,6 +5,10 @@ from __future__ import annotations
 import gc
 import json
 import re
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -79,17 +83,39 @@ def run_dbt(
         if progress is not None and task is not None:
             progress.advance(task)
 
-    try:
-        result = dbtRunner(callbacks=[on_event]).invoke(
-            [*_dbt_args(command, db, dbt_vars, write_json), *(extra_args or [])]
-        )
-    finally:
-        _release_warehouse()
+    with _ctrl_c_noticed() as interrupted:
+        try:
+            result = dbtRunner(callbacks=[on_event]).invoke(
+                [*_dbt_args(command, db, dbt_vars, write_json), *(extra_args or [])]
+            )
+        finally:
+            _release_warehouse()
     if result.success:
         return len(getattr(result.result, "results", []))
-    if isinstance(result.exception, KeyboardInterrupt):
+    if interrupted or isinstance(result.exception, KeyboardInterrupt):
         raise KeyboardInterrupt
     raise _failure(result, command, db)
+
+
+@contextmanager
+def _ctrl_c_noticed() -> Iterator[list[bool]]:
+    """Note a Ctrl-C while dbt runs: dbt and DuckDB may report it as any error (an
+    interrupted query, a connection already closed), so the note decides, not the message."""
+    seen: list[bool] = []
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or not callable(previous):
+        yield seen
+        return
+
+    def note(signum: int, frame: Any) -> None:
+        seen.append(True)
+        previous(signum, frame)
+
+    signal.signal(signal.SIGINT, note)
+    try:
+        yield seen
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _failure(result: Any, command: str, db: Path) -> SignAffectError:
