@@ -32,7 +32,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from signaffect.read.associations import FACE, top_features
+from signaffect.core.warehouse import connect_marts
+from signaffect.read.associations import FACE, comparison_caption, top_features
 from signaffect.read.grammar_context import mantel_haenszel, mart_resamples
 from signaffect.read.sign_units import SignUnits, associate_units, load, two_by_two
 from signaffect.stats.clustered_stats import Settings
@@ -56,6 +57,8 @@ class SignerAnalysis:
     #: feature, odds_ratio, or_ci_low, or_ci_high (all signers), heterogeneity_p,
     #: n_signers_tested, carried_by, reason
     summary: pa.Table
+    #: The sentence naming the comparison set the tokens come from, with both its counts.
+    comparison: str = ""
 
 
 def signer_analysis(
@@ -66,7 +69,12 @@ def signer_analysis(
     features = top_features(db, label, grain="sign", family=family, k=k, role=role).table
     data = load(db, label, family, excluded_kinds=(), role=role)
     settings = Settings(resamples=mart_resamples(db))
-    return analyse(data, features["feature"].to_pylist(), settings)
+    con = connect_marts(db)
+    try:
+        comparison = comparison_caption(con, "sign")
+    finally:
+        con.close()
+    return replace(analyse(data, features["feature"].to_pylist(), settings), comparison=comparison)
 
 
 def caption(analysis: SignerAnalysis) -> str:
@@ -80,8 +88,8 @@ def caption(analysis: SignerAnalysis) -> str:
         f"signers. Without: the pooled OR and exact CI with that signer left out. Carried by: "
         f"a signer whose removal makes the pooled CI include 1 (or leaves no co-occurrence); a "
         f"signer's share of the label is shown beside their share of all tokens, never used "
-        f"as a verdict."
-    )
+        f"as a verdict. {analysis.comparison}"
+    ).rstrip()
 
 
 def for_terminal(analysis: SignerAnalysis) -> list[tuple[str, pa.Table]]:
