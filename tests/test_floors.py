@@ -14,22 +14,26 @@ ALLOWED: dict[str, frozenset[str]] = {
     "signaffect.core": frozenset(),
     "signaffect.stats": frozenset({"signaffect.core"}),
     "signaffect.fer_engine": frozenset({"signaffect.core"}),
-    "ingest": frozenset({"signaffect.core", "signaffect.fer_engine"}),
+    "signaffect.face_engine": frozenset({"signaffect.core"}),
+    "ingest": frozenset({"signaffect.core", "signaffect.fer_engine", "signaffect.face_engine"}),
     "ml": frozenset({"signaffect.core", "signaffect.stats"}),
     "signaffect.read": frozenset({"signaffect.core", "signaffect.stats", "ml"}),
     "signaffect.pipeline": frozenset(
-        {"signaffect.core", "signaffect.stats", "signaffect.fer_engine", "ingest", "ml",
-         "signaffect.read"}
+        {"signaffect.core", "signaffect.stats", "signaffect.fer_engine",
+         "signaffect.face_engine", "ingest", "ml", "signaffect.read"}
     ),
     "models": frozenset({"signaffect.core", "signaffect.stats"}),
     "cli": frozenset(
-        {"signaffect.core", "signaffect.stats", "signaffect.fer_engine", "ingest", "ml",
-         "signaffect.read", "signaffect.pipeline"}
+        {"signaffect.core", "signaffect.stats", "signaffect.fer_engine",
+         "signaffect.face_engine", "ingest", "ml", "signaffect.read", "signaffect.pipeline"}
     ),
 }
 #: Third-party packages a floor must not import: the FER engine runs in workers without a
 #: warehouse, so it stays free of DuckDB.
-FORBIDDEN_PACKAGES: dict[str, frozenset[str]] = {"signaffect.fer_engine": frozenset({"duckdb"})}
+FORBIDDEN_PACKAGES: dict[str, frozenset[str]] = {
+    "signaffect.fer_engine": frozenset({"duckdb"}),
+    "signaffect.face_engine": frozenset({"duckdb"}),
+}
 #: Modules only some floors may import: only the pipeline runs dbt (ml and the read side
 #: read what it built; they never rebuild it).
 ONLY_FOR: dict[str, frozenset[str]] = {
