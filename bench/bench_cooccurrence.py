@@ -26,8 +26,8 @@ from pathlib import Path
 
 import duckdb
 
-from signaffect.core.dbt_runner import run_dbt
 from signaffect.core.settings import ncslgr_dir
+from signaffect.pipeline.builds import unrecorded_dbt
 from signaffect.pipeline.corpus import build_warehouse, ingest_corpus
 
 KINDS = "('facial', 'head', 'grammatical', 'pos', 'lexical', 'au')"
@@ -88,7 +88,7 @@ def main() -> None:
         dbt_wall, dbt_exec = [], []
         for _ in range(args.repeat):
             start = time.perf_counter()
-            run_dbt(
+            unrecorded_dbt(
                 "run",
                 db,
                 extra_args=["--select", "fct_feature_cooccurrence", "--target-path", str(target)],

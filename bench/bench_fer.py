@@ -225,8 +225,8 @@ def throughput(mode: Literal["exact", "fast"], n_videos: int, frames: int) -> No
     import ray
 
     from signaffect.fer_engine.engines import Engine, LocalEngine, RayEngine
+    from signaffect.fer_engine.synthetic import write_test_video
     from signaffect.pipeline.fer import run_fer
-    from tests.fer_synth import write_test_video
 
     # Lengths differ by a frame so that every video has its own content hash.
     videos = [
@@ -299,7 +299,7 @@ def main() -> int:
         args.json.write_text(json.dumps(result))
         return 0
 
-    from tests.fer_synth import write_test_video
+    from signaffect.fer_engine.synthetic import write_test_video
 
     OUT.mkdir(parents=True, exist_ok=True)
     if not args.throughput_only:

@@ -19,8 +19,8 @@ import pyarrow as pa
 from ingest.raw_store import RAW_SCHEMA
 from signaffect.core.arrow_tables import ensure_table, insert_arrow, transaction
 from signaffect.core.settings import PROJECT_DIR
+from signaffect.fer_engine.schema import FER_FRAMES_SCHEMA, VideoKey
 from signaffect.fer_engine.shards import key_dir, read_video, stored_keys
-from signaffect.fer_engine.video import FER_FRAMES_SCHEMA, VideoKey
 
 if TYPE_CHECKING:  # duckdb is imported by the caller
     import duckdb

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
-from typing import Any
 
 import numpy as np
 import sklearn
@@ -27,26 +25,10 @@ from threadpoolctl import threadpool_limits
 
 from ml.bagging import fit_on_rows, grow_in_batches
 from ml.collapse import UniqueRows, collapse_frames
-from ml.options import ClassWeight
+from ml.options import ClassWeight, ForestSettings
 
 #: Trees of a forest held at once while training (~13 MB each on NCSLGR with 43 labels).
 TREES_IN_MEMORY = 10
-
-
-@dataclass(frozen=True)
-class ForestSettings:
-    """What a user may change about the forest; everything else is scikit-learn's default."""
-
-    n_estimators: int = 100
-    max_depth: int | None = None
-    class_weight: ClassWeight = ClassWeight.none
-    seed: int = 0
-    n_jobs: int = -1
-
-    def as_json(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["class_weight"] = self.class_weight.value
-        return out
 
 
 def make_forest(settings: ForestSettings) -> RandomForestClassifier:

@@ -16,7 +16,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -41,11 +41,10 @@ from ml.importance import (
     plan_shuffles,
     pool_folds,
 )
-from ml.labelsets import ALL, LabelSet, resolve
+from ml.labelsets import resolve
 from ml.lookup import forest_predictions
 from ml.metrics import Report, micro_f1
 from ml.model import (
-    ForestSettings,
     fit_baseline,
     fit_forest,
     fit_logreg_on_rows,
@@ -64,7 +63,7 @@ from ml.oof import (
     pool_parts,
 )
 from ml.oof_rows import oof_rows
-from ml.options import CV, Grain, Model
+from ml.options import CV, Grain, Model, TrainConfig
 from ml.permutation import p_value
 from ml.precision import label_precisions
 from ml.recording import check_recordable, record_run
@@ -75,37 +74,6 @@ from signaffect.core.atomic import staging_dir
 from signaffect.core.errors import SignAffectError
 from signaffect.core.settings import ARTIFACTS_DIR
 from signaffect.core.versions import package_versions
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """One training run. Story-grouped CV unless asked otherwise: it is what generalises."""
-
-    cv: CV = CV.story
-    folds: int = 10
-    grain: Grain = Grain.frame
-    label_set: LabelSet = field(default_factory=lambda: LabelSet(ALL, None))
-    model: Model = Model.forest
-    forest: ForestSettings = field(default_factory=ForestSettings)
-    collapse: bool = True
-    resamples: int = 1000  # story bootstrap draws of the verdict
-    permutations: int = 0  # story-permutation test refits (each costs one whole CV)
-    importance_repeats: int = 5  # shuffles per input of the held-out permutation importance
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "cv": self.cv.value,
-            "folds": self.folds,
-            "grain": self.grain.value,
-            "label_set": self.label_set.name,
-            "labels": list(self.label_set.labels) if self.label_set.labels else None,
-            "model": self.model.value,
-            "forest": self.forest.as_json(),
-            "collapse": self.collapse,
-            "resamples": self.resamples,
-            "permutations": self.permutations,
-            "importance_repeats": self.importance_repeats,
-        }
 
 
 @dataclass

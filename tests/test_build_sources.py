@@ -9,8 +9,8 @@ import duckdb
 from typer.testing import CliRunner
 
 from cli import app
+from signaffect.fer_engine.synthetic import write_test_video
 from tests.fault_tools import run_cli
-from tests.fer_synth import write_test_video
 
 
 def test_a_warehouse_of_fer_results_alone_builds(tmp_path: Path) -> None:

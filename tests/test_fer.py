@@ -24,9 +24,10 @@ from signaffect.fer_engine.model import (
     model_path,
     preprocess,
 )
-from signaffect.fer_engine.video import FER_FRAMES_SCHEMA, FerVideoError, VideoKey, analyse_video
+from signaffect.fer_engine.schema import FER_FRAMES_SCHEMA, VideoKey
+from signaffect.fer_engine.synthetic import write_test_video
+from signaffect.fer_engine.video import FerVideoError, analyse_video
 from signaffect.pipeline.fer import run_fer
-from tests.fer_synth import write_test_video
 
 N_FRAMES = 36  # faces in 0-23 and 30-35, none in 24-29
 ABSENT = set(range(24, 30))

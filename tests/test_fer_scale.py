@@ -1,7 +1,7 @@
 """FER at scale: chunked units, Parquet shards, local processes and Ray give the same bits.
 
-Four short synthetic videos (fer_synth) in fast mode, split into two chunks each; Ray runs
-on a local cluster of 2 CPUs started once for the module.
+Four short synthetic videos (signaffect.fer_engine.synthetic) in fast mode, split into two
+chunks each; Ray runs on a local cluster of 2 CPUs started once for the module.
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ from ingest.fer import load_shards
 from signaffect.fer_engine.detect import DetectorSettings
 from signaffect.fer_engine.engines import LocalEngine, RayEngine
 from signaffect.fer_engine.model import model_hash
+from signaffect.fer_engine.schema import VideoKey
+from signaffect.fer_engine.synthetic import write_test_video
 from signaffect.fer_engine.units import FerUnit, UnitResult, plan_units
-from signaffect.fer_engine.video import VideoKey, analyse_video, video_hash
+from signaffect.fer_engine.video import analyse_video, video_hash
 from signaffect.pipeline.fer import run_fer
-from tests.fer_synth import write_test_video
 
 N_FRAMES = 40
 CHUNK = 20  # fast mode rounds it up to its restart period (30): chunks 0-29 and 30-39

@@ -17,10 +17,10 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from cli import app
-from tests.fer_synth import write_test_video
+from signaffect.fer_engine.synthetic import write_test_video
 
 N_FRAMES = 60
-FACELESS = {i for i in range(N_FRAMES) if i % 30 >= 24}  # fer_synth's default_absent
+FACELESS = {i for i in range(N_FRAMES) if i % 30 >= 24}  # synthetic.default_absent
 
 # Utterance 1 starts on a video-frame boundary (100 ms = frame 3), utterance 2 at SignStream's
 # truncated start of frame 31 (1033 ms, which lies in frame 30); 3 and 4 show unusable media.

@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+
 from signaffect.core.arrow_tables import transaction
 from signaffect.core.errors import SignAffectError
 from signaffect.core.output import warn
@@ -112,23 +114,21 @@ def write_record(con: duckdb.DuckDBPyConnection, record: BuildRecord) -> None:
 
 def begin_build(
     con: duckdb.DuckDBPyConnection,
-    dbt_vars: dict[str, Any] | None,
+    settings: dict[str, Any],
     partial_tables: tuple[str, ...] | None = None,
-) -> BuildRecord | None:
-    """Record a build as started (state `building`, so a killed build reads as one); return
-    the record it replaces. A full build fingerprints every raw table; a partial one
+) -> None:
+    """Record a build with dbt vars `settings` as started (state `building`, so a killed
+    build reads as one). A full build fingerprints every raw table; a partial one
     (`partial_tables`: the raw tables whose every dependant it rebuilds) only those."""
     previous = read_record(con)
     now = raw_fingerprint(con)
     if partial_tables is None:
-        fingerprint, settings = now, dict(dbt_vars or {})
+        fingerprint = now
     else:
         fingerprint = dict(previous.raw_fingerprint) if previous else {}
         fingerprint.update({t: now[t] for t in partial_tables if t in now})
-        settings = {**(previous.settings if previous else {}), **(dbt_vars or {})}
-    write_record(con, BuildRecord(fingerprint, "building", settings, datetime.now(UTC), None,
-                                  None))
-    return previous
+    write_record(con, BuildRecord(fingerprint, "building", dict(settings), datetime.now(UTC),
+                                  None, None))
 
 
 def end_build(
@@ -223,3 +223,18 @@ def describe_state(con: duckdb.DuckDBPyConnection) -> str:
         return "marts: not built yet; run `cli.py build`"
     finished = f"{record.finished_at:%Y-%m-%d %H:%M} UTC" if record.finished_at else "?"
     return f"marts: built {finished} from the raw data now loaded"
+
+
+def corpus_files(con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """The corpus files raw holds now (name, content hash, size, where from), before any
+    build too: `cli.py status` lists them beside the state of the marts built from them."""
+    exists = con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'raw' "
+        "and table_name = 'signstream_files' and table_catalog = current_database()"
+    ).fetchall()[0][0]
+    if not exists:
+        return pa.table({"file": pa.array([], pa.string())})
+    return con.sql(
+        "select source_file as file, content_hash as sha256, n_bytes as bytes, "
+        "source_path as path from raw.signstream_files order by source_file"
+    ).to_arrow_table()

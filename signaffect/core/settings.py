@@ -13,6 +13,9 @@ ARTIFACTS_DIR = PROJECT_DIR / "artifacts"
 # Sized for a 2-core, 24 GB machine, leaving room for Python and dbt around DuckDB; the
 # default in profiles.yml must match (tests/test_settings.py checks).
 DEFAULT_MEMORY_LIMIT = "3GB"
+#: Story-bootstrap draws behind a CI when no one asks for more: the verdict of `train` and the
+#: median lead of `timing` (`TrainConfig`, `TimingSettings` and so the CLI read it here).
+BOOTSTRAP_RESAMPLES = 1000
 
 
 def db_path(explicit: str | os.PathLike[str] | None = None) -> Path:

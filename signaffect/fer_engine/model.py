@@ -20,9 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from signaffect.core.hashing import sha256_file
+from signaffect.fer_engine.schema import EMOTIONS
 
-# fer.FER._get_labels(): output index → label.
-EMOTIONS: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 INPUT_SIZE = (64, 64)  # fer's __emotion_target_size for the tflite model (width, height)
 SCORE_DECIMALS = 2  # fer rounds every score with round(float(score), 2)
 # Faces per invoke: 8-16 is fastest on CPU here; 64 is slower (cache) and costs ~30 MB more.

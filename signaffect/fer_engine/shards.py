@@ -14,12 +14,15 @@ import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from signaffect.fer_engine.units import FerUnit, UnitResult
-from signaffect.fer_engine.video import VideoKey
+from signaffect.fer_engine.schema import VideoKey
+
+if TYPE_CHECKING:  # the engine itself (OpenCV, the model) loads only where units run
+    from signaffect.fer_engine.units import FerUnit, UnitResult
 
 STOP_AT_END = "end"  # the stop of a video's last chunk in shard metadata
 

@@ -17,7 +17,8 @@ import pyarrow as pa
 
 from signaffect.fer_engine.detect import DetectorSettings, HaarDetector
 from signaffect.fer_engine.model import DEFAULT_BATCH, EmotionClassifier, model_hash
-from signaffect.fer_engine.video import FRAME_COUNT_SLACK, FerVideoError, VideoKey, analyse_video
+from signaffect.fer_engine.schema import VideoKey
+from signaffect.fer_engine.video import FRAME_COUNT_SLACK, FerVideoError, analyse_video
 
 # 100 s of 30-fps video: ~25 s of one core in fast mode, ~10 min in exact mode. Small enough
 # to spread one long video over a cluster and to lose little to a retry.

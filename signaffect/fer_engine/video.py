@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -29,38 +29,18 @@ from signaffect.fer_engine.detect import (
 )
 from signaffect.fer_engine.model import (
     DEFAULT_BATCH,
-    EMOTIONS,
     EmotionClassifier,
     model_hash,
     preprocess,
     round_scores,
     top_emotion,
 )
+from signaffect.fer_engine.schema import EMOTIONS, FER_FRAMES_SCHEMA
 
 if TYPE_CHECKING:  # OpenCV loads when a video is opened, not with the FER tables
     import cv2
 
 FRAME_COUNT_SLACK = 1  # decoded frames may fall short of the header's count by this much
-
-FER_FRAMES_SCHEMA = pa.schema(
-    [
-        ("video_file", pa.string()),
-        ("video_hash", pa.string()),
-        ("frame_index", pa.int32()),
-        ("time_ms", pa.float64()),
-        ("face_index", pa.int32()),
-        ("box_x", pa.int32()),
-        ("box_y", pa.int32()),
-        ("box_w", pa.int32()),
-        ("box_h", pa.int32()),
-        *[(emotion, pa.float64()) for emotion in EMOTIONS],
-        ("top_emotion", pa.string()),
-        ("has_face", pa.bool_()),
-        ("mode", pa.string()),
-        ("model_hash", pa.string()),
-        ("detector_settings", pa.string()),
-    ]
-)
 
 class FerVideoError(RuntimeError):
     """A video that cannot be analysed (missing, unreadable, empty or truncated)."""
@@ -80,14 +60,6 @@ def video_hash(path: Path) -> str:
         return sha256_file(Path(path))
     except OSError as exc:
         raise FerVideoError(f"{path}: cannot read ({exc.strerror or exc})") from exc
-
-
-class VideoKey(NamedTuple):
-    """The cache key of stored results; video_hash is None for a file that cannot be read."""
-
-    video_hash: str | None
-    model_hash: str
-    detector_settings: str
 
 
 def probe_video(path: Path) -> VideoInfo:

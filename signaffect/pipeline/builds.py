@@ -15,8 +15,10 @@ from rich.progress import Progress
 
 from ingest.corpus import backfill_lookups
 from ingest.raw_tables import ensure_raw_tables
-from signaffect.core.build_state import begin_build, end_build
+from signaffect.core.build_settings import settings_for
+from signaffect.core.build_state import BuildRecord, begin_build, end_build, read_record
 from signaffect.core.dbt_runner import run_dbt
+from signaffect.core.errors import SignAffectError
 from signaffect.core.warehouse import connect, verify_readable
 
 
@@ -27,30 +29,25 @@ def recorded_build(
     extra_args: list[str] | None = None,
     partial_tables: tuple[str, ...] | None = None,
 ) -> int:
-    """`dbt build` on `db`, recorded as begun, then built, failed or interrupted; returns the
-    nodes dbt ran. A partial build (`extra_args` selecting part of the project) names in
-    `partial_tables` the raw tables whose every dependant it rebuilds (none: it only
-    rebuilds marts from the same raw data), and leaves the marts' state as it found it.
+    """`dbt build` on `db` with the vars of the last build and `dbt_vars` (checked) over
+    them, recorded as begun, then built, failed or interrupted; returns the nodes dbt ran.
+    A partial build (`extra_args` selecting part of the project) names in `partial_tables`
+    the raw tables whose every dependant it rebuilds (none: it only rebuilds marts from the
+    same raw data), and leaves the marts' state as it found it.
 
     A full build first reads every table (a damaged file is refused before dbt writes)
     and checks that this process can write the file, so a lock or a read-only file is one
     line, not dbt's log.
     """
-    con = connect(db, create=False)
-    try:
-        if partial_tables is None:
-            verify_readable(con)
-        ensure_raw_tables(con)
-        if partial_tables is None:
-            backfill_lookups(con)
-        previous = begin_build(con, dbt_vars, partial_tables)
-    finally:
-        con.close()
+    previous, settings, refused = _begin(db, dbt_vars, partial_tables)
     keep = None
     if partial_tables is not None:
         keep = previous.state if previous is not None else "partial"
+    if refused is not None:
+        _end(db, "failed", str(refused), None)
+        raise refused
     try:
-        ran = run_dbt("build", db, dbt_vars=dbt_vars, extra_args=extra_args, progress=progress)
+        ran = run_dbt("build", db, dbt_vars=settings, extra_args=extra_args, progress=progress)
     except KeyboardInterrupt:
         _end(db, "interrupted", None, None)
         raise
@@ -59,6 +56,32 @@ def recorded_build(
         raise
     _end(db, "built", None, keep)
     return ran
+
+
+def _begin(
+    db: Path, dbt_vars: dict[str, Any] | None, partial_tables: tuple[str, ...] | None
+) -> tuple[BuildRecord | None, dict[str, Any], SignAffectError | None]:
+    """Record the build as begun; return the record it replaces, the vars it runs with (the
+    last build's, `dbt_vars` over them) and why they are refused (recorded as a failed
+    build that keeps the last build's vars, so the next build does not inherit the error)."""
+    con = connect(db, create=False)
+    try:
+        if partial_tables is None:
+            verify_readable(con)
+        ensure_raw_tables(con)
+        if partial_tables is None:
+            backfill_lookups(con)
+        previous = read_record(con)
+        kept = previous.settings if previous is not None else {}
+        refused = None
+        try:
+            settings = settings_for(kept, dbt_vars)
+        except SignAffectError as exc:
+            settings, refused = dict(kept), exc
+        begin_build(con, settings, partial_tables)
+    finally:
+        con.close()
+    return previous, settings, refused
 
 
 def _end(db: Path, state: str, message: str | None, keep: str | None) -> None:
@@ -70,3 +93,14 @@ def _end(db: Path, state: str, message: str | None, keep: str | None) -> None:
             end_build(con, state, message, keep)
         finally:
             con.close()
+
+
+def unrecorded_dbt(
+    command: str, db: Path, dbt_vars: dict[str, Any] | None = None,
+    extra_args: list[str] | None = None,
+) -> int:
+    """`dbt <command>` on `db` without a build record, for bench/ only: it times dbt itself,
+    which a recorded build would blur (fingerprinting raw). The marts it rebuilds are not
+    recorded, so use it on a scratch warehouse; everything else builds through
+    `recorded_build`."""
+    return run_dbt(command, db, dbt_vars=dbt_vars, extra_args=extra_args)

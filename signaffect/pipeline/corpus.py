@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from rich.progress import Progress
 
@@ -12,39 +14,68 @@ from ingest.corpus import IngestSummary, ingest_signstream, remove_files
 from ingest.dai2 import DEFAULT_FPS
 from ingest.file_identity import CorpusFile, loaded_files, match_loaded
 from ingest.formats import ParseOptions
-from ingest.lexicons import LexiconFileError, select_lexicons
+from ingest.lexicons import Lexicon, LexiconFileError, select_lexicons
 from ingest.raw_tables import ensure_raw_tables
 from signaffect.core.errors import InputFileError, Interrupted, SignAffectError
 from signaffect.core.warehouse import connect, verify_readable
 from signaffect.pipeline.builds import recorded_build
 
 
+@dataclass(frozen=True)
+class CorpusOptions:
+    """How corpus files are read and labelled, for `cli.py ingest` and `run` alike (the CLI's
+    defaults are these). `lexicon_names` and `categories` (`lexicon:category`) narrow the
+    lexicons (see `ingest.lexicons.select_lexicons`); `tiers` is an ELAN tier mapping
+    (default: detect a preset per file); `fps` is the frame rate of DAI 2 exports. The corpus
+    becomes exactly the files given, or with `add` these plus those loaded before; `replace`
+    lets a file replace a story loaded from another path."""
+
+    lexicons: bool = True
+    liwc_dic: Path | None = None
+    lexicon_names: Sequence[str] | None = None
+    categories: Sequence[str] = ()
+    tiers: Path | None = None
+    fps: float = DEFAULT_FPS
+    add: bool = False
+    replace: bool = False
+
+
 def ingest_corpus(
     db: Path,
     paths: Iterable[str | Path],
     progress: Progress | None = None,
-    *,
-    lexicons: bool = True,
-    liwc_dic: Path | None = None,
-    lexicon_names: Sequence[str] | None = None,
-    categories: Sequence[str] = (),
-    tiers: Path | None = None,
-    fps: float = DEFAULT_FPS,
-    add: bool = False,
-    replace: bool = False,
+    corpus: CorpusOptions | None = None,
+    **changes: Any,
 ) -> IngestSummary:
-    """Ingest corpus files (and, unless `lexicons` is off, their lexicon hits) into `db`,
-    closing the connection so dbt can open the file. The corpus becomes exactly these files,
-    or with `add` these plus those loaded before; `replace` lets a file replace a story
-    loaded from another path. `lexicon_names` and `categories`
-    (`lexicon:category`) narrow the lexicons; see `ingest.lexicons.select_lexicons`.
-    `tiers` is an ELAN tier mapping (default: detect a preset per file); `fps` is the frame
-    rate of DAI 2 exports."""
-    options = ParseOptions(
-        tiers=tier_mapping.load(tiers) if tiers is not None else None, dai2_fps=fps
-    )
+    """Ingest corpus files (and, unless `lexicons` is off, their lexicon hits) into `db` as
+    `corpus` (with `changes` to its fields) says, closing the connection so dbt can open
+    the file."""
+    options = replace(corpus or CorpusOptions(), **changes)
+    lexicons = _lexicons(options)
+    tiers = tier_mapping.load(options.tiers) if options.tiers is not None else None
+    parse = ParseOptions(tiers, dai2_fps=options.fps)
+    before: dict[str, CorpusFile] | None = None
     try:
-        chosen = select_lexicons(lexicon_names, categories, liwc_dic) if lexicons else []
+        con = connect(db)
+        try:
+            verify_readable(con)
+            ensure_raw_tables(con)
+            before = loaded_files(con)
+            return ingest_signstream(con, paths, lexicons, progress, parse,
+                                     add=options.add, replace=options.replace)
+        finally:
+            con.close()  # checkpoints: Ctrl-C may land here, after the commit
+    except KeyboardInterrupt:
+        raise _interrupted(db, before) from None
+
+
+def _lexicons(corpus: CorpusOptions) -> list[Lexicon]:
+    """The lexicons `corpus` asks for (none with `lexicons` off); a bad choice or LIWC file
+    is one line naming it."""
+    if not corpus.lexicons:
+        return []
+    try:
+        return select_lexicons(corpus.lexicon_names, corpus.categories, corpus.liwc_dic)
     except ValueError as exc:
         if not isinstance(exc, LexiconFileError):
             raise SignAffectError(str(exc), "see `cli.py ingest --help`") from None
@@ -54,20 +85,6 @@ def ingest_corpus(
             exc.problem,
             "pass a LIWC .dic file: a %-delimited category block, then word<TAB>ids lines",
         ) from None
-    before: dict[str, CorpusFile] | None = None
-    try:
-        con = connect(db)
-        try:
-            verify_readable(con)
-            ensure_raw_tables(con)
-            before = loaded_files(con)
-            return ingest_signstream(
-                con, paths, chosen, progress, options, add=add, replace=replace
-            )
-        finally:
-            con.close()  # checkpoints: Ctrl-C may land here, after the commit
-    except KeyboardInterrupt:
-        raise _interrupted(db, before) from None
 
 
 def remove_corpus_files(db: Path, wanted: list[str]) -> list[str]:

@@ -27,9 +27,10 @@ from signaffect.core.warehouse import connect
 from signaffect.fer_engine.detect import DetectorSettings, Mode
 from signaffect.fer_engine.engines import Engine, LocalEngine, RayEngine
 from signaffect.fer_engine.model import DEFAULT_BATCH, model_hash
+from signaffect.fer_engine.schema import VideoKey
 from signaffect.fer_engine.shards import is_done, write_shard
 from signaffect.fer_engine.units import CHUNK_FRAMES, FerUnit, plan_units
-from signaffect.fer_engine.video import FerVideoError, VideoKey, probe_video, video_hash
+from signaffect.fer_engine.video import FerVideoError, probe_video, video_hash
 from signaffect.pipeline.builds import recorded_build
 
 if TYPE_CHECKING:
@@ -229,3 +230,45 @@ def refresh_fer_marts(db: Path, mode: str, view: str, *, quiet: bool) -> None:
     with progress_bar(quiet) as progress:
         recorded_build(db, progress, {"fer_mode": mode, "fer_view": view},
                        ["--select", "staging.fer+"], partial_tables=tuple(FER_TABLES))
+
+
+@dataclass(frozen=True)
+class FerRequest:
+    """A `cli.py fer` run: the videos (files, or the corpus's `view` videos in `videos_dir`),
+    the detector's settings, the engine (Ray, or `workers` local processes) and where the
+    shards go (None: fer-shards/ beside the warehouse)."""
+
+    videos: Sequence[Path]
+    videos_dir: Path | None
+    view: str
+    mode: Mode
+    fast_scale: float
+    redetect_every: int
+    force: bool
+    ray: bool
+    workers: int | None
+    address: str | None
+    shards: Path | None
+
+
+def fer_job(
+    db: Path,
+    request: FerRequest,
+    *,
+    quiet: bool,
+    on_missing: Callable[[list[str], str, Path], None],
+    on_run: Callable[[FerRunSummary, str], None],
+) -> tuple[FerRunSummary, bool]:
+    """`cli.py fer`: analyse and load the videos, tell `on_run(summary, mode)`, then, if the
+    warehouse is built, rebuild the FER marts with this run's mode and view. Returns the
+    summary and whether the marts were rebuilt (else `cli.py build` builds them)."""
+    summary, built = fer_into_warehouse(
+        db, request.videos, request.videos_dir, request.view, shard_root=request.shards,
+        quiet=quiet, on_missing=on_missing, mode=request.mode, fast_scale=request.fast_scale,
+        redetect_every=request.redetect_every, force=request.force,
+        engine=fer_engine(request.ray, request.address, request.workers),
+    )
+    on_run(summary, request.mode)
+    if built:
+        refresh_fer_marts(db, request.mode, request.view, quiet=quiet)
+    return summary, built

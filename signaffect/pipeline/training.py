@@ -65,3 +65,12 @@ def train_on_mart(
     require_built(db, ("ml_frame_matrix",))
     ensure_mart(db, scope, inputs, progress, config.grain)
     return train(db, config, progress, artifacts_dir=artifacts_dir)
+
+
+def record_saved_run(db: Path, folder: Path) -> str:
+    """`cli.py train --load-artifacts`: record in `db` a run saved in `folder` (after a run
+    that could not be recorded); returns its run id. Through here, so the pipeline stays the
+    one caller that writes results into the warehouse."""
+    from ml.recording import load_artifacts
+
+    return load_artifacts(db, folder)

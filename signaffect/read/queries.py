@@ -1,4 +1,4 @@
-"""Read-only SQL over the warehouse: ad hoc queries, table counts, the headline counts.
+"""Read-only SQL over the warehouse: ad hoc queries and the headline counts.
 
 `cli.py query` runs one SELECT (with WITH, FROM-first, VALUES, TABLE, DESCRIBE, SHOW or
 SUMMARIZE) and nothing else: on a read-only connection DuckDB cannot change the warehouse,
@@ -18,11 +18,10 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from signaffect.core.build_state import describe_state
 from signaffect.core.errors import SignAffectError
 from signaffect.core.failures import from_text
 from signaffect.core.settings import duckdb_config
-from signaffect.core.warehouse import connect, connect_marts
+from signaffect.core.warehouse import connect_marts
 
 #: Schemas on `query`'s search path, in this order, when they exist (raw exists before any
 #: build, so `query` works from the first ingest on).
@@ -123,36 +122,6 @@ def check_read_only_statement(con: duckdb.DuckDBPyConnection, sql: str) -> None:
             f"query only reads: {kind.name} statements are refused",
             "use SELECT (or WITH, DESCRIBE, SHOW, SUMMARIZE); to write files use `cli.py export`",
         )
-
-
-def table_counts(db: Path) -> pa.Table:
-    """Every table and view outside the system schemas, with its row count."""
-    con = connect(db, read_only=True)
-    try:
-        names = con.execute(
-            "select table_schema, table_name, table_type from information_schema.tables "
-            "where table_catalog = current_database() order by 1, 2"
-        ).fetchall()
-        rows: dict[str, list[object]] = {"schema": [], "table": [], "type": [], "rows": []}
-        for schema, table, kind in names:
-            (count,) = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone() or (0,)
-            rows["schema"].append(schema)
-            rows["table"].append(table)
-            rows["type"].append("view" if kind == "VIEW" else "table")
-            rows["rows"].append(count)
-        return pa.table(rows)
-    finally:
-        con.close()
-
-
-def marts_state(db: Path) -> str:
-    """One line: whether the marts were built from the raw data now loaded, and if not why
-    (an ingest since, a failed or interrupted build)."""
-    con = connect(db, read_only=True)
-    try:
-        return describe_state(con)
-    finally:
-        con.close()
 
 
 def headline_counts(db: Path) -> pa.Table:

@@ -26,6 +26,7 @@ import numpy as np
 import pyarrow as pa
 
 from signaffect.core.errors import SignAffectError
+from signaffect.core.settings import BOOTSTRAP_RESAMPLES
 from signaffect.core.warehouse import connect_marts
 from signaffect.stats.clustered_stats import (
     cluster_weights,
@@ -49,7 +50,7 @@ OUTSIDE = "outside grammar"
 
 @dataclass(frozen=True)
 class TimingSettings:
-    resamples: int = 1000
+    resamples: int = BOOTSTRAP_RESAMPLES
     seed: int = 42
     confidence: float = 0.95
 

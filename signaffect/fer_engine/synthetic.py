@@ -1,8 +1,10 @@
 """Synthetic FER test videos made from scikit-image's astronaut photo (a real, smiling face).
 
-Why: tests and the benchmark need videos with a real face, motion, scale change and frames
-without a face, and nothing may be downloaded; the astronaut image ships with scikit-image
-(a dev dependency), so the videos are generated on the fly instead of committed.
+Why: tests and the benchmark (bench/bench_fer.py) need videos with a real face, motion, scale
+change and frames without a face, and nothing may be downloaded; the astronaut image ships
+with scikit-image (a dev dependency), so the videos are generated on the fly instead of
+committed. It lives beside the engine it exercises, so bench/ reaches it without importing
+tests (bench may import what cli.py may).
 """
 
 from __future__ import annotations

@@ -1,0 +1,76 @@
+"""`cli.py status`: what the warehouse holds (every table and view with its rows, the corpus
+files in raw), whether the marts were built from that raw data, and the settings they were
+built with.
+
+Why here: status is a read like any other; it is the one read that also describes the layers
+below the marts (by name and count, and the corpus files through `core.build_state`, which
+owns what raw held when the marts were built), because it says whether the marts are current.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from signaffect.core.build_settings import BuildSettings, effective
+from signaffect.core.build_state import corpus_files, describe_state, read_record
+from signaffect.core.warehouse import connect
+
+
+@dataclass(frozen=True)
+class WarehouseStatus:
+    """Tables and views with their rows, the corpus files, the marts' state and settings."""
+
+    tables: pa.Table
+    files: pa.Table
+    marts: str
+    settings: str
+
+
+def warehouse_status(db: Path) -> WarehouseStatus:
+    """Everything `cli.py status` prints, read on one read-only connection."""
+    con = connect(db, read_only=True)
+    try:
+        return WarehouseStatus(_table_counts(con), corpus_files(con), describe_state(con),
+                               _settings(con))
+    finally:
+        con.close()
+
+
+def settings_line(db: Path) -> str:
+    """One line: the settings of the last build (`cli.py build` prints it after building)."""
+    con = connect(db, read_only=True)
+    try:
+        return _settings(con)
+    finally:
+        con.close()
+
+
+def _settings(con: duckdb.DuckDBPyConnection) -> str:
+    record = read_record(con)
+    if record is None:
+        return "settings: none recorded (no build yet)"
+    chosen = effective(record.settings)
+    shown = ", ".join(f"{f.name} {chosen[f.name]}" for f in fields(BuildSettings))
+    return f"settings of the last build: {shown}"
+
+
+def _table_counts(con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """Every table and view outside the system schemas, with its row count."""
+    names = con.execute(
+        "select table_schema, table_name, table_type from information_schema.tables "
+        "where table_catalog = current_database() order by 1, 2"
+    ).fetchall()
+    rows: dict[str, list[object]] = {"schema": [], "table": [], "type": [], "rows": []}
+    for schema, table, kind in names:
+        (count,) = con.execute(
+            f'select count(*) from "{schema}"."{table}"'
+        ).fetchone() or (0,)
+        rows["schema"].append(schema)
+        rows["table"].append(table)
+        rows["type"].append("view" if kind == "VIEW" else "table")
+        rows["rows"].append(count)
+    return pa.table(rows)
