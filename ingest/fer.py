@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from ingest.raw_store import RAW_SCHEMA
 from signaffect.core.arrow_tables import ensure_table, insert_arrow, transaction
-from signaffect.core.settings import PROJECT_DIR
+from signaffect.core.settings import MEDIA_NAME_MACRO_FILE
 from signaffect.fer_engine.schema import FER_FRAMES_SCHEMA, VideoKey
 from signaffect.fer_engine.shards import key_dir, read_video, stored_keys
 
@@ -44,7 +44,6 @@ FER_VIDEOS_SCHEMA = pa.schema(
     ]
 )
 
-MEDIA_RULE = PROJECT_DIR / "macros" / "media_file_name.sql"  # the media-name rule (dbt macros)
 
 #: The raw tables of this source, by name.
 FER_TABLES: dict[str, pa.Schema] = {
@@ -97,7 +96,7 @@ def media_rule_sql(macro: str, column: str) -> str:
     """The SQL of one macro of the media-name rule (`media_file_name` or `camera_view`)
     applied to `column`, rendered from the dbt project's macros/media_file_name.sql, the
     one place the rule is written; stg_signstream__media_files uses the same macros."""
-    template = MEDIA_RULE.read_text() + f"{{{{ {macro}({column!r}) }}}}"
+    template = MEDIA_NAME_MACRO_FILE.read_text() + f"{{{{ {macro}({column!r}) }}}}"
     return jinja2.Environment().from_string(template).render().strip()
 
 

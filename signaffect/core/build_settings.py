@@ -28,7 +28,7 @@ from signaffect.core.choices import (
     values,
 )
 from signaffect.core.errors import SignAffectError
-from signaffect.core.settings import PROJECT_DIR
+from signaffect.core.settings import DBT_PROJECT_FILE
 
 #: Vars that take one of a choice's values.
 CHOICES: dict[str, type[Enum]] = {
@@ -53,7 +53,7 @@ HINT = "see `cli.py build --help` (dbt_project.yml's `vars:` lists every setting
 @cache
 def project_vars() -> dict[str, Any]:
     """dbt_project.yml's `vars:`: every setting a build has, with its default."""
-    project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    project = yaml.safe_load(DBT_PROJECT_FILE.read_text(encoding="utf-8"))
     return dict(project["vars"])
 
 

@@ -9,6 +9,12 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 SAMPLE_CORPUS_DIR = PROJECT_DIR / "sample_corpus"
 DEFAULT_DB_PATH = PROJECT_DIR / "warehouse" / "signaffect.duckdb"
 ARTIFACTS_DIR = PROJECT_DIR / "artifacts"
+# Project files Python reads by path rather than through dbt, each named here only
+# (tests/test_floors.py checks that they exist and that no other module builds such a path).
+#: dbt's vars and their defaults (`signaffect.core.build_settings` reads them).
+DBT_PROJECT_FILE = PROJECT_DIR / "dbt_project.yml"
+#: The media-name rule, a dbt macro that `ingest.fer` renders to match video files.
+MEDIA_NAME_MACRO_FILE = PROJECT_DIR / "macros" / "media_file_name.sql"
 # DuckDB's buffer memory: past it, sorts, joins and aggregates spill to the temp directory.
 # Sized for a 2-core, 24 GB machine, leaving room for Python and dbt around DuckDB; the
 # default in profiles.yml must match (tests/test_settings.py checks).
