@@ -16,6 +16,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from signaffect.core.build_settings import effective
+from signaffect.core.build_state import read_record
 from signaffect.core.errors import SignAffectError
 from signaffect.core.versions import package_versions
 from signaffect.core.warehouse import connect_marts, table_exists
@@ -527,17 +529,15 @@ def provenance_block(con: duckdb.DuckDBPyConnection, db: Path) -> Provenance:
 
 
 def _recorded_vars(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
-    """The dbt vars the ML mart was built with, as recorded on its rows."""
-    if not table_exists(con, "main", "ml_frame_matrix"):
+    """Every dbt var of the last build (frame convention, lexical scope, resamples, ...):
+    those it was given, recorded in the warehouse, and dbt_project.yml's defaults for the
+    rest."""
+    record = read_record(con)
+    if record is None:
         return []
-    rows = con.execute(
-        "select input_kinds, target_kind, lexical_scope from ml_frame_matrix limit 1"
-    ).fetchall()
-    if not rows:
-        return []
-    (kinds, target, scope), where = rows[0], "recorded on ml_frame_matrix"
+    given = record.settings
     return [
-        ("ml_input_kinds", ", ".join(kinds), where),
-        ("ml_target_kind", str(target), where),
-        ("lexical_scope", str(scope), where),
+        (name, ", ".join(map(str, value)) if isinstance(value, list) else str(value),
+         "set for this build" if name in given else "dbt_project.yml default")
+        for name, value in effective(given).items()
     ]

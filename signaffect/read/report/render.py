@@ -842,14 +842,14 @@ def _lexicons_block(lexicons: pa.Table) -> Block:
 
 def _dbt_vars_block(dbt_vars: list[tuple[str, str, str]]) -> Block:
     if not dbt_vars:
-        return Para("No dbt vars are recorded in this warehouse.")
+        return Para("No build is recorded in this warehouse, so neither are its settings.")
     return Table(
         ["dbt var", "value", "source"],
         [list(v) for v in dbt_vars],
         [False, False, False],
-        "dbt vars recorded in the warehouse. Other vars (frame_convention, "
-        "lexical_min_frames, cooccurrence_*) are not recorded; see dbt_project.yml "
-        "for their defaults.",
+        "The settings of the last build (its dbt vars, recorded in the warehouse): the "
+        "frame convention, the lexical scope, the resamples and seeds, ... A rebuild keeps "
+        "them; `cli.py build --help` says how to change one.",
     )
 
 
