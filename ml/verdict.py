@@ -26,7 +26,7 @@ import numpy as np
 
 from ml.metrics import error_counts, micro_f1_of_counts
 from ml.oof import ALL_POSITIVE, STRATIFIED, OutOfFold, Predictions
-from signaffect.stats.clustered_stats import cluster_weights
+from signaffect.stats.clustered_stats import partial_cluster_weights, percentile_bounds
 
 ABOVE = "above both baselines"
 BELOW = "below a baseline"
@@ -110,15 +110,12 @@ def story_draws(oof: OutOfFold, resamples: int, seed: int) -> tuple[np.ndarray, 
     stories, how often each story is drawn (0 for stories never held out)."""
     n = len(oof.stories)
     held_out = np.flatnonzero(np.bincount(oof.predictions[oof.model].story, minlength=n))
-    times = np.zeros((resamples, n))
-    times[:, held_out] = cluster_weights(len(held_out), resamples, np.random.default_rng(seed))
-    return held_out, times
+    return held_out, partial_cluster_weights(n, held_out, resamples, seed)
 
 
 def interval(estimate: float, draws: np.ndarray) -> Interval:
-    tail = 100 * (1 - LEVEL) / 2
-    low, high = np.percentile(draws, [tail, 100 - tail])
-    return Interval(float(estimate), float(low), float(high))
+    """`estimate` with the 95% percentile interval of its bootstrap `draws`."""
+    return Interval(float(estimate), *percentile_bounds(draws, LEVEL))
 
 
 def reading(*differences: Interval) -> str:

@@ -18,12 +18,12 @@ from signaffect.read.grammar_context import (
     MIN_FEATURE_TOKENS,
     by_marker,
     inside_outside,
-    mantel_haenszel,
     marker_strata,
     stratum,
 )
 from signaffect.read.sign_units import associate_units, load, two_by_two
 from signaffect.stats.clustered_stats import Settings
+from signaffect.stats.pooled_odds import PooledOddsRatio, pooled_odds_ratio
 
 runner = CliRunner()
 LABEL = "empath:negative_emotion"
@@ -107,7 +107,8 @@ def test_stratified_counts_match_sql_and_known_numbers(sample_db: Path) -> None:
 def test_mantel_haenszel_against_statsmodels_and_the_formula() -> None:
     # Two strata, [[a, b], [c, d]] each: label x feature.
     tables = np.array([[[12, 5], [30, 60]], [[4, 16], [10, 90]]], dtype=float).transpose(1, 2, 0)
-    odds, low, high, bd = mantel_haenszel(tables)
+    pooled = pooled_odds_ratio(tables)
+    odds, low, high, bd = pooled.odds_ratio, pooled.ci_low, pooled.ci_high, pooled.breslow_day_p
     a, b, c, d = (tables[0, 0], tables[0, 1], tables[1, 0], tables[1, 1])
     n = tables.sum(axis=(0, 1))
     assert odds == pytest.approx(float((a * d / n).sum() / (b * c / n).sum()))
@@ -115,17 +116,19 @@ def test_mantel_haenszel_against_statsmodels_and_the_formula() -> None:
     reference = StratifiedTable(tables)
     assert (low, high) == pytest.approx(tuple(reference.oddsratio_pooled_confint()))
     assert bd == pytest.approx(reference.test_equal_odds().pvalue)
-    assert 0 < bd < 1
+    assert bd is not None and 0 < bd < 1
+    assert (pooled.n_informative, pooled.n_compared) == (2, 2)
 
 
 def test_mantel_haenszel_drops_strata_without_information() -> None:
     informative = np.array([[[12, 5], [30, 60]]], dtype=float).transpose(1, 2, 0)
     no_label = np.array([[[0, 0], [30, 60]]], dtype=float).transpose(1, 2, 0)
     both = np.concatenate([informative, no_label], axis=2)
-    odds, _, _, bd = mantel_haenszel(both)
-    assert odds == pytest.approx(12 * 60 / (5 * 30))
-    assert bd is None  # one stratum left: nothing to compare
-    assert mantel_haenszel(no_label) == (None, None, None, None)
+    pooled = pooled_odds_ratio(both)
+    assert pooled.odds_ratio == pytest.approx(12 * 60 / (5 * 30))
+    assert pooled.breslow_day_p is None  # one stratum left: nothing to compare
+    assert pooled.n_informative == 1
+    assert pooled_odds_ratio(no_label) == PooledOddsRatio(None, None, None, None, 0, 0)
 
 
 def test_inside_outside_rows_use_the_strata(sample_db: Path) -> None:
@@ -134,13 +137,13 @@ def test_inside_outside_rows_use_the_strata(sample_db: Path) -> None:
     (row,) = rows
     assert (row["n_both_inside"], row["n_label_inside"], row["n_units_inside"]) == (0, 1, 84)
     assert (row["n_both_outside"], row["n_label_outside"], row["n_units_outside"]) == (5, 19, 177)
-    expected = mantel_haenszel(
+    expected = pooled_odds_ratio(
         np.array([[[0, 1], [15, 68]], [[5, 14], [16, 142]]], dtype=float).transpose(1, 2, 0)
     )
-    assert row["mh_odds_ratio"] == pytest.approx(expected[0])
+    assert row["mh_odds_ratio"] == pytest.approx(expected.odds_ratio)
     # One label token inside: that stratum is not estimable, so no Breslow-Day p.
     assert not row["estimable_inside"] and row["odds_ratio_inside"] is None
-    assert expected[3] is not None and row["breslow_day_p"] is None
+    assert expected.breslow_day_p is not None and row["breslow_day_p"] is None
     assert row["or_ci_low_outside"] <= row["odds_ratio_outside"] <= row["or_ci_high_outside"]
 
 

@@ -20,12 +20,11 @@ from cli import app
 from signaffect.read.timing import (
     TIMINGS,
     TimingSettings,
-    clustered_median,
     clustered_shares,
     groups,
     summarise_spans,
 )
-from signaffect.stats.clustered_stats import generators
+from signaffect.stats.clustered_stats import Settings, clustered_median, generators
 from tests.conftest import rows
 
 runner = CliRunner()
@@ -35,23 +34,24 @@ def test_clustered_median_replays_its_draws() -> None:
     rng = np.random.default_rng(5)
     story = np.repeat(np.array(["s0", "s1", "s2", "s3", "s4"]), [3, 7, 1, 4, 6])
     values = rng.integers(-10, 10, size=story.size).astype(float) * 33.0
-    settings = TimingSettings(resamples=300, seed=11)
-    median, q1, q3, low, high = clustered_median(values, story, settings)
-    assert (median, q1, q3) == tuple(np.quantile(values, [0.5, 0.25, 0.75]))
+    settings = Settings(resamples=300, seed=11)
+    found = clustered_median(values, story, settings)
+    assert (found.median, found.q1, found.q3) == tuple(np.quantile(values, [0.5, 0.25, 0.75]))
     clusters = sorted(set(story))
     boot, _ = generators(settings.seed)
     draws = boot.integers(0, len(clusters), size=(settings.resamples, len(clusters)))
     medians = [
         np.median(np.concatenate([values[story == clusters[c]] for c in row])) for row in draws
     ]
-    assert (low, high) == pytest.approx(tuple(np.quantile(medians, [0.025, 0.975])))
+    assert (found.ci_low, found.ci_high) == pytest.approx(
+        tuple(np.quantile(medians, [0.025, 0.975]))
+    )
 
 
 def test_one_story_has_no_interval() -> None:
-    median, _, _, low, high = clustered_median(
-        np.array([1.0, 2.0, 3.0]), np.array(["a", "a", "a"]), TimingSettings(resamples=10)
-    )
-    assert median == 2.0 and np.isnan(low) and np.isnan(high)
+    found = clustered_median(np.array([1.0, 2.0, 3.0]), np.array(["a", "a", "a"]),
+                             Settings(resamples=10))
+    assert found.median == 2.0 and np.isnan(found.ci_low) and np.isnan(found.ci_high)
 
 
 def spans(n: int) -> pa.Table:

@@ -23,7 +23,6 @@ Haldane-corrected OR of the 2x2 counts shown beside it.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,6 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from statsmodels.stats.contingency_tables import StratifiedTable
 
 from signaffect.core.errors import SignAffectError
 from signaffect.core.warehouse import connect_marts
@@ -56,6 +54,7 @@ from signaffect.read.sign_units import (
     two_by_two,
 )
 from signaffect.stats.clustered_stats import Settings
+from signaffect.stats.pooled_odds import pooled_odds_ratio
 
 #: `cli.py top --context` choices besides a marker's name: every sign token, or one stratum.
 CONTEXTS = ("all", "inside-grammar", "outside-grammar")
@@ -235,14 +234,16 @@ def inside_outside(data: SignUnits, features: list[str], settings: Settings) -> 
                        "n_feature", "estimable"):  # fmt: skip
             columns[f"{column}_{key}"] = [row[column] for row in strata[key]]
     pooled = [
-        mantel_haenszel(
+        pooled_odds_ratio(
             np.stack([strata["inside"][i]["table"], strata["outside"][i]["table"]], axis=2),
             [strata["inside"][i]["estimable"], strata["outside"][i]["estimable"]],
         )
         for i in range(len(features))
     ]
-    for j, name in enumerate(("mh_odds_ratio", "mh_ci_low", "mh_ci_high", "breslow_day_p")):
-        columns[name] = [p[j] for p in pooled]
+    columns["mh_odds_ratio"] = [p.odds_ratio for p in pooled]
+    columns["mh_ci_low"] = [p.ci_low for p in pooled]
+    columns["mh_ci_high"] = [p.ci_high for p in pooled]
+    columns["breslow_day_p"] = [p.breslow_day_p for p in pooled]
     return pa.table(columns)
 
 
@@ -272,9 +273,11 @@ def by_marker(data: SignUnits, features: list[str], settings: Settings) -> Marke
             for key in STRATUM_COLUMNS:
                 strata[key].append(name if key == "stratum" else row[key])
         ok = [row["estimable"] for row in rows]
-        result = mantel_haenszel(np.stack([row["table"] for row in rows], axis=2), ok)
+        result = pooled_odds_ratio(np.stack([row["table"] for row in rows], axis=2), ok)
         compared = [name for name, is_ok in zip(order, ok, strict=True) if is_ok]
-        values = [feature, *result, ", ".join(compared) if result[3] is not None else ""]
+        values = [feature, result.odds_ratio, result.ci_low, result.ci_high,
+                  result.breslow_day_p,
+                  ", ".join(compared) if result.breslow_day_p is not None else ""]
         for key, value in zip(POOLED_COLUMNS, values, strict=True):
             pooled[key].append(value)
     return MarkerStrata(pa.table(strata), pa.table(pooled))
@@ -285,37 +288,6 @@ STRATUM_COLUMNS = ("feature", "stratum", "n_units", "n_label", "n_feature", "n_b
                    "estimable", "odds_ratio", "or_ci_low", "or_ci_high")  # fmt: skip
 POOLED_COLUMNS = ("feature", "mh_odds_ratio", "mh_ci_low", "mh_ci_high", "breslow_day_p",
                   "breslow_day_strata")  # fmt: skip
-
-
-def mantel_haenszel(
-    tables: np.ndarray, comparable: list[bool] | None = None
-) -> tuple[float | None, ...]:
-    """MH OR, its 95% CI and the Breslow-Day p of 2 x 2 x K tables. Strata without the
-    label or without the feature carry no information and are dropped; the Breslow-Day
-    test compares only the informative strata that are `comparable` (default: all). None
-    when fewer than one (OR) or two (test) strata remain."""
-    keep = [
-        k
-        for k in range(tables.shape[2])
-        if tables[0, :, k].sum()
-        and tables[1, :, k].sum()
-        and tables[:, 0, k].sum()
-        and tables[:, 1, k].sum()
-    ]
-    if not keep:
-        return (None, None, None, None)
-    compared = [k for k in keep if comparable is None or comparable[k]]
-    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)
-        table = StratifiedTable(tables[:, :, keep])
-        odds = float(table.oddsratio_pooled)
-        low, high = (float(x) for x in table.oddsratio_pooled_confint())
-        bd = (
-            float(StratifiedTable(tables[:, :, compared]).test_equal_odds().pvalue)
-            if len(compared) > 1
-            else None
-        )
-    return tuple(None if x is None or not np.isfinite(x) else x for x in (odds, low, high, bd))
 
 
 @dataclass(frozen=True)

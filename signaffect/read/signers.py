@@ -34,9 +34,10 @@ import pyarrow.compute as pc
 
 from signaffect.core.warehouse import connect_marts
 from signaffect.read.associations import FACE, comparison_caption, top_features
-from signaffect.read.grammar_context import mantel_haenszel, mart_resamples
+from signaffect.read.grammar_context import mart_resamples
 from signaffect.read.sign_units import SignUnits, associate_units, load, two_by_two
 from signaffect.stats.clustered_stats import Settings
+from signaffect.stats.pooled_odds import pooled_odds_ratio
 
 #: What a row says when the engine's support rule leaves it untested.
 NOT_ESTIMABLE = "not estimable"
@@ -231,20 +232,13 @@ def _summary_row(
 ) -> dict[str, Any]:
     """One feature's pooled OR, Breslow-Day p over its signers' 2x2 `tables` (2 x 2 x
     signer), how many signers that test could use, and who carries the result."""
-    informative = sum(
-        1
-        for k in range(tables.shape[2])
-        if tables[0, :, k].sum()
-        and tables[1, :, k].sum()
-        and tables[:, 0, k].sum()
-        and tables[:, 1, k].sum()
-    )
+    heterogeneity = pooled_odds_ratio(tables)
     carried_by, reason = carrier(shares, overall, left_out)
     return {
         "feature": feature,
         **{name: overall.get(name) for name in _OR_NAMES},
-        "heterogeneity_p": mantel_haenszel(tables)[3],
-        "n_signers_tested": informative,
+        "heterogeneity_p": heterogeneity.breslow_day_p,
+        "n_signers_tested": heterogeneity.n_informative,
         "carried_by": carried_by,
         "reason": reason,
     }

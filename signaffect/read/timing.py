@@ -29,7 +29,9 @@ from signaffect.core.errors import SignAffectError
 from signaffect.core.settings import BOOTSTRAP_RESAMPLES
 from signaffect.core.warehouse import connect_marts
 from signaffect.stats.clustered_stats import (
+    Settings,
     cluster_weights,
+    clustered_median,
     generators,
     interval_quantiles,
     nan_quantiles,
@@ -53,37 +55,6 @@ class TimingSettings:
     resamples: int = BOOTSTRAP_RESAMPLES
     seed: int = 42
     confidence: float = 0.95
-
-
-def clustered_median(
-    values: np.ndarray, cluster: np.ndarray, settings: TimingSettings
-) -> tuple[float, float, float, float, float]:
-    """Median, first and third quartile, and the story-bootstrap CI of the median.
-
-    Replicate r draws clusters with multiplicities `w[r]`; its median is the median of the
-    values of the drawn clusters, each repeated as often as its cluster was drawn (exactly
-    `np.median` of that concatenation), found by a weighted cumulative count.
-    """
-    values = np.asarray(values, dtype=np.float64)
-    median, q1, q3 = (float(x) for x in np.quantile(values, [0.5, 0.25, 0.75]))
-    clusters, code = np.unique(cluster, return_inverse=True)
-    if clusters.size < 2:
-        return median, q1, q3, float("nan"), float("nan")
-    boot_rng, _ = generators(settings.seed)
-    weights = cluster_weights(clusters.size, settings.resamples, boot_rng)
-    order = np.argsort(values, kind="stable")
-    counts = np.cumsum(weights[:, code[order]], axis=1)
-    total = counts[:, -1]
-    low_rank = np.floor((total - 1) / 2)
-    high_rank = np.floor(total / 2)
-    sorted_values = values[order]
-
-    def at(rank: np.ndarray) -> np.ndarray:
-        return sorted_values[(counts <= rank[:, None]).sum(axis=1)]
-
-    medians = (at(low_rank) + at(high_rank)) / 2
-    ci = nan_quantiles(medians[:, None], interval_quantiles(settings.confidence))[:, 0]
-    return median, q1, q3, float(ci[0]), float(ci[1])
 
 
 _SPANS_SQL = """
@@ -176,27 +147,29 @@ def _summary(
     lead = np.array(spans["lead_ms"].to_pylist(), dtype=np.float64)
     apex = np.array(spans["apex_lead_ms"].to_pylist(), dtype=np.float64)
     lag = np.array(spans["lag_ms"].to_pylist(), dtype=np.float64)
-    median, q1, q3, low, high = clustered_median(lead, story, settings)
-    apex_median, _, _, apex_low, apex_high = clustered_median(apex, story, settings)
-    lag_median, _, _, lag_low, lag_high = clustered_median(lag, story, settings)
+    draws = Settings(resamples=settings.resamples, seed=settings.seed,
+                     confidence=settings.confidence)
+    lead_ = clustered_median(lead, story, draws)
+    apex_ = clustered_median(apex, story, draws)
+    lag_ = clustered_median(lag, story, draws)
     row: dict[str, object] = {
         "feature": feature,
         "group": group,
         "n_spans": spans.num_rows,
         "n_stories": int(np.unique(story).size),
         "n_with_onset": int(np.sum(spans["has_onset_transition"].to_pylist())),
-        "median_lead_ms": median,
-        "lead_ci_low": low,
-        "lead_ci_high": high,
-        "lead_q1": q1,
-        "lead_q3": q3,
+        "median_lead_ms": lead_.median,
+        "lead_ci_low": lead_.ci_low,
+        "lead_ci_high": lead_.ci_high,
+        "lead_q1": lead_.q1,
+        "lead_q3": lead_.q3,
         "median_lead_frames": float(np.median(spans["lead_frames"].to_pylist())),
-        "median_apex_lead_ms": apex_median,
-        "apex_ci_low": apex_low,
-        "apex_ci_high": apex_high,
-        "median_lag_ms": lag_median,
-        "lag_ci_low": lag_low,
-        "lag_ci_high": lag_high,
+        "median_apex_lead_ms": apex_.median,
+        "apex_ci_low": apex_.ci_low,
+        "apex_ci_high": apex_.ci_high,
+        "median_lag_ms": lag_.median,
+        "lag_ci_low": lag_.ci_low,
+        "lag_ci_high": lag_.ci_high,
         "share_several_signs": float(np.mean(spans["spans_several_signs"].to_pylist())),
     }
     return row | clustered_shares(np.array(spans["onset_timing"].to_pylist()), story, settings)

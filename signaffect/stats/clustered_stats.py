@@ -430,6 +430,66 @@ def cluster_weights(n_clusters: int, resamples: int, rng: np.random.Generator) -
     return weights
 
 
+@dataclass(frozen=True)
+class ClusteredMedian:
+    """A median with its quartiles and the cluster-bootstrap CI of the median (NaN bounds
+    with fewer than two clusters: one story says nothing about the next)."""
+
+    median: float
+    q1: float
+    q3: float
+    ci_low: float
+    ci_high: float
+
+
+def clustered_median(
+    values: FloatArray, cluster: NDArray[np.object_] | IntArray, settings: Settings
+) -> ClusteredMedian:
+    """Median, first and third quartile, and the cluster-bootstrap CI of the median
+    (`settings`' resamples, seed and confidence; its support rule does not apply).
+
+    Replicate r draws clusters with multiplicities `w[r]`; its median is the median of the
+    values of the drawn clusters, each repeated as often as its cluster was drawn (exactly
+    `np.median` of that concatenation), found by a weighted cumulative count.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    median, q1, q3 = (float(x) for x in np.quantile(values, [0.5, 0.25, 0.75]))
+    clusters, code = np.unique(cluster, return_inverse=True)
+    if clusters.size < 2:
+        return ClusteredMedian(median, q1, q3, float("nan"), float("nan"))
+    boot_rng, _ = generators(settings.seed)
+    weights = cluster_weights(clusters.size, settings.resamples, boot_rng)
+    order = np.argsort(values, kind="stable")
+    counts = np.cumsum(weights[:, code[order]], axis=1)
+    total = counts[:, -1]
+    sorted_values = values[order]
+
+    def at(rank: FloatArray) -> FloatArray:
+        return sorted_values[(counts <= rank[:, None]).sum(axis=1)]
+
+    medians = (at(np.floor((total - 1) / 2)) + at(np.floor(total / 2))) / 2
+    ci = nan_quantiles(medians[:, None], interval_quantiles(settings.confidence))[:, 0]
+    return ClusteredMedian(median, q1, q3, float(ci[0]), float(ci[1]))
+
+
+def partial_cluster_weights(
+    n_clusters: int, drawn: IntArray, resamples: int, seed: int
+) -> FloatArray:
+    """Resamples x clusters: the cluster bootstrap (`cluster_weights`) over the clusters
+    `drawn` only, the others weighing 0 (a CV's stories never held out), from a generator
+    seeded with `seed` itself (the training verdict's stream)."""
+    weights = np.zeros((resamples, n_clusters))
+    weights[:, drawn] = cluster_weights(len(drawn), resamples, np.random.default_rng(seed))
+    return weights
+
+
+def percentile_bounds(draws: FloatArray, confidence: float) -> tuple[float, float]:
+    """The central percentile interval of bootstrap `draws` (numpy's linear percentiles)."""
+    tail = 100 * (1 - confidence) / 2
+    low, high = np.percentile(draws, [tail, 100 - tail])
+    return float(low), float(high)
+
+
 def interval_quantiles(confidence: float) -> FloatArray:
     """The two quantiles of a central percentile interval."""
     alpha = (1.0 - confidence) / 2.0
