@@ -1,8 +1,10 @@
 """Write Arrow tables into DuckDB schema `raw`, replacing a source file's rows atomically.
 
-Every ingestor funnels through `replace_source_rows`: one transaction deletes the rows of
-the files being (re)loaded and inserts the new ones, so re-ingest never duplicates and a
-failure rolls back to the warehouse as it was.
+Every corpus ingestor (SignStream, ELAN, DAI 2, lexicon hits) funnels through
+`replace_source_rows`: one transaction deletes the rows of the files being (re)loaded and
+inserts the new ones, so re-ingest never duplicates and a failure rolls back to the warehouse
+as it was. FER results are keyed by video and analysis, not by corpus file: `ingest/fer.py`
+replaces each analysis key's rows the same way, in its own transaction.
 """
 
 from __future__ import annotations

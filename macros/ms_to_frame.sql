@@ -1,5 +1,5 @@
 {#-
-    The one place milliseconds become frames.
+    The one place milliseconds become frames (spans, utterances and the FER video link).
 
     `fps` is a column (default `frames_per_second`, which every raw row carries from its
     file: 30 for SignStream, the mapping's rate for ELAN, --fps for DAI 2), so a mixed

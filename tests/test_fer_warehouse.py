@@ -7,6 +7,7 @@ file that is not in the folder, and (in view slave1) a file the master run must 
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -261,3 +262,21 @@ def test_fer_features_land_on_the_utterance_frames_with_a_face(
     assert _rows(db, "select feature_kind from dim_features where feature = 'fer:happy'") == [
         ("fer",)
     ]
+
+
+def test_the_video_link_follows_the_frame_convention(
+    fer_warehouse: FerWarehouse, tmp_path: Path
+) -> None:
+    """Under `nearest`, utterance 2 (1033 ms, SignStream's truncated start of frame 31)
+    starts on frame 31, and the FER link moves with it: the video frame each utterance frame
+    shows is still its `fct_frames.media_frame`."""
+    db = tmp_path / "nearest.duckdb"
+    shutil.copyfile(fer_warehouse.db, db)
+    built = _invoke(db, "build", "--frame-convention", "nearest")
+    assert built.exit_code == 0, built.output
+    linked = set(_rows(db, "select utterance_id, utterance_frame_index, frame_index"
+                           " from fct_fer_frames where utterance_id is not null"))
+    expected = set(_rows(db, "select utterance_id, frame_index, media_frame from fct_frames"
+                             " where utterance_id in (1, 2)"))
+    assert linked == expected
+    assert min(v for u, _, v in linked if u == 2) == 31
