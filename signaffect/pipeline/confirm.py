@@ -12,8 +12,8 @@ import pyarrow as pa
 from rich.progress import Progress
 
 from signaffect.core.arrow_tables import ensure_table, insert_arrow, transaction
+from signaffect.core.choices import FACE
 from signaffect.core.warehouse import connect
-from signaffect.read.associations import FACE
 from signaffect.read.confirm import Pair, load_pairs
 from signaffect.read.confirmations import SCHEMA, TABLE
 from signaffect.stats.glmer import fit_glmer, rscript

@@ -15,18 +15,11 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from signaffect.core.choices import FACE, FAMILIES, GRAINS, RANKINGS, ROLES
 from signaffect.core.errors import SignAffectError
 from signaffect.core.warehouse import connect_marts
 from signaffect.read.confirmations import SURVIVES, beta_text, note, stored
 
-#: The rankings of `fct_label_feature_rankings.ranked_by` (its accepted values).
-RANKINGS = ("ci", "p", "lift", "pmi")
-GRAINS = ("frame", "sign", "utterance")
-FAMILIES = ("signstream", "au")
-#: `dim_features.role` values `top --role` offers; `all` lists every role of the family.
-ROLES = ("face", "body", "grammar", "lexical", "all")
-#: The role read as evidence of what the face carries, and every output's default.
-FACE = "face"
 CHANCE = "not distinguishable from chance"
 ONE_SIGN = "one sign"
 #: Units of each grain, as a caption names them.

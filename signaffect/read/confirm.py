@@ -20,9 +20,10 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from signaffect.core.choices import FACE
 from signaffect.core.errors import SignAffectError
 from signaffect.core.warehouse import connect_marts
-from signaffect.read.associations import FACE, top_features
+from signaffect.read.associations import top_features
 from signaffect.read.confirmations import SURVIVES, TABLE, beta_text, note
 
 #: Rows asked of the ranking before the kinds are filtered: all of them.

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy import sparse
 
+from signaffect.core.choices import GRAINS  # in the order rows are written
 from signaffect.stats.clustered_stats import (
     Incidence,
     PairStatistics,
@@ -25,9 +26,6 @@ from signaffect.stats.clustered_stats import (
     beats_chance,
     one_sign,
 )
-
-#: The grains, in the order rows are written.
-GRAINS = ("frame", "sign", "utterance")
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,11 @@ import pyarrow as pa
 
 from signaffect.core.build_settings import effective
 from signaffect.core.build_state import read_record
+from signaffect.core.choices import FAMILIES
 from signaffect.core.errors import SignAffectError
 from signaffect.core.versions import package_versions
 from signaffect.core.warehouse import connect_marts, table_exists
-from signaffect.read.associations import FAMILIES, TopFeatures, top_features
+from signaffect.read.associations import TopFeatures, top_features
 from signaffect.read.queries import HEADLINE_SQL
 from signaffect.read.report.analyses import Analyses, load_analyses
 

@@ -23,7 +23,8 @@ from ml.oof import BASELINE_NAMES
 from ml.options import MODEL_NAMES as ML_MODEL_NAMES
 from ml.verdict import ABOVE
 from signaffect.core.atomic import atomic_files
-from signaffect.read.associations import FAMILIES, LEXICAL_NOT_FACE, READING_GUIDE, ROLES_GUIDE
+from signaffect.core.choices import FAMILIES
+from signaffect.read.associations import LEXICAL_NOT_FACE, READING_GUIDE, ROLES_GUIDE
 from signaffect.read.grammar_context import why_not_estimable
 from signaffect.read.licences import CORPUS_CITATION, CORPUS_NOTICE, lexicon_licence
 from signaffect.read.report import data as report_data
