@@ -17,6 +17,7 @@ from commands.common import (
 from signaffect.core.choices import Family, Ranking, RelativeTo, Role, UnitGrain
 from signaffect.core.output import OutputFormat, emit
 from signaffect.core.progress import progress_bar
+from signaffect.core.settings import BOOTSTRAP_RESAMPLES
 from signaffect.read.associations import READING_GUIDE, ROLES_GUIDE
 
 app = typer.Typer()
@@ -181,7 +182,7 @@ def timing(
     ] = None,
     resamples: Annotated[
         int, typer.Option(help="Story-bootstrap draws for the CI of the median.", min=1)
-    ] = 1000,
+    ] = BOOTSTRAP_RESAMPLES,
     format: FormatOption = OutputFormat.table,
 ) -> None:
     """When the face moves against the hands: median onset lead (ms; positive = the face

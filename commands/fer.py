@@ -12,11 +12,15 @@ from commands.common import State, fail
 from signaffect.core.choices import FerMode
 from signaffect.core.errors import SignAffectError
 from signaffect.core.output import note, out, warn
+from signaffect.fer_engine.detect import DetectorSettings
 
 if TYPE_CHECKING:  # the FER engine loads only for `fer`
     from signaffect.pipeline.fer import FerRunSummary
 
 app = typer.Typer()
+#: The detector's defaults, which are the options'.
+DETECTOR = DetectorSettings()
+DEFAULT_MODE = FerMode(DETECTOR.mode)
 
 
 class FerEngine(str, Enum):
@@ -95,9 +99,9 @@ def fer(
     videos: FerVideosArgument = None,
     videos_dir: FerVideosDirOption = None,
     view: FerViewOption = "master",
-    mode: FerModeOption = FerMode.exact,
-    fast_scale: FerFastScaleOption = 0.5,
-    redetect_every: FerRedetectOption = 5,
+    mode: FerModeOption = DEFAULT_MODE,
+    fast_scale: FerFastScaleOption = DETECTOR.fast_scale,
+    redetect_every: FerRedetectOption = DETECTOR.redetect_every,
     force: FerForceOption = False,
     engine: FerEngineOption = FerEngine.local,
     workers: FerWorkersOption = None,

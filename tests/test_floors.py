@@ -48,9 +48,11 @@ FORBIDDEN_PACKAGES: dict[str, frozenset[str]] = {
     "signaffect.face_engine": frozenset({"duckdb"}),
 }
 #: Modules only some floors may import: only the pipeline runs dbt (ml and the read side
-#: read what it built; they never rebuild it).
+#: read what it built; they never rebuild it), and only training and the pipeline write a
+#: run into the warehouse (`cli.py train --load-artifacts` goes through the pipeline).
 ONLY_FOR: dict[str, frozenset[str]] = {
-    "signaffect.core.dbt_runner": frozenset({"signaffect.pipeline"})
+    "signaffect.core.dbt_runner": frozenset({"signaffect.pipeline"}),
+    "ml.recording": frozenset({"ml", "signaffect.pipeline"}),
 }
 #: Third-party packages a floor must not load even through the modules it imports (at any
 #: depth, imports inside functions included, `if TYPE_CHECKING:` blocks not): ingest and
