@@ -1,13 +1,10 @@
 {#-
     FER results joined to the corpus. One detector mode (var `fer_mode`), the latest
     successful analysis of each video file, every frame kept (face-less frames too).
-    An utterance frame is linked to the video frame its start (`fct_frames.media_time_ms`)
-    maps to under the frame convention (macros/ms_to_frame.sql, at the video's own frame
-    rate): by default (floor) the video frame v covering [v·1000/fps, (v+1)·1000/fps) ms
-    that contains it, so `fct_frames.media_frame` is the frame FER analysed under every
-    convention. The 1e-6 frame tolerance keeps a start that lies exactly on a boundary
-    (1900 ms + 1000/30 ms at 30 fps) from slipping one frame early through floating-point
-    rounding.
+    Video frame v covers [v·1000/fps, (v+1)·1000/fps) ms of the media; an utterance frame
+    belongs to the video frame its start (`fct_frames.media_time_ms`) falls in. The 1e-6
+    frame tolerance keeps a start that lies exactly on a boundary (1900 ms + 1000/30 ms at
+    30 fps) from slipping one frame early through floating-point rounding.
 -#}
 {%- set fer_mode = var('fer_mode') -%}
 {%- if fer_mode not in ['exact', 'fast'] -%}
@@ -65,10 +62,9 @@ camera_views as (
 utterance_frames_in_video as (
     select
         latest_videos.video_file,
-        cast({{ ms_to_frame(
-            'utterance_frames.media_time_ms + 1e-6 * 1000.0 / latest_videos.fps',
-            'latest_videos.fps'
-        ) }} as integer) as frame_index,
+        cast(floor(
+            utterance_frames.media_time_ms * latest_videos.fps / 1000.0 + 1e-6
+        ) as integer) as frame_index,
         utterance_frames.source_file,
         utterance_frames.utterance_id,
         utterance_frames.frame_index as utterance_frame_index,
