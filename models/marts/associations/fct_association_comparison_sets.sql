@@ -5,7 +5,7 @@
 with
 
 units as (
-    select * from {{ ref('int_association_units') }}
+    select * from {{ ref('fct_association_units') }}
 ),
 
 frames as (

@@ -74,7 +74,7 @@ labels as (
 ),
 
 lookups as (
-    select * from {{ ref('stg_lexicon__lookups') }}
+    select * from {{ ref('int_lexicon_lookups_filtered') }}
 ),
 
 {#-
@@ -91,10 +91,6 @@ eligible_signs as (
         on sign_tokens.source_file = lookups.source_file
         and sign_tokens.annotation_id = lookups.annotation_id
     where lookups.scope = 'sign'
-        and lookups.n_lookup_words > 0
-        {%- if not var('keep_description_labels') %}
-        and lookups.label_source = 'word'
-        {%- endif %}
 ),
 
 eligible_utterances as (
@@ -105,7 +101,7 @@ eligible_utterances as (
     {%- else -%}
     select distinct source_file, utterance_id,
     from lookups
-    where scope = 'utterance' and n_lookup_words > 0
+    where scope = 'utterance'
     {%- endif %}
 ),
 
