@@ -21,12 +21,8 @@ fer_frames as (
     select * from {{ ref('stg_fer__frames') }}
 ),
 
-media_files as (
-    select * from {{ ref('stg_signstream__media_files') }}
-),
-
-utterance_media as (
-    select * from {{ ref('stg_signstream__utterance_media') }}
+media_utterances as (
+    select * from {{ ref('int_media_files_joined_to_utterances') }}
 ),
 
 utterance_frames as (
@@ -54,7 +50,7 @@ camera_views as (
     select
         media_file_name as video_file,
         min(camera_view) as camera_view,
-    from media_files
+    from media_utterances
     group by media_file_name
 ),
 
@@ -69,9 +65,8 @@ utterance_frames_in_video as (
         utterance_frames.utterance_id,
         utterance_frames.frame_index as utterance_frame_index,
     from latest_videos
-    inner join media_files
-        on latest_videos.video_file = media_files.media_file_name
-    inner join utterance_media using (source_file, media_id)
+    inner join media_utterances
+        on latest_videos.video_file = media_utterances.media_file_name
     inner join utterance_frames using (source_file, utterance_id)
 ),
 

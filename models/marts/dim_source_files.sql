@@ -1,7 +1,7 @@
 with
 
 files as (
-    select * from {{ ref('stg_signstream__files') }}
+    select * from {{ ref('int_source_files_named') }}
 ),
 
 final as (

@@ -42,7 +42,7 @@ fer_features as (
 ),
 
 files as (
-    select * from {{ ref('stg_signstream__files') }}
+    select * from {{ ref('int_source_files_named') }}
 ),
 
 features as (
