@@ -1,15 +1,12 @@
 {#-
     FER results joined to the corpus. One detector mode (var `fer_mode`), the latest
     successful analysis of each video file, every frame kept (face-less frames too).
-    Video frame v covers [v·1000/fps, (v+1)·1000/fps) ms of the media; an utterance frame
-    belongs to the video frame its start (`int_utterances_expanded_to_frames.media_time_ms`) falls in. The 1e-6
-    frame tolerance keeps a start that lies exactly on a boundary (1900 ms + 1000/30 ms at
-    30 fps) from slipping one frame early through floating-point rounding.
+    An utterance frame shows in the video frame its start in the media
+    (`int_utterances_expanded_to_frames.media_time_ms`) maps to at the video's frame rate,
+    by `ms_to_frame` and so the build's frame convention: with floor (default), video
+    frame v covers [v·1000/fps, (v+1)·1000/fps) ms of the media.
 -#}
-{%- set fer_mode = var('fer_mode') -%}
-{%- if fer_mode not in ['exact', 'fast'] -%}
-    {{ exceptions.raise_compiler_error("var fer_mode must be exact or fast, not " ~ fer_mode) }}
-{%- endif -%}
+{%- set fer_mode = setting('fer_mode') -%}
 
 with
 
@@ -58,9 +55,9 @@ camera_views as (
 utterance_frames_in_video as (
     select
         latest_videos.video_file,
-        cast(floor(
-            utterance_frames.media_time_ms * latest_videos.fps / 1000.0 + 1e-6
-        ) as integer) as frame_index,
+        cast(
+            {{ ms_to_frame('utterance_frames.media_time_ms', 'latest_videos.fps') }} as integer
+        ) as frame_index,
         utterance_frames.source_file,
         utterance_frames.utterance_id,
         utterance_frames.frame_index as utterance_frame_index,

@@ -24,7 +24,7 @@ faces_on_utterance_frames as (
     from fer_frames
     where has_face
         and utterance_id is not null
-        and camera_view = '{{ var("fer_view") }}'
+        and camera_view = '{{ setting("fer_view") }}'
 ),
 
 largest_face as (

@@ -11,14 +11,10 @@ lookups as (
 ),
 
 final as (
-    select
-        source_file,
-        utterance_id,
-        annotation_id,
-        scope,
+    select *
     from lookups
     where n_lookup_words > 0
-        {%- if not var('keep_description_labels') %}
+        {%- if not setting('keep_description_labels') %}
         and (scope = 'utterance' or label_source = 'word')
         {%- endif %}
 )

@@ -15,16 +15,14 @@ utterance_media as (
 
 final as (
     select
-        media_files.source_file,
-        media_files.media_id,
+        source_file,
+        media_id,
         media_files.media_file_name,
         media_files.camera_view,
         utterance_media.utterance_id,
         utterance_media.media_ordinal,
     from media_files
-    left join utterance_media
-        on media_files.source_file = utterance_media.source_file
-        and media_files.media_id = utterance_media.media_id
+    left join utterance_media using (source_file, media_id)
 )
 
 select * from final

@@ -1,3 +1,4 @@
+{#- The corpus files: the rows of int_source_files_named. -#}
 with
 
 files as (
@@ -5,14 +6,7 @@ files as (
 ),
 
 final as (
-    select
-        source_file,
-        story,
-        content_hash,
-        n_bytes,
-        format,
-        frames_per_second,
-    from files
+    select * from files
 )
 
 select * from final

@@ -1,3 +1,4 @@
+{#- Every frame of every utterance: the rows of int_utterances_expanded_to_frames. -#}
 with
 
 utterance_frames as (
@@ -5,19 +6,7 @@ utterance_frames as (
 ),
 
 final as (
-    select
-        source_file,
-        story,
-        utterance_id,
-        frame_index,
-        participant_id,
-        signer_id,
-        utterance_time_ms,
-        media_time_ms,
-        media_frame,
-        utterance_n_frames,
-        frames_per_second,
-    from utterance_frames
+    select * from utterance_frames
 )
 
 select * from final
