@@ -3,8 +3,8 @@
 Builds the full-NCSLGR warehouse once (ingest + dbt build) in a temporary folder (or reuses
 `--db`), then, in the same process and on the same file, times:
 
-1. `dbt run` of the clustered statistics: `int_association_units`,
-   `int_label_feature_statistics` (the Python model: exact within-story test and interval
+1. `dbt run` of the clustered statistics: `fct_association_units`,
+   `fct_label_feature_statistics` (the Python model: exact within-story test and interval
    at sign and utterance grain, story bootstraps at frame grain and for lift) and
    `fct_label_feature_associations`, with `--resamples` bootstrap draws (default 1000; the
    project default is 10,000);
@@ -35,8 +35,8 @@ from signaffect.pipeline.builds import unrecorded_dbt
 from signaffect.pipeline.corpus import build_warehouse, ingest_corpus
 
 CLUSTERED = [
-    "int_association_units",
-    "int_label_feature_statistics",
+    "fct_association_units",
+    "fct_label_feature_statistics",
     "fct_label_feature_associations",
 ]
 FRAME_LEVEL = ["fct_feature_cooccurrence"]

@@ -6,7 +6,7 @@ side (the marts upstream of the association models are the same in both trees), 
 `--repeat` times in turn runs, in a fresh Python process whose working directory is each
 tree (so its own `signaffect` and dbt project run):
 
-    dbt run --select int_association_units int_label_feature_statistics
+    dbt run --select fct_association_units fct_label_feature_statistics
                      fct_label_feature_associations
 
 with each tree's own dbt vars (its default resamples). Prints each run's wall and CPU
@@ -39,7 +39,7 @@ from signaffect.core.settings import ncslgr_dir
 from signaffect.pipeline.corpus import build_warehouse, ingest_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
-MODELS = ["int_association_units", "int_label_feature_statistics", "fct_label_feature_associations"]
+MODELS = ["fct_association_units", "fct_label_feature_statistics", "fct_label_feature_associations"]
 _RUN = (
     "import sys; from pathlib import Path; from signaffect.core.dbt_runner import run_dbt; "
     "run_dbt('run', Path(sys.argv[1]), extra_args=['--select', *sys.argv[2:]])"

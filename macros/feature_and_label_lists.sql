@@ -1,7 +1,7 @@
 {#-
     One row per unit of `relation` (a unit × feature table keyed by `keys`): the unit's
-    paired features and its lexical labels, each a sorted list. Written once for the sign and
-    utterance grains of int_association_units, whose CTEs `paired_features` and `labels` it
+    paired features and its lexical labels, each a sorted list. Written once for the frame,
+    sign and utterance grains of fct_association_units, whose CTEs `paired_features` and `labels` it
     reads.
 -#}
 {% macro feature_and_label_lists(relation, keys) %}

@@ -1,95 +1,46 @@
-"""Build settings: `cli.py build` takes them as options, checks them once, records them in
-the warehouse, and a rebuild without options keeps them (it used to revert silently)."""
+"""dbt's side of the build settings: the warehouse records every dbt var it was built with
+in the one-row mart `dim_build_settings`, and a var outside its choices stops dbt with an
+error naming the var and what it may be (macro `setting`, macros/build_settings.sql)."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+import yaml  # type: ignore[import-untyped]
 
-from cli import app
-from signaffect.core.build_settings import BuildSettings, check_vars, project_vars
-from signaffect.core.build_state import read_record
-from signaffect.core.choices import FrameConvention
+from signaffect.core.dbt_runner import run_dbt
 from signaffect.core.errors import SignAffectError
-from signaffect.core.warehouse import connect
-from signaffect.pipeline.corpus import build_warehouse
-from tests.conftest import scalar
+from signaffect.core.settings import PROJECT_DIR
+from tests.conftest import TEST_DBT_VARS, rows
 
-runner = CliRunner()
-FRAMES = "select count(*) from fct_frames"
-#: The study's convention by hand: every utterance cut into whole 33 ms frames.
-STUDY_FRAMES = "select sum((end_ms - start_ms) // 33) from raw.signstream_utterances"
+DEFAULTS = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]
 
 
-def _cli(db: Path, *args: str) -> str:
-    result = runner.invoke(app, ["--db", str(db), "--quiet", *args])
-    assert result.exit_code == 0, result.output
-    return result.stdout
+def test_the_warehouse_records_every_var_it_was_built_with(sample_db: Path) -> None:
+    values = rows(sample_db, "select * from dim_build_settings")
+    columns = [r[0] for r in rows(sample_db, "describe dim_build_settings")]
+    assert len(values) == 1
+    assert columns == list(DEFAULTS)
+    recorded = dict(zip(columns, values[0], strict=True))
+    assert recorded == {**DEFAULTS, **TEST_DBT_VARS}
+    assert recorded["association_resamples"] == 200 != DEFAULTS["association_resamples"]
 
 
-def _recorded(db: Path) -> dict[str, object]:
-    con = connect(db, read_only=True)
-    try:
-        record = read_record(con)
-    finally:
-        con.close()
-    assert record is not None
-    return record.settings
-
-
-def test_a_build_option_is_kept_by_the_next_build_and_shown(
-    sample_db: Path, tmp_path: Path
+@pytest.mark.parametrize(
+    ("dbt_vars", "said"),
+    [
+        ({"lexical_scope": "phrase"}, 'scope is "phrase": it must be one of sign, utterance'),
+        ({"frame_convention": "round"}, "it must be one of floor, nearest, study"),
+        ({"association_min_support": {"frame": 5}}, "dbt var association_min_support is"),
+        ({"ml_input_roles": "face,mouth"}, "it must be a non-empty list of face, body, grammar"),
+        ({"keep_question_words": "no"}, 'keep_question_words is "no": it must be true or false'),
+    ],
+)
+def test_a_var_outside_its_choices_stops_dbt_naming_it(
+    tmp_path: Path, dbt_vars: dict[str, object], said: str
 ) -> None:
-    db = tmp_path / "w.duckdb"
-    shutil.copyfile(sample_db, db)
-    floor_frames = scalar(db, FRAMES)
-    assert "frame_convention study" in _cli(db, "build", "--frame-convention", "study")
-    study_frames = scalar(db, FRAMES)
-    assert study_frames == scalar(db, STUDY_FRAMES) != floor_frames
-    again = _cli(db, "build")  # no option: the convention stays
-    assert "frame_convention study" in again and scalar(db, FRAMES) == study_frames
-    assert "frame_convention study" in _cli(db, "status")
-    recorded = _recorded(db)
-    assert recorded["frame_convention"] == "study"
-    assert recorded["association_resamples"] == 200  # the fixture's, kept too
-    _cli(db, "build", "--frame-convention", "floor")
-    assert scalar(db, FRAMES) == floor_frames
-
-
-def test_a_bad_setting_is_refused_before_dbt_and_not_kept(sample_db: Path, tmp_path: Path) -> None:
-    db = tmp_path / "w.duckdb"
-    shutil.copyfile(sample_db, db)
-    before = _recorded(db)
-    with pytest.raises(SignAffectError, match="association_resamples must be a whole number"):
-        build_warehouse(db, dbt_vars={"association_resamples": 0})
-    assert _recorded(db) == before  # the next build starts from the last good settings
-    result = runner.invoke(app, ["--db", str(db), "build", "--association-resamples", "-3"])
-    assert result.exit_code == 1
-    assert "dbt var association_resamples must be a whole number of at least 1, not -3" in (
-        result.stderr
-    )
-    assert "Traceback" not in result.output
-
-
-def test_check_vars_names_the_var_its_value_and_what_it_may_be() -> None:
-    assert check_vars({"frame_convention": FrameConvention.study}) == {"frame_convention": "study"}
-    with pytest.raises(SignAffectError, match="frame_convention must be one of floor, nearest, "
-                       "study, not 'frame'"):
-        check_vars({"frame_convention": "frame"})
-    with pytest.raises(SignAffectError, match="no_such_var is not a setting"):
-        check_vars({"no_such_var": 1})
-    with pytest.raises(SignAffectError, match="association_seed"):
-        check_vars({"association_seed": True})
-    assert BuildSettings().as_vars() == {}
-
-
-def test_every_build_option_is_a_var_of_the_project() -> None:
-    """The options map one to one onto dbt_project.yml's vars, whose defaults they show."""
-    known = project_vars()
-    for name in BuildSettings.__dataclass_fields__:
-        assert name in known, name
-    help_text = runner.invoke(app, ["build", "--help"]).stdout
-    assert "--frame-convention" in help_text and "--lexical-scope" in help_text
+    with pytest.raises(SignAffectError) as raised:
+        run_dbt("parse", tmp_path / "w.duckdb", dbt_vars,
+                ["--target-path", str(tmp_path / "target")])
+    assert said in str(raised.value)

@@ -81,7 +81,7 @@ def test_sign_grain_counts_match_the_token_marts(con) -> None:
             from fct_sign_tokens as t
             inner join fct_feature_coverage as c
                 on c.source_file = t.source_file and c.feature = $feature
-            inner join int_association_units as u
+            inner join fct_association_units as u
                 on u.grain = 'sign' and u.unit_key = t.sign_token_id
             """,
             label,
@@ -109,7 +109,7 @@ def test_utterance_grain_counts_match_the_utterance_mart(con) -> None:
         from dim_utterances as u
         inner join fct_feature_coverage as c
             on c.source_file = u.source_file and c.feature = $feature
-        inner join int_association_units as units
+        inner join fct_association_units as units
             on units.grain = 'utterance'
             and units.unit_key = u.source_file || '/' || u.utterance_id
         """,
@@ -123,7 +123,7 @@ def _story_tables(con: duckdb.DuckDBPyConnection, label: str, feature: str) -> n
     tokens = con.execute(
         """
         select u.cluster_key, list_contains(u.labels, $label), list_contains(u.features, $feature)
-        from int_association_units as u
+        from fct_association_units as u
         inner join fct_feature_coverage as c
             on c.source_file = u.source_file and c.feature = $feature
         where u.grain = 'sign'

@@ -73,7 +73,7 @@ def _eligible(gloss: str) -> bool:
 def test_eligible_comparison_counts_equal_a_slow_count(corpus_db: Path) -> None:
     tokens = rows(corpus_db, "select sign_token_id, source_file, gloss from fct_sign_tokens")
     eligible = {token for token, _, gloss in tokens if _eligible(gloss or "")}
-    units = "select unit_key from intermediate.int_association_units where grain = 'sign'"
+    units = "select unit_key from fct_association_units where grain = 'sign'"
     compared = {key for (key,) in rows(corpus_db, units)}
     assert compared == eligible
     counts = rows(

@@ -31,7 +31,7 @@ FEATURE = "eye aperture=slightly squinted"
 
 #: The counts of LABEL x FEATURE per stratum, written independently of the Python path: a
 #: token is inside when any marker row says so; only files coding the feature and the
-#: tokens of the comparison set (int_association_units) count.
+#: tokens of the comparison set (fct_association_units) count.
 STRATA_SQL = """
 with
 
@@ -65,7 +65,7 @@ select
     count(with_feature.sign_token_id) filter (where has_label) as n_both,
 from tokens
 inner join coded using (source_file)
-inner join intermediate.int_association_units as units
+inner join fct_association_units as units
     on units.grain = 'sign' and units.unit_key = tokens.sign_token_id
 inner join inside using (sign_token_id)
 left join with_feature using (sign_token_id)

@@ -72,7 +72,7 @@ def test_a_second_build_does_not_redo_the_bootstrap(
 ) -> None:
     db = tmp_path / sample_db.name  # same file name: the same compiled model
     shutil.copy(sample_db, db)
-    select = ["--select", "int_label_feature_statistics+"]
+    select = ["--select", "fct_label_feature_statistics+"]
     before = rows(db, "select * from fct_label_feature_associations order by all")
     run_dbt("build", db, TEST_DBT_VARS, select)
     assert calls == []

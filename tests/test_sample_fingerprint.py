@@ -17,6 +17,13 @@ ADDED = {
     "main.dim_source_files": "the read side's corpus files, so it never reads staging (#17)",
     "main.dim_lexicons": "the report's lexicon provenance, so it never reads raw (#17)",
     "main.dim_media_files": "the media files the ELAN export links, never read from staging (#26)",
+    "main.fct_association_units": (
+        "intermediate.int_association_units, a mart since dbt flows one way (#25)"
+    ),
+    "main.dim_build_settings": "every dbt var the build used, one row (#25)",
+    "main.fct_label_feature_statistics": (
+        "intermediate.int_label_feature_statistics, a mart since dbt flows one way (#25)"
+    ),
 }
 
 

@@ -20,12 +20,22 @@ utterances as (
     select * from {{ ref('stg_signstream__utterances') }}
 ),
 
+files as (
+    select * from {{ ref('stg_signstream__files') }}
+),
+
+participants as (
+    select * from {{ ref('stg_signstream__participants') }}
+),
+
 named as (
     select
         annotations.source_file,
+        files.story,
         annotations.annotation_id,
         annotations.utterance_id,
         annotations.participant_id,
+        participants.signer_id,
         annotations.field_id,
         fields.field_name,
         coalesce(fields.feature_kind, field_kinds.feature_kind, 'other') as feature_kind,
@@ -44,6 +54,10 @@ named as (
         on fields.field_name = field_kinds.field_name
     left join coded_values using (source_file, field_id, value_id)
     inner join utterances using (source_file, utterance_id)
+    inner join files on annotations.source_file = files.source_file
+    left join participants
+        on annotations.source_file = participants.source_file
+        and annotations.participant_id = participants.participant_id
 ),
 
 final as (

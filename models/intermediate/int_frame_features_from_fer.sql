@@ -2,13 +2,13 @@
     The FER emotion of each utterance frame as a feature `fer:<top emotion>`, from the
     largest face (box area) in the video frame that shows it, in camera view var `fer_view`
     (default master). Frames without a face, or outside every analysed video, get none.
-    Reads the mart fct_fer_frames so the video-frame → utterance-frame mapping lives in one
-    place.
+    Reads int_fer_frames_linked_to_utterances, the one place video frames map to
+    utterance frames.
 -#}
 with
 
 fer_frames as (
-    select * from {{ ref('fct_fer_frames') }}
+    select * from {{ ref('int_fer_frames_linked_to_utterances') }}
 ),
 
 faces_on_utterance_frames as (
@@ -24,7 +24,7 @@ faces_on_utterance_frames as (
     from fer_frames
     where has_face
         and utterance_id is not null
-        and camera_view = '{{ var("fer_view") }}'
+        and camera_view = '{{ setting("fer_view") }}'
 ),
 
 largest_face as (

@@ -20,7 +20,7 @@ final as (
     from labelled_frames
     inner join supported_labels
         on labelled_frames.label = supported_labels.label
-    where labelled_frames.scope = '{{ var("lexical_scope") }}'
+    where labelled_frames.scope = '{{ setting("lexical_scope") }}'
 )
 
 select * from final

@@ -16,9 +16,9 @@ final as (
         any_value(category) as category,
         count(*) as n_frames,
     from labelled_frames
-    where scope = '{{ var("lexical_scope") }}'
+    where scope = '{{ setting("lexical_scope") }}'
     group by label
-    having count(*) >= {{ var('lexical_min_frames') }}
+    having count(*) >= {{ setting('lexical_min_frames') }}
 )
 
 select * from final

@@ -17,12 +17,6 @@
     Negation and the review concern sign-scope hits (a gloss); a translation's hit is
     judged by the question-word rule alone.
 -#}
-{%- for name in ['keep_question_words', 'keep_description_labels', 'keep_negated_labels', 'apply_label_review'] -%}
-    {%- if var(name) not in [true, false] -%}
-        {{ exceptions.raise_compiler_error("var " ~ name ~ " must be true or false, not " ~ var(name)) }}
-    {%- endif -%}
-{%- endfor -%}
-
 with
 
 hits as (
@@ -48,7 +42,7 @@ annotation_frames as (
 negation_frames as (
     select distinct source_file, utterance_id, frame_index,
     from annotation_frames
-    where field_name = '{{ var("negation_marker") }}'
+    where field_name = '{{ setting("negation_marker") }}'
         and not is_transition
 ),
 
@@ -102,16 +96,16 @@ final as (
         *,
         case
             when false then null::varchar  -- every rule below may be turned off
-            {%- if not var('keep_question_words') %}
+            {%- if not setting('keep_question_words') %}
             when is_question_word then 'question_word'
             {%- endif %}
-            {%- if not var('keep_description_labels') %}
+            {%- if not setting('keep_description_labels') %}
             when label_source = 'description' then 'description'
             {%- endif %}
-            {%- if not var('keep_negated_labels') %}
+            {%- if not setting('keep_negated_labels') %}
             when is_negated then 'negated'
             {%- endif %}
-            {%- if var('apply_label_review') %}
+            {%- if setting('apply_label_review') %}
             when review_decision = 'drop' then 'review'
             {%- endif %}
         end as excluded_by,

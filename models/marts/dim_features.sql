@@ -95,7 +95,7 @@ final as (
         feature_counts.feature,
         feature_counts.feature_kind,
         case
-            when feature_counts.feature_kind in ('facial', 'head', 'grammatical', 'pos', 'body')
+            when feature_counts.feature_kind in ({{ quoted(signstream_feature_kinds()) }})
                 then 'signstream'
             else feature_counts.feature_kind
         end as family,

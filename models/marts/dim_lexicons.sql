@@ -1,7 +1,7 @@
 with
 
 hits as (
-    select * from {{ ref('stg_lexicon__hits') }}
+    select * from {{ ref('int_lexicon_hits_classified') }}
 ),
 
 dim_features as (

@@ -1,29 +1,27 @@
 {#-
     The media files of each story, for the ELAN export's linked media (the read side never
-    reads staging).
+    reads staging): int_media_files_joined_to_utterances counted.
 -#}
 with
 
-media_files as (
-    select * from {{ ref('stg_signstream__media_files') }}
-),
-
-utterance_media as (
-    select * from {{ ref('stg_signstream__utterance_media') }}
+media_utterances as (
+    select * from {{ ref('int_media_files_joined_to_utterances') }}
 ),
 
 files as (
-    select * from {{ ref('stg_signstream__files') }}
+    select * from {{ ref('int_source_files_named') }}
 ),
 
-referenced as (
+media_files as (
     select
         source_file,
         media_id,
+        media_file_name,
+        camera_view,
         count(distinct utterance_id) as n_utterances,
         min(media_ordinal) as first_ordinal,
-    from utterance_media
-    group by source_file, media_id
+    from media_utterances
+    group by source_file, media_id, media_file_name, camera_view
 ),
 
 final as (
@@ -33,11 +31,10 @@ final as (
         media_files.media_id,
         media_files.media_file_name,
         media_files.camera_view,
-        coalesce(referenced.n_utterances, 0) as n_utterances,
-        referenced.first_ordinal,
+        media_files.n_utterances,
+        media_files.first_ordinal,
     from media_files
     inner join files using (source_file)
-    left join referenced using (source_file, media_id)
 )
 
 select * from final

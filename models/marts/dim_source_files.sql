@@ -1,18 +1,12 @@
+{#- The corpus files: the rows of int_source_files_named. -#}
 with
 
 files as (
-    select * from {{ ref('stg_signstream__files') }}
+    select * from {{ ref('int_source_files_named') }}
 ),
 
 final as (
-    select
-        source_file,
-        story,
-        content_hash,
-        n_bytes,
-        format,
-        frames_per_second,
-    from files
+    select * from files
 )
 
 select * from final

@@ -12,14 +12,6 @@ annotation_frames as (
     select * from {{ ref('int_annotations_expanded_to_frames') }}
 ),
 
-files as (
-    select * from {{ ref('stg_signstream__files') }}
-),
-
-participants as (
-    select * from {{ ref('stg_signstream__participants') }}
-),
-
 span_frames as (
     select
         source_file,
@@ -34,11 +26,11 @@ span_frames as (
 final as (
     select
         annotations.source_file,
-        files.story,
+        annotations.story,
         annotations.utterance_id,
         annotations.annotation_id,
         annotations.participant_id,
-        participants.signer_id,
+        annotations.signer_id,
         annotations.field_name,
         annotations.feature_kind,
         annotations.feature,
@@ -52,9 +44,6 @@ final as (
         span_frames.n_frames,
     from annotations
     inner join span_frames using (source_file, annotation_id)
-    inner join files
-        on annotations.source_file = files.source_file
-    left join participants using (source_file, participant_id)
 )
 
 select * from final

@@ -3,11 +3,8 @@
       cooccurrence_feature_kinds  feature kinds paired (a list, or a comma-separated string)
       cooccurrence_min_frames     least frames a pair must share to be tested
 -#}
-{%- set kinds = var('cooccurrence_feature_kinds') -%}
-{%- if kinds is string -%}
-    {%- set kinds = kinds.split(',') | map('trim') | list -%}
-{%- endif -%}
-{%- set min_frames = var('cooccurrence_min_frames') | int -%}
+{%- set kinds = setting('cooccurrence_feature_kinds') -%}
+{%- set min_frames = setting('cooccurrence_min_frames') -%}
 
 with
 
@@ -44,7 +41,7 @@ selected_features as (
         row_number() over (order by feature) as feature_id,
     from frame_features
     where feature_kind in (
-        {%- for kind in kinds %}'{{ kind }}'{% if not loop.last %}, {% endif %}{% endfor -%}
+        {{- quoted(kinds) -}}
     )
     group by feature
     having count(*) >= {{ min_frames }}

@@ -16,12 +16,8 @@
     frames are not counted as evidence of its absence. pos, gloss, lexical and fer coverage do
     not change.
 -#}
-{%- set lexical_field = 'main gloss' if var('lexical_scope') == 'sign' else 'English translation' -%}
-{%- set coverage_level = var('coverage_level') -%}
-{%- if coverage_level not in ('field', 'value') -%}
-    {{ exceptions.raise_compiler_error(
-        "dbt var coverage_level must be field or value, not " ~ coverage_level) }}
-{%- endif -%}
+{%- set lexical_field = 'main gloss' if setting('lexical_scope') == 'sign' else 'English translation' -%}
+{%- set coverage_level = setting('coverage_level') -%}
 
 with
 
@@ -42,7 +38,7 @@ fer_features as (
 ),
 
 files as (
-    select * from {{ ref('stg_signstream__files') }}
+    select * from {{ ref('int_source_files_named') }}
 ),
 
 features as (

@@ -1,6 +1,6 @@
 {#-
-    One block per feature source, each with the same seven columns: add a source by adding
-    its intermediate model to this list.
+    One block per feature source, each with the same seven columns (macro
+    frame_feature_columns): add a source by adding its intermediate model to this list.
 -#}
 {%- set feature_sources = [
     'int_frame_features_from_signstream',
@@ -19,14 +19,7 @@ with
 {% endfor %}
 unioned as (
     {%- for source_model in feature_sources %}
-    select
-        source_file,
-        utterance_id,
-        frame_index,
-        feature,
-        feature_kind,
-        field_name,
-        value_name,
+    select {{ frame_feature_columns() | join(', ') }}
     from {{ source_model }}
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}

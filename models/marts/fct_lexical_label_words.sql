@@ -17,7 +17,7 @@ frames_at_scope as (
     from hit_frames
     inner join supported_labels
         on hit_frames.label = supported_labels.label
-    where hit_frames.scope = '{{ var("lexical_scope") }}'
+    where hit_frames.scope = '{{ setting("lexical_scope") }}'
 ),
 
 frame_counts as (
@@ -60,7 +60,7 @@ final as (
         frame_counts.lexicon,
         frame_counts.category,
         frame_counts.label,
-        '{{ var("lexical_scope") }}' as lexical_scope,
+        '{{ setting("lexical_scope") }}' as lexical_scope,
         coalesce(sign_counts.n_signs, 0) as n_signs,
         frame_counts.n_utterances,
         frame_counts.n_frames,

@@ -36,7 +36,7 @@ track_annotations as (
         lag(start_frame) over track as previous_start_frame,
     from spans
     where feature_kind in (
-        {%- for kind in var('timing_feature_kinds') %}'{{ kind }}'{{ ', ' if not loop.last }}{% endfor -%}
+        {{- quoted(setting('timing_feature_kinds')) -}}
     )
     window track as (
         partition by source_file, utterance_id, participant_id, field_name

@@ -21,10 +21,7 @@ overlapping_features as (
         any_value(frame_features.feature_kind) as feature_kind,
         count(*) as n_frames_active,
     from tokens
-    inner join frame_features
-        on tokens.source_file = frame_features.source_file
-        and tokens.utterance_id = frame_features.utterance_id
-        and frame_features.frame_index between tokens.start_frame and tokens.end_frame
+    inner join frame_features on {{ on_sign_token_frames('tokens', 'frame_features') }}
     where frame_features.feature_kind not in ('gloss', 'text', 'lexical')
     group by tokens.sign_token_id, frame_features.feature
 ),

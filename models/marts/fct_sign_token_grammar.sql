@@ -42,10 +42,7 @@ frames_inside as (
         marked.marker,
         count(*) as n_frames_inside,
     from tokens
-    inner join marked
-        on tokens.source_file = marked.source_file
-        and tokens.utterance_id = marked.utterance_id
-        and marked.frame_index between tokens.start_frame and tokens.end_frame
+    inner join marked on {{ on_sign_token_frames('tokens', 'marked') }}
     group by tokens.sign_token_id, marked.marker
 ),
 

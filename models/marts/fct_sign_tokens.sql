@@ -47,7 +47,7 @@ hits_at_scope as (
     from hits
     inner join supported_labels
         on hits.label = supported_labels.label
-    where hits.scope = '{{ var("lexical_scope") }}'
+    where hits.scope = '{{ setting("lexical_scope") }}'
 ),
 
 token_labels as (

@@ -12,16 +12,16 @@
       lexical_scope   recorded so `cli.py train --scope` can tell whether to rebuild; the
                       scope itself is applied upstream, where the lexical rows are made
 -#}
-{%- set input_kinds = var('ml_input_kinds') -%}
-{%- set input_roles = var('ml_input_roles') -%}
-{%- set target_kind = var('ml_target_kind') -%}
+{%- set input_kinds = setting('ml_input_kinds') -%}
+{%- set input_roles = setting('ml_input_roles') -%}
+{%- set target_kind = setting('ml_target_kind') -%}
 
 with
 
 features_of_input_roles as (
     select feature from {{ ref('dim_features') }}
     where role in (
-        {%- for role in input_roles %}'{{ role }}'{{ ', ' if not loop.last }}{% endfor -%}
+        {{- quoted(input_roles) -}}
     )
 ),
 
@@ -41,7 +41,7 @@ frame_inputs as (
         list(distinct feature order by feature) as input_features,
     from frame_features
     where feature_kind in (
-        {%- for kind in input_kinds %}'{{ kind }}'{{ ', ' if not loop.last }}{% endfor -%}
+        {{- quoted(input_kinds) -}}
     )
         and feature in (select feature from features_of_input_roles)
     group by source_file, utterance_id, frame_index
@@ -67,10 +67,10 @@ final as (
         frames.signer_id,
         coalesce(frame_inputs.input_features, []::varchar[]) as input_features,
         coalesce(frame_labels.labels, []::varchar[]) as labels,
-        [{%- for kind in input_kinds %}'{{ kind }}'{{ ', ' if not loop.last }}{% endfor -%}]::varchar[]
+        [{{- quoted(input_kinds) -}}]::varchar[]
             as input_kinds,
         '{{ target_kind }}' as target_kind,
-        '{{ var("lexical_scope") }}' as lexical_scope,
+        '{{ setting("lexical_scope") }}' as lexical_scope,
     from frames
     left join frame_inputs using (source_file, utterance_id, frame_index)
     left join frame_labels using (source_file, utterance_id, frame_index)

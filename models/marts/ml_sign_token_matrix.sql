@@ -11,15 +11,15 @@
                       mouthed word, the neck or the part of speech)
       lexical_scope   recorded, as on ml_frame_matrix; applied upstream in fct_sign_tokens
 -#}
-{%- set input_kinds = var('ml_input_kinds') -%}
-{%- set input_roles = var('ml_input_roles') -%}
+{%- set input_kinds = setting('ml_input_kinds') -%}
+{%- set input_roles = setting('ml_input_roles') -%}
 
 with
 
 features_of_input_roles as (
     select feature from {{ ref('dim_features') }}
     where role in (
-        {%- for role in input_roles %}'{{ role }}'{{ ', ' if not loop.last }}{% endfor -%}
+        {{- quoted(input_roles) -}}
     )
 ),
 
@@ -38,7 +38,7 @@ token_inputs as (
         list(share_active order by feature) as input_shares,
     from token_features
     where feature_kind in (
-        {%- for kind in input_kinds %}'{{ kind }}'{{ ', ' if not loop.last }}{% endfor -%}
+        {{- quoted(input_kinds) -}}
     )
         and feature in (select feature from features_of_input_roles)
     group by sign_token_id
@@ -56,10 +56,10 @@ final as (
         coalesce(token_inputs.input_features, []::varchar[]) as input_features,
         coalesce(token_inputs.input_shares, []::double[]) as input_shares,
         tokens.lexical_labels as labels,
-        [{%- for kind in input_kinds %}'{{ kind }}'{{ ', ' if not loop.last }}{% endfor -%}]::varchar[]
+        [{{- quoted(input_kinds) -}}]::varchar[]
             as input_kinds,
         'lexical' as target_kind,
-        '{{ var("lexical_scope") }}' as lexical_scope,
+        '{{ setting("lexical_scope") }}' as lexical_scope,
     from tokens
     left join token_inputs
         on tokens.sign_token_id = token_inputs.sign_token_id

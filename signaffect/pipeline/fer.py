@@ -226,10 +226,12 @@ def fer_into_warehouse(
 
 
 def refresh_fer_marts(db: Path, mode: str, view: str, *, quiet: bool) -> None:
-    """`dbt build --select staging.fer+` with this run's mode and view as dbt vars."""
+    """`dbt build --select staging.fer+ dim_build_settings` with this run's mode and view
+    as dbt vars (dim_build_settings records them)."""
     with progress_bar(quiet) as progress:
         recorded_build(db, progress, {"fer_mode": mode, "fer_view": view},
-                       ["--select", "staging.fer+"], partial_tables=tuple(FER_TABLES))
+                       ["--select", "staging.fer+", "dim_build_settings"],
+                       partial_tables=tuple(FER_TABLES))
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,9 @@ def ensure_mart(
     if reference and reference.lexical_scope == want_scope:
         tokens = "ml_sign_token_matrix+" if built else "+ml_sign_token_matrix+"
         select = ["ml_frame_matrix+", tokens]
-    recorded_build(db, progress, dbt_vars, ["--select", *select], partial_tables=())
+    # dim_build_settings records the vars of every build, partial ones too.
+    recorded_build(db, progress, dbt_vars, ["--select", *select, "dim_build_settings"],
+                   partial_tables=())
     return True
 
 

@@ -6,7 +6,7 @@ a gloss type, so a pair carried by a few glosses says little about the label. Th
 confirmation refits each top pair (sign grain, `fct_label_feature_rankings`) as
 feature ~ label + (1 | signer) + (1 | gloss) (+ (1 | story) when it converges) over the
 same tokens the mart counts: every sign token of the comparison set (dbt var
-`comparison_set`, `int_association_units`) in a file whose annotators coded the feature's
+`comparison_set`, `fct_association_units`) in a file whose annotators coded the feature's
 field (`fct_feature_coverage`). A pair survives the sign's random effect when the
 model converged and the 95% CI of the label's fixed effect lies above 0.
 """
@@ -41,7 +41,7 @@ inner join (
     select distinct source_file from fct_feature_coverage where feature = $feature
 ) as coded using (source_file)
 inner join (
-    select unit_key as sign_token_id from intermediate.int_association_units
+    select unit_key as sign_token_id from fct_association_units
     where grain = 'sign'
 ) as compared using (sign_token_id)
 left join (

@@ -2,7 +2,7 @@
 clustered statistics take them.
 
 The grammar and signer analyses split or subset the sign-grain units of
-`int_association_units` (the units `fct_label_feature_associations` counts), so every
+`fct_association_units` (the units `fct_label_feature_associations` counts), so every
 stratum is counted exactly as the mart counts the whole corpus. Only one label is kept on
 each unit and only the features analysed, which keeps each on-the-fly run small. The
 bootstrap cluster is always the story here: strata and signers are compared by resampling
@@ -34,7 +34,7 @@ _UNITS_SQL = """
 with
 
 units as (
-    select * from intermediate.int_association_units where grain = 'sign'
+    select * from fct_association_units where grain = 'sign'
 ),
 
 tokens as (
@@ -130,7 +130,7 @@ def load(
         )
     except duckdb.CatalogException:
         raise SignAffectError(
-            f"{db} lacks the sign-grain marts (int_association_units, fct_sign_token_grammar)",
+            f"{db} lacks the sign-grain marts (fct_association_units, fct_sign_token_grammar)",
             "run `cli.py build` to build them",
         ) from None
     finally:

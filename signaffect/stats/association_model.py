@@ -1,8 +1,8 @@
 """The dbt Python model's work: the units of each grain into clustered_stats, rows out.
 
-`models/intermediate/int_label_feature_statistics.py` only reads its refs and its config
+`models/marts/associations/fct_label_feature_statistics.py` only reads its refs and its config
 and calls `statistics`; everything relational happens before it, in
-`int_association_units` (one row per grain x unit with its label and feature lists), and
+`fct_association_units` (one row per grain x unit with its label and feature lists), and
 everything presentational after it, in `fct_label_feature_associations`.
 """
 

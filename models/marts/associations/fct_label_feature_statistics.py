@@ -1,5 +1,5 @@
 """One row per grain x label x feature tested: the clustered statistics of
-`signaffect.stats.clustered_stats` over the units of `int_association_units` (see the YAML).
+`signaffect.stats.clustered_stats` over the units of `fct_association_units` (see the YAML).
 `reuse_or_compute` keeps the last result while its inputs' fingerprint is unchanged."""
 
 from signaffect.core.model_cache import reuse_or_compute
@@ -21,7 +21,7 @@ def model(dbt, session):
         dbt,
         session,
         inputs={
-            "units": dbt.ref("int_association_units"),
+            "units": dbt.ref("fct_association_units"),
             "coverage": dbt.ref("fct_feature_coverage"),
             "features": dbt.ref("dim_features").project("feature, family, feature_kind"),
         },

@@ -1,7 +1,7 @@
 with
 
 statistics as (
-    select * from {{ ref('int_label_feature_statistics') }}
+    select * from {{ ref('fct_label_feature_statistics') }}
 ),
 
 dim_features as (

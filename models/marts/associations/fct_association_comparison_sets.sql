@@ -5,7 +5,7 @@
 with
 
 units as (
-    select * from {{ ref('int_association_units') }}
+    select * from {{ ref('fct_association_units') }}
 ),
 
 frames as (
@@ -40,8 +40,8 @@ compared as (
 final as (
     select
         every_unit.grain,
-        '{{ var("comparison_set") }}' as comparison_set,
-        '{{ var("lexical_scope") }}' as lexical_scope,
+        '{{ setting("comparison_set") }}' as comparison_set,
+        '{{ setting("lexical_scope") }}' as lexical_scope,
         every_unit.n_units_all,
         coalesce(compared.n_units_eligible, 0) as n_units_eligible,
         coalesce(compared.n_units_compared, 0) as n_units_compared,

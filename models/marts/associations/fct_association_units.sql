@@ -10,28 +10,16 @@
       comparison_set                eligible (default): only the units that could have
                                     carried a label (`is_eligible`); all: every unit
 -#}
-{%- set cluster_unit = var('association_cluster_unit') -%}
+{%- set cluster_unit = setting('association_cluster_unit') -%}
 {%- set cluster_columns = {
     'story': '{t}.story',
     'signer': '{t}.signer_id',
     'utterance': "{t}.source_file || '/' || {t}.utterance_id",
 } -%}
-{%- if cluster_unit not in cluster_columns -%}
-    {{ exceptions.raise_compiler_error(
-        "dbt var association_cluster_unit must be story, signer or utterance, not "
-        ~ cluster_unit) }}
-{%- endif -%}
 {%- set cluster_column = cluster_columns[cluster_unit] -%}
-{%- set families = var('association_feature_families') -%}
-{%- if families is string -%}
-    {%- set families = families.split(',') | map('trim') | list -%}
-{%- endif -%}
-{%- set scope = var('lexical_scope') -%}
-{%- set comparison_set = var('comparison_set') -%}
-{%- if comparison_set not in ['eligible', 'all'] -%}
-    {{ exceptions.raise_compiler_error(
-        "dbt var comparison_set must be eligible or all, not " ~ comparison_set) }}
-{%- endif -%}
+{%- set families = setting('association_feature_families') -%}
+{%- set scope = setting('lexical_scope') -%}
+{%- set comparison_set = setting('comparison_set') -%}
 
 with
 
@@ -65,7 +53,7 @@ dim_features as (
 
 paired_features as (
     select feature from dim_features
-    where family in ({% for f in families %}'{{ f }}'{% if not loop.last %}, {% endif %}{% endfor %})
+    where family in ({{ quoted(families) }})
 ),
 
 labels as (
@@ -74,7 +62,7 @@ labels as (
 ),
 
 lookups as (
-    select * from {{ ref('stg_lexicon__lookups') }}
+    select * from {{ ref('int_lexicon_lookups_filtered') }}
 ),
 
 {#-
@@ -91,10 +79,6 @@ eligible_signs as (
         on sign_tokens.source_file = lookups.source_file
         and sign_tokens.annotation_id = lookups.annotation_id
     where lookups.scope = 'sign'
-        and lookups.n_lookup_words > 0
-        {%- if not var('keep_description_labels') %}
-        and lookups.label_source = 'word'
-        {%- endif %}
 ),
 
 eligible_utterances as (
@@ -105,7 +89,7 @@ eligible_utterances as (
     {%- else -%}
     select distinct source_file, utterance_id,
     from lookups
-    where scope = 'utterance' and n_lookup_words > 0
+    where scope = 'utterance'
     {%- endif %}
 ),
 
@@ -117,29 +101,20 @@ frame_signs as (
         frames.frame_index,
         sign_tokens.sign_token_id,
     from frames
-    inner join sign_tokens
-        on frames.source_file = sign_tokens.source_file
-        and frames.utterance_id = sign_tokens.utterance_id
-        and frames.frame_index between sign_tokens.start_frame and sign_tokens.end_frame
+    inner join sign_tokens on {{ on_sign_token_frames('sign_tokens', 'frames') }}
     qualify row_number() over (
         partition by frames.source_file, frames.utterance_id, frames.frame_index
         order by sign_tokens.start_frame desc, sign_tokens.sign_token_id desc
     ) = 1
 ),
 
-frame_feature_lists as (
-    select
-        frame_features.source_file,
-        frame_features.utterance_id,
-        frame_features.frame_index,
-        list(frame_features.feature order by frame_features.feature) as features,
-    from frame_features
-    inner join paired_features on frame_features.feature = paired_features.feature
-    group by all
+frame_lists as (
+    {{ feature_and_label_lists('frame_features', ['source_file', 'utterance_id', 'frame_index']) }}
 ),
 
 {% if scope == 'sign' -%}
-frame_label_lists as (
+-- At scope sign a frame's labels are its sign's, not those of every sign sharing the frame.
+frame_sign_labels as (
     select
         frame_signs.source_file,
         frame_signs.utterance_id,
@@ -149,17 +124,6 @@ frame_label_lists as (
     inner join sign_tokens on frame_signs.sign_token_id = sign_tokens.sign_token_id
     cross join unnest(sign_tokens.lexical_labels) as token_labels(label)
     inner join labels on token_labels.label = labels.feature
-    group by all
-),
-{%- else -%}
-frame_label_lists as (
-    select
-        frame_features.source_file,
-        frame_features.utterance_id,
-        frame_features.frame_index,
-        list(frame_features.feature order by frame_features.feature) as labels,
-    from frame_features
-    inner join labels on frame_features.feature = labels.feature
     group by all
 ),
 {%- endif %}
@@ -174,8 +138,8 @@ frame_units as (
         {%- else -%}
         frames.source_file || '/' || frames.utterance_id as block_key,
         {%- endif %}
-        coalesce(frame_label_lists.labels, []) as labels,
-        coalesce(frame_feature_lists.features, []) as features,
+        coalesce({{ 'frame_sign_labels' if scope == 'sign' else 'frame_lists' }}.labels, []) as labels,
+        coalesce(frame_lists.features, []) as features,
         frames.source_file || '/' || frames.utterance_id || '/' || frames.frame_index as unit_key,
         {% if scope == 'sign' -%}
         eligible_signs.sign_token_id is not null as is_eligible,
@@ -192,8 +156,10 @@ frame_units as (
     {%- endif %}
     left join sign_tokens as frame_sign_tokens
         on frame_signs.sign_token_id = frame_sign_tokens.sign_token_id
-    left join frame_label_lists using (source_file, utterance_id, frame_index)
-    left join frame_feature_lists using (source_file, utterance_id, frame_index)
+    left join frame_lists using (source_file, utterance_id, frame_index)
+    {%- if scope == 'sign' %}
+    left join frame_sign_labels using (source_file, utterance_id, frame_index)
+    {%- endif %}
 ),
 
 sign_feature_lists as (
