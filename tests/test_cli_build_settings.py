@@ -4,6 +4,7 @@ them (it used to revert silently); `status` shows them. dbt's side: test_build_s
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -11,10 +12,17 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from signaffect.core.build_settings import BuildSettings, check_vars, project_vars
+from signaffect.core.build_settings import (
+    CHOICES,
+    COUNTS,
+    BuildSettings,
+    check_vars,
+    project_vars,
+)
 from signaffect.core.build_state import read_record
-from signaffect.core.choices import FrameConvention
+from signaffect.core.choices import FrameConvention, values
 from signaffect.core.errors import SignAffectError
+from signaffect.core.settings import PROJECT_DIR
 from signaffect.core.warehouse import connect
 from signaffect.pipeline.corpus import build_warehouse
 from tests.conftest import scalar
@@ -85,6 +93,21 @@ def test_check_vars_names_the_var_its_value_and_what_it_may_be() -> None:
     with pytest.raises(SignAffectError, match="association_seed"):
         check_vars({"association_seed": True})
     assert BuildSettings().as_vars() == {}
+
+
+def test_python_checks_the_rules_dbt_checks() -> None:
+    """The vars Python checks before dbt runs have the rules dbt checks again
+    (macros/build_settings.sql): the same choices, the same least values."""
+    macro = (PROJECT_DIR / "macros" / "build_settings.sql").read_text(encoding="utf-8")
+    one_of = {
+        name: tuple(re.findall(r"'(\w+)'", listed))
+        for name, listed in re.findall(r"'(\w+)': \{'one_of': \[([^\]]*)\]\}", macro)
+    }
+    at_least = {name: int(n) for name, n in re.findall(r"'(\w+)': \{'at_least': (\d+)\}", macro)}
+    for name, choice in CHOICES.items():
+        assert one_of[name] == values(choice), name
+    for name, least in COUNTS.items():
+        assert at_least[name] == least, name
 
 
 def test_every_build_option_is_a_var_of_the_project() -> None:

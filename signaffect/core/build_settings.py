@@ -1,5 +1,6 @@
 """The settings of a build (dbt vars), checked once, here, before dbt runs, and kept from one
-build to the next (the pipeline merges them; `status` and the report show them).
+build to the next (the pipeline merges them; the mart `dim_build_settings` records them, and
+`status` and the report show it).
 
 Why: `cli.py build` used to pass no vars, so a build after `--vars '{frame_convention: study}'`
 silently went back to the default. Now every build records the vars it ran with in
@@ -30,7 +31,8 @@ from signaffect.core.choices import (
 from signaffect.core.errors import SignAffectError
 from signaffect.core.settings import DBT_PROJECT_FILE
 
-#: Vars that take one of a choice's values.
+#: Vars that take one of a choice's values (dbt checks the same rules on its side, in
+#: macros/build_settings.sql; tests/test_cli_build_settings.py checks that they agree).
 CHOICES: dict[str, type[Enum]] = {
     "frame_convention": FrameConvention,
     "lexical_scope": LexicalScope,
@@ -44,8 +46,8 @@ COUNTS: dict[str, int] = {
     "association_resamples": 1,
     "association_seed": 0,
     "association_min_clusters": 1,
-    "lexical_min_frames": 0,
-    "cooccurrence_min_frames": 0,
+    "lexical_min_frames": 1,
+    "cooccurrence_min_frames": 1,
 }
 HINT = "see `cli.py build --help` (dbt_project.yml's `vars:` lists every setting)"
 
@@ -104,8 +106,3 @@ def settings_for(
 ) -> dict[str, Any]:
     """The vars of the next build: those of the last build, with `given` (checked) over them."""
     return {**(previous or {}), **check_vars(given or {})}
-
-
-def effective(recorded: Mapping[str, Any]) -> dict[str, Any]:
-    """Every setting as a build with `recorded` vars ran: dbt_project.yml's defaults under them."""
-    return {**project_vars(), **recorded}

@@ -15,9 +15,12 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from signaffect.core.build_settings import BuildSettings, effective
-from signaffect.core.build_state import corpus_files, describe_state, read_record
-from signaffect.core.warehouse import connect
+from signaffect.core.build_settings import BuildSettings
+from signaffect.core.build_state import corpus_files, describe_state
+from signaffect.core.warehouse import connect, table_exists
+
+#: The one-row mart of every dbt var the last build used.
+SETTINGS_MART = "dim_build_settings"
 
 
 @dataclass(frozen=True)
@@ -50,11 +53,13 @@ def settings_line(db: Path) -> str:
 
 
 def _settings(con: duckdb.DuckDBPyConnection) -> str:
-    record = read_record(con)
-    if record is None:
+    """The main settings (`BuildSettings`' fields) of the last build that finished, from
+    `dim_build_settings`."""
+    if not table_exists(con, "main", SETTINGS_MART):
         return "settings: none recorded (no build yet)"
-    chosen = effective(record.settings)
-    shown = ", ".join(f"{f.name} {chosen[f.name]}" for f in fields(BuildSettings))
+    names = [f.name for f in fields(BuildSettings)]
+    row = con.execute(f"select {', '.join(names)} from {SETTINGS_MART}").fetchone() or ()
+    shown = ", ".join(f"{name} {value}" for name, value in zip(names, row, strict=False))
     return f"settings of the last build: {shown}"
 
 

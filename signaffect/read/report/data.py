@@ -16,8 +16,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from signaffect.core.build_settings import effective
-from signaffect.core.build_state import read_record
+from signaffect.core.build_settings import project_vars
 from signaffect.core.choices import FAMILIES
 from signaffect.core.errors import SignAffectError
 from signaffect.core.versions import package_versions
@@ -530,15 +529,16 @@ def provenance_block(con: duckdb.DuckDBPyConnection, db: Path) -> Provenance:
 
 
 def _recorded_vars(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
-    """Every dbt var of the last build (frame convention, lexical scope, resamples, ...):
-    those it was given, recorded in the warehouse, and dbt_project.yml's defaults for the
-    rest."""
-    record = read_record(con)
-    if record is None:
+    """Every dbt var of the last build (frame convention, lexical scope, resamples, ...),
+    from the mart `dim_build_settings`, each said to be dbt_project.yml's default or not."""
+    if not table_exists(con, "main", "dim_build_settings"):
         return []
-    given = record.settings
+    table = con.sql("select * from dim_build_settings").to_arrow_table().to_pylist()
+    if not table:
+        return []
+    defaults = project_vars()
     return [
         (name, ", ".join(map(str, value)) if isinstance(value, list) else str(value),
-         "set for this build" if name in given else "dbt_project.yml default")
-        for name, value in effective(given).items()
+         "dbt_project.yml default" if value == defaults.get(name) else "set for this build")
+        for name, value in table[0].items()
     ]
