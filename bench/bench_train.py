@@ -40,7 +40,8 @@ import skops.io as sio
 from ml.collapse import collapse_frames, unique_rows
 from ml.data import load_matrix
 from ml.metrics import Report, score
-from ml.model import ForestSettings, fit_forest_on_rows, predict
+from ml.model import fit_forest_on_rows, predict
+from ml.options import ForestSettings
 from ml.results import save_model
 from ml.splits import CV, plan_folds
 from ml.train import TrainConfig, cross_validate, final_fit

@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 from cli import app
 from ingest.corpus import IngestErrors
 from ingest.dai2 import unquote
-from ml.options import CV
-from ml.train import ForestSettings, TrainConfig, train
+from ml.options import CV, ForestSettings, TrainConfig
+from ml.train import train
 from signaffect.core.settings import elan_samples_dir
 from signaffect.pipeline.corpus import build_warehouse, ingest_corpus
 from tests.conftest import TEST_DBT_VARS
