@@ -22,7 +22,7 @@ from signaffect.core.output import emit, note, out, warn
 from signaffect.core.paths import check_out_dir
 from signaffect.core.progress import progress_bar
 from signaffect.core.settings import SAMPLE_CORPUS_DIR
-from signaffect.pipeline.corpus import CorpusOptions
+from signaffect.pipeline.options import CorpusOptions
 from signaffect.read import queries
 
 app = typer.Typer()

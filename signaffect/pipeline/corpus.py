@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +11,6 @@ from rich.progress import Progress
 
 from ingest import tier_mapping
 from ingest.corpus import IngestSummary, ingest_signstream, remove_files
-from ingest.dai2 import DEFAULT_FPS
 from ingest.file_identity import CorpusFile, loaded_files, match_loaded
 from ingest.formats import ParseOptions
 from ingest.lexicons import Lexicon, LexiconFileError, select_lexicons
@@ -19,25 +18,7 @@ from ingest.raw_tables import ensure_raw_tables
 from signaffect.core.errors import InputFileError, Interrupted, SignAffectError
 from signaffect.core.warehouse import connect, verify_readable
 from signaffect.pipeline.builds import recorded_build
-
-
-@dataclass(frozen=True)
-class CorpusOptions:
-    """How corpus files are read and labelled, for `cli.py ingest` and `run` alike (the CLI's
-    defaults are these). `lexicon_names` and `categories` (`lexicon:category`) narrow the
-    lexicons (see `ingest.lexicons.select_lexicons`); `tiers` is an ELAN tier mapping
-    (default: detect a preset per file); `fps` is the frame rate of DAI 2 exports. The corpus
-    becomes exactly the files given, or with `add` these plus those loaded before; `replace`
-    lets a file replace a story loaded from another path."""
-
-    lexicons: bool = True
-    liwc_dic: Path | None = None
-    lexicon_names: Sequence[str] | None = None
-    categories: Sequence[str] = ()
-    tiers: Path | None = None
-    fps: float = DEFAULT_FPS
-    add: bool = False
-    replace: bool = False
+from signaffect.pipeline.options import CorpusOptions
 
 
 def ingest_corpus(

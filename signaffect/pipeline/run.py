@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 from rich.progress import Progress
 
 from ingest.corpus import IngestSummary
-from signaffect.pipeline.corpus import CorpusOptions, build_warehouse, ingest_corpus
+from signaffect.pipeline.corpus import build_warehouse, ingest_corpus
+from signaffect.pipeline.options import CorpusOptions
 
 if TYPE_CHECKING:  # training and the report (scikit-learn, matplotlib) load only for `run`
     from ml.train import TrainResult
