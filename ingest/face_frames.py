@@ -28,6 +28,9 @@ KEY = ("media_file", "source")
 FRAME_KEY = (*KEY, "video_frame", "face_id")
 REQUIRED = ("media_file", "source", "video_frame", "face_found")
 
+#: The raw tables of this source, by name (ingest/raw_tables.py creates them for every build).
+FACE_TABLES: dict[str, pa.Schema] = {TABLE: FACE_FRAMES_SCHEMA}
+
 
 def ensure_face_frames(con: duckdb.DuckDBPyConnection) -> None:
     """Create schema raw and raw.face_frames (the contract's columns) if missing."""
