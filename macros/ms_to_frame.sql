@@ -57,3 +57,15 @@
     (({{ frame }}) * 1000.0 / ({{ fps }}))
     {%- endif -%}
 {%- endmacro %}
+
+{#-
+    The video frame showing media time `ms` in a video of `fps` frames a second: video frame
+    v covers [v·1000/fps, (v+1)·1000/fps) ms, whatever var frame_convention says (that var
+    places annotation times on utterance frames; this places an utterance frame's start,
+    fct_frames.media_time_ms, in the video). The 1e-6 frame tolerance keeps a start lying
+    exactly on a boundary (1900 ms + 1000/30 ms at 30 fps) from slipping one frame early
+    through floating-point rounding. fct_fer_frames and fct_face_frames both link by it.
+-#}
+{% macro video_frame_at(ms, fps) -%}
+    cast(floor(({{ ms }}) * ({{ fps }}) / 1000.0 + 1e-6) as integer)
+{%- endmacro %}

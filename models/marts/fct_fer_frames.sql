@@ -2,9 +2,8 @@
     FER results joined to the corpus. One detector mode (var `fer_mode`), the latest
     successful analysis of each video file, every frame kept (face-less frames too).
     Video frame v covers [v·1000/fps, (v+1)·1000/fps) ms of the media; an utterance frame
-    belongs to the video frame its start (`fct_frames.media_time_ms`) falls in. The 1e-6
-    frame tolerance keeps a start that lies exactly on a boundary (1900 ms + 1000/30 ms at
-    30 fps) from slipping one frame early through floating-point rounding.
+    belongs to the video frame its start (`fct_frames.media_time_ms`) falls in (macro
+    video_frame_at, shared with fct_face_frames).
 -#}
 {%- set fer_mode = var('fer_mode') -%}
 {%- if fer_mode not in ['exact', 'fast'] -%}
@@ -62,9 +61,8 @@ camera_views as (
 utterance_frames_in_video as (
     select
         latest_videos.video_file,
-        cast(floor(
-            utterance_frames.media_time_ms * latest_videos.fps / 1000.0 + 1e-6
-        ) as integer) as frame_index,
+        {{ video_frame_at('utterance_frames.media_time_ms', 'latest_videos.fps') }}
+            as frame_index,
         utterance_frames.source_file,
         utterance_frames.utterance_id,
         utterance_frames.frame_index as utterance_frame_index,

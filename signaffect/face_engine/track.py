@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from signaffect.face_engine.measures import LEFT_EYE, RIGHT_EYE
+from signaffect.face_engine.measures import MEDIAPIPE_478
 
 MAX_SHIFT = 1.0  # inter-ocular distances a face may move between the frames it is seen in
 MAX_GAP = 15  # frames a track may go unseen (a hand passing over the face) and continue
@@ -31,7 +31,8 @@ class _Track:
 
 def _centre(xs: list[float], ys: list[float]) -> np.ndarray:
     points = np.column_stack([xs, ys]).astype(np.float64)
-    return points[[*RIGHT_EYE, *LEFT_EYE]].mean(axis=0)
+    eyes = [*MEDIAPIPE_478.eye_right, *MEDIAPIPE_478.eye_left]
+    return points[eyes].mean(axis=0)
 
 
 def _link(frames: np.ndarray, centres: list[np.ndarray], scales: np.ndarray) -> list[_Track]:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from signaffect.face_engine.measures import head_pose, shape_measures
+from signaffect.face_engine.measures import MEDIAPIPE_478, derived_measures, head_pose
 from signaffect.face_engine.model import FaceLandmarker
 from signaffect.face_engine.schema import FACE_FRAMES_SCHEMA
 from signaffect.fer_engine.video import decoded_frames, frame_metadata, open_video, video_hash
@@ -55,6 +55,12 @@ class FaceSettings:
         )
 
 
+def _shape_measures(points: np.ndarray) -> dict[str, float]:
+    """The contract's brow, eye and mouth measures of one face (see measures.py)."""
+    measures = derived_measures(points[None, :, 0], points[None, :, 1], MEDIAPIPE_478)
+    return {name: float(values[0]) for name, values in measures.items()}
+
+
 @cache
 def worker_landmarker(settings: FaceSettings) -> FaceLandmarker:
     """The landmarker of a worker process, loaded once (model checked) and reused, closed
@@ -88,7 +94,7 @@ class FaceRows:
                     "time_ms": time_ms,
                     "face_id": index,
                     "face_found": True,
-                    **shape_measures(face.points),
+                    **_shape_measures(face.points),
                     **head_pose(face.matrix),
                     "scores": face.blendshapes,
                     "landmarks_x": face.points[:, 0].astype(np.float32).tolist(),

@@ -1,0 +1,119 @@
+{#-
+    Face measures joined to the corpus, every source and face kept. Each (media file,
+    source) is one video's measures: its frame rate comes from its own frames' times
+    ((last - first frame) · 1000 / (last - first time_ms), to 3 decimals), and an utterance
+    frame belongs to the video frame its start falls in (macro video_frame_at, as
+    fct_fer_frames). The signer's face is the face id found on the most frames of that
+    video (ties: the lowest id): the face tracked across the video, never the largest face
+    of one frame.
+-#}
+with
+
+face_frames as (
+    select * from {{ ref('stg_face__frames') }}
+),
+
+media_files as (
+    select * from {{ ref('stg_signstream__media_files') }}
+),
+
+utterance_media as (
+    select * from {{ ref('stg_signstream__utterance_media') }}
+),
+
+utterance_frames as (
+    select * from {{ ref('fct_frames') }}
+),
+
+videos as (
+    select
+        media_file,
+        face_source,
+        round(
+            (max(video_frame) - min(video_frame)) * 1000.0
+            / nullif(max(time_ms) - min(time_ms), 0),
+            3
+        ) as fps,
+    from face_frames
+    group by media_file, face_source
+),
+
+signer_faces as (
+    select
+        media_file,
+        face_source,
+        face_id,
+    from face_frames
+    where face_found
+    group by media_file, face_source, face_id
+    qualify row_number() over (
+        partition by media_file, face_source
+        order by count(*) desc, face_id
+    ) = 1
+),
+
+camera_views as (
+    select
+        media_file_name as media_file,
+        min(camera_view) as camera_view,
+    from media_files
+    group by media_file_name
+),
+
+utterance_frames_in_video as (
+    select
+        videos.media_file,
+        videos.face_source,
+        {{ video_frame_at('utterance_frames.media_time_ms', 'videos.fps') }} as video_frame,
+        utterance_frames.source_file,
+        utterance_frames.utterance_id,
+        utterance_frames.frame_index as utterance_frame_index,
+    from videos
+    inner join media_files
+        on videos.media_file = media_files.media_file_name
+    inner join utterance_media using (source_file, media_id)
+    inner join utterance_frames using (source_file, utterance_id)
+    where videos.fps > 0
+),
+
+final as (
+    select
+        face_frames.media_file,
+        face_frames.face_source,
+        camera_views.camera_view,
+        face_frames.video_frame,
+        face_frames.time_ms,
+        face_frames.face_id,
+        signer_faces.face_id is not null as is_signer,
+        face_frames.face_found,
+        face_frames.confidence,
+        face_frames.inter_ocular_px,
+        face_frames.head_pitch_deg,
+        face_frames.head_yaw_deg,
+        face_frames.head_roll_deg,
+        face_frames.brow_inner_left,
+        face_frames.brow_inner_right,
+        face_frames.brow_outer_left,
+        face_frames.brow_outer_right,
+        (face_frames.brow_inner_left + face_frames.brow_inner_right
+            + face_frames.brow_outer_left + face_frames.brow_outer_right) / 4 as brow_height,
+        face_frames.eye_aperture_left,
+        face_frames.eye_aperture_right,
+        (face_frames.eye_aperture_left + face_frames.eye_aperture_right) / 2 as eye_aperture,
+        face_frames.mouth_opening,
+        face_frames.scores,
+        utterance_frames_in_video.source_file,
+        utterance_frames_in_video.utterance_id,
+        utterance_frames_in_video.utterance_frame_index,
+        videos.fps,
+        face_frames.source_file as face_source_file,
+        face_frames.media_hash,
+        face_frames.model_hash,
+    from face_frames
+    inner join videos using (media_file, face_source)
+    left join signer_faces using (media_file, face_source, face_id)
+    left join camera_views using (media_file)
+    left join utterance_frames_in_video using (media_file, face_source, video_frame)
+)
+
+select * from final
