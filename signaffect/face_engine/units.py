@@ -17,7 +17,6 @@ from signaffect.face_engine.video import (
     FaceRows,
     FaceSettings,
     analyse_face_video,
-    worker_landmarker,
 )
 from signaffect.fer_engine.units import FerUnit, UnitResult
 from signaffect.fer_engine.video import FerVideoError, VideoKey, probe_video
@@ -38,9 +37,11 @@ class FaceUnit:
         return (self,)
 
     def landmarker_checked(self) -> FaceLandmarker:
-        """This worker's landmarker, refused if its model is not the driver's."""
-        landmarker = worker_landmarker(self.settings)
+        """A landmarker for this unit (the caller closes it; loading takes a fraction of a
+        second, a unit minutes), refused if its model is not the driver's."""
+        landmarker = self.settings.landmarker()
         if landmarker.hash != self.key.model_hash:
+            landmarker.close()
             raise RuntimeError(
                 f"this worker's face model differs from the driver's ({self.path})"
             )
@@ -51,14 +52,15 @@ class FaceUnit:
         graph runs one frame at a time)."""
         started = time.perf_counter()
         try:
-            table = analyse_face_video(
-                self.path,
-                landmarker=self.landmarker_checked(),
-                content_hash=self.key.video_hash,
-                start=self.start,
-                stop=self.stop,
-                progress=progress,
-            )
+            with self.landmarker_checked() as landmarker:
+                table = analyse_face_video(
+                    self.path,
+                    landmarker=landmarker,
+                    content_hash=self.key.video_hash,
+                    start=self.start,
+                    stop=self.stop,
+                    progress=progress,
+                )
         except FerVideoError as exc:
             return [UnitResult(self, None, str(exc), time.perf_counter() - started)]
         return [UnitResult(self, table, None, time.perf_counter() - started)]
@@ -99,15 +101,16 @@ class JointUnit:
             fps = probe_video(Path(self.path)).fps
         except FerVideoError as exc:
             return [UnitResult(part, None, str(exc), 0.0) for part in self.parts]
-        rows = FaceRows(self.face.landmarker_checked(), fps)
         spent = [0.0]
+        with self.face.landmarker_checked() as landmarker:
+            rows = FaceRows(landmarker, fps)
 
-        def tap(index: int, frame: Any) -> None:
-            started = time.perf_counter()
-            rows.add(index, frame)
-            spent[0] += time.perf_counter() - started
+            def tap(index: int, frame: Any) -> None:
+                started = time.perf_counter()
+                rows.add(index, frame)
+                spent[0] += time.perf_counter() - started
 
-        (fer,) = self.fer.analyse(threads=threads, progress=progress, tap=tap)
+            (fer,) = self.fer.analyse(threads=threads, progress=progress, tap=tap)
         fer.elapsed_s -= spent[0]
         if fer.table is None:
             return [fer, UnitResult(self.face, None, fer.error, spent[0])]

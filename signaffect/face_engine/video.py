@@ -9,9 +9,7 @@ engines decodes each frame once.
 
 from __future__ import annotations
 
-import atexit
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -59,15 +57,6 @@ def _shape_measures(points: np.ndarray) -> dict[str, float]:
     """The contract's brow, eye and mouth measures of one face (see measures.py)."""
     measures = derived_measures(points[None, :, 0], points[None, :, 1], MEDIAPIPE_478)
     return {name: float(values[0]) for name, values in measures.items()}
-
-
-@cache
-def worker_landmarker(settings: FaceSettings) -> FaceLandmarker:
-    """The landmarker of a worker process, loaded once (model checked) and reused, closed
-    when the process exits."""
-    landmarker = settings.landmarker()
-    atexit.register(landmarker.close)
-    return landmarker
 
 
 @dataclass

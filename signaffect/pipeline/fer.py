@@ -8,9 +8,10 @@ engine and written once in video_runs; this module says what is FER's.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ingest.fer import (
     FER_TABLES,
@@ -33,6 +34,8 @@ from signaffect.pipeline.video_runs import Analysis, RunSummary, run_analyses
 
 if TYPE_CHECKING:
     import duckdb
+
+T = TypeVar("T")
 
 
 def _record_failure(
@@ -114,6 +117,39 @@ def _corpus_videos(
     return chosen, missing
 
 
+@dataclass(frozen=True)
+class VideoChoice:
+    """Which videos a command runs on: the files given, or the corpus's `view` videos in
+    `folder`, those not found first reported to `on_missing(missing, view, folder)`."""
+
+    files: Sequence[Path]
+    folder: Path | None
+    view: str
+    on_missing: Callable[[list[str], str, Path], None]
+
+
+def videos_into_warehouse(
+    db: Path, choice: VideoChoice, quiet: bool, run: Callable[..., T]
+) -> tuple[T, bool]:
+    """Choose the videos, then `run(con, videos, progress)`. Returns its result and whether
+    the warehouse is built (has fct_frames), which decides the dbt step."""
+    con = connect(db)
+    try:
+        chosen = list(choice.files)
+        if choice.folder is not None:
+            chosen, missing = _corpus_videos(con, choice.folder, choice.view)
+            choice.on_missing(missing, choice.view, choice.folder)
+        with progress_bar(quiet) as progress:
+            result = run(con, chosen, progress)
+        built = con.execute(
+            "select count(*) from information_schema.tables"
+            " where table_schema = 'main' and table_name = 'fct_frames'"
+        ).fetchone()
+    finally:
+        con.close()
+    return result, bool(built and built[0])
+
+
 def fer_into_warehouse(
     db: Path,
     videos: Sequence[Path],
@@ -125,27 +161,15 @@ def fer_into_warehouse(
     on_missing: Callable[[list[str], str, Path], None],
     **run_options: Any,
 ) -> tuple[RunSummary, bool]:
-    """`cli.py fer` up to the dbt step: choose the videos (the files given, or the corpus's
-    `view` videos in `videos_dir`, first reporting those not found to
-    `on_missing(missing, view, videos_dir)`) and run_fer them with `run_options`, shards in
-    fer-shards/ beside the warehouse unless `shard_root` is given. Returns the summary and
-    whether the warehouse is built (has fct_frames), which decides the dbt step."""
-    con = connect(db)
-    try:
-        chosen = list(videos)
-        if videos_dir is not None:
-            chosen, missing = _corpus_videos(con, videos_dir, view)
-            on_missing(missing, view, videos_dir)
-        with progress_bar(quiet) as progress:
-            summary = run_fer(con, chosen, shard_root or db.parent / "fer-shards",
-                              progress=progress, **run_options)
-        built = con.execute(
-            "select count(*) from information_schema.tables"
-            " where table_schema = 'main' and table_name = 'fct_frames'"
-        ).fetchone()
-    finally:
-        con.close()
-    return summary, bool(built and built[0])
+    """`cli.py fer` up to the dbt step: run_fer the chosen videos (see VideoChoice) with
+    `run_options`, shards in fer-shards/ beside the warehouse unless `shard_root` is given.
+    Returns the summary and whether the warehouse is built."""
+    root = shard_root or db.parent / "fer-shards"
+    return videos_into_warehouse(
+        db, VideoChoice(videos, videos_dir, view, on_missing), quiet,
+        lambda con, chosen, progress: run_fer(con, chosen, root, progress=progress,
+                                              **run_options),
+    )
 
 
 def refresh_fer_marts(db: Path, mode: str, view: str, *, quiet: bool) -> None:
