@@ -49,7 +49,8 @@ def place(image: np.ndarray, roll_deg: float, jitter: tuple[float, float]) -> np
     width, height = FRAME_SIZE
     # OpenCV's angle turns the image counter-clockwise: the contract's roll is its negative.
     matrix = cv2.getRotationMatrix2D(FACE, -roll_deg, SCALE)
-    matrix[:, 2] += (width / 2 - FACE[0] + jitter[0], height * 0.45 - FACE[1] + jitter[1])
+    shift = np.array([width / 2 - FACE[0] + jitter[0], height * 0.45 - FACE[1] + jitter[1]])
+    matrix[:, 2] += shift
     return cv2.warpAffine(image, matrix, FRAME_SIZE, flags=cv2.INTER_LINEAR,
                           borderValue=(96, 96, 96))
 

