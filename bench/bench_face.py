@@ -5,7 +5,8 @@ chunks, so its cost per frame decides how a corpus is split over cores; and a ru
 engines decodes each frame once (a JointUnit), which should cost about the sum of the two
 analyses, not two decodes more. Every runner works in a fresh subprocess pinned to one CPU
 (os.sched_setaffinity) with single-threaded OpenCV and LiteRT; runners alternate (A B C D,
-A B C D, ...) and the fastest repeat of each counts, so a busy machine slows all alike.
+A B C D, ...) and the fastest repeat of each counts, so a busy machine slows all alike; the
+CPU time per frame (time.process_time, all the subprocess's threads) is printed beside.
 
     python bench/bench_face.py                # 300 frames 640x480, 3 alternating repeats
     python bench/bench_face.py --frames 150 --repeat 2
@@ -50,14 +51,14 @@ def run_one(runner: str, video: Path) -> dict:
     units: dict[str, WorkUnit] = {"fer-exact": fer, "fer-fast": fer, "face": face,
                                   "fer-fast+face": JointUnit(fer, face)}
     unit = units[runner]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     results = unit.analyse(threads=1)
-    wall = time.perf_counter() - started
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     assert all(r.error is None and r.table is not None for r in results), results
     table = results[0].table
     assert table is not None
     n_frames = int(table.schema.metadata[b"n_frames"])
-    return {"wall_s": wall, "n_frames": n_frames,
+    return {"wall_s": wall, "cpu_s": cpu, "n_frames": n_frames,
             "parts_s": {type(r.unit).__name__: r.elapsed_s for r in results}}
 
 
@@ -106,13 +107,15 @@ def main() -> int:
         f"{os.getloadavg()[0]:.2f} at end (machine cores: {os.cpu_count()})"
     )
     base = best[BASELINE]["wall_s"] / best[BASELINE]["n_frames"]
-    header = f"{'runner':<14} {'ms/frame':>9} {'frames/s':>9} {'x fer-exact':>12}"
+    header = (f"{'runner':<14} {'ms/frame':>9} {'frames/s':>9} {'x fer-exact':>12} "
+              f"{'CPU ms/frame':>13}")
     print(header)
     print("-" * len(header))
     for runner in RUNNERS:
-        per_frame = best[runner]["wall_s"] / best[runner]["n_frames"]
+        frames = best[runner]["n_frames"]
+        per_frame = best[runner]["wall_s"] / frames
         print(f"{runner:<14} {1000 * per_frame:9.1f} {1 / per_frame:9.1f} "
-              f"{per_frame / base:12.2f}")
+              f"{per_frame / base:12.2f} {1000 * best[runner]['cpu_s'] / frames:13.1f}")
     joint = best["fer-fast+face"]
     parts = sum(best[r]["wall_s"] for r in ("fer-fast", "face"))
     print(f"fer-fast+face in one decode: {joint['wall_s']:.1f} s vs {parts:.1f} s for the two "

@@ -14,10 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pyarrow as pa
-
 from ingest.face_frames import store_face_frames
-from ingest.fer import FER_VIDEOS_SCHEMA, load_fer_results, status_row
+from ingest.fer import load_fer_results, status_row
 from signaffect.face_engine.track import track_faces
 from signaffect.fer_engine.shards import key_dir, read_video
 from signaffect.fer_engine.video import VideoKey
@@ -27,8 +25,6 @@ if TYPE_CHECKING:  # duckdb is imported by the caller
 
 FACE_VIDEOS = "face_videos"
 FACE_MODE = "image"  # MediaPipe's running mode: each frame on its own
-#: The status table of the face engine's runs, by name (raw.fer_videos' columns).
-FACE_VIDEO_TABLES: dict[str, pa.Schema] = {FACE_VIDEOS: FER_VIDEOS_SCHEMA}
 
 
 def record_face_failure(

@@ -214,14 +214,6 @@ def test_a_video_without_a_face_loads_face_less_rows(tmp_path: Path) -> None:
     assert con.execute("select status, n_frames from raw.face_videos").fetchall() == [("ok", 6)]
 
 
-@pytest.fixture(scope="module")
-def ray_cluster() -> Iterator[None]:
-    ray = pytest.importorskip("ray")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
-    yield
-    ray.shutdown()
-
-
 def _table(con: duckdb.DuckDBPyConnection, name: str) -> list[tuple]:
     columns = "* exclude (source_file)" if name == "face_frames" else "*"
     return con.execute(f"select {columns} from raw.{name} order by all").fetchall()

@@ -53,10 +53,11 @@ class FaceSettings:
         )
 
 
-def _shape_measures(points: np.ndarray) -> dict[str, float]:
-    """The contract's brow, eye and mouth measures of one face (see measures.py)."""
+def _shape_measures(points: np.ndarray) -> dict[str, float | None]:
+    """The contract's brow, eye and mouth measures of one face (see measures.py); null
+    where they are undefined (eyes that coincide)."""
     measures = derived_measures(points[None, :, 0], points[None, :, 1], MEDIAPIPE_478)
-    return {name: float(values[0]) for name, values in measures.items()}
+    return {name: float(v[0]) if np.isfinite(v[0]) else None for name, v in measures.items()}
 
 
 @dataclass

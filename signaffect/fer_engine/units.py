@@ -32,17 +32,22 @@ from signaffect.fer_engine.video import (
 CHUNK_FRAMES = 3000
 
 
-class KeyedUnit(Protocol):
-    """One analysis of frames [start, stop) of one video: the grain of a shard."""
+class Chunk(Protocol):
+    """Frames [start, stop) of one video (stop None: to its end)."""
 
     @property
     def path(self) -> str: ...
     @property
-    def key(self) -> VideoKey: ...
-    @property
     def start(self) -> int: ...
     @property
     def stop(self) -> int | None: ...
+
+
+class KeyedUnit(Chunk, Protocol):
+    """One analysis of a chunk under one key: the grain of a shard."""
+
+    @property
+    def key(self) -> VideoKey: ...
 
 
 @dataclass
@@ -55,15 +60,9 @@ class UnitResult:
     elapsed_s: float
 
 
-class WorkUnit(Protocol):
+class WorkUnit(Chunk, Protocol):
     """What an engine schedules: its analyses (`parts`), run together by `analyse`."""
 
-    @property
-    def path(self) -> str: ...
-    @property
-    def start(self) -> int: ...
-    @property
-    def stop(self) -> int | None: ...
     @property
     def parts(self) -> tuple[KeyedUnit, ...]: ...
 

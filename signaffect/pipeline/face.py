@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ingest.face_frames import FACE_TABLES
-from ingest.face_videos import FACE_VIDEO_TABLES, FACE_VIDEOS, load_face_video, record_face_failure
+from ingest.face_videos import FACE_VIDEOS, load_face_video, record_face_failure
 from ingest.fer import FER_TABLES, loaded_ok
 from signaffect.core.progress import progress_bar
 from signaffect.face_engine.model import model_hash
@@ -111,7 +111,7 @@ def face_into_warehouse(
 def refresh_face_marts(db: Path, fer_mode: str | None, view: str, *, quiet: bool) -> None:
     """`dbt build --select staging.face+` (and staging.fer+ with this run's FER mode and
     view when FER ran too)."""
-    select, tables, dbt_vars = ["staging.face+"], [*FACE_TABLES, *FACE_VIDEO_TABLES], {}
+    select, tables, dbt_vars = ["staging.face+"], list(FACE_TABLES), {}
     if fer_mode is not None:
         select.append("staging.fer+")
         tables += list(FER_TABLES)
