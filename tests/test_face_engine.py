@@ -107,8 +107,8 @@ def test_rows_follow_the_contract(rows: pa.Table, truth: Truth) -> None:
             assert len(data["scores"][i]) == 52
             assert 60 < data["inter_ocular_px"][i] < 120  # the face is ~90 px between eyes
             assert data["time_ms"][i] == pytest.approx(frame * 1000 / 30)
-        else:  # a frame without a face: a row, null id and measures
-            assert data["face_id"][i] is None and data["brow_inner_left"][i] is None
+        else:  # a frame without a face: the signer's row, not found, null measures
+            assert data["face_id"][i] == 0 and data["brow_inner_left"][i] is None
             assert data["scores"][i] is None and data["landmarks_x"][i] is None
     assert set(data["model_hash"]) == {MODEL_SHA256} and set(data["source"]) == {"mediapipe"}
 
@@ -157,14 +157,17 @@ def _face_rows(frames: list[tuple[int, list[tuple[float, float, float]]]]) -> pa
 
 
 def test_the_signer_keeps_face_id_0_whatever_the_order_and_size() -> None:
-    """The signer (seen in every frame, drifting) is face 0; a larger face that comes and
-    goes is not, even where it is listed first; a gap of a few frames keeps the id."""
+    """The signer (seen in most frames, drifting) is face 0; a larger face that comes and
+    goes is not, even where it is listed first; a gap of a few frames keeps the id, and
+    every frame has a row for the signer, found or not."""
     frames: list[tuple[int, list[tuple[float, float, float]]]] = []
     for f in range(30):
         signer = (200.0 + 2 * f, 150.0, 50.0)
         visitor = (500.0, 160.0, 120.0)
         if f in (10, 11):
             frames.append((f, []))  # a hand over the face: no face at all
+        elif f == 12:
+            frames.append((f, [visitor]))  # the signer hidden, the visitor seen
         elif f % 3 == 0:
             frames.append((f, [visitor, signer]))
         else:
@@ -174,7 +177,10 @@ def test_the_signer_keeps_face_id_0_whatever_the_order_and_size() -> None:
                                         tracked["face_id"], strict=True)}
     assert {i for (f, x), i in ids.items() if x == "500"} == {1}
     assert {i for (f, x), i in ids.items() if x not in ("500", None)} == {0}
-    assert [ids.get((f, None), "face") for f in (10, 11)] == [None, None]
+    signer_rows = [(f, found) for f, i, found in zip(
+        tracked["video_frame"], tracked["face_id"], tracked["face_found"], strict=True) if i == 0]
+    assert [f for f, _ in signer_rows] == list(range(30))
+    assert [f for f, found in signer_rows if not found] == [10, 11, 12]
 
 
 def test_a_corrupt_model_file_is_one_line_before_anything_loads(
@@ -208,9 +214,9 @@ def test_a_video_without_a_face_loads_face_less_rows(tmp_path: Path) -> None:
     summaries = run_face(con, [path], FaceRun(tmp_path / "face-shards"))
     assert (summaries["face"].processed, summaries["face"].failed) == (1, 0)
     assert con.execute(
-        "select count(*), count(distinct video_frame), bool_or(face_found), count(face_id)"
-        " from raw.face_frames"
-    ).fetchone() == (6, 6, False, 0)
+        "select count(*), count(distinct video_frame), bool_or(face_found), max(face_id),"
+        " count(brow_inner_left) from raw.face_frames"
+    ).fetchone() == (6, 6, False, 0, 0)
     assert con.execute("select status, n_frames from raw.face_videos").fetchall() == [("ok", 6)]
 
 
@@ -255,3 +261,30 @@ def test_local_ray_chunked_and_joint_runs_give_the_same_bits(
     fer_alone = duckdb.connect(str(tmp_path / "fer.duckdb"))
     run_fer(fer_alone, [video], tmp_path / "d", mode="fast", chunk_frames=16)
     assert _table(joint, "fer_frames") == _table(fer_alone, "fer_frames")
+
+
+def test_cli_face_with_fer_loads_both_and_builds_the_face_marts(tmp_path: Path) -> None:
+    """`cli.py face --videos DIR --fer` on a built one-story warehouse: the master video's
+    face rows reach fct_face_frames, linked to the corpus; FER's rows load too; the broken
+    video fails once per engine (exit 1), the missing one is warned about."""
+    from tests.test_fer_warehouse import _invoke, _rows, write_astro_story
+
+    corpus, videos = write_astro_story(tmp_path)
+    (videos / "broken_master.avi").write_bytes(b"")
+    db = tmp_path / "warehouse.duckdb"
+    for args in (("ingest", str(corpus), "--no-lexicons"), ("build",)):
+        done = _invoke(db, *args)
+        assert done.exit_code == 0, done.output
+    result = _invoke(db, "face", "--videos", str(videos), "--fer", "--fer-mode", "fast")
+    assert result.exit_code == 1, result.output
+    assert "face: 1 processed, 0 skipped (already done), 1 failed" in result.stdout
+    assert "fer (fast): 1 processed, 0 skipped (already done), 1 failed" in result.stdout
+    assert "built fct_face_frames" in result.stdout, result.stderr
+    assert "Traceback" not in result.output
+    assert _rows(db, "select video_file, status from raw.face_videos order by 1") == [
+        ("astro_master.avi", "ok"), ("broken_master.avi", "failed")
+    ]
+    linked = _rows(db, "select count(distinct video_frame), bool_and(is_signer) from "
+                       "fct_face_frames where face_source = 'mediapipe' and face_found")
+    assert linked[0][0] > 0 and linked[0][1] is True
+    assert _rows(db, "select count(distinct frame_index) from raw.fer_frames") == [(60,)]
