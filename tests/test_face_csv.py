@@ -14,8 +14,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pytest
-from click.testing import Result
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from cli import app
 from signaffect.face_engine.tracker_csv import BLENDSHAPES
