@@ -77,8 +77,19 @@ select
 from fct_face_measures as m
 inner join coded_files using (source_file)
 left join coded using (source_file, utterance_id, frame_index)
-where {value} is not null
+where {value} is not null {where}
 order by m.source_file, m.utterance_id, m.frame_index
+"""
+
+#: The measured utterance with the most coded frames (ties: the first by file and id).
+_EXAMPLE_SQL = """
+select source_file, utterance_id
+from fct_face_measures as m
+inner join fct_frame_features as f using (source_file, utterance_id, frame_index)
+where f.feature = $code and {value} is not null
+group by source_file, utterance_id
+order by count(*) desc, source_file, utterance_id
+limit 1
 """
 
 
@@ -102,9 +113,7 @@ def load_frames(db: Path, measure: str, code: str) -> pa.Table:
     con = connect_marts(db, refuse_stale=True)
     try:
         _check_code(con, code)
-        frames = con.sql(
-            _FRAMES_SQL.format(value=measure_expression(measure)), params={"code": code}
-        ).to_arrow_table()
+        frames = frames_sql(con, measure, code)
     finally:
         con.close()
     if not frames.num_rows:
@@ -114,6 +123,31 @@ def load_frames(db: Path, measure: str, code: str) -> pa.Table:
             "`cli.py build`); fct_face_measures holds the measured frames",
         )
     return frames
+
+
+def frames_sql(
+    con: duckdb.DuckDBPyConnection,
+    measure: str,
+    code: str,
+    utterance: tuple[str, int] | None = None,
+) -> pa.Table:
+    """The frames of load_frames, or of one (source_file, utterance_id) only."""
+    where, params = "", dict[str, object](code=code)
+    if utterance is not None:
+        where = "and m.source_file = $file and m.utterance_id = $utterance"
+        params |= {"file": utterance[0], "utterance": utterance[1]}
+    sql = _FRAMES_SQL.format(value=measure_expression(measure), where=where)
+    return con.sql(sql, params=params).to_arrow_table()
+
+
+def example_utterance(
+    con: duckdb.DuckDBPyConnection, measure: str, code: str
+) -> tuple[str, int] | None:
+    """The measured utterance with the most frames coded `code`, to draw; None if none."""
+    found = con.sql(
+        _EXAMPLE_SQL.format(value=measure_expression(measure)), params={"code": code}
+    ).fetchall()
+    return (str(found[0][0]), int(found[0][1])) if found else None
 
 
 def _check_code(con: duckdb.DuckDBPyConnection, code: str) -> None:
