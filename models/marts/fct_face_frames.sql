@@ -1,7 +1,8 @@
 {#-
     Face measures joined to the corpus, every source and face kept. Each (media file,
-    source) is one video's measures: its frame rate comes from its own frames' times
-    ((last - first frame) · 1000 / (last - first time_ms), to 3 decimals), and an utterance
+    source) is one video's measures: its frame rate comes from its own frames' times (1000 /
+    the least-squares ms per frame, to 2 decimals: trackers write times rounded to the ms,
+    which a first-to-last ratio turns into 29.996 fps for a 30-fps clip), and an utterance
     frame belongs to the video frame its start falls in (macro video_frame_at, as
     fct_fer_frames). The signer's face is the face id found on the most frames of that
     video (ties: the lowest id): the face tracked across the video, never the largest face
@@ -29,11 +30,7 @@ videos as (
     select
         media_file,
         face_source,
-        round(
-            (max(video_frame) - min(video_frame)) * 1000.0
-            / nullif(max(time_ms) - min(time_ms), 0),
-            3
-        ) as fps,
+        round(1000.0 / nullif(regr_slope(time_ms, video_frame), 0), 2) as fps,
     from face_frames
     group by media_file, face_source
 ),
