@@ -70,12 +70,14 @@ centres as (
     group by source_file, signer_id, face_source
 ),
 
-spreads as (
+scales as (
     select
         measured.source_file,
         measured.signer_id,
         measured.face_source,
+        any_value(centres.n_measured) as n_measured,
         {%- for m in z_measures %}
+        any_value(centres.median_{{ m }}) as median_{{ m }},
         1.4826 * median(abs(measured.{{ m }} - centres.median_{{ m }})) as scale_{{ m }},
         {%- endfor %}
     from measured
@@ -111,19 +113,15 @@ final as (
         measured.scores,
         {%- for m in z_measures %}
         case
-            when centres.n_measured >= {{ var('face_min_frames') }} and spreads.scale_{{ m }} > 0
-                then (measured.{{ m }} - centres.median_{{ m }}) / spreads.scale_{{ m }}
+            when scales.n_measured >= {{ var('face_min_frames') }} and scales.scale_{{ m }} > 0
+                then (measured.{{ m }} - scales.median_{{ m }}) / scales.scale_{{ m }}
         end as z_{{ m }},
         {%- endfor %}
     from measured
-    inner join centres
-        on measured.source_file = centres.source_file
-        and measured.signer_id is not distinct from centres.signer_id
-        and measured.face_source = centres.face_source
-    inner join spreads
-        on measured.source_file = spreads.source_file
-        and measured.signer_id is not distinct from spreads.signer_id
-        and measured.face_source = spreads.face_source
+    inner join scales
+        on measured.source_file = scales.source_file
+        and measured.signer_id is not distinct from scales.signer_id
+        and measured.face_source = scales.face_source
 )
 
 select * from final
