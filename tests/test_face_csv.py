@@ -19,6 +19,7 @@ from typer.testing import CliRunner, Result
 from cli import app
 from signaffect.face_engine.tracker_csv import BLENDSHAPES
 from tests.face_synth import HEADER, coded_media_frames, write_openface_csv
+from tests.fault_tools import stopped_at
 
 runner = CliRunner()
 STORY = "ncslgr10k.xml"  # 20 utterances, each with its own master clip
@@ -189,3 +190,17 @@ def test_a_frame_count_other_than_the_decoded_videos_is_refused(db: Path, tmp_pa
     assert (f"{csv}: column frame: {n_frames} frames, but its video has {n_frames + 5}"
             in done.stderr)  # fmt: skip
     assert face_rows(db) == []
+
+
+def test_a_load_killed_before_its_commit_leaves_the_rows_as_they_were(db: Path, tmp_path: Path):
+    n_frames, raised = clip(db)
+    csv = tmp_path / "b-886_703_master_small.csv"
+    write_openface_csv(csv, n_frames, raised, seed=1)
+    assert invoke(db, "ingest", "--face-csv", str(csv)).exit_code == 0
+    before = face_rows(db)
+    write_openface_csv(csv, n_frames, raised, seed=2)  # new values for the same media file
+    args = ["--db", str(db), "--quiet", "ingest", "--face-csv", str(csv)]
+    with stopped_at(args, "ingest.commit") as proc:
+        proc.kill()
+        proc.wait()
+    assert face_rows(db) == before
