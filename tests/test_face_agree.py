@@ -50,7 +50,8 @@ def face_db(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path) -> Path:
         csvs += ["--face-csv", str(csv)]
     loaded = invoke(db, "ingest", *csvs)
     assert loaded.exit_code == 0, loaded.output
-    build_warehouse(db, dbt_vars=TEST_DBT_VARS)
+    dbt_vars: dict[str, object] = {**TEST_DBT_VARS}
+    build_warehouse(db, dbt_vars=dbt_vars)
     return db
 
 
