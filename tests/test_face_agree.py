@@ -77,7 +77,7 @@ def test_face_features_have_role_face_and_follow_the_raised_brows(face_db: Path)
     assert ("face:brow_raise", "face", "face") in found
     # Synthetic brows are raised exactly on the coded frames, so most face:brow_raise
     # frames are coded frames.
-    share = scalar(
+    [(share,)] = rows(
         face_db,
         "select avg((c.feature is not null)::int) from fct_frame_features f"
         " left join fct_frame_features c on c.source_file = f.source_file"
