@@ -12,7 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+import duckdb
 import numpy as np
+
+from ingest.fer import media_rule_sql
 
 #: OpenFace 2.x action-unit columns in its order: intensities, then presences.
 AU_R = ["01", "02", "04", "05", "06", "07", "09", "10", "12", "14", "15", "17", "20", "23",
@@ -81,3 +84,34 @@ def write_openface_csv(
     formats = ["%d", "%d", "%.3f", "%.2f", "%d", *["%.1f"] * 3, *["%.3f"] * 3,
                *["%.1f"] * 136, *["%.2f"] * len(AU_R), *["%.0f"] * len(AU_C)]  # fmt: skip
     np.savetxt(path, table, fmt=formats, delimiter=", ", header=", ".join(HEADER), comments="")
+
+
+def coded_media_frames(
+    con: duckdb.DuckDBPyConnection, field: str, value: str, view: str = "master"
+) -> dict[str, tuple[int, set[int]]]:
+    """Per corpus media file of `view` (raw tables, before a build): the video frames that
+    reach past its last utterance, and the video frames an annotator coded `field=value`
+    (annotation times are utterance-relative; the utterance's start places them in the
+    media; frame = floor(ms · 30 / 1000))."""
+    name = media_rule_sql("media_file_name", "m.legacy_path")
+    view_sql = media_rule_sql("camera_view", "m.legacy_path")
+    ends = con.execute(
+        f"select {name}, max(u.end_ms) from raw.signstream_media_files m"
+        " join raw.signstream_utterance_media using (source_file, media_id)"
+        " join raw.signstream_utterances u using (source_file, utterance_id)"
+        f" where {view_sql} = ? group by 1", [view]
+    ).fetchall()
+    spans = con.execute(
+        f"select {name}, u.start_ms + a.start_ms, u.start_ms + a.end_ms"
+        " from raw.signstream_annotations a"
+        " join raw.signstream_fields f using (source_file, field_id)"
+        " join raw.signstream_values v using (source_file, field_id, value_id)"
+        " join raw.signstream_utterances u using (source_file, utterance_id)"
+        " join raw.signstream_utterance_media using (source_file, utterance_id)"
+        " join raw.signstream_media_files m using (source_file, media_id)"
+        f" where f.name = ? and v.name = ? and {view_sql} = ?", [field, value, view]
+    ).fetchall()
+    frames: dict[str, set[int]] = {media: set() for media, _ in ends}
+    for media, start, end in spans:
+        frames[media].update(range(int(start * 30 // 1000), int(end * 30 // 1000) + 1))
+    return {media: (int(end * 30 // 1000) + 10, frames[media]) for media, end in ends}

@@ -17,6 +17,8 @@ ADDED = {
     "main.dim_source_files": "the read side's corpus files, so it never reads staging (#17)",
     "main.dim_lexicons": "the report's lexicon provenance, so it never reads raw (#17)",
     "main.dim_media_files": "the media files the ELAN export links, never read from staging (#26)",
+    "main.fct_face_frames": "face measures per video frame, from tracker CSVs or video (#27)",
+    "main.fct_face_measures": "face measures per utterance frame, with robust z-scores (#27)",
 }
 
 

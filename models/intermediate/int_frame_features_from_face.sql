@@ -1,9 +1,10 @@
 {#-
     Thresholded face measures as frame features `face:<name>`: a frame carries the feature
-    when its measure's robust z-score within its video (fct_face_measures) is at least var
+    when its measure's robust z-score within the signer's frames of its file
+    (fct_face_measures) is at least var
     `face_threshold_z` in the feature's direction. Var `face_features` maps each name to
     [measure, direction]: direction 1 for high values (brow_raise: brows far above the eyes),
-    -1 for low ones (brow_lower). The threshold is relative to the signer's own video, so a
+    -1 for low ones (brow_lower). The threshold is relative to the signer's own frames, so a
     signer whose brows sit high does not raise them on every frame.
 -#}
 {%- set threshold = var('face_threshold_z') -%}

@@ -1,7 +1,10 @@
 {#-
     Face measures joined to the corpus, every source and face kept. Each (media file,
-    source) is one video's measures: its frame rate comes from its own frames' times
-    ((last - first frame) · 1000 / (last - first time_ms), to 3 decimals), and an utterance
+    source) is one video's measures. Its frame rate comes from its own frames' times: 1000 /
+    the least-squares ms per frame; trackers write times rounded to the ms, so a short clip
+    at 30 fps measures 29.98, and a rate within what 2 ms over the clip's span can explain
+    of the corpus's own rate for that media file (fct_frames.frames_per_second) is taken to
+    be that rate; otherwise the measured rate, to 2 decimals. An utterance
     frame belongs to the video frame its start falls in (macro video_frame_at, as
     fct_fer_frames). The signer's face is the face id found on the most frames of that
     video (ties: the lowest id): the face tracked across the video, never the largest face
@@ -25,17 +28,38 @@ utterance_frames as (
     select * from {{ ref('fct_frames') }}
 ),
 
-videos as (
+measured_rates as (
     select
         media_file,
         face_source,
-        round(
-            (max(video_frame) - min(video_frame)) * 1000.0
-            / nullif(max(time_ms) - min(time_ms), 0),
-            3
-        ) as fps,
+        1000.0 / nullif(regr_slope(time_ms, video_frame), 0) as measured_fps,
+        max(time_ms) - min(time_ms) as span_ms,
     from face_frames
     group by media_file, face_source
+),
+
+corpus_rates as (
+    select
+        media_files.media_file_name as media_file,
+        min(utterance_frames.frames_per_second) as corpus_fps,
+    from media_files
+    inner join utterance_media using (source_file, media_id)
+    inner join utterance_frames using (source_file, utterance_id)
+    group by media_files.media_file_name
+),
+
+videos as (
+    select
+        measured_rates.media_file,
+        measured_rates.face_source,
+        case
+            when abs(measured_rates.measured_fps - corpus_rates.corpus_fps)
+                <= corpus_rates.corpus_fps * 2.0 / measured_rates.span_ms
+                then corpus_rates.corpus_fps
+            else round(measured_rates.measured_fps, 2)
+        end as fps,
+    from measured_rates
+    left join corpus_rates using (media_file)
 ),
 
 signer_faces as (

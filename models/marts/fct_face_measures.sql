@@ -1,13 +1,15 @@
 {#-
     The face measures of each utterance frame, as the face:* features and `cli.py agree` read
     them: the signer's face (fct_face_frames.is_signer) in the video of camera view var
-    `face_view` that shows the frame, from the first source of var `face_sources` that
-    measured that video. Frames where the face was not found have no row.
+    `face_view` that shows the frame (else, for a story whose media files name no view, a
+    video of view `unknown`), from the first source of var `face_sources` that measured
+    that video. Frames where the face was not found have no row.
 
-    Each measure also as a robust z-score within its video (media file × source: one signer,
-    one camera, one session): (x - median) / (1.4826 · MAD) over every frame of the video
-    where the signer's face was found, utterance or not. A video with fewer than var
-    `face_min_frames` such frames, or a measure that does not vary (MAD 0), has null z.
+    Each measure also as a robust z-score within its signer's frames of one file (one
+    session, one camera; NCSLGR gives many stories one short clip per utterance, too few
+    frames, and too often all raised, to be their own baseline): (x - median) / (1.4826 ·
+    MAD) over that signer's measured utterance frames of the file and source. Fewer than
+    var `face_min_frames` such frames, or a measure that does not vary (MAD 0), give null z.
 -#}
 {%- set z_measures = ['brow_height', 'eye_aperture', 'mouth_opening',
                       'head_pitch_deg', 'head_yaw_deg', 'head_roll_deg'] -%}
@@ -23,98 +25,103 @@ utterance_frames as (
     select * from {{ ref('fct_frames') }}
 ),
 
-signer_frames as (
+chosen as (
     select * from face_frames
     where is_signer
         and face_found
+        and utterance_id is not null
         and camera_view in ('{{ var("face_view") }}', 'unknown')
-),
-
-video_scales as (
-    select
-        media_file,
-        face_source,
-        count(*) as n_found,
-        {%- for m in z_measures %}
-        median({{ m }}) as median_{{ m }},
-        {%- endfor %}
-    from signer_frames
-    group by media_file, face_source
-),
-
-video_spreads as (
-    select
-        signer_frames.media_file,
-        signer_frames.face_source,
-        {%- for m in z_measures %}
-        1.4826 * median(abs(signer_frames.{{ m }} - video_scales.median_{{ m }})) as scale_{{ m }},
-        {%- endfor %}
-    from signer_frames
-    inner join video_scales using (media_file, face_source)
-    group by signer_frames.media_file, signer_frames.face_source
-),
-
-chosen as (
-    select
-        signer_frames.*,
-        video_scales.n_found,
-        {%- for m in z_measures %}
-        video_scales.median_{{ m }},
-        video_spreads.scale_{{ m }},
-        {%- endfor %}
-    from signer_frames
-    inner join video_scales using (media_file, face_source)
-    inner join video_spreads using (media_file, face_source)
-    where signer_frames.utterance_id is not null
     qualify row_number() over (
-        partition by signer_frames.source_file, signer_frames.utterance_id,
-            signer_frames.utterance_frame_index
+        partition by source_file, utterance_id, utterance_frame_index
         order by
-            signer_frames.camera_view = 'unknown',
-            case signer_frames.face_source
+            camera_view = 'unknown',
+            case face_source
             {%- for s in sources %}
                 when '{{ s }}' then {{ loop.index }}
             {%- endfor %}
                 else {{ sources | length + 1 }}
             end,
-            signer_frames.media_file
+            media_file
     ) = 1
 ),
 
-final as (
+measured as (
     select
-        chosen.source_file,
+        chosen.*,
         utterance_frames.story,
-        chosen.utterance_id,
-        chosen.utterance_frame_index as frame_index,
         utterance_frames.signer_id,
-        chosen.media_file,
-        chosen.face_source,
-        chosen.video_frame,
-        chosen.head_pitch_deg,
-        chosen.head_yaw_deg,
-        chosen.head_roll_deg,
-        chosen.brow_inner_left,
-        chosen.brow_inner_right,
-        chosen.brow_outer_left,
-        chosen.brow_outer_right,
-        chosen.brow_height,
-        chosen.eye_aperture_left,
-        chosen.eye_aperture_right,
-        chosen.eye_aperture,
-        chosen.mouth_opening,
-        chosen.scores,
-        {%- for m in z_measures %}
-        case
-            when chosen.n_found >= {{ var('face_min_frames') }} and chosen.scale_{{ m }} > 0
-                then (chosen.{{ m }} - chosen.median_{{ m }}) / chosen.scale_{{ m }}
-        end as z_{{ m }},
-        {%- endfor %}
     from chosen
     inner join utterance_frames
         on chosen.source_file = utterance_frames.source_file
         and chosen.utterance_id = utterance_frames.utterance_id
         and chosen.utterance_frame_index = utterance_frames.frame_index
+),
+
+centres as (
+    select
+        source_file,
+        signer_id,
+        face_source,
+        count(*) as n_measured,
+        {%- for m in z_measures %}
+        median({{ m }}) as median_{{ m }},
+        {%- endfor %}
+    from measured
+    group by source_file, signer_id, face_source
+),
+
+scales as (
+    select
+        measured.source_file,
+        measured.signer_id,
+        measured.face_source,
+        any_value(centres.n_measured) as n_measured,
+        {%- for m in z_measures %}
+        any_value(centres.median_{{ m }}) as median_{{ m }},
+        1.4826 * median(abs(measured.{{ m }} - centres.median_{{ m }})) as scale_{{ m }},
+        {%- endfor %}
+    from measured
+    inner join centres
+        on measured.source_file = centres.source_file
+        and measured.signer_id is not distinct from centres.signer_id
+        and measured.face_source = centres.face_source
+    group by measured.source_file, measured.signer_id, measured.face_source
+),
+
+final as (
+    select
+        measured.source_file,
+        measured.story,
+        measured.utterance_id,
+        measured.utterance_frame_index as frame_index,
+        measured.signer_id,
+        measured.media_file,
+        measured.face_source,
+        measured.video_frame,
+        measured.head_pitch_deg,
+        measured.head_yaw_deg,
+        measured.head_roll_deg,
+        measured.brow_inner_left,
+        measured.brow_inner_right,
+        measured.brow_outer_left,
+        measured.brow_outer_right,
+        measured.brow_height,
+        measured.eye_aperture_left,
+        measured.eye_aperture_right,
+        measured.eye_aperture,
+        measured.mouth_opening,
+        measured.scores,
+        {%- for m in z_measures %}
+        case
+            when scales.n_measured >= {{ var('face_min_frames') }} and scales.scale_{{ m }} > 0
+                then (measured.{{ m }} - scales.median_{{ m }}) / scales.scale_{{ m }}
+        end as z_{{ m }},
+        {%- endfor %}
+    from measured
+    inner join scales
+        on measured.source_file = scales.source_file
+        and measured.signer_id is not distinct from scales.signer_id
+        and measured.face_source = scales.face_source
 )
 
 select * from final
