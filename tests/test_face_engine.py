@@ -207,6 +207,24 @@ def test_a_corrupt_model_file_is_one_line_before_anything_loads(
     assert not db.exists() and not (tmp_path / "face-shards").exists()
 
 
+def test_mediapipe_missing_is_one_line_with_a_hint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, video: Path
+) -> None:
+    import sys
+
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    monkeypatch.setitem(sys.modules, "mediapipe", None)  # as if it were not installed
+    monkeypatch.setitem(sys.modules, "mediapipe.tasks.python", None)
+    db = tmp_path / "w.duckdb"
+    result = CliRunner().invoke(app, ["--db", str(db), "face", str(video)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "error: the face engine needs mediapipe, which is not installed" in result.output
+    assert "scripts/setup_venv.sh" in result.output and not db.exists()
+
+
 def test_a_video_without_a_face_loads_face_less_rows(tmp_path: Path) -> None:
     blank = Truth([False] * 6, [False] * 6, [None] * 6)
     path = write_face_video(tmp_path / "nobody.avi", blank)

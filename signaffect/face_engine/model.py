@@ -74,7 +74,8 @@ class Face:
     matrix: np.ndarray
 
 
-def _mediapipe_vision() -> Any:
+def mediapipe_vision() -> Any:
+    """MediaPipe's (BaseOptions, vision) modules; a SignAffectError when not installed."""
     try:
         from mediapipe.tasks.python import BaseOptions, vision
     except ImportError:
@@ -98,7 +99,7 @@ class FaceLandmarker:
     ) -> None:
         self.path = path or model_path()
         self.hash = model_hash(self.path)  # before MediaPipe loads anything
-        base_options, vision = _mediapipe_vision()
+        base_options, vision = mediapipe_vision()
         options = vision.FaceLandmarkerOptions(
             base_options=base_options(model_asset_path=str(self.path)),
             running_mode=vision.RunningMode.IMAGE,

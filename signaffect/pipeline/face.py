@@ -18,7 +18,7 @@ from ingest.face_frames import FACE_TABLES
 from ingest.face_videos import FACE_VIDEOS, load_face_video, record_face_failure
 from ingest.fer import FER_TABLES, loaded_ok
 from signaffect.core.progress import progress_bar
-from signaffect.face_engine.model import model_hash
+from signaffect.face_engine.model import mediapipe_vision, model_hash
 from signaffect.face_engine.units import FaceUnit, JointUnit
 from signaffect.face_engine.video import FaceSettings
 from signaffect.fer_engine.detect import DetectorSettings
@@ -100,7 +100,8 @@ def face_into_warehouse(
     (and fer-shards/) beside the warehouse unless `run` says otherwise. Returns the
     summaries and whether the warehouse is built."""
     run = run or FaceRun(db.parent / "face-shards")
-    model_hash()  # a corrupt model is one line before the warehouse is opened
+    mediapipe_vision()  # a missing mediapipe or a corrupt model is one line before the
+    model_hash()  # warehouse is opened, not a failure per video
     return videos_into_warehouse(
         db, choice, quiet,
         lambda con, chosen, progress: run_face(con, chosen, run, progress=progress,
