@@ -13,11 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from signaffect.face_engine.model import FaceLandmarker
-from signaffect.face_engine.video import (
-    FaceRows,
-    FaceSettings,
-    analyse_face_video,
-)
+from signaffect.face_engine.video import FaceRows, FaceSettings, analyse_face_video
 from signaffect.fer_engine.units import FerUnit, UnitResult
 from signaffect.fer_engine.video import FerVideoError, VideoKey, probe_video
 
