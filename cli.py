@@ -19,13 +19,13 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from commands import associations, corpus, fer, query, report, train
+from commands import agreement, associations, corpus, query, report, train, video
 from commands.common import State, report_failure
 from signaffect.core.failures import describe
 from signaffect.core.settings import db_path
 
 #: The command modules, in the order `cli.py --help` lists their commands.
-COMMAND_MODULES = (corpus, query, associations, train, report, fer)
+COMMAND_MODULES = (corpus, query, associations, agreement, train, report, video)
 
 
 class GuardedGroup(TyperGroup):

@@ -57,8 +57,9 @@ CORPUS_OPTIONS = {
         show_default=False,
     )],
     "fps": Annotated[float, typer.Option(
-        "--fps", help="Video frame rate of DAI 2 XML exports (their times are frames), "
-        f"{MIN_FPS:g} to {MAX_FPS:g}.", callback=check_fps,
+        "--fps", help="Video frame rate of DAI 2 XML exports (their times are frames) and of "
+        f"--face-csv MediaPipe CSVs without timestamp_ms, {MIN_FPS:g} to {MAX_FPS:g}.",
+        callback=check_fps,
     )],
     "add": Annotated[bool, typer.Option(
         "--add", help="Add these files to the corpus already loaded. Default: the warehouse "
@@ -141,26 +142,48 @@ def print_ingest_summary(summary: IngestSummary) -> None:
         )
 
 
+FaceCsvOption = Annotated[
+    list[Path] | None,
+    typer.Option("--face-csv", help="Tracker output to load into raw.face_frames (repeatable): "
+                 "OpenFace 2.x or MediaPipe blendshape CSVs, each named after its corpus media "
+                 "file (DSP DeadDog.mov -> DSP DeadDog.csv). Loaded after PATHS.",
+                 exists=True, dir_okay=False, show_default=False),
+]  # fmt: skip
+
+
 @app.command(
     epilog="Example: cli.py ingest ../shared/ncslgr-xml --liwc-dic LIWC2015.dic\n\n"
-    "Example: cli.py ingest my-corpus/ --tiers my-corpus.toml"
+    "Example: cli.py ingest my-corpus/ --tiers my-corpus.toml\n\n"
+    'Example: cli.py ingest --face-csv "openface/DSP DeadDog.csv"   (tracker output, corpus kept)'
 )
 @with_settings(CorpusOptions, CORPUS_OPTIONS, into="corpus")
 def ingest(
     paths: Annotated[
-        list[Path],
+        list[Path] | None,
         typer.Argument(help="SignStream or DAI 2 XML, ELAN .eaf files, or folders of them "
-                       "(sub-folders included)."),
-    ],
+                       "(sub-folders included).", show_default=False),
+    ] = None,
+    *,
     corpus: CorpusOptions,
+    face_csv: FaceCsvOption = None,
 ) -> None:
     """Load corpus files (SignStream, ELAN, DAI 2) and their lexicon hits into schema raw
-    (all files or none); the corpus becomes exactly these files unless --add."""
+    (all files or none); the corpus becomes exactly these files unless --add. --face-csv
+    loads tracker output into raw.face_frames (all CSVs or none), matched to the corpus."""
     from signaffect.pipeline.corpus import ingest_corpus
+    from signaffect.pipeline.face_csv import ingest_face_csvs
 
-    with progress_bar(State.quiet) as progress:
-        summary = ingest_corpus(State.db, paths, progress, corpus)
-    print_ingest_summary(summary)
+    if not paths and not face_csv:
+        raise typer.BadParameter("give corpus PATHS, --face-csv files, or both")
+    if paths:
+        with progress_bar(State.quiet) as progress:
+            summary = ingest_corpus(State.db, paths, progress, corpus)
+        print_ingest_summary(summary)
+    if face_csv:
+        n_rows = ingest_face_csvs(State.db, face_csv, corpus.fps)
+        out.print(f"loaded {len(face_csv)} tracker CSV(s), {n_rows} face frames, into "
+                  f"raw.face_frames of {State.db}")
+        note("hint: run `cli.py build` to rebuild fct_face_frames and the face:* features")
 
 
 @app.command(epilog="Example: cli.py remove storm flat-tire.xml")

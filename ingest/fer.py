@@ -136,12 +136,19 @@ def load_fer_results(
     con: duckdb.DuckDBPyConnection,
     table: pa.Table | None,
     status_rows: Sequence[dict[str, Any]],
+    *,
+    tables: tuple[str, ...] = ("fer_frames", "fer_videos"),
 ) -> None:
     """Replace the rows of each (video_hash, model_hash, detector_settings) in one transaction.
 
-    A video without a hash (missing file) is keyed by its path instead.
+    A video without a hash (missing file) is keyed by its path instead. `tables` names the
+    frames table (if any) and, last, the status table: the face engine keeps its status
+    rows in raw.face_videos (same columns) and loads its frames through its own loader.
     """
-    ensure_fer_tables(con)
+    *frames_tables, videos_table = tables
+    for name in frames_tables:
+        ensure_table(con, RAW_SCHEMA, name, FER_FRAMES_SCHEMA)
+    ensure_table(con, RAW_SCHEMA, videos_table, FER_VIDEOS_SCHEMA)
     videos = pa.Table.from_pylist(list(status_rows), schema=FER_VIDEOS_SCHEMA)
     frames = table if table is not None else FER_FRAMES_SCHEMA.empty_table()
     keys = {
@@ -159,19 +166,31 @@ def load_fer_results(
         for digest, model, settings, video_path in keys:
             if digest is None:
                 con.execute(
-                    "delete from raw.fer_videos where video_hash is null and video_path = ?"
+                    f"delete from raw.{videos_table} where video_hash is null and video_path = ?"
                     " and model_hash = ? and detector_settings = ?",
                     [video_path, model, settings],
                 )
                 continue
-            for name in ("fer_frames", "fer_videos"):
+            for name in tables:
                 con.execute(
                     f"delete from raw.{name} where video_hash = ? and model_hash = ?"
                     " and detector_settings = ?",
                     [digest, model, settings],
                 )
-        insert_arrow(con, "raw.fer_frames", frames)
-        insert_arrow(con, "raw.fer_videos", videos)
+        for name in frames_tables:
+            insert_arrow(con, f"raw.{name}", frames)
+        insert_arrow(con, f"raw.{videos_table}", videos)
+
+
+def loaded_ok(con: duckdb.DuckDBPyConnection, key: VideoKey, videos_table: str) -> bool:
+    """Whether the status table holds an 'ok' row for this analysis key."""
+    ensure_table(con, RAW_SCHEMA, videos_table, FER_VIDEOS_SCHEMA)
+    row = con.execute(
+        f"select count(*) from raw.{videos_table} where video_hash = ? and model_hash = ?"
+        " and detector_settings = ? and status = 'ok'",
+        list(key),
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def load_video(con: duckdb.DuckDBPyConnection, root: Path, key: VideoKey) -> bool:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from ingest.corpus import CORPUS_TABLES
+from ingest.face_frames import FACE_TABLES
 from ingest.fer import FER_TABLES
 from ingest.raw_store import RAW_SCHEMA
 from signaffect.core.arrow_tables import ensure_table
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     import duckdb
 
 #: raw table name → Arrow schema, for every source.
-RAW_TABLES: dict[str, pa.Schema] = {**CORPUS_TABLES, **FER_TABLES}
+RAW_TABLES: dict[str, pa.Schema] = {**CORPUS_TABLES, **FER_TABLES, **FACE_TABLES}
 
 
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:

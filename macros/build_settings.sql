@@ -12,7 +12,7 @@
 
 {#- Every feature kind (seed feature_kind_roles gives each its role). -#}
 {% macro feature_kinds() -%}
-    {{ return(signstream_feature_kinds() + ['au', 'fer', 'gloss', 'text', 'lexical', 'other']) }}
+    {{ return(signstream_feature_kinds() + ['au', 'fer', 'face', 'gloss', 'text', 'lexical', 'other']) }}
 {%- endmacro %}
 
 {#- Every feature family (dim_features.family): SignStream's kinds together, the others each alone. -#}
@@ -25,10 +25,23 @@
     {{ return(['face', 'body', 'grammar', 'lexical', 'label', 'other']) }}
 {%- endmacro %}
 
+{#- The face measures that get a robust z-score (int_face_measures_scored) and may be thresholded. -#}
+{% macro face_z_measures() -%}
+    {{ return(['brow_height', 'eye_aperture', 'mouth_opening',
+               'head_pitch_deg', 'head_yaw_deg', 'head_roll_deg']) }}
+{%- endmacro %}
+
+{#- Where face measures come from (raw.face_frames.source; signaffect/face_engine/schema.py SOURCES). -#}
+{% macro face_sources() -%}
+    {{ return(['mediapipe', 'openface_csv', 'mediapipe_csv']) }}
+{%- endmacro %}
+
 {#-
     Each setting's rule: `one_of` (a value of the list), `list_of` (a list of values of it,
     or a comma-separated string of them), `flag` (true or false), `at_least` (an integer),
-    `grains` (an integer of at least 1 for each of frame, sign and utterance) or `text`.
+    `grains` (an integer of at least 1 for each of frame, sign and utterance), `above` (a
+    number greater than it), `directions_of` (a mapping of names to [measure, 1 or -1] with
+    the measure one of the list) or `text`.
 -#}
 {% macro build_setting_rules() -%}
     {%- set kinds = feature_kinds() -%}
@@ -57,6 +70,11 @@
         'ml_input_roles': {'list_of': feature_roles()},
         'ml_target_kind': {'one_of': kinds},
         'timing_feature_kinds': {'list_of': kinds},
+        'face_view': {'text': true},
+        'face_sources': {'list_of': face_sources()},
+        'face_min_frames': {'at_least': 1},
+        'face_threshold_z': {'above': 0},
+        'face_features': {'directions_of': face_z_measures()},
     }) }}
 {%- endmacro %}
 
@@ -92,6 +110,16 @@
             or value.values() | reject('integer') | list | length > 0
             or value.values() | select('lt', 1) | list | length > 0) -%}
         {{ return('a mapping of ' ~ rule['grains'] | join(', ') ~ ' to integers of at least 1') }}
+    {%- elif 'above' in rule and (value is not number or value is boolean
+            or value <= rule['above']) -%}
+        {{ return('a number greater than ' ~ rule['above']) }}
+    {%- elif 'directions_of' in rule and (value is not mapping or value | length == 0
+            or value.values() | reject('iterable') | list | length > 0
+            or value.values() | map('length') | reject('eq', 2) | list | length > 0
+            or value.values() | map('first') | reject('in', rule['directions_of']) | list | length > 0
+            or value.values() | map('last') | reject('in', [1, -1]) | list | length > 0) -%}
+        {{ return('a mapping of names to [measure, 1 or -1], the measure one of '
+                  ~ rule['directions_of'] | join(', ')) }}
     {%- elif 'text' in rule and (value is not string or value | trim == '') -%}
         {{ return('a non-empty text') }}
     {%- endif -%}
@@ -111,6 +139,8 @@
         '{{ value | replace("'", "''") }}'
     {%- elif value is mapping -%}
         { {%- for key, item in value | dictsort %}'{{ key }}': {{ setting_literal(item) }}{{ ', ' if not loop.last }}{% endfor -%} }
+    {%- elif value | reject('string') | list | length > 0 -%}
+        [{%- for item in value %}'{{ item }}'{{ ', ' if not loop.last }}{% endfor -%}]::varchar[]
     {%- else -%}
         [{{ quoted(value) }}]::varchar[]
     {%- endif -%}

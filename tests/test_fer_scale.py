@@ -35,14 +35,6 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     return [write_test_video(folder / f"clip{i}.avi", n_frames=N_FRAMES + i) for i in range(4)]
 
 
-@pytest.fixture(scope="module")
-def ray_cluster() -> Iterator[None]:
-    ray = pytest.importorskip("ray")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
-    yield
-    ray.shutdown()
-
-
 class Recording:
     """An engine that remembers which units it was given."""
 

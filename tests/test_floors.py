@@ -16,7 +16,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "signaffect.core": frozenset(),
     "signaffect.stats": frozenset({"signaffect.core"}),
     "signaffect.fer_engine": frozenset({"signaffect.core"}),
-    "signaffect.face_engine": frozenset({"signaffect.core"}),
+    "signaffect.face_engine": frozenset({"signaffect.core", "signaffect.fer_engine"}),
     "ingest": frozenset({"signaffect.core", "signaffect.fer_engine", "signaffect.face_engine"}),
     "ml": frozenset({"signaffect.core", "signaffect.stats"}),
     "signaffect.read": frozenset({"signaffect.core", "signaffect.stats", "ml"}),

@@ -24,6 +24,8 @@ ADDED = {
     "main.fct_label_feature_statistics": (
         "intermediate.int_label_feature_statistics, a mart since dbt flows one way (#25)"
     ),
+    "main.fct_face_frames": "face measures per video frame, from tracker CSVs or video (#27)",
+    "main.fct_face_measures": "face measures per utterance frame, with robust z-scores (#27)",
 }
 
 

@@ -120,7 +120,7 @@ final as (
         on feature_counts.feature = action_unit_roles.feature
     left join field_roles
         on feature_counts.field_name = field_roles.field_name
-        and feature_counts.feature_kind not in ('au', 'lexical', 'fer')
+        and feature_counts.feature_kind not in ('au', 'lexical', 'fer', 'face')
     left join kind_roles
         on feature_counts.feature_kind = kind_roles.feature_kind
 )

@@ -9,11 +9,13 @@
                                                                gloss` (sign) or `English
                                                                translation` (utterance)
       fer                                                      files with FER frames
+      face                                                     files with face measures
+                                                               (fct_face_measures)
     With dbt var coverage_level `value` (default `field`), a SignStream code (and an AU, from
     the codes the seed maps to it) is covered only in the files whose annotators used that
     very value at least once: for a value introduced late in a corpus's coding (NCSLGR's
     `eye gaze=to addressee`, used in 9 of the 38 files that code eye gaze), the other files'
-    frames are not counted as evidence of its absence. pos, gloss, lexical and fer coverage do
+    frames are not counted as evidence of its absence. pos, gloss, lexical, fer and face coverage do
     not change.
 -#}
 {%- set lexical_field = 'main gloss' if setting('lexical_scope') == 'sign' else 'English translation' -%}
@@ -35,6 +37,10 @@ action_units as (
 
 fer_features as (
     select * from {{ ref('int_frame_features_from_fer') }}
+),
+
+face_measures as (
+    select * from {{ ref('fct_face_measures') }}
 ),
 
 files as (
@@ -67,7 +73,7 @@ signstream_feature_fields as (
             else field_name
         end as coding_field,
     from features
-    where feature_kind not in ('au', 'fer')
+    where feature_kind not in ('au', 'fer', 'face')
 ),
 
 action_unit_feature_fields as (
@@ -113,7 +119,7 @@ value_coverage as (
     from features
     inner join used_values
         on features.feature = used_values.feature
-    where features.feature_kind not in ('au', 'fer', 'pos', 'gloss', 'lexical')
+    where features.feature_kind not in ('au', 'fer', 'face', 'pos', 'gloss', 'lexical')
 
     union all
 
@@ -134,24 +140,26 @@ value_coverage as (
     where feature_kind in ('pos', 'gloss', 'lexical')
 ),
 
-fer_files as (
-    select distinct source_file from fer_features
+measured_files as (
+    select distinct 'fer' as feature_kind, source_file from fer_features
+    union all
+    select distinct 'face' as feature_kind, source_file from face_measures
 ),
 
-fer_coverage as (
+measured_coverage as (
     select
         features.feature,
         features.feature_kind,
-        fer_files.source_file,
+        measured_files.source_file,
     from features
-    cross join fer_files
-    where features.feature_kind = 'fer'
+    inner join measured_files
+        on features.feature_kind = measured_files.feature_kind
 ),
 
 unioned as (
     select * from {{ coverage_level }}_coverage
     union all
-    select * from fer_coverage
+    select * from measured_coverage
 ),
 
 final as (

@@ -7,6 +7,7 @@
     'int_frame_features_from_action_units',
     'int_frame_features_from_lexicon',
     'int_frame_features_from_fer',
+    'int_frame_features_from_face',
 ] -%}
 
 with

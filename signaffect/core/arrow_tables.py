@@ -23,6 +23,8 @@ DUCKDB_TYPES = {
     pa.float32(): "float",
     pa.bool_(): "boolean",
     pa.timestamp("us", tz="UTC"): "timestamptz",
+    pa.map_(pa.string(), pa.float32()): "map(varchar, float)",
+    pa.list_(pa.float32()): "float[]",
 }
 
 

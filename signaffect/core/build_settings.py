@@ -48,6 +48,7 @@ COUNTS: dict[str, int] = {
     "association_min_clusters": 1,
     "lexical_min_frames": 1,
     "cooccurrence_min_frames": 1,
+    "face_min_frames": 1,
 }
 HINT = "see `cli.py build --help` (dbt_project.yml's `vars:` lists every setting)"
 

@@ -57,7 +57,7 @@ def top_emotion(scores: Sequence[float]) -> str:
 
 
 @contextmanager
-def _native_stderr_silenced() -> Iterator[None]:
+def native_stderr_silenced() -> Iterator[None]:
     """Send file descriptor 2 to /dev/null for the block: C++ libraries log there directly,
     past Python's sys.stderr, and the user's stderr is for our errors and warnings."""
     sys.stderr.flush()
@@ -96,7 +96,7 @@ class EmotionClassifier:
     def _ensure_batch(self, n: int) -> None:
         if n != self._allocated_n:
             self._interpreter.resize_tensor_input(self._input, [n, *INPUT_SIZE[::-1], 1])
-            with _native_stderr_silenced():  # LiteRT logs "Created ... XNNPACK delegate" here
+            with native_stderr_silenced():  # LiteRT logs "Created ... XNNPACK delegate" here
                 self._interpreter.allocate_tensors()
             self._allocated_n = n
 

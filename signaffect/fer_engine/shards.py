@@ -1,4 +1,4 @@
-"""FER results as Parquet shards on disk, one per work unit (ingest/fer.py loads them).
+"""Engine results as Parquet shards on disk, one per unit and analysis (ingest loads them).
 
 Why: a shard is written the moment its unit finishes, by the process that drives the run,
 so no engine (local processes or a Ray cluster) needs the warehouse or a shared disk for
@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 from signaffect.fer_engine.schema import VideoKey
 
 if TYPE_CHECKING:  # the engine itself (OpenCV, the model) loads only where units run
-    from signaffect.fer_engine.units import FerUnit, UnitResult
+    from signaffect.fer_engine.units import KeyedUnit, UnitResult
 
 STOP_AT_END = "end"  # the stop of a video's last chunk in shard metadata
 
@@ -33,7 +33,7 @@ def key_dir(root: Path, key: VideoKey) -> Path:
     return Path(root) / str(key.video_hash) / key.model_hash / settings
 
 
-def shard_path(root: Path, unit: FerUnit) -> Path:
+def shard_path(root: Path, unit: KeyedUnit) -> Path:
     return key_dir(root, unit.key) / f"frames-{unit.start:010d}.parquet"
 
 
@@ -46,7 +46,7 @@ def _stop_text(stop: int | None) -> str:
     return STOP_AT_END if stop is None else str(stop)
 
 
-def is_done(root: Path, unit: FerUnit) -> bool:
+def is_done(root: Path, unit: KeyedUnit) -> bool:
     """Whether this unit's shard (same start and stop) is already on disk."""
     path = shard_path(root, unit)
     return path.is_file() and _metadata(path).get("stop") == _stop_text(unit.stop)

@@ -9,7 +9,7 @@ detector_settings), so a re-run skips finished work (ingest/fer.py loads them).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +42,11 @@ if TYPE_CHECKING:  # OpenCV loads when a video is opened, not with the FER table
 
 FRAME_COUNT_SLACK = 1  # decoded frames may fall short of the header's count by this much
 
+#: Called with (frame_index, BGR frame) for each frame a unit analyses, in order: another
+#: engine (the face engine) analysing the frames FER decodes, so a video is decoded once.
+FrameTap = Callable[[int, np.ndarray], None]
+
+
 class FerVideoError(RuntimeError):
     """A video that cannot be analysed (missing, unreadable, empty or truncated)."""
 
@@ -64,12 +69,12 @@ def video_hash(path: Path) -> str:
 
 def probe_video(path: Path) -> VideoInfo:
     """The container's frame count, rate and size; FerVideoError when it cannot be opened."""
-    capture, info = _open(Path(path))
+    capture, info = open_video(Path(path))
     capture.release()
     return info
 
 
-def _open(path: Path) -> tuple[cv2.VideoCapture, VideoInfo]:
+def open_video(path: Path) -> tuple[cv2.VideoCapture, VideoInfo]:
     if not path.is_file():
         raise FerVideoError(f"{path}: no such file")
     if path.stat().st_size == 0:
@@ -88,7 +93,7 @@ def _open(path: Path) -> tuple[cv2.VideoCapture, VideoInfo]:
     return capture, info
 
 
-def _gray_frames(
+def decoded_frames(
     capture: cv2.VideoCapture,
     path: Path,
     info: VideoInfo,
@@ -97,8 +102,8 @@ def _gray_frames(
     stop: int | None = None,
     overlap: int = 0,
 ) -> Iterator[np.ndarray]:
-    """Decoded frames start..stop-1 as gray (fer converts BGR→gray once), plus up to
-    `overlap` frames past stop when the video has them; raises on empty or short videos."""
+    """Decoded BGR frames start..stop-1, plus up to `overlap` frames past stop when the video
+    has them, counted in `counter[0]`; raises FerVideoError on empty or short videos."""
     import cv2
 
     for index in range(start):
@@ -111,7 +116,7 @@ def _gray_frames(
             if not ok:
                 break
             counter[0] += 1
-            yield cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+            yield frame
     except cv2.error as exc:
         failed_at = start + counter[0]
         raise FerVideoError(f"{path}: decoding failed at frame {failed_at}: {exc}") from exc
@@ -194,6 +199,7 @@ def analyse_video(
     content_hash: str | None = None,
     start: int = 0,
     stop: int | None = None,
+    tap: FrameTap | None = None,
 ) -> pa.Table:
     """FER rows for one video: one per (frame, face), one face-less row per frame without.
 
@@ -202,17 +208,17 @@ def analyse_video(
     `classifier`/`detector` are reused across videos by a worker; `content_hash` skips
     re-hashing when the caller already hashed the file. `start`/`stop` analyse frames
     [start, stop) only (stop None: to the end), with the whole video's frame numbers and
-    results when start is a multiple of the settings' restart_period. The table's schema
-    metadata holds the frames decoded (n_frames), fps, width, height. Raises FerVideoError
-    for unusable videos.
+    results when start is a multiple of the settings' restart_period; `tap` sees each of
+    those frames in colour. The table's schema metadata holds the frames decoded (n_frames),
+    fps, width, height. Raises FerVideoError for unusable videos.
     """
     path = Path(path)
     settings = DetectorSettings(mode, fast_scale, redetect_every, rescan_every)
     content_hash = content_hash or video_hash(path)
-    capture, info = _open(path)
+    capture, info = open_video(path)
     classifier = classifier or EmotionClassifier(batch_size=batch_size)
     rows = _Rows(classifier, batch_size, 1000.0 / info.fps if info.fps > 0 else None)
-    frames = _Frames(capture, path, info, start, stop)
+    frames = _Frames(capture, path, info, start, stop, tap)
     decoded = _scan(frames, settings, rows, detector or HaarDetector(),
                     workers or len(os.sched_getaffinity(0)), progress)
     constants = {
@@ -224,14 +230,20 @@ def analyse_video(
     }
     n_rows = len(rows.columns["frame_index"])
     columns = {**rows.columns, **{name: [value] * n_rows for name, value in constants.items()}}
-    metadata = {
+    metadata = frame_metadata(path, decoded if stop is None else min(decoded, stop - start), info)
+    return pa.table(columns, schema=FER_FRAMES_SCHEMA.with_metadata(metadata))
+
+
+def frame_metadata(path: Path, n_frames: int, info: VideoInfo) -> dict[str, str]:
+    """A chunk table's schema metadata: the frames it decoded and the video's rate and size
+    (shards keep it; the drivers' status rows read it)."""
+    return {
         "video_path": str(path),
-        "n_frames": str(decoded if stop is None else min(decoded, stop - start)),
+        "n_frames": str(n_frames),
         "fps": repr(info.fps),
         "width": str(info.width),
         "height": str(info.height),
     }
-    return pa.table(columns, schema=FER_FRAMES_SCHEMA.with_metadata(metadata))
 
 
 @dataclass(frozen=True)
@@ -243,6 +255,19 @@ class _Frames:
     info: VideoInfo
     start: int
     stop: int | None
+    tap: FrameTap | None = None
+
+    def grays(self, counter: list[int], overlap: int) -> Iterator[np.ndarray]:
+        """The frames in gray (fer converts BGR→gray once), each first shown to the tap
+        (the overlap frame past stop belongs to the next chunk: not shown)."""
+        import cv2
+
+        colour = decoded_frames(self.capture, self.path, self.info, counter, self.start,
+                                self.stop, overlap)
+        for index, frame in enumerate(colour, self.start):
+            if self.tap is not None and (self.stop is None or index < self.stop):
+                self.tap(index, frame)
+            yield cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
 
 
 def _scan(
@@ -271,8 +296,7 @@ def _scan(
         if workers > 1:
             cv2.setNumThreads(1)  # parallelise across frames, not inside each detection
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            grays = _gray_frames(frames.capture, frames.path, frames.info, decoded, start, stop,
-                                 overlap)
+            grays = frames.grays(decoded, overlap)
             stream = detect_stream(grays, settings, detector, pool, workers)
             for frame_index, (gray, boxes) in enumerate(stream, start):
                 if stop is not None and frame_index >= stop:

@@ -1,23 +1,23 @@
-"""Drive a FER run: plan work units, skip finished ones, hand the rest to an engine, write
-each result as a shard and load each finished video into raw.fer_*.
+"""A FER run: FER's share of a video run (signaffect/pipeline/video_runs.py), the videos of
+the corpus in a folder, and the dbt refresh of the FER marts.
 
-Why: this is the one process that touches the warehouse; engines only compute. Each video
-commits on its own as soon as its last unit is in, so an interrupted run keeps every video
-already loaded and every shard already written, and a re-run picks up from there.
+Why: the driving (units, shards, resume, one commit per video) is the same for every video
+engine and written once in video_runs; this module says what is FER's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ingest.fer import (
     FER_TABLES,
-    ensure_fer_tables,
     load_fer_results,
     load_video,
+    loaded_ok,
     match_corpus_videos,
     status_row,
 )
@@ -28,69 +28,48 @@ from signaffect.fer_engine.detect import DetectorSettings, Mode
 from signaffect.fer_engine.engines import Engine, LocalEngine, RayEngine
 from signaffect.fer_engine.model import DEFAULT_BATCH, model_hash
 from signaffect.fer_engine.schema import VideoKey
-from signaffect.fer_engine.shards import is_done, write_shard
-from signaffect.fer_engine.units import CHUNK_FRAMES, FerUnit, plan_units
-from signaffect.fer_engine.video import FerVideoError, probe_video, video_hash
+from signaffect.fer_engine.units import CHUNK_FRAMES, FerUnit
 from signaffect.pipeline.builds import recorded_build
+from signaffect.pipeline.video_runs import Analysis, RunSummary, run_analyses
 
 if TYPE_CHECKING:
     import duckdb
 
-
-@dataclass
-class FerRunSummary:
-    """What run_fer did, per video: counts plus (path, error) for each failed video."""
-
-    processed: int = 0
-    skipped: int = 0
-    failed: int = 0
-    failures: list[tuple[str, str]] = field(default_factory=list)
+T = TypeVar("T")
 
 
-@dataclass
-class _Video:
-    path: Path
-    key: VideoKey
-    waiting: int  # units not yet back from the engine
-    errors: list[str] = field(default_factory=list)
-    elapsed_s: float = 0.0
+def _record_failure(
+    mode: Mode,
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    key: VideoKey,
+    error: str,
+    elapsed_s: float,
+) -> None:
+    """A video's 'failed' row in raw.fer_videos (replacing its last)."""
+    load_fer_results(con, None, [status_row(path, key, mode, error=error, elapsed_s=elapsed_s)])
 
 
-def _loaded_ok(con: duckdb.DuckDBPyConnection, key: VideoKey) -> bool:
-    row = con.execute(
-        "select count(*) from raw.fer_videos where video_hash = ? and model_hash = ?"
-        " and detector_settings = ? and status = 'ok'",
-        list(key),
-    ).fetchone()
-    return bool(row and row[0])
+def fer_analysis(
+    shard_root: Path, settings: DetectorSettings, batch_size: int = DEFAULT_BATCH
+) -> Analysis:
+    """FER's share of a run: keyed by the emotion model and detector settings, results in
+    raw.fer_frames and raw.fer_videos."""
 
+    def unit(path: Path, key: VideoKey, start: int, stop: int | None) -> FerUnit:
+        return FerUnit(str(path), key, settings, start, stop, batch_size)
 
-@dataclass
-class _Run:
-    """One run in progress: its warehouse, shards, settings and what it has done so far."""
-
-    con: duckdb.DuckDBPyConnection
-    shard_root: Path
-    mode: Mode
-    summary: FerRunSummary = field(default_factory=FerRunSummary)
-    pending: dict[VideoKey, _Video] = field(default_factory=dict)  # videos with units out
-
-    def fail(self, video_path: Path, key: VideoKey, errors: list[str], elapsed: float) -> None:
-        """Record a failed video: its 'failed' row in raw.fer_videos and in the summary."""
-        error = errors[0] + (f" (and {len(errors) - 1} more chunk(s))" if len(errors) > 1 else "")
-        row = status_row(video_path, key, self.mode, error=error, elapsed_s=elapsed)
-        load_fer_results(self.con, None, [row])
-        self.summary.failed += 1
-        self.summary.failures.append((str(video_path), error))
-
-    def load(self, video: _Video) -> None:
-        """Load a video whose units are all back, or record why it failed."""
-        if video.errors:
-            self.fail(video.path, video.key, video.errors, video.elapsed_s)
-        elif load_video(self.con, self.shard_root, video.key):
-            self.summary.processed += 1
-        else:
-            self.fail(video.path, video.key, ["shards incomplete after the run"], video.elapsed_s)
+    return Analysis(
+        name="fer",
+        shard_root=shard_root,
+        model_hash=model_hash(),
+        settings=settings.canonical(),
+        period=settings.restart_period,
+        unit=unit,
+        loaded_ok=partial(loaded_ok, videos_table="fer_videos"),
+        load=load_video,
+        record_failure=partial(_record_failure, settings.mode),
+    )
 
 
 def run_fer(
@@ -107,67 +86,14 @@ def run_fer(
     chunk_frames: int = CHUNK_FRAMES,
     progress: Any = None,
     force: bool = False,
-) -> FerRunSummary:
-    """Analyse the videos not yet loaded under these settings, committing each on its own.
-
-    Units with a shard on disk are not analysed again (unless `force`). An unusable video,
-    or a unit that kept failing, gives the video a 'failed' row in raw.fer_videos and the
-    run goes on; an interrupt stops it with finished videos loaded and shards kept.
-    """
+) -> RunSummary:
+    """Analyse the videos not yet loaded under these settings, committing each on its own
+    (see run_analyses): an unusable video, or a unit that kept failing, gives the video a
+    'failed' row in raw.fer_videos and the run goes on."""
     settings = DetectorSettings(mode, fast_scale, redetect_every, rescan_every)
-    ensure_fer_tables(con)
-    run = _Run(con, shard_root, mode)
-    todo = _plan(run, videos, settings, chunk_frames, batch_size, force)
-    task = progress.add_task("units", total=len(todo)) if progress is not None else None
-    for result in (engine or LocalEngine()).run(todo, progress):
-        video = run.pending[result.unit.key]
-        video.waiting -= 1
-        video.elapsed_s += result.elapsed_s
-        if result.error is not None:
-            video.errors.append(result.error)
-        else:
-            write_shard(shard_root, result)
-        if video.waiting == 0:
-            run.load(video)
-        if task is not None:
-            progress.advance(task)
-    if task is not None:
-        progress.remove_task(task)
-    return run.summary
-
-
-def _plan(
-    run: _Run,
-    videos: Sequence[Path | str],
-    settings: DetectorSettings,
-    chunk_frames: int,
-    batch_size: int,
-    force: bool,
-) -> list[FerUnit]:
-    """The units left to analyse; a video already done is skipped (or, when all its shards
-    are on disk, loaded), and an unusable one recorded as failed."""
-    model = model_hash()
-    todo: list[FerUnit] = []
-    for raw_path in videos:
-        path = Path(raw_path)
-        key = VideoKey(None, model, settings.canonical())
-        try:
-            key = key._replace(video_hash=video_hash(path))
-            if key in run.pending or (not force and _loaded_ok(run.con, key)):
-                run.summary.skipped += 1
-                continue
-            units = plan_units(path, key, settings, probe_video(path).n_frames, chunk_frames,
-                               batch_size)
-        except FerVideoError as exc:
-            run.fail(path, key, [str(exc)], 0.0)
-            continue
-        left = [unit for unit in units if force or not is_done(run.shard_root, unit)]
-        if left:
-            run.pending[key] = _Video(path, key, len(left))
-            todo += left
-        elif load_video(run.con, run.shard_root, key):
-            run.summary.processed += 1
-    return todo
+    analysis = fer_analysis(shard_root, settings, batch_size)
+    return run_analyses(con, videos, [analysis], engine=engine, chunk_frames=chunk_frames,
+                        progress=progress, force=force)["fer"]
 
 
 def fer_engine(ray: bool, address: str | None, workers: int | None) -> Engine:
@@ -191,6 +117,39 @@ def _corpus_videos(
     return chosen, missing
 
 
+@dataclass(frozen=True)
+class VideoChoice:
+    """Which videos a command runs on: the files given, or the corpus's `view` videos in
+    `folder`, those not found first reported to `on_missing(missing, view, folder)`."""
+
+    files: Sequence[Path]
+    folder: Path | None
+    view: str
+    on_missing: Callable[[list[str], str, Path], None]
+
+
+def videos_into_warehouse(
+    db: Path, choice: VideoChoice, quiet: bool, run: Callable[..., T]
+) -> tuple[T, bool]:
+    """Choose the videos, then `run(con, videos, progress)`. Returns its result and whether
+    the warehouse is built (has fct_frames), which decides the dbt step."""
+    con = connect(db)
+    try:
+        chosen = list(choice.files)
+        if choice.folder is not None:
+            chosen, missing = _corpus_videos(con, choice.folder, choice.view)
+            choice.on_missing(missing, choice.view, choice.folder)
+        with progress_bar(quiet) as progress:
+            result = run(con, chosen, progress)
+        built = con.execute(
+            "select count(*) from information_schema.tables"
+            " where table_schema = 'main' and table_name = 'fct_frames'"
+        ).fetchone()
+    finally:
+        con.close()
+    return result, bool(built and built[0])
+
+
 def fer_into_warehouse(
     db: Path,
     videos: Sequence[Path],
@@ -201,28 +160,16 @@ def fer_into_warehouse(
     quiet: bool,
     on_missing: Callable[[list[str], str, Path], None],
     **run_options: Any,
-) -> tuple[FerRunSummary, bool]:
-    """`cli.py fer` up to the dbt step: choose the videos (the files given, or the corpus's
-    `view` videos in `videos_dir`, first reporting those not found to
-    `on_missing(missing, view, videos_dir)`) and run_fer them with `run_options`, shards in
-    fer-shards/ beside the warehouse unless `shard_root` is given. Returns the summary and
-    whether the warehouse is built (has fct_frames), which decides the dbt step."""
-    con = connect(db)
-    try:
-        chosen = list(videos)
-        if videos_dir is not None:
-            chosen, missing = _corpus_videos(con, videos_dir, view)
-            on_missing(missing, view, videos_dir)
-        with progress_bar(quiet) as progress:
-            summary = run_fer(con, chosen, shard_root or db.parent / "fer-shards",
-                              progress=progress, **run_options)
-        built = con.execute(
-            "select count(*) from information_schema.tables"
-            " where table_schema = 'main' and table_name = 'fct_frames'"
-        ).fetchone()
-    finally:
-        con.close()
-    return summary, bool(built and built[0])
+) -> tuple[RunSummary, bool]:
+    """`cli.py fer` up to the dbt step: run_fer the chosen videos (see VideoChoice) with
+    `run_options`, shards in fer-shards/ beside the warehouse unless `shard_root` is given.
+    Returns the summary and whether the warehouse is built."""
+    root = shard_root or db.parent / "fer-shards"
+    return videos_into_warehouse(
+        db, VideoChoice(videos, videos_dir, view, on_missing), quiet,
+        lambda con, chosen, progress: run_fer(con, chosen, root, progress=progress,
+                                              **run_options),
+    )
 
 
 def refresh_fer_marts(db: Path, mode: str, view: str, *, quiet: bool) -> None:
@@ -259,8 +206,8 @@ def fer_job(
     *,
     quiet: bool,
     on_missing: Callable[[list[str], str, Path], None],
-    on_run: Callable[[FerRunSummary, str], None],
-) -> tuple[FerRunSummary, bool]:
+    on_run: Callable[[RunSummary, str], None],
+) -> tuple[RunSummary, bool]:
     """`cli.py fer`: analyse and load the videos, tell `on_run(summary, mode)`, then, if the
     warehouse is built, rebuild the FER marts with this run's mode and view. Returns the
     summary and whether the marts were rebuilt (else `cli.py build` builds them)."""

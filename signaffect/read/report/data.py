@@ -24,6 +24,7 @@ from signaffect.core.warehouse import connect_marts, table_exists
 from signaffect.read.associations import TopFeatures, top_features
 from signaffect.read.queries import HEADLINE_SQL
 from signaffect.read.report.analyses import Analyses, load_analyses
+from signaffect.read.report.measured import MeasuredVsCoded, load_measured
 
 #: The labels the report ranks features for, when present in the association mart.
 DEFAULT_LABELS = ("empath:negative_emotion", "empath:confusion")
@@ -111,6 +112,8 @@ class ReportData:
     notes: list[str] = field(default_factory=list)
     #: The grammar, signer and timing sections (`report.analyses`).
     analyses: Analyses | None = None
+    #: The "Measured vs coded" section (`cli.py agree` rows).
+    measured: MeasuredVsCoded | None = None
 
 
 def load(db: Path, labels: Sequence[str] | None = None, top_n: int = 25, k: int = 10) -> ReportData:
@@ -129,6 +132,7 @@ def load(db: Path, labels: Sequence[str] | None = None, top_n: int = 25, k: int 
         training, training_note = training_runs(con)
         provenance = provenance_block(con, db)
         heatmap = heatmap_cells(con, chosen) if chosen or _n_lexical(con) else None
+        measured = load_measured(con)
     finally:
         con.close()
     # top_features opens its own read-only connection and validates the label.
@@ -149,6 +153,7 @@ def load(db: Path, labels: Sequence[str] | None = None, top_n: int = 25, k: int 
         provenance=provenance,
         k=k,
         analyses=load_analyses(db, chosen),
+        measured=measured,
     )
 
 

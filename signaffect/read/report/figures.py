@@ -16,8 +16,10 @@ import pyarrow as pa
 from matplotlib.figure import Figure
 
 from signaffect.read.report.data import ASSOCIATION_GRAIN, ReportData
+from signaffect.read.report.measured import MeasuredVsCoded
 
 DPI = 110
+MEASURED_KEY = "measured-vs-coded"
 MAX_LABEL_CHARS = 46
 #: One colour per feature kind, so a mixed chart says which bar is which kind.
 KIND_COLOURS = {
@@ -186,7 +188,40 @@ def draw(data: ReportData) -> list[Chart]:
             )
         )
     charts.extend(training_charts(data))
+    measured = measured_figure(data.measured)
+    if measured is not None:
+        charts.append(measured)
     return charts
+
+
+def measured_figure(data: MeasuredVsCoded | None) -> Chart | None:
+    """The measure over the utterance's frames, coded frames shaded, threshold dashed."""
+    if data is None or data.frames is None or not data.frames.num_rows or data.utterance is None:
+        return None
+    frame = np.asarray(data.frames["frame_index"].to_numpy(), dtype=float)
+    value = np.asarray(data.frames["value"].to_numpy(), dtype=float)
+    coded = np.asarray(data.frames["coded"].to_numpy(zero_copy_only=False), dtype=bool)
+    fig = Figure(figsize=(8, 3.2), dpi=DPI, layout="constrained")
+    ax = fig.add_subplot()
+    low, high = float(np.nanmin(value)), float(np.nanmax(value))
+    ax.fill_between(frame, low, high, where=coded, step="mid", color="#ccbb44", alpha=0.4,
+                    label=f"coded {data.code}")  # fmt: skip
+    ax.plot(frame, value, color="#4477aa", linewidth=1.2, label=data.measure)
+    if data.threshold is not None:
+        ax.axhline(data.direction * data.threshold, color="#ee6677", linestyle="--",
+                   label="threshold (chosen on the other signers)")  # fmt: skip
+    file, utterance = data.utterance
+    ax.set_title(f"{file}, utterance {utterance}: {data.measure} against {data.code}")
+    ax.set_xlabel("frame of the utterance (30 fps)")
+    ax.set_ylabel(data.measure)
+    ax.legend(loc="upper right", fontsize="small")
+    return Chart(
+        key=MEASURED_KEY,
+        title="Measured vs coded",
+        alt=f"Line chart of {data.measure} over the frames of utterance {utterance} of "
+        f"{file}, with the frames coded {data.code} shaded.",
+        png=_png(fig),
+    )
 
 
 def signed_bars(names: Sequence[str], values: Sequence[float], title: str, xlabel: str) -> bytes:

