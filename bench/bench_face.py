@@ -11,8 +11,8 @@ CPU time per frame (time.process_time, all the subprocess's threads) is printed 
     python bench/bench_face.py                # 300 frames 640x480, 3 alternating repeats
     python bench/bench_face.py --frames 150 --repeat 2
 
-The video is tests/fer_synth.py's moving astronaut (20 % of frames without a face). The
-baseline is FER exact on the same core in the same run; ratios are ms/frame over it.
+The video is signaffect/fer_engine/synthetic.py's moving astronaut (20 % of frames without a
+face). The baseline is FER exact on the same core in the same run; ratios are ms/frame over it.
 """
 
 from __future__ import annotations
@@ -89,8 +89,7 @@ def main() -> int:
         args.json.write_text(json.dumps(run_one(args.worker, args.video)))
         return 0
 
-    sys.path.insert(0, str(ROOT))
-    from tests.fer_synth import write_test_video
+    from signaffect.fer_engine.synthetic import write_test_video
 
     OUT.mkdir(exist_ok=True)
     video = write_test_video(OUT / f"face_bench_{args.frames}.avi", n_frames=args.frames)

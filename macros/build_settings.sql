@@ -40,8 +40,8 @@
     Each setting's rule: `one_of` (a value of the list), `list_of` (a list of values of it,
     or a comma-separated string of them), `flag` (true or false), `at_least` (an integer),
     `grains` (an integer of at least 1 for each of frame, sign and utterance), `above` (a
-    number greater than it), `directions_of` (a mapping of names to [measure, 1 or -1] with
-    the measure one of the list) or `text`.
+    number greater than it), `directions_of` (a mapping of names to {measure, direction}
+    with the measure one of the list and the direction 1 or -1) or `text`.
 -#}
 {% macro build_setting_rules() -%}
     {%- set kinds = feature_kinds() -%}
@@ -66,15 +66,15 @@
         'association_min_clusters': {'at_least': 1},
         'fer_mode': {'one_of': ['exact', 'fast']},
         'fer_view': {'text': true},
-        'ml_input_kinds': {'list_of': kinds},
-        'ml_input_roles': {'list_of': feature_roles()},
-        'ml_target_kind': {'one_of': kinds},
-        'timing_feature_kinds': {'list_of': kinds},
         'face_view': {'text': true},
         'face_sources': {'list_of': face_sources()},
         'face_min_frames': {'at_least': 1},
         'face_threshold_z': {'above': 0},
         'face_features': {'directions_of': face_z_measures()},
+        'ml_input_kinds': {'list_of': kinds},
+        'ml_input_roles': {'list_of': feature_roles()},
+        'ml_target_kind': {'one_of': kinds},
+        'timing_feature_kinds': {'list_of': kinds},
     }) }}
 {%- endmacro %}
 
@@ -114,12 +114,15 @@
             or value <= rule['above']) -%}
         {{ return('a number greater than ' ~ rule['above']) }}
     {%- elif 'directions_of' in rule and (value is not mapping or value | length == 0
-            or value.values() | reject('iterable') | list | length > 0
-            or value.values() | map('length') | reject('eq', 2) | list | length > 0
-            or value.values() | map('first') | reject('in', rule['directions_of']) | list | length > 0
-            or value.values() | map('last') | reject('in', [1, -1]) | list | length > 0) -%}
-        {{ return('a mapping of names to [measure, 1 or -1], the measure one of '
-                  ~ rule['directions_of'] | join(', ')) }}
+            or value.values() | reject('mapping') | list | length > 0
+            or value.values() | map('list') | map('sort') | map('join', ',')
+                | reject('eq', 'direction,measure') | list | length > 0
+            or value.values() | map(attribute='measure')
+                | reject('in', rule['directions_of']) | list | length > 0
+            or value.values() | map(attribute='direction') | reject('in', [1, -1])
+                | list | length > 0) -%}
+        {{ return('a mapping of names to {measure, direction}, the measure one of '
+                  ~ rule['directions_of'] | join(', ') ~ ' and the direction 1 or -1') }}
     {%- elif 'text' in rule and (value is not string or value | trim == '') -%}
         {{ return('a non-empty text') }}
     {%- endif -%}
@@ -139,8 +142,6 @@
         '{{ value | replace("'", "''") }}'
     {%- elif value is mapping -%}
         { {%- for key, item in value | dictsort %}'{{ key }}': {{ setting_literal(item) }}{{ ', ' if not loop.last }}{% endfor -%} }
-    {%- elif value | reject('string') | list | length > 0 -%}
-        [{%- for item in value %}'{{ item }}'{{ ', ' if not loop.last }}{% endfor -%}]::varchar[]
     {%- else -%}
         [{{ quoted(value) }}]::varchar[]
     {%- endif -%}

@@ -15,7 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from tests.fer_synth import astronaut_bgr
+from signaffect.fer_engine.synthetic import astronaut_bgr
 
 FRAME_SIZE = (640, 480)  # (width, height)
 FACE = (225.0, 115.0)  # the face's centre in the photo (between the eyes and the mouth)

@@ -29,10 +29,10 @@ from signaffect.face_engine.track import track_faces
 from signaffect.face_engine.video import analyse_face_video
 from signaffect.fer_engine.detect import DetectorSettings
 from signaffect.fer_engine.engines import LocalEngine, RayEngine
+from signaffect.fer_engine.synthetic import astronaut_bgr
 from signaffect.pipeline.face import FaceRun, run_face
 from signaffect.pipeline.fer import run_fer
 from tests.face_video_synth import Truth, place, schedule, write_face_video
-from tests.fer_synth import astronaut_bgr
 
 BROWS = ("brow_inner_left", "brow_inner_right", "brow_outer_left", "brow_outer_right")
 

@@ -3,7 +3,7 @@
     when its measure's robust z-score within the signer's frames of its file
     (int_face_measures_scored) is at least var
     `face_threshold_z` in the feature's direction. Var `face_features` maps each name to
-    [measure, direction]: direction 1 for high values (brow_raise: brows far above the eyes),
+    {measure, direction}: direction 1 for high values (brow_raise: brows far above the eyes),
     -1 for low ones (brow_lower). The threshold is relative to the signer's own frames, so a
     signer whose brows sit high does not raise them on every frame.
 -#}
@@ -26,7 +26,7 @@ face_{{ name }} as (
         'face' as field_name,
         '{{ name }}' as value_name,
     from face_measures
-    where z_{{ rule[0] }} * {{ rule[1] }} >= {{ threshold }}
+    where z_{{ rule['measure'] }} * {{ rule['direction'] }} >= {{ threshold }}
 ),
 
 {% endfor %}
