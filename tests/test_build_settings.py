@@ -27,6 +27,18 @@ def test_the_warehouse_records_every_var_it_was_built_with(sample_db: Path) -> N
     assert recorded["association_resamples"] == 200 != DEFAULTS["association_resamples"]
 
 
+def test_the_choices_are_a_table_and_the_build_kept_to_them(sample_db: Path) -> None:
+    choices = rows(sample_db, "select setting, list(choice order by choice) from "
+                   "dim_build_setting_choices group by setting")
+    listed = dict(choices)
+    assert listed["frame_convention"] == ["floor", "nearest", "study"]
+    assert listed["lexical_scope"] == ["sign", "utterance"]
+    assert "face" in listed["ml_input_roles"] and "au" in listed["ml_input_kinds"]
+    one_of = [name for name, _ in choices if isinstance(DEFAULTS[name], str)]
+    recorded = rows(sample_db, f"select {', '.join(one_of)} from dim_build_settings")[0]
+    assert all(value in listed[name] for name, value in zip(one_of, recorded, strict=True))
+
+
 @pytest.mark.parametrize(
     ("dbt_vars", "said"),
     [

@@ -340,15 +340,16 @@ def test_ensure_mart_rebuilds_only_when_asked_for_something_else(
     assert calls[-1] == (
         {"lexical_scope": "sign", "ml_input_kinds": ["facial", "head"],
          "ml_target_kind": "lexical"},
-        ["--select", "ml_frame_matrix+", "ml_sign_token_matrix+"],
+        ["--select", "ml_frame_matrix+", "ml_sign_token_matrix+", "dim_build_settings"],
     )
     assert ensure_mart(mart_db, Scope.utterance, None)
     assert calls[-1][0]["lexical_scope"] == "utterance"
     assert calls[-1][1] == ["--select", "+ml_frame_matrix+", "+ml_sign_token_matrix+",
-                            "fct_frame_features+", "fct_sign_tokens+"]
+                            "fct_frame_features+", "fct_sign_tokens+", "dim_build_settings"]
     # the token grain's mart is missing here: build it (and its upstream) at the same scope
     assert ensure_mart(mart_db, None, None, grain=Grain.sign)
-    assert calls[-1][1] == ["--select", "ml_frame_matrix+", "+ml_sign_token_matrix+"]
+    assert calls[-1][1] == ["--select", "ml_frame_matrix+", "+ml_sign_token_matrix+",
+                            "dim_build_settings"]
 
 
 def test_cli_train_prints_tables_and_fails_in_one_line(mart_db: Path, tmp_path: Path) -> None:

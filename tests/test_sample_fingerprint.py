@@ -21,6 +21,7 @@ ADDED = {
         "intermediate.int_association_units, a mart since dbt flows one way (#25)"
     ),
     "main.dim_build_settings": "every dbt var the build used, one row (#25)",
+    "main.dim_build_setting_choices": "the values each build setting may take (#25)",
     "main.fct_label_feature_statistics": (
         "intermediate.int_label_feature_statistics, a mart since dbt flows one way (#25)"
     ),

@@ -13,16 +13,12 @@
                       scope itself is applied upstream, where the lexical rows are made
 -#}
 {%- set input_kinds = setting('ml_input_kinds') -%}
-{%- set input_roles = setting('ml_input_roles') -%}
 {%- set target_kind = setting('ml_target_kind') -%}
 
 with
 
-features_of_input_roles as (
-    select feature from {{ ref('dim_features') }}
-    where role in (
-        {{- quoted(input_roles) -}}
-    )
+dim_features as (
+    select * from {{ ref('dim_features') }}
 ),
 
 frames as (
@@ -40,10 +36,7 @@ frame_inputs as (
         frame_index,
         list(distinct feature order by feature) as input_features,
     from frame_features
-    where feature_kind in (
-        {{- quoted(input_kinds) -}}
-    )
-        and feature in (select feature from features_of_input_roles)
+    where {{ is_ml_input('frame_features') }}
     group by source_file, utterance_id, frame_index
 ),
 

@@ -12,15 +12,11 @@
       lexical_scope   recorded, as on ml_frame_matrix; applied upstream in fct_sign_tokens
 -#}
 {%- set input_kinds = setting('ml_input_kinds') -%}
-{%- set input_roles = setting('ml_input_roles') -%}
 
 with
 
-features_of_input_roles as (
-    select feature from {{ ref('dim_features') }}
-    where role in (
-        {{- quoted(input_roles) -}}
-    )
+dim_features as (
+    select * from {{ ref('dim_features') }}
 ),
 
 tokens as (
@@ -37,10 +33,7 @@ token_inputs as (
         list(feature order by feature) as input_features,
         list(share_active order by feature) as input_shares,
     from token_features
-    where feature_kind in (
-        {{- quoted(input_kinds) -}}
-    )
-        and feature in (select feature from features_of_input_roles)
+    where {{ is_ml_input('token_features') }}
     group by sign_token_id
 ),
 
