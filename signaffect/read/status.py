@@ -56,7 +56,7 @@ def _settings(con: duckdb.DuckDBPyConnection) -> str:
     """The main settings (`BuildSettings`' fields) of the last build that finished, from
     `dim_build_settings`."""
     if not table_exists(con, "main", SETTINGS_MART):
-        return "settings: none recorded (no build yet)"
+        return "settings of the last build: not recorded (no build yet, or one before they were)"
     names = [f.name for f in fields(BuildSettings)]
     row = con.execute(f"select {', '.join(names)} from {SETTINGS_MART}").fetchone() or ()
     shown = ", ".join(f"{name} {value}" for name, value in zip(names, row, strict=False))
