@@ -406,13 +406,23 @@ def remove(
 
 
 @app.command(epilog="Example: cli.py build")
-def build() -> None:
-    """Run `dbt build` in-process: models, seeds and every data test."""
+def build(
+    force: Annotated[
+        bool, typer.Option("--force", help="Run dbt even when nothing changed since the last "
+                           "build (raw data, vars and project code the same).")
+    ] = False,
+) -> None:
+    """Run `dbt build` in-process: models, seeds and every data test (skipped when nothing
+    changed since the last build)."""
     from signaffect.pipeline.corpus import build_warehouse
 
     with progress_bar(State.quiet) as progress:
-        build_warehouse(State.db, progress)
-    out.print(f"built {State.db}")
+        ran = build_warehouse(State.db, progress, force=force)
+    if ran:
+        out.print(f"built {State.db}")
+    else:
+        out.print(f"{State.db}: nothing changed since the last build (raw data, vars and "
+                  "code); the marts are current (--force runs dbt anyway)")
 
 
 @app.command(

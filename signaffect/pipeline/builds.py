@@ -15,8 +15,9 @@ from rich.progress import Progress
 
 from ingest.corpus import backfill_lookups
 from ingest.raw_tables import ensure_raw_tables
-from signaffect.core.build_state import begin_build, end_build
+from signaffect.core.build_state import begin_build, end_build, unchanged_since_built
 from signaffect.core.dbt_runner import run_dbt
+from signaffect.core.project_code import project_code_fingerprint
 from signaffect.core.warehouse import connect, verify_readable
 
 
@@ -26,6 +27,7 @@ def recorded_build(
     dbt_vars: dict[str, Any] | None = None,
     extra_args: list[str] | None = None,
     partial_tables: tuple[str, ...] | None = None,
+    force: bool = False,
 ) -> int:
     """`dbt build` on `db`, recorded as begun, then built, failed or interrupted; returns the
     nodes dbt ran. A partial build (`extra_args` selecting part of the project) names in
@@ -34,8 +36,11 @@ def recorded_build(
 
     A full build first reads every table (a damaged file is refused before dbt writes)
     and checks that this process can write the file, so a lock or a read-only file is one
-    line, not dbt's log.
+    line, not dbt's log. A full build whose raw data, vars and project code match the last
+    finished build (`unchanged_since_built`) runs no dbt at all and returns 0, unless
+    `force`: it would remake the same marts and pass the same tests.
     """
+    code = project_code_fingerprint()
     con = connect(db, create=False)
     try:
         if partial_tables is None:
@@ -43,7 +48,9 @@ def recorded_build(
         ensure_raw_tables(con)
         if partial_tables is None:
             backfill_lookups(con)
-        previous = begin_build(con, dbt_vars, partial_tables)
+            if not (force or extra_args) and unchanged_since_built(con, dbt_vars, code):
+                return 0
+        previous = begin_build(con, dbt_vars, partial_tables, code)
     finally:
         con.close()
     keep = None
