@@ -11,6 +11,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from rich.progress import Progress
 
 from ingest.corpus import backfill_lookups
@@ -44,12 +45,12 @@ def recorded_build(
     con = connect(db, create=False)
     try:
         if partial_tables is None:
+            if not (force or extra_args) and _unchanged(con, dbt_vars, code):
+                return 0
             verify_readable(con)
         ensure_raw_tables(con)
         if partial_tables is None:
             backfill_lookups(con)
-            if not (force or extra_args) and unchanged_since_built(con, dbt_vars, code):
-                return 0
         previous = begin_build(con, dbt_vars, partial_tables, code)
     finally:
         con.close()
@@ -66,6 +67,15 @@ def recorded_build(
         raise
     _end(db, "built", None, keep)
     return ran
+
+
+def _unchanged(con: duckdb.DuckDBPyConnection, dbt_vars: dict[str, Any] | None, code: str) -> bool:
+    """`unchanged_since_built`, read-only, before anything writes; a file it cannot read is
+    left to `verify_readable`, which names the damage."""
+    try:
+        return unchanged_since_built(con, dbt_vars, code)
+    except duckdb.Error:
+        return False
 
 
 def _end(db: Path, state: str, message: str | None, keep: str | None) -> None:
