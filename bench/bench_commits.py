@@ -76,6 +76,12 @@ from dbt.cli.main import dbtRunner
 args = ["--log-level", "none", "parse", "--project-dir", ".", "--profiles-dir", "."]
 if sys.argv[2] == "var":
     args += ["--vars", json.dumps({"signaffect_db": sys.argv[1]})]
+try:  # a tree whose runner gives each warehouse its own target folder
+    from pathlib import Path
+    from signaffect.core.dbt_runner import target_dir
+    args += ["--target-path", str(target_dir(Path(sys.argv[1])))]
+except ImportError:
+    pass
 dbtRunner().invoke(args)
 """
 

@@ -122,7 +122,9 @@ def startup(tree: Path, top: int) -> dict[str, Any]:
 
 def node_times(tree: Path) -> list[tuple[str, float]]:
     """(node, seconds) of the last dbt invocation in `tree`, slowest first."""
-    results = json.loads((tree / "target" / "run_results.json").read_text())["results"]
+    # target/ (older trees) or the warehouse's own folder under it (target/warehouses/...)
+    newest = max((tree / "target").glob("**/run_results.json"), key=lambda p: p.stat().st_mtime)
+    results = json.loads(newest.read_text())["results"]
     times = [(r["unique_id"].split(".", 2)[-1], float(r["execution_time"])) for r in results]
     return sorted(times, key=lambda kv: -kv[1])
 

@@ -205,16 +205,26 @@ def remove(
     "Example: cli.py build --frame-convention study   (the study's 180,666 NCSLGR frames)"
 )
 @with_settings(BuildSettings, BUILD_OPTIONS, into="settings")
-def build(settings: BuildSettings) -> None:
+def build(
+    settings: BuildSettings,
+    force: Annotated[
+        bool, typer.Option("--force", help="Run dbt even when nothing changed since the last "
+                           "build (raw data, settings and project code the same).")
+    ] = False,
+) -> None:
     """Run `dbt build` in-process: models, seeds and every data test, with the settings of
     the last build (the warehouse records them; `cli.py status` shows them) and the options
-    given over them."""
+    given over them; skipped when nothing changed since the last build."""
     from signaffect.pipeline.corpus import build_warehouse
     from signaffect.read.status import settings_line
 
     with progress_bar(State.quiet) as progress:
-        build_warehouse(State.db, progress, settings.as_vars())
-    out.print(f"built {State.db}")
+        ran = build_warehouse(State.db, progress, settings.as_vars(), force=force)
+    if ran:
+        out.print(f"built {State.db}")
+    else:
+        out.print(f"{State.db}: nothing changed since the last build (raw data, settings and "
+                  "code); the marts are current (--force runs dbt anyway)")
     print_lines([settings_line(State.db)])
 
 

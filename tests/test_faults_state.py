@@ -162,7 +162,7 @@ def test_the_atomic_write_helpers_leave_nothing_when_a_write_fails(tmp_path: Pat
 
 
 def test_ctrl_c_in_a_build_exits_130_and_leaves_the_marts_stale(built: Path) -> None:
-    with stopped_at(["--db", str(built), "--quiet", "build"], "dbt.node") as proc:
+    with stopped_at(["--db", str(built), "--quiet", "build", "--force"], "dbt.node") as proc:
         proc.send_signal(signal.SIGINT)
         result = finish(proc)
     assert result.returncode == 130, result.stderr

@@ -119,7 +119,7 @@ def test_rebuild_gives_the_same_tables(tmp_path: Path) -> None:
     sql = "select count(*), sum(hash(feature, frame_index)) from fct_frame_features"
     first = scalar(db, sql)
     ingest_corpus(db, [SAMPLE_CORPUS_DIR])
-    build_warehouse(db, dbt_vars=TEST_DBT_VARS)
+    build_warehouse(db, dbt_vars=TEST_DBT_VARS, force=True)
     assert scalar(db, sql) == first
 
 

@@ -6,8 +6,10 @@ next `cli.py build`; a build that failed or was interrupted leaves some marts ne
 old. Either way the marts no longer say what the corpus holds, and a read that serves them
 without a word misleads. So a build records, in `meta.builds`, a fingerprint of the raw rows
 it started from (per raw table: rows and an order-free hash of every row, which DuckDB
-computes in one scan and which reads, and so checksums, every raw block), its dbt vars and
-how it ended; every read compares that record with `raw` as it is now (`stale_reason`).
+computes in one scan and which reads, and so checksums, every raw block), its dbt vars, the
+project's code (`signaffect.core.project_code`) and how it ended; every read compares that
+record with `raw` as it is now (`stale_reason`), and a build whose raw data, vars and code
+all match a finished one has nothing to do (`unchanged_since_built`).
 """
 
 from __future__ import annotations
@@ -44,14 +46,15 @@ STATE_REASONS = {
 
 _COLUMNS = (
     "raw_fingerprint varchar, state varchar, settings varchar, "
-    "started_at timestamptz, finished_at timestamptz, message varchar"
+    "started_at timestamptz, finished_at timestamptz, message varchar, code varchar"
 )
 
 
 @dataclass(frozen=True)
 class BuildRecord:
     """The last build: what raw held when it started (table → rows:hash), its state
-    (building, built, failed, interrupted), its dbt vars, times and error."""
+    (building, built, failed, interrupted), its dbt vars, times, error and the project code's
+    fingerprint (None: recorded before the code was)."""
 
     raw_fingerprint: dict[str, str]
     state: str
@@ -59,6 +62,7 @@ class BuildRecord:
     started_at: datetime | None
     finished_at: datetime | None
     message: str | None
+    code: str | None = None
 
 
 def raw_fingerprint(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
@@ -90,36 +94,59 @@ def read_record(con: duckdb.DuckDBPyConnection) -> BuildRecord | None:
     if not exists:
         return None
     row = con.execute(
-        f"select raw_fingerprint, state, settings, started_at, finished_at, message from {TABLE}"
+        f"select * from {TABLE}"
     ).fetchone()
     if row is None:
         return None
     return BuildRecord(json.loads(row[0]), str(row[1]), json.loads(row[2] or "{}"), row[3],
-                       row[4], row[5])
+                       row[4], row[5], row[6] if len(row) > 6 else None)
 
 
 def write_record(con: duckdb.DuckDBPyConnection, record: BuildRecord) -> None:
     """Replace the record (one row) in one transaction."""
     con.execute(f"create schema if not exists {SCHEMA}")
     con.execute(f"create table if not exists {TABLE} ({_COLUMNS})")
+    con.execute(f"alter table {TABLE} add column if not exists code varchar")  # older files
     with transaction(con):
         con.execute(f"delete from {TABLE}")
         con.execute(
-            f"insert into {TABLE} values (?, ?, ?, ?, ?, ?)",
+            f"insert into {TABLE} values (?, ?, ?, ?, ?, ?, ?)",
             [json.dumps(record.raw_fingerprint, sort_keys=True), record.state,
              json.dumps(record.settings, sort_keys=True, default=str), record.started_at,
-             record.finished_at, record.message],
+             record.finished_at, record.message, record.code],
         )
+
+
+def unchanged_since_built(
+    con: duckdb.DuckDBPyConnection, settings: dict[str, Any], code: str
+) -> bool:
+    """Whether a full build with dbt vars `settings` and project code `code` would remake
+    the marts as they are: the last build finished (`built`) from the raw data now loaded,
+    with the same vars and code, and its marts are there."""
+    record = read_record(con)
+    if record is None or record.state != "built" or record.code != code:
+        return False
+    settings = json.loads(json.dumps(dict(settings), sort_keys=True, default=str))
+    if record.settings != settings or record.raw_fingerprint != raw_fingerprint(con):
+        return False
+    return bool(con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'main' "
+        "and table_name = ? and table_catalog = current_database()",
+        [SENTINEL_MART],
+    ).fetchall()[0][0])
 
 
 def begin_build(
     con: duckdb.DuckDBPyConnection,
     settings: dict[str, Any],
     partial_tables: tuple[str, ...] | None = None,
+    code: str | None = None,
 ) -> None:
     """Record a build with dbt vars `settings` as started (state `building`, so a killed
-    build reads as one). A full build fingerprints every raw table; a partial one
-    (`partial_tables`: the raw tables whose every dependant it rebuilds) only those."""
+    build reads as one). A full build fingerprints every raw table and records `code`; a
+    partial one (`partial_tables`: the raw tables whose every dependant it rebuilds) only
+    those, and keeps the code of the build before it when it is the same (the other marts
+    are that build's)."""
     previous = read_record(con)
     now = raw_fingerprint(con)
     if partial_tables is None:
@@ -127,8 +154,9 @@ def begin_build(
     else:
         fingerprint = dict(previous.raw_fingerprint) if previous else {}
         fingerprint.update({t: now[t] for t in partial_tables if t in now})
+        code = previous.code if previous is not None and previous.code == code else None
     write_record(con, BuildRecord(fingerprint, "building", dict(settings), datetime.now(UTC),
-                                  None, None))
+                                  None, None, code))
 
 
 def end_build(
@@ -144,7 +172,7 @@ def end_build(
     if state == "built" and previous_state is not None:
         state = previous_state
     write_record(con, BuildRecord(record.raw_fingerprint, state, record.settings,
-                                  record.started_at, datetime.now(UTC), message))
+                                  record.started_at, datetime.now(UTC), message, record.code))
 
 
 def stale_reason(con: duckdb.DuckDBPyConnection) -> str | None:

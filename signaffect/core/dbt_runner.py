@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import re
+import shutil
 import signal
 import threading
 from collections.abc import Iterator
@@ -17,9 +19,13 @@ from rich.progress import Progress
 from signaffect.core.errors import SignAffectError
 from signaffect.core.failpoints import failpoint
 from signaffect.core.failures import from_text
+from signaffect.core.hashing import sha256_bytes
 from signaffect.core.settings import PROJECT_DIR
 
 LOG_HINT = "dbt's full log is in logs/dbt.log"
+#: Each warehouse's own dbt target folder (`target_dir`); the most recently used are kept.
+TARGETS_DIR = PROJECT_DIR / "target" / "warehouses"
+KEEP_TARGETS = 8
 
 #: Failed node statuses, as dbt's results name them.
 FAILED = {"error", "fail", "runtime error"}
@@ -51,12 +57,30 @@ def _dbt_args(
     json_flag = "--write-json" if write_json else "--no-write-json"
     args = ["--log-level", "none", "--log-level-file", "debug", "--no-use-colors",
             json_flag, command, "--project-dir", str(PROJECT_DIR),
-            "--profiles-dir", str(PROJECT_DIR)]
+            "--profiles-dir", str(PROJECT_DIR), "--target-path", str(target_dir(db))]
     if command == "build":
         # Unit tests check the SQL, not the data: as dbt advises, a production build skips
         # them. The test suite runs them (tests/test_dbt_unit.py), and so does `dbt build`.
         args += ["--exclude-resource-type", "unit_test"]
     return [*args, "--vars", json.dumps({**(dbt_vars or {}), "signaffect_db": str(db)})]
+
+
+def target_dir(db: Path) -> Path:
+    """The dbt target folder of warehouse `db` (its partial parse, compiled SQL and, when
+    asked, run_results.json). dbt reparses the whole project (~8 s) when its saved parse was
+    made for another warehouse path (the profile's path and the `signaffect_db` var both
+    differ), so each warehouse keeps its own; only the `KEEP_TARGETS` most recently used
+    folders are kept."""
+    folder = TARGETS_DIR / sha256_bytes(str(db.resolve()).encode())[:16]
+    folder.mkdir(parents=True, exist_ok=True)
+    os.utime(folder)
+    others = sorted(
+        (p for p in TARGETS_DIR.iterdir() if p.is_dir() and p != folder),
+        key=lambda p: p.stat().st_mtime, reverse=True,
+    )
+    for stale in others[KEEP_TARGETS - 1:]:
+        shutil.rmtree(stale, ignore_errors=True)
+    return folder
 
 
 def run_dbt(
@@ -68,7 +92,7 @@ def run_dbt(
     write_json: bool = False,
 ) -> int:
     """Invoke `dbt <command>` on `db` (the caller must have closed its own connection);
-    `write_json` also writes target/run_results.json and manifest.json.
+    `write_json` also writes run_results.json and manifest.json into `target_dir(db)`.
 
     Returns the number of nodes dbt ran.
     """

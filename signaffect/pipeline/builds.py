@@ -11,14 +11,22 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from rich.progress import Progress
 
 from ingest.corpus import backfill_lookups
 from ingest.raw_tables import ensure_raw_tables
 from signaffect.core.build_settings import settings_for
-from signaffect.core.build_state import BuildRecord, begin_build, end_build, read_record
+from signaffect.core.build_state import (
+    BuildRecord,
+    begin_build,
+    end_build,
+    read_record,
+    unchanged_since_built,
+)
 from signaffect.core.dbt_runner import run_dbt
 from signaffect.core.errors import SignAffectError
+from signaffect.core.project_code import project_code_fingerprint
 from signaffect.core.warehouse import connect, verify_readable
 
 
@@ -28,6 +36,7 @@ def recorded_build(
     dbt_vars: dict[str, Any] | None = None,
     extra_args: list[str] | None = None,
     partial_tables: tuple[str, ...] | None = None,
+    force: bool = False,
 ) -> int:
     """`dbt build` on `db` with the vars of the last build and `dbt_vars` (checked) over
     them, recorded as begun, then built, failed or interrupted; returns the nodes dbt ran.
@@ -37,9 +46,15 @@ def recorded_build(
 
     A full build first reads every table (a damaged file is refused before dbt writes)
     and checks that this process can write the file, so a lock or a read-only file is one
-    line, not dbt's log.
+    line, not dbt's log. A full build whose raw data, vars and project code match the last
+    finished build (`unchanged_since_built`) runs no dbt at all and returns 0, unless
+    `force`: it would remake the same marts and pass the same tests.
     """
-    previous, settings, refused = _begin(db, dbt_vars, partial_tables)
+    code = project_code_fingerprint()
+    begun = _begin(db, dbt_vars, partial_tables, code, skip_unchanged=not (force or extra_args))
+    if begun is None:
+        return 0
+    previous, settings, refused = begun
     keep = None
     if partial_tables is not None:
         keep = previous.state if previous is not None else "partial"
@@ -59,29 +74,57 @@ def recorded_build(
 
 
 def _begin(
-    db: Path, dbt_vars: dict[str, Any] | None, partial_tables: tuple[str, ...] | None
-) -> tuple[BuildRecord | None, dict[str, Any], SignAffectError | None]:
+    db: Path,
+    dbt_vars: dict[str, Any] | None,
+    partial_tables: tuple[str, ...] | None,
+    code: str,
+    *,
+    skip_unchanged: bool,
+) -> tuple[BuildRecord | None, dict[str, Any], SignAffectError | None] | None:
     """Record the build as begun; return the record it replaces, the vars it runs with (the
     last build's, `dbt_vars` over them) and why they are refused (recorded as a failed
-    build that keeps the last build's vars, so the next build does not inherit the error)."""
+    build that keeps the last build's vars, so the next build does not inherit the error).
+    None, with nothing written, when a full build would remake the marts as they are
+    (`skip_unchanged` and `unchanged_since_built`)."""
     con = connect(db, create=False)
     try:
-        if partial_tables is None:
-            verify_readable(con)
-        ensure_raw_tables(con)
-        if partial_tables is None:
-            backfill_lookups(con)
-        previous = read_record(con)
+        previous = _read_record(con) if partial_tables is None else read_record(con)
         kept = previous.settings if previous is not None else {}
         refused = None
         try:
             settings = settings_for(kept, dbt_vars)
         except SignAffectError as exc:
             settings, refused = dict(kept), exc
-        begin_build(con, settings, partial_tables)
+        if (partial_tables is None and skip_unchanged and refused is None
+                and _unchanged(con, settings, code)):
+            return None
+        if partial_tables is None:
+            verify_readable(con)
+        ensure_raw_tables(con)
+        if partial_tables is None:
+            backfill_lookups(con)
+        begin_build(con, settings, partial_tables, code)
     finally:
         con.close()
     return previous, settings, refused
+
+
+def _read_record(con: duckdb.DuckDBPyConnection) -> BuildRecord | None:
+    """The last build's record, before anything is verified: a file it cannot read is left
+    to `verify_readable`, which names the damage."""
+    try:
+        return read_record(con)
+    except duckdb.Error:
+        return None
+
+
+def _unchanged(con: duckdb.DuckDBPyConnection, settings: dict[str, Any], code: str) -> bool:
+    """`unchanged_since_built`, read-only, before anything writes; a file it cannot read is
+    left to `verify_readable`, which names the damage."""
+    try:
+        return unchanged_since_built(con, settings, code)
+    except duckdb.Error:
+        return False
 
 
 def _end(db: Path, state: str, message: str | None, keep: str | None) -> None:

@@ -114,8 +114,12 @@ def _interrupted(db: Path, before: dict[str, CorpusFile] | None) -> Interrupted:
 
 
 def build_warehouse(
-    db: Path, progress: Progress | None = None, dbt_vars: dict[str, object] | None = None
-) -> None:
+    db: Path,
+    progress: Progress | None = None,
+    dbt_vars: dict[str, Any] | None = None,
+    force: bool = False,
+) -> bool:
     """`dbt build` every model, seed and test against `db` (`dbt_vars` override vars),
-    recorded in the warehouse (see `signaffect.pipeline.builds`)."""
-    recorded_build(db, progress, dbt_vars)
+    recorded in the warehouse (see `signaffect.pipeline.builds`); False when nothing changed
+    since the last build (no dbt run) unless `force`."""
+    return recorded_build(db, progress, dbt_vars, force=force) > 0
