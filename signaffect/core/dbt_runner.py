@@ -20,11 +20,11 @@ from signaffect.core.errors import SignAffectError
 from signaffect.core.failpoints import failpoint
 from signaffect.core.failures import from_text
 from signaffect.core.hashing import sha256_bytes
-from signaffect.core.settings import PROJECT_DIR
+from signaffect.core.settings import DBT_TARGETS_DIR, PROJECT_DIR
 
 LOG_HINT = "dbt's full log is in logs/dbt.log"
 #: Each warehouse's own dbt target folder (`target_dir`); the most recently used are kept.
-TARGETS_DIR = PROJECT_DIR / "target" / "warehouses"
+TARGETS_DIR = DBT_TARGETS_DIR
 KEEP_TARGETS = 8
 
 #: Failed node statuses, as dbt's results name them.

@@ -42,7 +42,8 @@ def reuse_or_compute(
     `settings` must print (`repr`) everything else the result depends on; `code` names
     modules whose whole package is the computation (their source files are hashed).
     """
-    key = fingerprint(inputs, settings, [*_model_files(compute), *_sources(code)])
+    sources = [path.read_bytes() for path in _sources(code)]
+    key = fingerprint(inputs, settings, [*_model_code(compute, dbt.this.database), *sources])
     if _holds(session, dbt.this, key):
         return session.table(repr(dbt.this))
     result = compute(**{name: relation.to_arrow_table() for name, relation in inputs.items()})
@@ -51,10 +52,10 @@ def reuse_or_compute(
     )
 
 
-def fingerprint(relations: Mapping[str, Any], settings: object, files: Sequence[Path]) -> str:
+def fingerprint(relations: Mapping[str, Any], settings: object, code: Sequence[bytes]) -> str:
     """SHA-256 over each DuckDB relation's columns and rows (order-free: count, XOR and sum
     of DuckDB's row hashes, computed in DuckDB: a reused result never leaves it),
-    `repr(settings)`, the files' bytes and the numeric libraries' versions."""
+    `repr(settings)`, the code's bytes and the numeric libraries' versions."""
     digest = hashlib.sha256()
     for name in sorted(relations):
         relation = relations[name]
@@ -64,8 +65,8 @@ def fingerprint(relations: Mapping[str, Any], settings: object, files: Sequence[
         columns = list(zip(relation.columns, map(str, relation.types), strict=True))
         digest.update(f"{name}\n{columns}\n{rows}\n".encode())
     digest.update(repr(settings).encode())
-    for path in files:
-        digest.update(path.read_bytes())
+    for text in code:
+        digest.update(text)
     for package in NUMERIC_PACKAGES:
         digest.update(importlib.metadata.version(package).encode())
     return digest.hexdigest()
@@ -88,11 +89,18 @@ def _holds(session: Any, this: Any, key: str) -> bool:
     return bool(rows) and rows == matching
 
 
-def _model_files(compute: Callable[..., Any]) -> list[Path]:
+def _model_code(compute: Callable[..., Any], database: str) -> list[bytes]:
     """The dbt model's compiled file (dbt-duckdb runs it from a temporary file, as the
-    compute function's module), which carries the model's code and rendered config."""
+    compute function's module), which carries the model's code and rendered config, with
+    the warehouse's database name (the file's name, in every relation it renders) made
+    neutral: the same code over the same rows is the same key in any warehouse file."""
     path = getattr(compute, "__globals__", {}).get("__file__")
-    return [Path(path)] if path and Path(path).is_file() else []
+    if not path or not Path(path).is_file():
+        return []
+    text = Path(path).read_bytes()
+    for quoted in (f'\\"{database}\\"', f'"{database}"'):  # in a rendered ref, and alone
+        text = text.replace(quoted.encode(), b"<database>")
+    return [text]
 
 
 def _sources(modules: Sequence[ModuleType]) -> list[Path]:

@@ -12,10 +12,9 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 
-from signaffect.core.settings import PROJECT_DIR
+from signaffect.core.settings import DBT_CONFIG_FILES, PROJECT_DIR
 
 #: Project files dbt reads (test-paths is `tests`: only its SQL and YAML are dbt's).
-PROJECT_FILES = ("dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml")
 PROJECT_GLOBS = (
     "models/**/*", "macros/**/*", "seeds/**/*", "tests/**/*.sql", "tests/**/*.yml",
     # the dbt Python model's imports: the statistics and the core floor under them
@@ -27,7 +26,7 @@ BUILD_PACKAGES = ("dbt-core", "dbt-duckdb", "duckdb", "numpy", "scipy", "pyarrow
 
 def project_code_fingerprint() -> str:
     """SHA-256 over the project files' relative paths and bytes and the packages' versions."""
-    paths = {PROJECT_DIR / name for name in PROJECT_FILES}
+    paths = set(DBT_CONFIG_FILES)
     for pattern in PROJECT_GLOBS:
         paths.update(PROJECT_DIR.glob(pattern))
     digest = hashlib.sha256()

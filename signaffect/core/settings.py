@@ -15,6 +15,13 @@ ARTIFACTS_DIR = PROJECT_DIR / "artifacts"
 DBT_PROJECT_FILE = PROJECT_DIR / "dbt_project.yml"
 #: The media-name rule, a dbt macro that `ingest.fer` renders to match video files.
 MEDIA_NAME_MACRO_FILE = PROJECT_DIR / "macros" / "media_file_name.sql"
+#: dbt's own files a build reads besides models, macros and seeds (`project_code` hashes them).
+DBT_CONFIG_FILES = tuple(
+    PROJECT_DIR / name
+    for name in ("dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml")
+)
+#: Where dbt writes, one folder per warehouse (`signaffect.core.dbt_runner`).
+DBT_TARGETS_DIR = PROJECT_DIR / "target" / "warehouses"
 # DuckDB's buffer memory: past it, sorts, joins and aggregates spill to the temp directory.
 # Sized for a 2-core, 24 GB machine, leaving room for Python and dbt around DuckDB; the
 # default in profiles.yml must match (tests/test_settings.py checks).
