@@ -32,7 +32,7 @@ def build(con: duckdb.DuckDBPyConnection, units: pa.Table, settings: object) -> 
         calls.append(1)
         return pa.table({"n": [units.num_rows]})
 
-    dbt = SimpleNamespace(this=This(schema="main", identifier="result"))
+    dbt = SimpleNamespace(this=This(database="memory", schema="main", identifier="result"))
     output = reuse_or_compute(dbt, con, {"units": con.from_arrow(units)}, settings, compute)
     con.register("model_output", output)
     con.execute("create or replace table main.fresh as select * from model_output")
