@@ -14,8 +14,8 @@ test: setup ## Run the tests (needs ../shared/ncslgr-xml or NCSLGR_DIR)
 	$(PY) -m pytest
 
 lint: setup ## ruff and mypy
-	$(PY) -m ruff check ingest ml signaffect cli.py tests bench
-	$(PY) -m mypy ingest ml signaffect cli.py
+	$(PY) -m ruff check ingest ml signaffect read pipeline commands cli.py tests bench
+	$(PY) -m mypy ingest ml signaffect read pipeline commands cli.py
 
 docs: setup ## dbt docs generate (target/index.html)
 	. .venv/bin/activate && dbt docs generate

@@ -30,9 +30,9 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline.builds import unrecorded_dbt
+from pipeline.corpus import build_warehouse, ingest_corpus
 from signaffect.core.settings import ncslgr_dir
-from signaffect.pipeline.builds import unrecorded_dbt
-from signaffect.pipeline.corpus import build_warehouse, ingest_corpus
 
 CLUSTERED = [
     "fct_association_units",

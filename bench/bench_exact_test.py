@@ -35,8 +35,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline.corpus import build_warehouse, ingest_corpus
 from signaffect.core.settings import ncslgr_dir
-from signaffect.pipeline.corpus import build_warehouse, ingest_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ["fct_association_units", "fct_label_feature_statistics", "fct_label_feature_associations"]

@@ -224,9 +224,9 @@ def throughput(mode: Literal["exact", "fast"], n_videos: int, frames: int) -> No
     import duckdb
     import ray
 
+    from pipeline.fer import run_fer
     from signaffect.fer_engine.engines import Engine, LocalEngine, RayEngine
     from signaffect.fer_engine.synthetic import write_test_video
-    from signaffect.pipeline.fer import run_fer
 
     # Lengths differ by a frame so that every video has its own content hash.
     videos = [

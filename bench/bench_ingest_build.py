@@ -30,7 +30,7 @@ for path in sorted(glob.glob({corpus!r} + '/*.xml')):
 
 PIPELINE = """
 from pathlib import Path
-from signaffect.pipeline.corpus import ingest_corpus
+from pipeline.corpus import ingest_corpus
 from signaffect.core.dbt_runner import run_dbt
 db = Path({db!r})
 ingest_corpus(db, [{corpus!r}])

@@ -27,9 +27,9 @@ import scipy.sparse as sp
 
 from ml.data import CATALOG_TABLE, MARTS, _one_hot
 from ml.options import Grain
+from pipeline.corpus import build_warehouse, ingest_corpus
 from signaffect.core.settings import ncslgr_dir
 from signaffect.core.warehouse import connect
-from signaffect.pipeline.corpus import build_warehouse, ingest_corpus
 
 
 def _read(db: Path) -> tuple[pa.Table, pa.Table]:

@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 INGEST_PHASES = {
     "ingest.corpus": ["parse_files", "texts_from_signstream", "lexicon_hits", "loaded_files",
                       "replace_source_rows"],
-    "signaffect.pipeline.corpus": ["select_lexicons", "connect", "ensure_raw_tables"],
+    "pipeline.corpus": ["select_lexicons", "connect", "ensure_raw_tables"],
 }
 
 INGEST = """
@@ -59,7 +59,7 @@ for module_name, names in {phases!r}.items():
     module = importlib.import_module(module_name)
     for name in names:
         timed(module, name)
-from signaffect.pipeline.corpus import ingest_corpus
+from pipeline.corpus import ingest_corpus
 start = time.perf_counter()
 ingest_corpus(Path({db!r}), [{corpus!r}])
 phases["total"] = time.perf_counter() - start

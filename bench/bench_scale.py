@@ -40,10 +40,10 @@ print(json.dumps({{"seconds": elapsed, "peak_mb": peak_mb}}))
 
 STEPS = {
     "ingest": (
-        "from signaffect.pipeline.corpus import ingest_corpus",
+        "from pipeline.corpus import ingest_corpus",
         "ingest_corpus(db, [{corpus!r}])",
     ),
-    "build": ("from signaffect.pipeline.corpus import build_warehouse", "build_warehouse(db)"),
+    "build": ("from pipeline.corpus import build_warehouse", "build_warehouse(db)"),
     "parse": ("from signaffect.core.dbt_runner import run_dbt", "run_dbt('parse', db)"),
 }
 

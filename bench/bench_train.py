@@ -45,8 +45,8 @@ from ml.options import ForestSettings
 from ml.results import save_model
 from ml.splits import CV, plan_folds
 from ml.train import TrainConfig, cross_validate, final_fit
+from pipeline.corpus import build_warehouse, ingest_corpus
 from signaffect.core.settings import ncslgr_dir
-from signaffect.pipeline.corpus import build_warehouse, ingest_corpus
 
 
 def main() -> None:

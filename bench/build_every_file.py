@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 
 from ingest.signstream import expand_paths
+from pipeline.corpus import build_warehouse, ingest_corpus
 from signaffect.core.errors import SignAffectError
 from signaffect.core.settings import ncslgr_dir
-from signaffect.pipeline.corpus import build_warehouse, ingest_corpus
 
 
 def build_alone(path: Path, folder: Path, resamples: int) -> str | None:

@@ -7,8 +7,8 @@ The pattern, for every module here (and for a new command):
   cli.py lists the module in `COMMAND_MODULES` and adds its commands to the one app; that
   list's order is the order of `cli.py --help`. To move a command in: cut it from cli.py
   with its options, paste it into a module here, add the module to `COMMAND_MODULES`.
-- A command parses its options, calls one step of `signaffect.pipeline` (anything that writes
-  the warehouse or runs dbt) or one function of `signaffect.read` (anything that reads it),
+- A command parses its options, calls one step of `pipeline` (anything that writes
+  the warehouse or runs dbt) or one function of `read` (anything that reads it),
   and prints. No SQL, no statistics, no orchestration here.
 - Heavy modules are imported inside the command that uses them, so `cli.py --help` and the
   light commands start fast.

@@ -49,8 +49,8 @@ def agree(
     threshold chosen on the other signers (leave-one-signer-out), event precision/recall and
     onset differences, pooled and per signer with story-bootstrap 95% CIs; stored in
     measure_code_agreement, which the report's "Measured vs coded" section shows."""
-    from signaffect.pipeline.agree import agree as agree_rows
-    from signaffect.read.agreement import caption, for_terminal, pooled_only
+    from pipeline.agree import agree as agree_rows
+    from read.agreement import caption, for_terminal, pooled_only
 
     settings = AgreementSettings(tolerance, min_frames, resamples)
     rows = agree_rows(State.db, measure, code, settings)

@@ -14,11 +14,11 @@ from commands.common import (
     State,
     print_caption,
 )
+from read.associations import READING_GUIDE, ROLES_GUIDE
 from signaffect.core.choices import Family, Ranking, RelativeTo, Role, UnitGrain
 from signaffect.core.output import OutputFormat, emit
 from signaffect.core.progress import progress_bar
 from signaffect.core.settings import BOOTSTRAP_RESAMPLES
-from signaffect.read.associations import READING_GUIDE, ROLES_GUIDE
 
 app = typer.Typer()
 
@@ -65,8 +65,8 @@ def top(
     ] = "all",
     format: FormatOption = OutputFormat.table,
 ) -> None:
-    from signaffect.read.associations import for_terminal, top_features
-    from signaffect.read.grammar_context import (
+    from read.associations import for_terminal, top_features
+    from read.grammar_context import (
         context_top,
         pooled_for_terminal,
         strata_for_terminal,
@@ -104,7 +104,7 @@ def signers(
     the label beside their share of all tokens, a Breslow-Day test of equal ORs across
     signers, and the pooled OR without each signer in turn (carried by one signer: the
     pooled CI excludes 1, the CI without them does not)."""
-    from signaffect.read.signers import caption, flat, for_terminal, signer_analysis
+    from read.signers import caption, flat, for_terminal, signer_analysis
 
     analysis = signer_analysis(State.db, label, family=family.value, k=k, role=role.value)
     print_caption(caption(analysis), format)
@@ -123,7 +123,7 @@ def labels(label: LabelArgument, format: FormatOption = OutputFormat.table) -> N
     """Where a lexical label comes from: each gloss that gives it (sign scope) with its
     tokens, utterances, source (the sign's word, or a quoted description), negated tokens,
     the sense review's decision (seed label_review) and the tokens that still carry it."""
-    from signaffect.read.label_sources import for_terminal, label_sources
+    from read.label_sources import for_terminal, label_sources
 
     found = label_sources(State.db, label)
     print_caption(found.caption, format)
@@ -151,8 +151,8 @@ def confirm(
     (+ (1|story) when it converges), with lme4's glmer in R; store the fixed effect, SE, z, p,
     95% CI, random-effect SDs and convergence in mixed_model_confirmations, which `top` and
     the report show."""
-    from signaffect.pipeline.confirm import confirm_label
-    from signaffect.read.confirm import caption, for_terminal
+    from pipeline.confirm import confirm_label
+    from read.confirm import caption, for_terminal
 
     with progress_bar(State.quiet) as progress:
         rows = confirm_label(
@@ -188,7 +188,7 @@ def timing(
     """When the face moves against the hands: median onset lead (ms; positive = the face
     starts first) and offset lag of a non-manual span, overall, by grammatical context and
     by label, with the IQR and a story-bootstrap 95% CI of the median (one row per span)."""
-    from signaffect.read.timing import TimingSettings, caption, for_terminal, summarise
+    from read.timing import TimingSettings, caption, for_terminal, summarise
 
     rows = summarise(
         State.db, feature, relative_to.value, label, TimingSettings(resamples=resamples)

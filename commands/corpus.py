@@ -10,6 +10,8 @@ import typer
 from commands.common import State, print_lines, with_settings
 from ingest.corpus import IngestSummary
 from ingest.signstream import MAX_FPS, MIN_FPS
+from pipeline.options import CorpusOptions
+from read import queries
 from signaffect.core.build_settings import BuildSettings, project_vars
 from signaffect.core.choices import (
     ClusterUnit,
@@ -22,8 +24,6 @@ from signaffect.core.output import emit, note, out, warn
 from signaffect.core.paths import check_out_dir
 from signaffect.core.progress import progress_bar
 from signaffect.core.settings import SAMPLE_CORPUS_DIR
-from signaffect.pipeline.options import CorpusOptions
-from signaffect.read import queries
 
 app = typer.Typer()
 
@@ -170,8 +170,8 @@ def ingest(
     """Load corpus files (SignStream, ELAN, DAI 2) and their lexicon hits into schema raw
     (all files or none); the corpus becomes exactly these files unless --add. --face-csv
     loads tracker output into raw.face_frames (all CSVs or none), matched to the corpus."""
-    from signaffect.pipeline.corpus import ingest_corpus
-    from signaffect.pipeline.face_csv import ingest_face_csvs
+    from pipeline.corpus import ingest_corpus
+    from pipeline.face_csv import ingest_face_csvs
 
     if not paths and not face_csv:
         raise typer.BadParameter("give corpus PATHS, --face-csv files, or both")
@@ -193,7 +193,7 @@ def remove(
     ],
 ) -> None:
     """Remove stories from the corpus in schema raw (all named or none); then `cli.py build`."""
-    from signaffect.pipeline.corpus import remove_corpus_files
+    from pipeline.corpus import remove_corpus_files
 
     removed = remove_corpus_files(State.db, stories)
     out.print(f"removed {len(removed)} file(s) from {State.db}: {', '.join(removed)}")
@@ -215,8 +215,8 @@ def build(
     """Run `dbt build` in-process: models, seeds and every data test, with the settings of
     the last build (the warehouse records them; `cli.py status` shows them) and the options
     given over them; skipped when nothing changed since the last build."""
-    from signaffect.pipeline.corpus import build_warehouse
-    from signaffect.read.status import settings_line
+    from pipeline.corpus import build_warehouse
+    from read.status import settings_line
 
     with progress_bar(State.quiet) as progress:
         ran = build_warehouse(State.db, progress, settings.as_vars(), force=force)
@@ -257,7 +257,7 @@ def run(
 ) -> None:
     """The main job: ingest a corpus (default: the bundled sample), build, train, report.
     The warehouse then holds exactly that corpus, unless --add."""
-    from signaffect.pipeline.run import run_main_job
+    from pipeline.run import run_main_job
 
     check_out_dir(report_dir)
     with progress_bar(State.quiet) as progress:
@@ -269,7 +269,7 @@ def run(
     out.print(f"built {State.db}")
     emit(counts)
     if done.results:
-        from signaffect.read.training_tables import grouped_then_kfold
+        from read.training_tables import grouped_then_kfold
 
         print_lines(grouped_then_kfold(*done.results))
     out.print(f"report: {done.report}")

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from commands.common import FormatOption, State, print_lines
+from read import queries
 from signaffect.core.output import OutputFormat, emit
-from signaffect.read import queries
 
 app = typer.Typer()
 
@@ -44,7 +44,7 @@ def status() -> None:
     """List the warehouse's tables and views with their row counts, the corpus files loaded
     with their SHA-256 content hashes, whether the marts were built from them, and the
     settings of the last build (frame convention, lexical scope, ...)."""
-    from signaffect.read.status import warehouse_status
+    from read.status import warehouse_status
 
     found = warehouse_status(State.db)
     emit(found.tables)

@@ -33,7 +33,7 @@ def report(
     k: Annotated[int, typer.Option(help="Features per label table.", min=1)] = 10,
 ) -> None:
     """Write a self-contained HTML report (and a Markdown twin) from the warehouse."""
-    from signaffect.read.report import write_report
+    from read.report import write_report
 
     chosen = [x.strip() for x in labels.split(",") if x.strip()] if labels else None
     check_out_dir(out_dir)
@@ -74,7 +74,7 @@ def export(
         return
     if stories or media is not None:
         raise typer.BadParameter("--stories and --media go with --elan DIR")
-    from signaffect.read.export import export_dataset
+    from read.export import export_dataset
 
     check_out_dir(out_dir)
     rows = export_dataset(State.db, out_dir)
@@ -84,7 +84,7 @@ def export(
 
 
 def _export_elan(folder: Path, stories: list[str] | None, media: Path | None) -> None:
-    from signaffect.read.elan_export import export_elan
+    from read.elan_export import export_elan
 
     check_out_dir(folder, "--elan")
     chosen = [s.strip() for group in stories for s in group.split(",") if s.strip()] \

@@ -79,7 +79,7 @@ SeedOption = Annotated[
 
 def print_training(result: TrainResult, grain: Grain) -> None:
     """A training run: the verdict, the CV, the study's tables and where the run was saved."""
-    from signaffect.read.training_tables import (
+    from read.training_tables import (
         describe_cv,
         importance_tables,
         label_table,
@@ -135,7 +135,7 @@ def train(
 ) -> None:
     """Predict lexical emotion labels from the face, cross-validated by story, with a verdict."""
     from ml.labelsets import parse
-    from signaffect.pipeline.training import record_saved_run, train_on_mart
+    from pipeline.training import record_saved_run, train_on_mart
 
     if load_artifacts is not None:
         run_id = record_saved_run(State.db, load_artifacts)

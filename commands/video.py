@@ -16,7 +16,7 @@ from signaffect.core.output import note, out, warn
 from signaffect.fer_engine.detect import DetectorSettings
 
 if TYPE_CHECKING:  # the engines load only for `fer` and `face`
-    from signaffect.pipeline.video_runs import RunSummary
+    from pipeline.video_runs import RunSummary
 
 app = typer.Typer()
 #: The detector's defaults, which are the options'.
@@ -110,7 +110,7 @@ def fer(
     shards: FerShardsOption = None,
 ) -> None:
     """Facial expression recognition over videos into raw.fer_*, then refresh fct_fer_frames."""
-    from signaffect.pipeline.fer import FerRequest, fer_job
+    from pipeline.fer import FerRequest, fer_job
 
     _check_video_arguments(videos, videos_dir, engine, address)
     request = FerRequest(videos or [], videos_dir, view, mode.value, fast_scale, redetect_every,
@@ -169,9 +169,9 @@ def face(
     over videos into raw.face_frames, then refresh the face marts."""
     # As `fer`: finished videos are skipped, an unusable one gets a 'failed' row in
     # raw.face_videos and exit code 1; with --fer both engines share each decoded frame.
+    from pipeline.face import FaceRun, face_job
+    from pipeline.fer import VideoChoice, fer_engine
     from signaffect.face_engine.video import FaceSettings
-    from signaffect.pipeline.face import FaceRun, face_job
-    from signaffect.pipeline.fer import VideoChoice, fer_engine
 
     _check_video_arguments(videos, videos_dir, engine, address)
     labels = {"face": "face", "fer": f"fer ({fer_mode.value})"}

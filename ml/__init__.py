@@ -1,9 +1,9 @@
 """Train and evaluate face → lexical-emotion models on the ML marts (`cli.py train`).
 
 ml reads the marts and writes ml_* through `signaffect.core` only: it never runs dbt (the
-pipeline, `signaffect.pipeline.training`, rebuilds a mart first when asked for another scope
+pipeline, `pipeline.training`, rebuilds a mart first when asked for another scope
 or input set) and never imports ingest. The terminal tables of a run are
-`signaffect.read.training_tables`.
+`read.training_tables`.
 
     options     the CLI's choices as str Enums (no heavy imports)
     data        read ml_frame_matrix / ml_sign_token_matrix read-only, check, one-hot encode

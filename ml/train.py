@@ -1,6 +1,6 @@
 """Train and evaluate face → lexical-emotion models with honest cross-validation.
 
-The flow: read the ML mart read-only (`signaffect.pipeline.training` rebuilds it first when
+The flow: read the ML mart read-only (`pipeline.training` rebuilds it first when
 asked for another scope or input set) → split frames into folds (by story unless asked) → per
 fold, grow the model on the training frames' distinct rows, predict the distinct test
 rows, permute its inputs on the test frames, drop it → keep every fold's out-of-fold

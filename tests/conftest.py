@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipeline.corpus import build_warehouse, ingest_corpus
 from signaffect.core.settings import SAMPLE_CORPUS_DIR, ncslgr_dir
-from signaffect.pipeline.corpus import build_warehouse, ingest_corpus
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline.corpus import ingest_corpus
 from signaffect.core.dbt_runner import run_dbt
-from signaffect.pipeline.corpus import ingest_corpus
 
 #: What the comparison reads, built (not tested) in the round-trip warehouse.
 SELECT = (

@@ -20,9 +20,9 @@ from scipy.stats import chi2, chi2_contingency, false_discovery_control
 from typer.testing import CliRunner
 
 import cli
+from read.associations import CHANCE, top_features
 from signaffect.core.dbt_runner import run_dbt
 from signaffect.core.errors import SignAffectError
-from signaffect.read.associations import CHANCE, top_features
 
 N_FRAMES_PER_UTTERANCE = 200
 FIXTURE_FEATURES = {

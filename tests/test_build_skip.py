@@ -10,10 +10,10 @@ from typing import Any
 import duckdb
 import pytest
 
+from pipeline import builds
+from pipeline.corpus import build_warehouse
 from signaffect.core import project_code
 from signaffect.core.build_state import read_record
-from signaffect.pipeline import builds
-from signaffect.pipeline.corpus import build_warehouse
 from tests.conftest import TEST_DBT_VARS
 
 

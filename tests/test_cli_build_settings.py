@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
+from pipeline.corpus import build_warehouse
 from signaffect.core.build_settings import (
     CHOICES,
     COUNTS,
@@ -24,7 +25,6 @@ from signaffect.core.choices import FrameConvention, values
 from signaffect.core.errors import SignAffectError
 from signaffect.core.settings import PROJECT_DIR
 from signaffect.core.warehouse import connect
-from signaffect.pipeline.corpus import build_warehouse
 from tests.conftest import scalar
 
 runner = CliRunner()

@@ -13,8 +13,8 @@ import pytest
 from scipy.stats import hypergeom, nchypergeom_fisher
 from statsmodels.stats.contingency_tables import StratifiedTable
 
+from read.associations import top_features
 from signaffect.core.warehouse import connect
-from signaffect.read.associations import top_features
 from tests.conftest import TEST_DBT_VARS
 
 LABEL, FEATURE = "empath:negative_emotion", "POS=Adjective"

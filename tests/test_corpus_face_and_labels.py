@@ -12,9 +12,9 @@ import pytest
 
 from ingest.gloss_normalize import DESCRIPTION, gloss_words_and_source
 from ingest.lexicon_hits import NCSLGR_PERSON_NAMES
+from read.associations import top_features
 from signaffect.core.dbt_runner import run_dbt
 from signaffect.core.settings import PROJECT_DIR
-from signaffect.read.associations import top_features
 from tests.conftest import TEST_DBT_VARS, rows, scalar
 
 pytestmark = pytest.mark.corpus

@@ -11,10 +11,10 @@ from pathlib import Path
 import pyarrow.compute as pc
 import pytest
 
+from read.grammar_context import stratum
+from read.sign_units import load
+from read.signers import signer_shares
 from signaffect.core.settings import PROJECT_DIR
-from signaffect.read.grammar_context import stratum
-from signaffect.read.sign_units import load
-from signaffect.read.signers import signer_shares
 from tests.conftest import scalar
 
 LABELS = ("empath:negative_emotion", "empath:confusion")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from signaffect.pipeline.corpus import ingest_corpus
+from pipeline.corpus import ingest_corpus
 from tests.conftest import scalar
 from tests.signstream_facts import TRANSITION_VALUE_IDS
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from ingest.file_identity import story_of
+from pipeline.corpus import build_warehouse, ingest_corpus
 from signaffect.core.settings import elan_samples_dir
-from signaffect.pipeline.corpus import build_warehouse, ingest_corpus
 from tests.conftest import TEST_DBT_VARS, rows
 
 #: The seed of the sample; change it to try other subsets (bench/build_every_file.py --size).

@@ -18,11 +18,9 @@ from typer.testing import CliRunner, Result
 
 from cli import app
 from ingest import elan
-from signaffect.core import atomic
-from signaffect.core.atomic import write_bytes_atomic
-from signaffect.read.eaf_checks import problems
-from signaffect.read.elan_export import eaf_bytes, export_elan, tier_mapping
-from signaffect.read.elan_tiers import (
+from read.eaf_checks import problems
+from read.elan_export import eaf_bytes, export_elan, tier_mapping
+from read.elan_tiers import (
     DERIVED_ANNOTATOR,
     DERIVED_PREFIX,
     Media,
@@ -32,6 +30,8 @@ from signaffect.read.elan_tiers import (
     Vocabulary,
     frame_span_ms,
 )
+from signaffect.core import atomic
+from signaffect.core.atomic import write_bytes_atomic
 from tests.elan_roundtrip import agreement, differences, reingest
 from tests.test_fer_warehouse import write_astro_story
 
@@ -79,7 +79,7 @@ def sample_export(sample_db: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 
 @pytest.mark.parametrize("fps", [30.0, 25.0, 29.97, 50.0, 59.94])
 def test_every_frame_span_maps_back_to_its_frames(fps: float) -> None:
-    """The convention of signaffect/read/elan_tiers.py, read back with the floor rule of
+    """The convention of read/elan_tiers.py, read back with the floor rule of
     macros/ms_to_frame.sql (floor(t * fps / 1000.0), in doubles) and ELAN's exclusive end."""
     for start in (0, 1033, 104_533):
         for first in range(0, 3000, 7):

@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
+from read.export import EXPORTS, export_dataset
 from signaffect.core.errors import SignAffectError
-from signaffect.read.export import EXPORTS, export_dataset
 from tests.conftest import scalar
 
 #: Each exported table and the warehouse query that counts its rows.

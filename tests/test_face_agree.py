@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from cli import app
-from signaffect.pipeline.corpus import build_warehouse
+from pipeline.corpus import build_warehouse
 from tests.conftest import TEST_DBT_VARS, rows, scalar
 from tests.face_synth import coded_media_frames, write_openface_csv
 

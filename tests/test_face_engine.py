@@ -20,6 +20,8 @@ import pyarrow as pa
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
+from pipeline.face import FaceRun, run_face
+from pipeline.fer import run_fer
 from signaffect.core.errors import SignAffectError
 from signaffect.face_engine import model as face_model
 from signaffect.face_engine.measures import head_pose
@@ -30,8 +32,6 @@ from signaffect.face_engine.video import analyse_face_video
 from signaffect.fer_engine.detect import DetectorSettings
 from signaffect.fer_engine.engines import LocalEngine, RayEngine
 from signaffect.fer_engine.synthetic import astronaut_bgr
-from signaffect.pipeline.face import FaceRun, run_face
-from signaffect.pipeline.fer import run_fer
 from tests.face_video_synth import Truth, place, schedule, write_face_video
 
 BROWS = ("brow_inner_left", "brow_inner_right", "brow_outer_left", "brow_outer_right")

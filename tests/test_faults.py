@@ -27,8 +27,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
+from pipeline.corpus import ingest_corpus
 from signaffect.core.settings import SAMPLE_CORPUS_DIR
-from signaffect.pipeline.corpus import ingest_corpus
 from tests.fault_tools import (
     can_mount,
     finish,

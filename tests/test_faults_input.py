@@ -23,8 +23,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
+from pipeline.corpus import ingest_corpus
 from signaffect.core.settings import SAMPLE_CORPUS_DIR, elan_samples_dir
-from signaffect.pipeline.corpus import ingest_corpus
 from tests.test_faults import state
 
 STORM = SAMPLE_CORPUS_DIR / "storm.xml"

@@ -21,11 +21,11 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
+from pipeline.corpus import build_warehouse, ingest_corpus
+from read.export import export_dataset
 from signaffect.core.dbt_runner import run_dbt
 from signaffect.core.settings import PROJECT_DIR, SAMPLE_CORPUS_DIR
 from signaffect.core.warehouse import connect
-from signaffect.pipeline.corpus import build_warehouse, ingest_corpus
-from signaffect.read.export import export_dataset
 from tests.fault_tools import can_mount, finish, limits, run_cli, stopped_at, tmpfs
 
 STORM = str(SAMPLE_CORPUS_DIR / "storm.xml")

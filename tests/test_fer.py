@@ -16,6 +16,7 @@ import pyarrow as pa
 import pytest
 
 from ingest.fer import load_fer_results, status_row
+from pipeline.fer import run_fer
 from signaffect.fer_engine.detect import DetectorSettings, HaarDetector, face_crops, match_boxes
 from signaffect.fer_engine.model import (
     EMOTIONS,
@@ -27,7 +28,6 @@ from signaffect.fer_engine.model import (
 from signaffect.fer_engine.schema import FER_FRAMES_SCHEMA, VideoKey
 from signaffect.fer_engine.synthetic import write_test_video
 from signaffect.fer_engine.video import FerVideoError, analyse_video
-from signaffect.pipeline.fer import run_fer
 
 N_FRAMES = 36  # faces in 0-23 and 30-35, none in 24-29
 ABSENT = set(range(24, 30))

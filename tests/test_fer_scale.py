@@ -16,6 +16,7 @@ import pyarrow as pa
 import pytest
 
 from ingest.fer import load_shards
+from pipeline.fer import run_fer
 from signaffect.fer_engine.detect import DetectorSettings
 from signaffect.fer_engine.engines import LocalEngine, RayEngine
 from signaffect.fer_engine.model import model_hash
@@ -23,7 +24,6 @@ from signaffect.fer_engine.schema import VideoKey
 from signaffect.fer_engine.synthetic import write_test_video
 from signaffect.fer_engine.units import FerUnit, UnitResult, plan_units
 from signaffect.fer_engine.video import analyse_video, video_hash
-from signaffect.pipeline.fer import run_fer
 
 N_FRAMES = 40
 CHUNK = 20  # fast mode rounds it up to its restart period (30): chunks 0-29 and 30-39

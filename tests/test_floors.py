@@ -19,26 +19,26 @@ ALLOWED: dict[str, frozenset[str]] = {
     "signaffect.face_engine": frozenset({"signaffect.core", "signaffect.fer_engine"}),
     "ingest": frozenset({"signaffect.core", "signaffect.fer_engine", "signaffect.face_engine"}),
     "ml": frozenset({"signaffect.core", "signaffect.stats"}),
-    "signaffect.read": frozenset({"signaffect.core", "signaffect.stats", "ml"}),
-    "signaffect.pipeline": frozenset(
+    "read": frozenset({"signaffect.core", "signaffect.stats", "ml"}),
+    "pipeline": frozenset(
         {"signaffect.core", "signaffect.stats", "signaffect.fer_engine",
-         "signaffect.face_engine", "ingest", "ml", "signaffect.read"}
+         "signaffect.face_engine", "ingest", "ml", "read"}
     ),
     "models": frozenset({"signaffect.core", "signaffect.stats"}),
     "commands": frozenset(
         {"signaffect.core", "signaffect.stats", "signaffect.fer_engine",
-         "signaffect.face_engine", "ingest", "ml", "signaffect.read", "signaffect.pipeline"}
+         "signaffect.face_engine", "ingest", "ml", "read", "pipeline"}
     ),
     "cli": frozenset(
         {"signaffect.core", "signaffect.stats", "signaffect.fer_engine",
-         "signaffect.face_engine", "ingest", "ml", "signaffect.read", "signaffect.pipeline",
+         "signaffect.face_engine", "ingest", "ml", "read", "pipeline",
          "commands"}
     ),
     # The benchmarks stand where the CLI does, beside it: they may use what it may (never
     # tests.*, never the dbt runner directly).
     "bench": frozenset(
         {"signaffect.core", "signaffect.stats", "signaffect.fer_engine",
-         "signaffect.face_engine", "ingest", "ml", "signaffect.read", "signaffect.pipeline"}
+         "signaffect.face_engine", "ingest", "ml", "read", "pipeline"}
     ),
 }
 #: Third-party packages a floor must not import: the FER engine runs in workers without a
@@ -51,14 +51,15 @@ FORBIDDEN_PACKAGES: dict[str, frozenset[str]] = {
 #: read what it built; they never rebuild it), and only training and the pipeline write a
 #: run into the warehouse (`cli.py train --load-artifacts` goes through the pipeline).
 ONLY_FOR: dict[str, frozenset[str]] = {
-    "signaffect.core.dbt_runner": frozenset({"signaffect.pipeline"}),
-    "ml.recording": frozenset({"ml", "signaffect.pipeline"}),
+    "signaffect.core.dbt_runner": frozenset({"pipeline"}),
+    "ml.recording": frozenset({"ml", "pipeline"}),
 }
 #: Third-party packages a floor must not load even through the modules it imports (at any
 #: depth, imports inside functions included, `if TYPE_CHECKING:` blocks not): ingest and
 #: every build run without OpenCV, which only the FER engine's video decoding needs.
 FORBIDDEN_ANYWHERE_BELOW: dict[str, frozenset[str]] = {"ingest": frozenset({"cv2"})}
-_OURS = ("signaffect", "ingest", "ml", "cli", "models", "commands", "bench", "tests")
+_OURS = ("signaffect", "ingest", "ml", "read", "pipeline", "cli", "models", "commands", "bench",
+         "tests")
 
 
 def _floor(module: str) -> str | None:
@@ -71,7 +72,7 @@ def _modules() -> dict[str, Path]:
     """Every Python module of the product: the packages, dbt's Python models, cli.py and its
     commands, and the benchmarks."""
     found = {"cli": PROJECT_DIR / "cli.py"}
-    for top in ("signaffect", "ingest", "ml", "models", "commands", "bench"):
+    for top in ("signaffect", "ingest", "ml", "read", "pipeline", "models", "commands", "bench"):
         for path in sorted((PROJECT_DIR / top).rglob("*.py")):
             parts = path.relative_to(PROJECT_DIR).with_suffix("").parts
             name = ".".join(p for p in parts if p != "__init__")
@@ -248,21 +249,44 @@ def test_the_check_sees_an_upward_import(tmp_path: Path) -> None:
     fine.write_text("from signaffect.core.errors import SignAffectError\n")
     bench = tmp_path / "bench_x.py"
     bench.write_text("from signaffect.core import dbt_runner\nfrom tests.fer_synth import w\n"
-                     "from signaffect.pipeline.builds import unrecorded_dbt\n")
+                     "from pipeline.builds import unrecorded_dbt\n")
     found = _upward_imports(
         {"ml.leak": leak, "signaffect.fer_engine.leak": leak, "stray": fine, "ingest.ok": fine,
          "bench.bench_x": bench}
     )
     assert found == [
         "bench_x.py:1 bench.bench_x imports signaffect.core.dbt_runner (only for "
-        "signaffect.pipeline)",
+        "pipeline)",
         "bench_x.py:2 bench.bench_x imports tests.fer_synth (in no floor)",
         "leak.py:1 signaffect.fer_engine.leak imports duckdb (signaffect.fer_engine must not)",
         "leak.py:4 ml.leak (ml) imports ingest.raw_store (ingest)",
         "leak.py:4 signaffect.fer_engine.leak (signaffect.fer_engine) imports "
         "ingest.raw_store (ingest)",
-        "leak.py:5 ml.leak imports signaffect.core.dbt_runner (only for signaffect.pipeline)",
+        "leak.py:5 ml.leak imports signaffect.core.dbt_runner (only for pipeline)",
         "leak.py:5 signaffect.fer_engine.leak imports signaffect.core.dbt_runner "
-        "(only for signaffect.pipeline)",
+        "(only for pipeline)",
         "stray: in no floor (add it to a floor's package)",
     ]
+
+
+def _packages_across_ingest_and_ml(allowed: dict[str, frozenset[str]]) -> list[str]:
+    """The top-level packages holding both a floor that ingest or ml stand on and a floor
+    that stands above them (dbt's models aside): a drawing of such a package has arrows
+    running back up into it."""
+    below = allowed["ingest"] | allowed["ml"]
+    sides: dict[str, set[bool]] = {}
+    for floor in allowed:
+        if floor not in ("ingest", "ml", "models"):
+            sides.setdefault(floor.split(".")[0], set()).add(floor in below)
+    return sorted(top for top, found in sides.items() if len(found) > 1)
+
+
+def test_the_folders_read_in_floor_order() -> None:
+    """signaffect/ holds only what ingest and ml stand on; read/, pipeline/, commands/ and
+    cli.py stand above them. main's old layout (signaffect.read, signaffect.pipeline) fails."""
+    assert _packages_across_ingest_and_ml(ALLOWED) == []
+    old = {("signaffect." + f if f in ("read", "pipeline") else f): {
+        ("signaffect." + a if a in ("read", "pipeline") else a) for a in floors}
+        for f, floors in ALLOWED.items()}
+    assert _packages_across_ingest_and_ml(
+        {f: frozenset(floors) for f, floors in old.items()}) == ["signaffect"]

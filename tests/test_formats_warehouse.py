@@ -17,8 +17,8 @@ from ingest.corpus import IngestErrors
 from ingest.dai2 import unquote
 from ml.options import CV, ForestSettings, TrainConfig
 from ml.train import train
+from pipeline.corpus import build_warehouse, ingest_corpus
 from signaffect.core.settings import elan_samples_dir
-from signaffect.pipeline.corpus import build_warehouse, ingest_corpus
 from tests.conftest import TEST_DBT_VARS
 from tests.elan_roundtrip import agreement, differences, reingest
 

@@ -13,7 +13,7 @@ from statsmodels.stats.contingency_tables import StratifiedTable
 from typer.testing import CliRunner
 
 from cli import app
-from signaffect.read.grammar_context import (
+from read.grammar_context import (
     EVERY_PAIR,
     MIN_FEATURE_TOKENS,
     by_marker,
@@ -21,7 +21,7 @@ from signaffect.read.grammar_context import (
     marker_strata,
     stratum,
 )
-from signaffect.read.sign_units import associate_units, load, two_by_two
+from read.sign_units import associate_units, load, two_by_two
 from signaffect.stats.clustered_stats import Settings
 from signaffect.stats.pooled_odds import PooledOddsRatio, pooled_odds_ratio
 

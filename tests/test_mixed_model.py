@@ -16,8 +16,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
+from read.confirmations import FAILS, SURVIVES, TABLE
 from signaffect.core.errors import SignAffectError
-from signaffect.read.confirmations import FAILS, SURVIVES, TABLE
 from signaffect.stats.glmer import fit_glmer
 from tests.conftest import rows
 

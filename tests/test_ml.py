@@ -35,8 +35,8 @@ from ml.results import load_model
 from ml.splits import plan_folds, shared_groups
 from ml.train import CVOutcome, TrainConfig, cross_validate, train
 from ml.verdict import ABOVE, BELOW, READINGS, decide
+from pipeline.training import ensure_mart
 from signaffect.core.errors import SignAffectError
-from signaffect.pipeline.training import ensure_mart
 
 FAST = ForestSettings(n_estimators=15, seed=0, n_jobs=1)
 
@@ -329,7 +329,7 @@ def test_ensure_mart_rebuilds_only_when_asked_for_something_else(
 ) -> None:
     calls: list[tuple[dict[str, object], list[str]]] = []
     monkeypatch.setattr(
-        "signaffect.pipeline.training.recorded_build",
+        "pipeline.training.recorded_build",
         lambda db, progress, dbt_vars, extra_args, partial_tables: calls.append(
             (dbt_vars, extra_args)
         ),
@@ -759,7 +759,7 @@ def test_the_sign_grain_is_one_row_per_token_with_shares(sample_db: Path) -> Non
 
 
 def test_run_leads_with_the_grouped_verdict(mart_db: Path) -> None:
-    from signaffect.read.training_tables import grouped_then_kfold
+    from read.training_tables import grouped_then_kfold
 
     quick = {"folds": 3, "forest": FAST, "resamples": 20, "importance_repeats": 1}
     grouped = train(mart_db, TrainConfig(cv=CV.story, **quick), write=False)

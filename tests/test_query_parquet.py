@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from signaffect.read.export import export_dataset
+from read.export import export_dataset
 from tests.conftest import scalar
 
 runner = CliRunner()

@@ -1,4 +1,4 @@
-"""The read side (signaffect/read/) reads marts only: no SQL there names a `raw.` table, a
+"""The read side (read/) reads marts only: no SQL there names a `raw.` table, a
 `stg_` view or an `int_` model, so a staging or intermediate rename can never break a report,
 an export or `cli.py top`."""
 

@@ -17,10 +17,10 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
+from read.associations import top_features
+from read.report import write_report
+from read.report.render import Document, Heading, Para, Table, to_html, to_markdown
 from signaffect.core.settings import PROJECT_DIR
-from signaffect.read.associations import top_features
-from signaffect.read.report import write_report
-from signaffect.read.report.render import Document, Heading, Para, Table, to_html, to_markdown
 from tests.conftest import scalar
 
 runner = CliRunner()

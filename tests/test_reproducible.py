@@ -7,8 +7,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline.corpus import build_warehouse, ingest_corpus
 from signaffect.core.settings import SAMPLE_CORPUS_DIR
-from signaffect.pipeline.corpus import build_warehouse, ingest_corpus
 from tests.conftest import TEST_DBT_VARS
 from tests.fingerprint import fingerprint
 

@@ -18,8 +18,8 @@ from statsmodels.stats.contingency_tables import StratifiedTable
 from typer.testing import CliRunner
 
 from cli import app
-from signaffect.read.sign_units import SignUnits
-from signaffect.read.signers import analyse, carrier, signer_shares
+from read.sign_units import SignUnits
+from read.signers import analyse, carrier, signer_shares
 from signaffect.stats.clustered_stats import Settings
 
 runner = CliRunner()

@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from signaffect.read.timing import (
+from read.timing import (
     TIMINGS,
     TimingSettings,
     clustered_shares,

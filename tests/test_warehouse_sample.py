@@ -8,8 +8,8 @@ import duckdb
 import pytest
 
 from ingest.corpus import IngestErrors
+from pipeline.corpus import build_warehouse, ingest_corpus
 from signaffect.core.settings import SAMPLE_CORPUS_DIR
-from signaffect.pipeline.corpus import build_warehouse, ingest_corpus
 from tests.conftest import TEST_DBT_VARS, scalar
 
 RAW_TABLES = [

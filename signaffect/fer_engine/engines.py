@@ -1,7 +1,7 @@
 """Engines that run work units (FER, face, or both): this process, local processes, or Ray.
 
 Why: every engine calls the same `analyse_unit` and yields `UnitResult`s as units finish, in
-any order, so the drivers (signaffect/pipeline/fer.py, face.py) write the same shards
+any order, so the drivers (pipeline/fer.py, face.py) write the same shards
 whichever runs them. A
 unit that raises (a bug, a killed worker) is retried, then becomes a failed result with a
 one-line reason; an unusable video is not retried (it would fail the same way).

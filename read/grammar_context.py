@@ -32,9 +32,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from signaffect.core.errors import SignAffectError
-from signaffect.core.warehouse import connect_marts
-from signaffect.read.associations import (
+from read.associations import (
     CHANCE,
     FACE,
     NOTE_SQL,
@@ -45,7 +43,7 @@ from signaffect.read.associations import (
     comparison_caption,
     shown_columns,
 )
-from signaffect.read.sign_units import (
+from read.sign_units import (
     SignUnits,
     associate_units,
     is_inside,
@@ -53,6 +51,8 @@ from signaffect.read.sign_units import (
     only_features,
     two_by_two,
 )
+from signaffect.core.errors import SignAffectError
+from signaffect.core.warehouse import connect_marts
 from signaffect.stats.clustered_stats import Settings
 from signaffect.stats.pooled_odds import pooled_odds_ratio
 

@@ -1,4 +1,4 @@
-"""A FER run: FER's share of a video run (signaffect/pipeline/video_runs.py), the videos of
+"""A FER run: FER's share of a video run (pipeline/video_runs.py), the videos of
 the corpus in a folder, and the dbt refresh of the FER marts.
 
 Why: the driving (units, shards, resume, one commit per video) is the same for every video
@@ -21,6 +21,8 @@ from ingest.fer import (
     match_corpus_videos,
     status_row,
 )
+from pipeline.builds import recorded_build
+from pipeline.video_runs import Analysis, RunSummary, run_analyses
 from signaffect.core.errors import SignAffectError
 from signaffect.core.progress import progress_bar
 from signaffect.core.warehouse import connect
@@ -29,8 +31,6 @@ from signaffect.fer_engine.engines import Engine, LocalEngine, RayEngine
 from signaffect.fer_engine.model import DEFAULT_BATCH, model_hash
 from signaffect.fer_engine.schema import VideoKey
 from signaffect.fer_engine.units import CHUNK_FRAMES, FerUnit
-from signaffect.pipeline.builds import recorded_build
-from signaffect.pipeline.video_runs import Analysis, RunSummary, run_analyses
 
 if TYPE_CHECKING:
     import duckdb

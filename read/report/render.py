@@ -22,18 +22,18 @@ import pyarrow as pa
 from ml.oof import BASELINE_NAMES
 from ml.options import MODEL_NAMES as ML_MODEL_NAMES
 from ml.verdict import ABOVE
+from read.agreement import caption as agreement_caption
+from read.associations import LEXICAL_NOT_FACE, READING_GUIDE, ROLES_GUIDE
+from read.grammar_context import why_not_estimable
+from read.licences import CORPUS_CITATION, CORPUS_NOTICE, lexicon_licence
+from read.report import data as report_data
+from read.report.analyses import Analyses, LabelAnalyses
+from read.report.analysis_figures import draw_analyses
+from read.report.data import ReportData, Training
+from read.report.figures import MEASURED_KEY, Chart, draw
+from read.report.measured import MeasuredVsCoded, pooled_first
 from signaffect.core.atomic import atomic_files
 from signaffect.core.choices import FAMILIES
-from signaffect.read.agreement import caption as agreement_caption
-from signaffect.read.associations import LEXICAL_NOT_FACE, READING_GUIDE, ROLES_GUIDE
-from signaffect.read.grammar_context import why_not_estimable
-from signaffect.read.licences import CORPUS_CITATION, CORPUS_NOTICE, lexicon_licence
-from signaffect.read.report import data as report_data
-from signaffect.read.report.analyses import Analyses, LabelAnalyses
-from signaffect.read.report.analysis_figures import draw_analyses
-from signaffect.read.report.data import ReportData, Training
-from signaffect.read.report.figures import MEASURED_KEY, Chart, draw
-from signaffect.read.report.measured import MeasuredVsCoded, pooled_first
 
 HTML_NAME = "report.html"
 MD_NAME = "report.md"

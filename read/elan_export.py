@@ -1,7 +1,7 @@
 """Each story as an ELAN 3.0 file (`<story>.eaf`) with the tier mapping that reads it back
 (`<story>.tiers.toml`), written with pympi-ling.
 
-`export_elan(db, out_dir, stories)` reads the marts (`signaffect.read.elan_tiers`), builds
+`export_elan(db, out_dir, stories)` reads the marts (`read.elan_tiers`), builds
 every file in memory, checks each against the EAF 3.0 structure (`eaf_checks`), and only
 then writes them together (`signaffect.core.atomic.atomic_files`: temporary names, renamed
 when all are written), so a failure leaves no half-written file.
@@ -29,11 +29,11 @@ from pathlib import Path, PurePosixPath
 import duckdb
 from pympi.Elan import Eaf, to_adocument
 
+from read.eaf_checks import problems
+from read.elan_tiers import DERIVED_ANNOTATOR, StoryReader, StoryTiers, Tier
 from signaffect.core.atomic import atomic_files
 from signaffect.core.errors import SignAffectError
 from signaffect.core.warehouse import NOT_BUILT_HINT, connect_marts, table_exists
-from signaffect.read.eaf_checks import problems
-from signaffect.read.elan_tiers import DERIVED_ANNOTATOR, StoryReader, StoryTiers, Tier
 
 #: The marts the export reads (declared in models/exposures.yml as `elan_export`).
 MARTS = (

@@ -19,10 +19,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from read.associations import roles_of
 from signaffect.core.choices import FACE
 from signaffect.core.errors import SignAffectError
 from signaffect.core.warehouse import connect_marts
-from signaffect.read.associations import roles_of
 from signaffect.stats.association_model import ModelSettings, statistics
 from signaffect.stats.clustered_stats import Settings
 

@@ -15,10 +15,10 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from read.confirmations import SURVIVES, beta_text, note, stored
 from signaffect.core.choices import FACE, FAMILIES, GRAINS, RANKINGS, ROLES
 from signaffect.core.errors import SignAffectError
 from signaffect.core.warehouse import connect_marts
-from signaffect.read.confirmations import SURVIVES, beta_text, note, stored
 
 CHANCE = "not distinguishable from chance"
 ONE_SIGN = "one sign"

@@ -20,11 +20,11 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from read.associations import top_features
+from read.confirmations import SURVIVES, TABLE, beta_text, note
 from signaffect.core.choices import FACE
 from signaffect.core.errors import SignAffectError
 from signaffect.core.warehouse import connect_marts
-from signaffect.read.associations import top_features
-from signaffect.read.confirmations import SURVIVES, TABLE, beta_text, note
 
 #: Rows asked of the ranking before the kinds are filtered: all of them.
 ALL = 100_000

@@ -32,11 +32,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from read.associations import comparison_caption, top_features
+from read.grammar_context import mart_resamples
+from read.sign_units import SignUnits, associate_units, load, two_by_two
 from signaffect.core.choices import FACE
 from signaffect.core.warehouse import connect_marts
-from signaffect.read.associations import comparison_caption, top_features
-from signaffect.read.grammar_context import mart_resamples
-from signaffect.read.sign_units import SignUnits, associate_units, load, two_by_two
 from signaffect.stats.clustered_stats import Settings
 from signaffect.stats.pooled_odds import pooled_odds_ratio
 

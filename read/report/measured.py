@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import duckdb
 import pyarrow as pa
 
-from signaffect.read.agreement import (
+from read.agreement import (
     POOLED,
     example_utterance,
     frames_sql,

@@ -16,18 +16,18 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from signaffect.core.errors import SignAffectError
-from signaffect.read.associations import top_features
-from signaffect.read.grammar_context import inside_outside, mart_resamples
-from signaffect.read.sign_units import CONTEXT_EXCLUDED_KINDS, load
-from signaffect.read.signers import SignerAnalysis, analyse
-from signaffect.read.timing import (
+from read.associations import top_features
+from read.grammar_context import inside_outside, mart_resamples
+from read.sign_units import CONTEXT_EXCLUDED_KINDS, load
+from read.signers import SignerAnalysis, analyse
+from read.timing import (
     OUTSIDE,
     SUMMARY_SCHEMA,
     TimingSettings,
     load_spans,
     summarise_spans,
 )
+from signaffect.core.errors import SignAffectError
 from signaffect.stats.clustered_stats import Settings
 
 #: Features per label in the grammar and signer sections, and in the timing figure.

@@ -15,8 +15,8 @@ import numpy as np
 import pyarrow as pa
 from matplotlib.figure import Figure
 
-from signaffect.read.report.data import ASSOCIATION_GRAIN, ReportData
-from signaffect.read.report.measured import MeasuredVsCoded
+from read.report.data import ASSOCIATION_GRAIN, ReportData
+from read.report.measured import MeasuredVsCoded
 
 DPI = 110
 MEASURED_KEY = "measured-vs-coded"

@@ -22,11 +22,11 @@ from pathlib import Path
 
 import duckdb
 
+from read.licences import CORPUS_CITATION, CORPUS_NOTICE, LEXICON_LICENCES
 from signaffect.core.atomic import atomic_dir
 from signaffect.core.errors import SignAffectError
 from signaffect.core.failpoints import failpoint
 from signaffect.core.warehouse import connect_marts
-from signaffect.read.licences import CORPUS_CITATION, CORPUS_NOTICE, LEXICON_LICENCES
 
 CARD_NAME = "README.md"
 #: First line of the card: how an earlier export is recognised (and may be replaced).

@@ -11,11 +11,11 @@ import numpy as np
 import pyarrow as pa
 from rich.progress import Progress
 
+from read.confirm import Pair, load_pairs
+from read.confirmations import SCHEMA, TABLE
 from signaffect.core.arrow_tables import ensure_table, insert_arrow, transaction
 from signaffect.core.choices import FACE
 from signaffect.core.warehouse import connect
-from signaffect.read.confirm import Pair, load_pairs
-from signaffect.read.confirmations import SCHEMA, TABLE
 from signaffect.stats.glmer import fit_glmer, rscript
 
 

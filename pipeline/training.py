@@ -11,8 +11,8 @@ from rich.progress import Progress
 from ml.data import read_settings
 from ml.options import Grain, Inputs, Scope
 from ml.train import TrainConfig, TrainResult, train
+from pipeline.builds import recorded_build
 from signaffect.core.warehouse import require_built
-from signaffect.pipeline.builds import recorded_build
 
 
 def ensure_mart(

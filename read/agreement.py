@@ -3,7 +3,7 @@ agreement rows (`measure_code_agreement`) and their terminal table and caption.
 
 Why here: the frames come from the marts (fct_face_measures, fct_frame_features,
 fct_feature_coverage, fct_frames); the statistics (signaffect/stats/agreement.py) and the
-writing (signaffect/pipeline/agree.py) know nothing of SQL.
+writing (pipeline/agree.py) know nothing of SQL.
 """
 
 from __future__ import annotations

@@ -10,9 +10,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from read.agreement import POOLED, SCHEMA, TABLE, load_frames
 from signaffect.core.arrow_tables import ensure_table, insert_arrow, transaction
 from signaffect.core.warehouse import connect
-from signaffect.read.agreement import POOLED, SCHEMA, TABLE, load_frames
 from signaffect.stats.agreement import (
     Agreement,
     AgreementFrames,

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 from rich.progress import Progress
 
 from ingest.corpus import IngestSummary
-from signaffect.pipeline.corpus import build_warehouse, ingest_corpus
-from signaffect.pipeline.options import CorpusOptions
+from pipeline.corpus import build_warehouse, ingest_corpus
+from pipeline.options import CorpusOptions
 
 if TYPE_CHECKING:  # training and the report (scikit-learn, matplotlib) load only for `run`
     from ml.train import TrainResult
@@ -43,7 +43,7 @@ def run_main_job(
     the report into `report_dir`."""
     from ml.options import CV
     from ml.train import TrainConfig, train
-    from signaffect.read.report import write_report
+    from read.report import write_report
 
     summary = ingest_corpus(db, paths, progress, options)
     build_warehouse(db, progress, dbt_vars)

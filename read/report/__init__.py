@@ -6,6 +6,6 @@ matplotlib's Agg canvas (`figures`) and writes both documents (`render`).
 
 from __future__ import annotations
 
-from signaffect.read.report.render import write_report
+from read.report.render import write_report
 
 __all__ = ["write_report"]

@@ -15,10 +15,10 @@ from ingest.file_identity import CorpusFile, loaded_files, match_loaded
 from ingest.formats import ParseOptions
 from ingest.lexicons import Lexicon, LexiconFileError, select_lexicons
 from ingest.raw_tables import ensure_raw_tables
+from pipeline.builds import recorded_build
+from pipeline.options import CorpusOptions
 from signaffect.core.errors import InputFileError, Interrupted, SignAffectError
 from signaffect.core.warehouse import connect, verify_readable
-from signaffect.pipeline.builds import recorded_build
-from signaffect.pipeline.options import CorpusOptions
 
 
 def ingest_corpus(
@@ -120,6 +120,6 @@ def build_warehouse(
     force: bool = False,
 ) -> bool:
     """`dbt build` every model, seed and test against `db` (`dbt_vars` override vars),
-    recorded in the warehouse (see `signaffect.pipeline.builds`); False when nothing changed
+    recorded in the warehouse (see `pipeline.builds`); False when nothing changed
     since the last build (no dbt run) unless `force`."""
     return recorded_build(db, progress, dbt_vars, force=force) > 0

@@ -1,4 +1,4 @@
-"""A face-engine run: the face's share of a video run (signaffect/pipeline/video_runs.py),
+"""A face-engine run: the face's share of a video run (pipeline/video_runs.py),
 alone or with FER's over the same decode, and the dbt refresh of the face marts.
 
 Why: `cli.py face` drives the MediaPipe engine exactly as `cli.py fer` drives FER (units,
@@ -17,6 +17,9 @@ from typing import TYPE_CHECKING, Any
 from ingest.face_frames import FACE_TABLES
 from ingest.face_videos import FACE_VIDEOS, load_face_video, record_face_failure
 from ingest.fer import FER_TABLES, loaded_ok
+from pipeline.builds import recorded_build
+from pipeline.fer import VideoChoice, fer_analysis, videos_into_warehouse
+from pipeline.video_runs import Analysis, RunSummary, run_analyses
 from signaffect.core.progress import progress_bar
 from signaffect.face_engine.model import mediapipe_vision, model_hash
 from signaffect.face_engine.units import FaceUnit, JointUnit
@@ -25,9 +28,6 @@ from signaffect.fer_engine.detect import DetectorSettings
 from signaffect.fer_engine.engines import Engine
 from signaffect.fer_engine.schema import VideoKey
 from signaffect.fer_engine.units import CHUNK_FRAMES, FerUnit, KeyedUnit, WorkUnit
-from signaffect.pipeline.builds import recorded_build
-from signaffect.pipeline.fer import VideoChoice, fer_analysis, videos_into_warehouse
-from signaffect.pipeline.video_runs import Analysis, RunSummary, run_analyses
 
 if TYPE_CHECKING:
     import duckdb

@@ -10,8 +10,8 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from signaffect.read.report.analyses import Analyses, LabelAnalyses
-from signaffect.read.report.figures import Chart, _png, shorten
+from read.report.analyses import Analyses, LabelAnalyses
+from read.report.figures import Chart, _png, shorten
 
 INSIDE_COLOUR = "#228833"
 OUTSIDE_COLOUR = "#4477aa"

@@ -16,15 +16,15 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from read.associations import TopFeatures, top_features
+from read.queries import HEADLINE_SQL
+from read.report.analyses import Analyses, load_analyses
+from read.report.measured import MeasuredVsCoded, load_measured
 from signaffect.core.build_settings import project_vars
 from signaffect.core.choices import FAMILIES
 from signaffect.core.errors import SignAffectError
 from signaffect.core.versions import package_versions
 from signaffect.core.warehouse import connect_marts, table_exists
-from signaffect.read.associations import TopFeatures, top_features
-from signaffect.read.queries import HEADLINE_SQL
-from signaffect.read.report.analyses import Analyses, load_analyses
-from signaffect.read.report.measured import MeasuredVsCoded, load_measured
 
 #: The labels the report ranks features for, when present in the association mart.
 DEFAULT_LABELS = ("empath:negative_emotion", "empath:confusion")
