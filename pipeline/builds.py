@@ -11,7 +11,6 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
-import duckdb
 from rich.progress import Progress
 
 from ingest.corpus import backfill_lookups
@@ -88,7 +87,9 @@ def _begin(
     (`skip_unchanged` and `unchanged_since_built`)."""
     con = connect(db, create=False)
     try:
-        previous = _read_record(con) if partial_tables is None else read_record(con)
+        if partial_tables is None:
+            verify_readable(con)
+        previous = read_record(con)
         kept = previous.settings if previous is not None else {}
         refused = None
         try:
@@ -96,10 +97,8 @@ def _begin(
         except SignAffectError as exc:
             settings, refused = dict(kept), exc
         if (partial_tables is None and skip_unchanged and refused is None
-                and _unchanged(con, settings, code)):
+                and unchanged_since_built(con, settings, code)):
             return None
-        if partial_tables is None:
-            verify_readable(con)
         ensure_raw_tables(con)
         if partial_tables is None:
             backfill_lookups(con)
@@ -107,24 +106,6 @@ def _begin(
     finally:
         con.close()
     return previous, settings, refused
-
-
-def _read_record(con: duckdb.DuckDBPyConnection) -> BuildRecord | None:
-    """The last build's record, before anything is verified: a file it cannot read is left
-    to `verify_readable`, which names the damage."""
-    try:
-        return read_record(con)
-    except duckdb.Error:
-        return None
-
-
-def _unchanged(con: duckdb.DuckDBPyConnection, settings: dict[str, Any], code: str) -> bool:
-    """`unchanged_since_built`, read-only, before anything writes; a file it cannot read is
-    left to `verify_readable`, which names the damage."""
-    try:
-        return unchanged_since_built(con, settings, code)
-    except duckdb.Error:
-        return False
 
 
 def _end(db: Path, state: str, message: str | None, keep: str | None) -> None:

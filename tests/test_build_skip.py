@@ -109,6 +109,8 @@ def test_the_code_fingerprint_follows_every_project_file(
         (tmp_path / name).write_text("a")
     (tmp_path / "tests" / "test_x.py").write_text("a")
     monkeypatch.setattr(project_code, "PROJECT_DIR", tmp_path)
+    monkeypatch.setattr(project_code, "DBT_CONFIG_FILES",
+                        tuple(tmp_path / path.name for path in project_code.DBT_CONFIG_FILES))
     first = project_code.project_code_fingerprint()
     (tmp_path / "tests" / "test_x.py").write_text("b")  # pytest's, not dbt's
     assert project_code.project_code_fingerprint() == first
