@@ -14,6 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pyarrow.compute as pc
+
 from ingest.face_frames import store_face_frames
 from ingest.fer import load_fer_results, status_row
 from signaffect.face_engine.track import track_faces
@@ -35,13 +37,22 @@ def record_face_failure(
     load_fer_results(con, None, [row], tables=(FACE_VIDEOS,))
 
 
+class NoFaceError(ValueError):
+    """A video in which no frame shows a face: bad input for the face engine (the wrong
+    camera, a blank clip), refused rather than loaded as rows that measure nothing."""
+
+
 def load_face_video(con: duckdb.DuckDBPyConnection, root: Path, key: VideoKey) -> bool:
     """Load one key's complete shards into raw.face_frames (faces tracked over the whole
-    video) and its 'ok' row into raw.face_videos; False while a chunk is missing."""
+    video) and its 'ok' row into raw.face_videos; False while a chunk is missing;
+    NoFaceError, with nothing loaded, when no frame shows a face."""
     found = read_video(key_dir(root, key))
     if found is None:
         return False
     table, meta = found
+    if not pc.any(table["face_found"]).as_py():
+        raise NoFaceError(f"{meta['video_path']}: no face found in any of its "
+                          f"{table.num_rows} frames (another camera's video, or a blank clip?)")
     store_face_frames(con, track_faces(table))
     row = status_row(meta["video_path"], key, FACE_MODE,
                      table=table.replace_schema_metadata(meta),

@@ -87,11 +87,15 @@ class _Run:
         summary.failures.append((str(video.path), error))
 
     def load(self, video: _Video) -> None:
-        """Load a video whose units are all back, or record why it failed."""
-        if not video.errors and video.analysis.load(self.con, video.analysis.shard_root,
-                                                    video.key):
-            self.summaries[video.analysis.name].processed += 1
-            return
+        """Load a video whose units are all back, or record why it failed (a loader refuses
+        a video it finds unusable with a ValueError naming it: nothing of it is loaded)."""
+        try:
+            if not video.errors and video.analysis.load(self.con, video.analysis.shard_root,
+                                                        video.key):
+                self.summaries[video.analysis.name].processed += 1
+                return
+        except ValueError as exc:
+            video.errors = [str(exc)]
         video.errors = video.errors or ["shards incomplete after the run"]
         self.fail(video)
 

@@ -225,17 +225,20 @@ def test_mediapipe_missing_is_one_line_with_a_hint(
     assert "scripts/setup_venv.sh" in result.output and not db.exists()
 
 
-def test_a_video_without_a_face_loads_face_less_rows(tmp_path: Path) -> None:
+def test_a_video_without_a_face_is_refused_in_one_line_and_nothing_of_it_loads(
+    tmp_path: Path,
+) -> None:
     blank = Truth([False] * 6, [False] * 6, [None] * 6)
     path = write_face_video(tmp_path / "nobody.avi", blank)
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     summaries = run_face(con, [path], FaceRun(tmp_path / "face-shards"))
-    assert (summaries["face"].processed, summaries["face"].failed) == (1, 0)
-    assert con.execute(
-        "select count(*), count(distinct video_frame), bool_or(face_found), max(face_id),"
-        " count(brow_inner_left) from raw.face_frames"
-    ).fetchone() == (6, 6, False, 0, 0)
-    assert con.execute("select status, n_frames from raw.face_videos").fetchall() == [("ok", 6)]
+    assert (summaries["face"].processed, summaries["face"].failed) == (0, 1)
+    ((failed, error),) = summaries["face"].failures
+    assert failed == str(path) and error == (
+        f"{path}: no face found in any of its 6 frames (another camera's video, or a blank clip?)")
+    assert con.execute("select count(*) from raw.face_frames").fetchone() == (0,)
+    assert con.execute("select status, error from raw.face_videos").fetchall() == [
+        ("failed", error)]
 
 
 def _table(con: duckdb.DuckDBPyConnection, name: str) -> list[tuple]:
