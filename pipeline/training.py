@@ -24,12 +24,11 @@ def ensure_mart(
 ) -> bool:
     """Rebuild the ML marts with dbt when built for another scope or input set (or missing).
 
-    A scope change runs `dbt build --select +ml_frame_matrix+ +ml_sign_token_matrix+
-    fct_frame_features+ fct_sign_tokens+`: the lexical rows are made upstream, and every
-    public mart downstream of the frame features or the sign tokens is rebuilt too, so
-    none is left at the old scope. An input change only needs the two ML marts (and the
-    catalog after them). The target kind the frame mart was built with is kept. Returns
-    whether dbt ran.
+    A scope change is a full build with the new scope (the build's other settings kept):
+    lexical_scope is read wherever labels are made, so no hand-written selector could name
+    every mart it reaches, and a full build leaves none at the old scope. An input change
+    only needs the two ML marts (and the catalog after them). The target kind the frame
+    mart was built with is kept. Returns whether dbt ran.
     """
     built = read_settings(db, grain)
     reference = built or read_settings(db)  # the frame mart knows how the warehouse was built
@@ -42,13 +41,13 @@ def ensure_mart(
     dbt_vars: dict[str, Any] = {"lexical_scope": want_scope, "ml_input_kinds": list(want_kinds)}
     if reference:
         dbt_vars["ml_target_kind"] = reference.target_kind
-    select = ["+ml_frame_matrix+", "+ml_sign_token_matrix+", "fct_frame_features+",
-              "fct_sign_tokens+"]
-    if reference and reference.lexical_scope == want_scope:
-        tokens = "ml_sign_token_matrix+" if built else "+ml_sign_token_matrix+"
-        select = ["ml_frame_matrix+", tokens]
+    if not reference or reference.lexical_scope != want_scope:
+        recorded_build(db, progress, dbt_vars, extra_args=None, partial_tables=None)
+        return True
+    tokens = "ml_sign_token_matrix+" if built else "+ml_sign_token_matrix+"
     # dim_build_settings records the vars of every build, partial ones too.
-    recorded_build(db, progress, dbt_vars, ["--select", *select, "dim_build_settings"],
+    recorded_build(db, progress, dbt_vars,
+                   extra_args=["--select", "ml_frame_matrix+", tokens, "dim_build_settings"],
                    partial_tables=())
     return True
 
