@@ -28,14 +28,7 @@ import pyarrow as pa
 from signaffect.core.errors import SignAffectError
 from signaffect.core.settings import BOOTSTRAP_RESAMPLES
 from signaffect.core.warehouse import connect_marts
-from signaffect.stats.clustered_stats import (
-    Settings,
-    cluster_weights,
-    clustered_median,
-    generators,
-    interval_quantiles,
-    nan_quantiles,
-)
+from signaffect.stats.clustered_stats import Settings, clustered_median, clustered_shares
 
 #: Lead and lag columns of each reference point.
 RELATIVE_TO = {
@@ -55,6 +48,10 @@ class TimingSettings:
     resamples: int = BOOTSTRAP_RESAMPLES
     seed: int = 42
     confidence: float = 0.95
+
+    def draws(self) -> Settings:
+        """The story bootstrap's settings for these draws."""
+        return Settings(resamples=self.resamples, seed=self.seed, confidence=self.confidence)
 
 
 _SPANS_SQL = """
@@ -147,8 +144,7 @@ def _summary(
     lead = np.array(spans["lead_ms"].to_pylist(), dtype=np.float64)
     apex = np.array(spans["apex_lead_ms"].to_pylist(), dtype=np.float64)
     lag = np.array(spans["lag_ms"].to_pylist(), dtype=np.float64)
-    draws = Settings(resamples=settings.resamples, seed=settings.seed,
-                     confidence=settings.confidence)
+    draws = settings.draws()
     lead_ = clustered_median(lead, story, draws)
     apex_ = clustered_median(apex, story, draws)
     lag_ = clustered_median(lag, story, draws)
@@ -172,27 +168,20 @@ def _summary(
         "lag_ci_high": lag_.ci_high,
         "share_several_signs": float(np.mean(spans["spans_several_signs"].to_pylist())),
     }
-    return row | clustered_shares(np.array(spans["onset_timing"].to_pylist()), story, settings)
+    return row | timing_shares(np.array(spans["onset_timing"].to_pylist()), story, settings)
 
 
-def clustered_shares(
-    timing: np.ndarray, cluster: np.ndarray, settings: TimingSettings
+def timing_shares(
+    timing: np.ndarray, story: np.ndarray, settings: TimingSettings
 ) -> dict[str, float]:
-    """The share of each class of TIMINGS, with a 95% CI from the story bootstrap's draws
-    (replicate r counts each story as often as it was drawn)."""
-    clusters, code = np.unique(cluster, return_inverse=True)
-    counts = np.stack([np.bincount(code, timing == t, clusters.size) for t in TIMINGS])
-    sizes = np.bincount(code, minlength=clusters.size).astype(np.float64)
-    boot_rng, _ = generators(settings.seed)
-    weights = cluster_weights(clusters.size, settings.resamples, boot_rng)
-    replicate = (weights @ counts.T) / (weights @ sizes)[:, None]
-    bounds = nan_quantiles(replicate, interval_quantiles(settings.confidence))
+    """The share of each class of TIMINGS among the spans, with its story-bootstrap CI
+    (`clustered_stats.clustered_shares`), as the summary's columns."""
+    result = clustered_shares(timing, story, TIMINGS, settings.draws())
     out: dict[str, float] = {}
     for i, name in enumerate(TIMINGS):
         column = "share_" + name.replace(" ", "_")
-        ci = (np.nan, np.nan) if clusters.size < 2 else bounds[:, i]
-        out |= {column: counts[i].sum() / sizes.sum(), f"{column}_ci_low": float(ci[0]),
-                f"{column}_ci_high": float(ci[1])}
+        out |= {column: float(result.shares[i]), f"{column}_ci_low": float(result.ci_low[i]),
+                f"{column}_ci_high": float(result.ci_high[i])}
     return out
 
 

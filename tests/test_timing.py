@@ -20,9 +20,9 @@ from cli import app
 from read.timing import (
     TIMINGS,
     TimingSettings,
-    clustered_shares,
     groups,
     summarise_spans,
+    timing_shares,
 )
 from signaffect.stats.clustered_stats import Settings, clustered_median, generators
 from tests.conftest import rows
@@ -178,7 +178,7 @@ def test_shares_replay_their_draws() -> None:
          "face first", "hands first", "face first"]
     )
     settings = TimingSettings(resamples=200, seed=7)
-    shares = clustered_shares(timing, story, settings)
+    shares = timing_shares(timing, story, settings)
     assert shares["share_face_first"] == pytest.approx(8 / 14)
     assert sum(shares[f"share_{t.replace(' ', '_')}"] for t in TIMINGS) == pytest.approx(1)
     boot, _ = generators(settings.seed)

@@ -32,7 +32,7 @@ Pure numpy/scipy: the dbt model feeds it arrays and stores what it returns.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -428,6 +428,40 @@ def cluster_weights(n_clusters: int, resamples: int, rng: np.random.Generator) -
     weights = np.zeros((resamples, n_clusters))
     np.add.at(weights, (np.arange(resamples)[:, None], picks), 1.0)
     return weights
+
+
+@dataclass(frozen=True)
+class ClusteredShares:
+    """The share of the units in each class, with the cluster-bootstrap CI of each share
+    (NaN bounds with fewer than two clusters: one story says nothing about the next)."""
+
+    classes: tuple[str, ...]
+    shares: FloatArray
+    ci_low: FloatArray
+    ci_high: FloatArray
+
+
+def clustered_shares(
+    labels: NDArray[np.object_] | NDArray[np.str_],
+    cluster: NDArray[np.object_] | IntArray,
+    classes: Sequence[str],
+    settings: Settings,
+) -> ClusteredShares:
+    """Each class's share of the units (`labels`, one per unit) and its cluster-bootstrap CI
+    (`settings`' resamples, seed and confidence): replicate r counts each cluster as often
+    as it was drawn, its share the drawn units of the class over all drawn units."""
+    clusters, code = np.unique(cluster, return_inverse=True)
+    counts = np.stack([np.bincount(code, labels == c, clusters.size) for c in classes])
+    sizes = np.bincount(code, minlength=clusters.size).astype(np.float64)
+    shares = counts.sum(axis=1) / sizes.sum()
+    if clusters.size < 2:
+        missing = np.full(len(classes), np.nan)
+        return ClusteredShares(tuple(classes), shares, missing, missing)
+    boot_rng, _ = generators(settings.seed)
+    weights = cluster_weights(clusters.size, settings.resamples, boot_rng)
+    replicate = (weights @ counts.T) / (weights @ sizes)[:, None]
+    bounds = nan_quantiles(replicate, interval_quantiles(settings.confidence))
+    return ClusteredShares(tuple(classes), shares, bounds[0], bounds[1])
 
 
 @dataclass(frozen=True)
