@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 from ingest.face_frames import store_face_frames
 from ingest.fer import load_fer_results, status_row
 from signaffect.face_engine.track import track_faces
-from signaffect.fer_engine.schema import VideoKey
+from signaffect.fer_engine.schema import UnusableVideoError, VideoKey
 from signaffect.fer_engine.shards import key_dir, read_video
 
 if TYPE_CHECKING:  # duckdb is imported by the caller
@@ -37,7 +37,7 @@ def record_face_failure(
     load_fer_results(con, None, [row], tables=(FACE_VIDEOS,))
 
 
-class NoFaceError(ValueError):
+class NoFaceError(UnusableVideoError):
     """A video in which no frame shows a face: bad input for the face engine (the wrong
     camera, a blank clip), refused rather than loaded as rows that measure nothing."""
 

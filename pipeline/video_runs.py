@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from signaffect.fer_engine.engines import Engine, LocalEngine
-from signaffect.fer_engine.schema import VideoKey
+from signaffect.fer_engine.schema import UnusableVideoError, VideoKey
 from signaffect.fer_engine.shards import is_done, write_shard
 from signaffect.fer_engine.units import CHUNK_FRAMES, KeyedUnit, WorkUnit, chunk_bounds
 from signaffect.fer_engine.video import FerVideoError, probe_video, video_hash
@@ -88,13 +88,14 @@ class _Run:
 
     def load(self, video: _Video) -> None:
         """Load a video whose units are all back, or record why it failed (a loader refuses
-        a video it finds unusable with a ValueError naming it: nothing of it is loaded)."""
+        a video it finds unusable with an UnusableVideoError naming it: nothing of it is
+        loaded)."""
         try:
             if not video.errors and video.analysis.load(self.con, video.analysis.shard_root,
                                                         video.key):
                 self.summaries[video.analysis.name].processed += 1
                 return
-        except ValueError as exc:
+        except UnusableVideoError as exc:
             video.errors = [str(exc)]
         video.errors = video.errors or ["shards incomplete after the run"]
         self.fail(video)

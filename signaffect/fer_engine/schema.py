@@ -42,3 +42,9 @@ class VideoKey(NamedTuple):
     video_hash: str | None
     model_hash: str
     detector_settings: str
+
+
+class UnusableVideoError(ValueError):
+    """A video whose results a loader refuses once all its frames are in (e.g. the face
+    engine found no face in any frame): the run records it as failed, with this message,
+    and loads nothing of it."""
