@@ -80,8 +80,7 @@ def main() -> None:
             print(f"built full-corpus warehouse in {time.perf_counter() - start:.1f} s: {db}")
         clustered = _time_run(db, CLUSTERED, dbt_vars, args.repeat)
         frame_level = _time_run(db, FRAME_LEVEL, dbt_vars, args.repeat)
-        con = duckdb.connect(str(db), read_only=True)
-        try:
+        with duckdb.connect(str(db), read_only=True) as con:
             per_grain = con.execute(
                 "select grain, count(*), count(*) filter (where q_value < 0.05) "
                 "from fct_label_feature_associations group by grain order by grain"
@@ -90,8 +89,6 @@ def main() -> None:
                 "select count(*), count(*) filter (where q_value_frames < 0.05) "
                 "from fct_feature_cooccurrence where feature_a < feature_b"
             ).fetchall()[0]
-        finally:
-            con.close()
 
     clustered_s, frame_s = statistics.median(clustered[0]), statistics.median(frame_level[0])
     clustered_cpu, frame_cpu = statistics.median(clustered[1]), statistics.median(frame_level[1])

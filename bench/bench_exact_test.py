@@ -68,14 +68,11 @@ def _timed(tree: Path, db: Path) -> tuple[float, float]:
 
 
 def _significant(db: Path) -> str:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
+    with duckdb.connect(str(db), read_only=True) as con:
         rows = con.execute(
             "select feature_family, feature_kind, count(*), count(*) filter (where q_value < 0.05) "
             "from fct_label_feature_associations where grain = 'sign' group by all order by 1, 2"
         ).fetchall()
-    finally:
-        con.close()
     return ", ".join(f"{f}/{k} {sig} of {n}" for f, k, n, sig in rows)
 
 

@@ -257,8 +257,7 @@ def test_results_land_in_the_four_tables(mart_db: Path, tmp_path: Path) -> None:
     result = train(mart_db, TrainConfig(cv=CV.story, folds=3, forest=FAST, resamples=50,
                                         importance_repeats=2),
                    artifacts_dir=tmp_path / "artifacts")
-    con = duckdb.connect(str(mart_db), read_only=True)
-    try:
+    with duckdb.connect(str(mart_db), read_only=True) as con:
         run = con.execute(
             "select cv, folds, scope, n_frames, n_unique_rows, seed, data_hash, "
             "model_micro_f1, stratified_micro_f1, majority_micro_f1, "
@@ -280,8 +279,6 @@ def test_results_land_in_the_four_tables(mart_db: Path, tmp_path: Path) -> None:
             "select model, fold, n_frames, f1 from ml_fold_metrics where run_id = ? "
             "order by model, fold", [result.run_id]
         ).fetchall()
-    finally:
-        con.close()
     assert run is not None and run[:4] == ("story", 3, "sign", 960)
     micro = result.outcome.reports["random_forest"].averages["micro"].f1
     assert run[7] == pytest.approx(micro) == pytest.approx(run[15])
@@ -545,8 +542,7 @@ def test_the_verdict_is_recomputed_from_the_stored_rows(mart_db: Path, tmp_path:
     saved = read_oof(pq.read_table(result.artifacts / OOF_FILE), "random_forest")
     assert decide(saved, 200, 0) == result.verdict
     assert label_precisions(saved, result.matrix.label_names, 200, 0) == precisions
-    con = duckdb.connect(str(mart_db), read_only=True)
-    try:
+    with duckdb.connect(str(mart_db), read_only=True) as con:
         frames = con.execute(
             "select count(*), count(distinct (source_file, utterance_id, unit_index)), "
             "bool_and(o.truth = list_transform(r.labels, lambda l: "
@@ -557,8 +553,6 @@ def test_the_verdict_is_recomputed_from_the_stored_rows(mart_db: Path, tmp_path:
         ).fetchone()
         low = con.execute("select verdict_all_positive_difference_low from ml_runs"
                           ).fetchone()
-    finally:
-        con.close()
     assert frames == (960, 960, True)
     assert low == (result.verdict.all_positive_difference.low,)
 
@@ -724,8 +718,7 @@ def test_a_forest_grown_in_parts_predicts_as_the_whole_forest(matrix: FrameMatri
 
 def test_the_sign_grain_is_one_row_per_token_with_shares(sample_db: Path) -> None:
     tokens = load_matrix(sample_db, Grain.sign)
-    con = duckdb.connect(str(sample_db), read_only=True)
-    try:
+    with duckdb.connect(str(sample_db), read_only=True) as con:
         n_tokens = con.execute("select count(*) from fct_sign_tokens").fetchone()
         token, feature, share = con.execute(
             "select sign_token_id, feature, share_active from fct_sign_token_features "
@@ -738,8 +731,6 @@ def test_the_sign_grain_is_one_row_per_token_with_shares(sample_db: Path) -> Non
         labels = con.execute(
             "select lexical_labels from fct_sign_tokens where sign_token_id = ?", [token]
         ).fetchone()
-    finally:
-        con.close()
     assert n_tokens == (tokens.n_frames,)
     row = order.index(token)
     cell = tokens.X[row, tokens.feature_names.index(feature)]
