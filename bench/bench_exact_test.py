@@ -4,7 +4,8 @@ baseline git ref (default `main`: 1,000 within-story permutations), alternately,
 Builds the full-NCSLGR warehouse once with this tree (or reuses `--db`), copies it once per
 side (the marts upstream of the association models are the same in both trees), then
 `--repeat` times in turn runs, in a fresh Python process whose working directory is each
-tree (so its own `signaffect` and dbt project run):
+tree (so its own `signaffect` and dbt project run, through its
+`pipeline.builds.unrecorded_dbt`: a baseline from `main` on):
 
     dbt run --select fct_association_units fct_label_feature_statistics
                      fct_label_feature_associations
@@ -41,8 +42,8 @@ from signaffect.core.settings import ncslgr_dir
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ["fct_association_units", "fct_label_feature_statistics", "fct_label_feature_associations"]
 _RUN = (
-    "import sys; from pathlib import Path; from signaffect.core.dbt_runner import run_dbt; "
-    "run_dbt('run', Path(sys.argv[1]), extra_args=['--select', *sys.argv[2:]])"
+    "import sys; from pathlib import Path; from pipeline.builds import unrecorded_dbt; "
+    "unrecorded_dbt('run', Path(sys.argv[1]), extra_args=['--select', *sys.argv[2:]])"
 )
 
 

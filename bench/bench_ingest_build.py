@@ -31,10 +31,10 @@ for path in sorted(glob.glob({corpus!r} + '/*.xml')):
 PIPELINE = """
 from pathlib import Path
 from pipeline.corpus import ingest_corpus
-from signaffect.core.dbt_runner import run_dbt
+from pipeline.builds import unrecorded_dbt
 db = Path({db!r})
 ingest_corpus(db, [{corpus!r}])
-run_dbt('build', db, extra_args={extra!r})
+unrecorded_dbt('build', db, extra_args={extra!r})
 """
 
 MEASURE = """

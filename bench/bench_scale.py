@@ -44,7 +44,7 @@ STEPS = {
         "ingest_corpus(db, [{corpus!r}])",
     ),
     "build": ("from pipeline.corpus import build_warehouse", "build_warehouse(db)"),
-    "parse": ("from signaffect.core.dbt_runner import run_dbt", "run_dbt('parse', db)"),
+    "parse": ("from pipeline.builds import unrecorded_dbt", "unrecorded_dbt('parse', db)"),
 }
 
 
