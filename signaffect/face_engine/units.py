@@ -14,24 +14,13 @@ from typing import Any
 
 from signaffect.face_engine.model import FaceLandmarker
 from signaffect.face_engine.video import FaceRows, FaceSettings, analyse_face_video
-from signaffect.fer_engine.schema import VideoKey
-from signaffect.fer_engine.units import FerUnit, UnitResult
+from signaffect.fer_engine.units import FerUnit, UnitResult, VideoSpan
 from signaffect.fer_engine.video import FerVideoError, probe_video
 
 
 @dataclass(frozen=True)
-class FaceUnit:
-    """Face measures over frames [start, stop) of one video under one analysis key."""
-
-    path: str
-    key: VideoKey
-    settings: FaceSettings
-    start: int = 0
-    stop: int | None = None
-
-    @property
-    def parts(self) -> tuple[FaceUnit]:
-        return (self,)
+class FaceUnit(VideoSpan[FaceSettings]):
+    """Face measures over a span of one video."""
 
     def landmarker_checked(self) -> FaceLandmarker:
         """A landmarker for this unit (the caller closes it; loading takes a fraction of a

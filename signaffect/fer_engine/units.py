@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, Self, TypeVar
 
 import pyarrow as pa
 
@@ -67,20 +67,30 @@ class WorkUnit(Chunk, Protocol):
         ...
 
 
+Settings = TypeVar("Settings")
+
+
 @dataclass(frozen=True)
-class FerUnit:
-    """Frames [start, stop) of one video (stop None: to its end) under one analysis key."""
+class VideoSpan(Generic[Settings]):
+    """Frames [start, stop) of one video (stop None: to its end) under one analysis key, with
+    the engine's settings: the fields every engine's single unit shares (it is its one part)."""
 
     path: str
     key: VideoKey
-    settings: DetectorSettings
+    settings: Settings
     start: int = 0
     stop: int | None = None
-    batch_size: int = DEFAULT_BATCH
 
     @property
-    def parts(self) -> tuple[FerUnit]:
+    def parts(self) -> tuple[Self]:
         return (self,)
+
+
+@dataclass(frozen=True)
+class FerUnit(VideoSpan[DetectorSettings]):
+    """FER over a span of one video, `batch_size` faces per classifier call."""
+
+    batch_size: int = DEFAULT_BATCH
 
     def analyse(
         self, *, threads: int | None = 1, progress: Any = None, tap: FrameTap | None = None
