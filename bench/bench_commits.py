@@ -72,17 +72,27 @@ def run_cli(tree: Tree, args: list[str]) -> tuple[float, float, float]:
 
 WARM_PARSE = """
 import json, sys
-from dbt.cli.main import dbtRunner
-args = ["--log-level", "none", "parse", "--project-dir", ".", "--profiles-dir", "."]
-if sys.argv[2] == "var":
-    args += ["--vars", json.dumps({"signaffect_db": sys.argv[1]})]
-try:  # a tree whose runner gives each warehouse its own target folder
-    from pathlib import Path
-    from signaffect.core.dbt_runner import target_dir
-    args += ["--target-path", str(target_dir(Path(sys.argv[1])))]
+from pathlib import Path
+try:  # the tree's pipeline runs dbt for bench/, as its runs call it (target folder, vars)
+    from pipeline.builds import unrecorded_dbt
 except ImportError:
-    pass
-dbtRunner().invoke(args)
+    try:  # the same, before pipeline/ left signaffect/
+        from signaffect.pipeline.builds import unrecorded_dbt
+    except ImportError:  # older: dbt's own parse, the warehouse as its profile reads it
+        unrecorded_dbt = None
+if unrecorded_dbt is not None:
+    unrecorded_dbt("parse", Path(sys.argv[1]))
+else:
+    from dbt.cli.main import dbtRunner
+    args = ["--log-level", "none", "parse", "--project-dir", ".", "--profiles-dir", "."]
+    if sys.argv[2] == "var":
+        args += ["--vars", json.dumps({"signaffect_db": sys.argv[1]})]
+    try:  # a branch commit with a target folder per warehouse but no pipeline dbt call
+        from signaffect.core.dbt_runner import target_dir
+        args += ["--target-path", str(target_dir(Path(sys.argv[1])))]
+    except ImportError:
+        pass
+    dbtRunner().invoke(args)
 """
 
 

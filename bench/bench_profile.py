@@ -10,8 +10,10 @@ peak RSS is its own) this reports
   same build again with nothing changed, and `--threads 1` beside the default 2.
 
 `--tree DIR` profiles another checkout (e.g. `git archive main | tar -x -C DIR`) with this
-interpreter, so two commits compare in one run; `--json FILE` keeps the numbers. Times
-depend on the machine's load, printed beside them.
+interpreter, so two commits compare in one run; `--json FILE` keeps the numbers. dbt runs
+through the tree's `pipeline.builds.unrecorded_dbt` (a tree from before it cannot be profiled;
+one whose version has no `write_json` gives no per-node times). Times depend on the machine's
+load, printed beside them.
 
     .venv/bin/python bench/bench_profile.py [--tree DIR] [--top 10] [--json FILE]
 """
@@ -67,23 +69,20 @@ peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({{"phases": phases, "peak_mb": peak}}))
 """
 
+#: dbt through the tree's pipeline, as bench/ may (never the dbt runner itself). A tree
+#: whose `unrecorded_dbt` has no `write_json` (before it was added) gives no node times.
 DBT = """
 import inspect, json, resource, time
 from pathlib import Path
-from signaffect.core import dbt_runner
+from pipeline.builds import unrecorded_dbt
 options = {{}}
-if {write_json!r} and "write_json" in inspect.signature(dbt_runner.run_dbt).parameters:
+if {write_json!r} and "write_json" in inspect.signature(unrecorded_dbt).parameters:
     options = {{"write_json": True}}
-elif {write_json!r}:  # an older tree: its runner always passes --no-write-json
-    plain = dbt_runner._dbt_args
-    def with_json(*args, **kwargs):
-        return ["--write-json" if a == "--no-write-json" else a for a in plain(*args, **kwargs)]
-    dbt_runner._dbt_args = with_json
 start = time.perf_counter()
-dbt_runner.run_dbt({command!r}, Path({db!r}), extra_args={extra!r}, **options)
+unrecorded_dbt({command!r}, Path({db!r}), extra_args={extra!r}, **options)
 elapsed = time.perf_counter() - start
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({{"seconds": elapsed, "peak_mb": peak}}))
+print(json.dumps({{"seconds": elapsed, "peak_mb": peak, "json": bool(options)}}))
 """
 
 
@@ -133,7 +132,7 @@ def build(tree: Path, db: Path, extra: list[str], env: dict[str, str] | None = N
     """One `dbt build` in a fresh interpreter: wall, peak, and its nodes' times."""
     code = DBT.format(command="build", db=str(db), extra=extra, write_json=True)
     measured = child(tree, code, env)
-    nodes = node_times(tree)
+    nodes = node_times(tree) if measured.pop("json") else []
     return {**measured, "nodes": nodes, "node_sum": sum(s for _, s in nodes)}
 
 

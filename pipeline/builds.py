@@ -121,10 +121,10 @@ def _end(db: Path, state: str, message: str | None, keep: str | None) -> None:
 
 def unrecorded_dbt(
     command: str, db: Path, dbt_vars: dict[str, Any] | None = None,
-    extra_args: list[str] | None = None,
+    extra_args: list[str] | None = None, write_json: bool = False,
 ) -> int:
     """`dbt <command>` on `db` without a build record, for bench/ only: it times dbt itself,
     which a recorded build would blur (fingerprinting raw). The marts it rebuilds are not
     recorded, so use it on a scratch warehouse; everything else builds through
-    `recorded_build`."""
-    return run_dbt(command, db, dbt_vars=dbt_vars, extra_args=extra_args)
+    `recorded_build`. `write_json`: also dbt's run_results.json (bench_profile's node times)."""
+    return run_dbt(command, db, dbt_vars=dbt_vars, extra_args=extra_args, write_json=write_json)
