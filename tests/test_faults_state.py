@@ -301,6 +301,24 @@ def test_out_of_memory_is_one_line(built: Path) -> None:
     assert 1 in outcomes, "no limit was low enough to run out of memory"
 
 
+@pytest.mark.parametrize("address_space", [None, 16 * 2**30])
+def test_a_bare_system_error_is_out_of_memory_only_under_a_memory_limit(
+    address_space: int | None,
+) -> None:
+    """A compiled library whose allocation fails under an address-space limit may return an
+    error without setting one (Python's bare SystemError): under a limit that is memory, with
+    no limit it stays the SystemError it is."""
+    code = ("from signaffect.core.failures import describe\n"
+            "print(describe(SystemError('error return without exception set'), 'top', 'w')"
+            ".lines[0])")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=PROJECT_DIR, preexec_fn=limits(address_space=address_space),
+                            check=True)
+    expected = ("out of memory in `cli.py top`" if address_space else
+                "SystemError in `cli.py top`: error return without exception set")
+    assert result.stdout.strip() == expected
+
+
 # --- 9. The README's commands on a fresh machine ----------------------------------------
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import re
+import resource
 from dataclasses import dataclass
 
 import duckdb
@@ -93,7 +94,7 @@ def describe(exc: BaseException, command: str, db: str) -> Failure:
     if isinstance(exc, SignAffectError):
         lines = [str(line) for line in getattr(exc, "errors", [])]
         return Failure([*lines, exc.message], exc.hint, EXIT_FAILED)
-    if isinstance(exc, MemoryError):
+    if isinstance(exc, MemoryError) or (isinstance(exc, SystemError) and _memory_capped()):
         return Failure([f"out of memory in `cli.py {command}`"], MEMORY_HINT, EXIT_FAILED)
     text = _text_of(exc)
     matched = from_text(text, command, db)
@@ -110,6 +111,14 @@ def describe(exc: BaseException, command: str, db: str) -> Failure:
         "run again with --debug for the traceback",
         EXIT_FAILED,
     )
+
+
+def _memory_capped() -> bool:
+    """Whether this process runs under an address-space limit: there, a compiled library
+    whose allocation fails may return an error without setting one, which Python reports
+    as a bare SystemError ("error return without exception set") instead of MemoryError."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    return soft != resource.RLIM_INFINITY
 
 
 def from_text(text: str, command: str, db: str) -> Failure | None:
