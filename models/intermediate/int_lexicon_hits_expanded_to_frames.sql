@@ -14,10 +14,7 @@ utterances as (
 
 hit_words as (
     select distinct
-        source_file,
-        utterance_id,
-        annotation_id,
-        scope,
+        {{ column_list(lexicon_unit_key()) }},
         lower(token) as word,
         label,
         lexicon,

@@ -12,7 +12,6 @@
       lexical_scope   recorded so `cli.py train --scope` can tell whether to rebuild; the
                       scope itself is applied upstream, where the lexical rows are made
 -#}
-{%- set input_kinds = setting('ml_input_kinds') -%}
 {%- set target_kind = setting('ml_target_kind') -%}
 
 with
@@ -60,10 +59,7 @@ final as (
         frames.signer_id,
         coalesce(frame_inputs.input_features, []::varchar[]) as input_features,
         coalesce(frame_labels.labels, []::varchar[]) as labels,
-        [{{- quoted(input_kinds) -}}]::varchar[]
-            as input_kinds,
-        '{{ target_kind }}' as target_kind,
-        '{{ setting("lexical_scope") }}' as lexical_scope,
+        {{ ml_matrix_settings(target_kind) }},
     from frames
     left join frame_inputs using (source_file, utterance_id, frame_index)
     left join frame_labels using (source_file, utterance_id, frame_index)
