@@ -3,6 +3,5 @@
     fct_frame_features unions: a frame, one active feature, and where the feature comes from.
 -#}
 {% macro frame_feature_columns() -%}
-    {{ return(['source_file', 'utterance_id', 'frame_index', 'feature', 'feature_kind',
-               'field_name', 'value_name']) }}
+    {{ return(frame_key() + ['feature', 'feature_kind', 'field_name', 'value_name']) }}
 {%- endmacro %}

@@ -15,9 +15,9 @@
       start such as 100 + 5 * 1000 / 30 ms) from slipping one frame early through
       floating-point rounding (whole ms at a whole frame rate never come that close).
       NCSLGR: 180,999 frames.
-    The FER link (`int_fer_frames_linked_to_utterances`) finds the video frame that shows
-    an utterance frame with this macro too, at the video's own frame rate, so by default
-    `fct_frames.media_frame` is the video frame FER analysed.
+    The FER and face links (macro `utterance_frames_in_video`) find the video frame that
+    shows an utterance frame with this macro too, at the video's own frame rate, so by
+    default `fct_frames.media_frame` is the video frame FER analysed.
     - `nearest`: the frame whose start is nearest to t. SignStream stores frame starts in
       whole ms, rounded or truncated (frame 1 = 33.33 ms is stored as 33): on NCSLGR a
       third of all stored times lie 10-20 ms below a frame start (t * 30 mod 1000 is 980

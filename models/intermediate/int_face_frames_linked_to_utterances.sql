@@ -6,7 +6,7 @@
     of the corpus's own rate for that media file (the utterances' frames_per_second) is taken
     to be that rate; otherwise the measured rate, to 2 decimals. An utterance frame belongs
     to the video frame its start in the media maps to at the video's rate, by `ms_to_frame`
-    (the build's frame convention), as in the FER link. The mart fct_face_frames shows
+    (the build's frame convention), as in the FER link (macro utterance_frames_in_video). The mart fct_face_frames shows
     these rows. The signer's face is the face id found on the most frames of that
     video (ties: the lowest id): the face tracked across the video, never the largest face
     of one frame.
@@ -81,20 +81,7 @@ camera_views as (
 ),
 
 utterance_frames_in_video as (
-    select
-        videos.media_file,
-        videos.face_source,
-        cast(
-            {{ ms_to_frame('utterance_frames.media_time_ms', 'videos.fps') }} as integer
-        ) as video_frame,
-        utterance_frames.source_file,
-        utterance_frames.utterance_id,
-        utterance_frames.frame_index as utterance_frame_index,
-    from videos
-    inner join media_utterances
-        on videos.media_file = media_utterances.media_file_name
-    inner join utterance_frames using (source_file, utterance_id)
-    where videos.fps > 0
+    {{- utterance_frames_in_video('videos', 'media_file', 'fps', keys=['face_source']) -}}
 ),
 
 final as (

@@ -56,71 +56,58 @@ measured as (
         and chosen.utterance_frame_index = utterance_frames.frame_index
 ),
 
-centres as (
+{#- A measure's baseline: its signer's measured frames of one file and source. -#}
+centred as (
     select
-        source_file,
-        signer_id,
-        face_source,
-        count(*) as n_measured,
+        measured.*,
+        count(*) over baseline as n_measured,
         {%- for m in z_measures %}
-        median({{ m }}) as median_{{ m }},
+        median({{ m }}) over baseline as median_{{ m }},
         {%- endfor %}
     from measured
-    group by source_file, signer_id, face_source
+    window baseline as (partition by source_file, signer_id, face_source)
 ),
 
-scales as (
+scaled as (
     select
-        measured.source_file,
-        measured.signer_id,
-        measured.face_source,
-        any_value(centres.n_measured) as n_measured,
+        centred.*,
         {%- for m in z_measures %}
-        any_value(centres.median_{{ m }}) as median_{{ m }},
-        1.4826 * median(abs(measured.{{ m }} - centres.median_{{ m }})) as scale_{{ m }},
+        1.4826 * median(abs({{ m }} - median_{{ m }})) over baseline as scale_{{ m }},
         {%- endfor %}
-    from measured
-    inner join centres
-        on measured.source_file = centres.source_file
-        and measured.signer_id is not distinct from centres.signer_id
-        and measured.face_source = centres.face_source
-    group by measured.source_file, measured.signer_id, measured.face_source
+    from centred
+    window baseline as (partition by source_file, signer_id, face_source)
 ),
 
 final as (
     select
-        measured.source_file,
-        measured.story,
-        measured.utterance_id,
-        measured.utterance_frame_index as frame_index,
-        measured.signer_id,
-        measured.media_file,
-        measured.face_source,
-        measured.video_frame,
-        measured.head_pitch_deg,
-        measured.head_yaw_deg,
-        measured.head_roll_deg,
-        measured.brow_inner_left,
-        measured.brow_inner_right,
-        measured.brow_outer_left,
-        measured.brow_outer_right,
-        measured.brow_height,
-        measured.eye_aperture_left,
-        measured.eye_aperture_right,
-        measured.eye_aperture,
-        measured.mouth_opening,
-        measured.scores,
+        scaled.source_file,
+        scaled.story,
+        scaled.utterance_id,
+        scaled.utterance_frame_index as frame_index,
+        scaled.signer_id,
+        scaled.media_file,
+        scaled.face_source,
+        scaled.video_frame,
+        scaled.head_pitch_deg,
+        scaled.head_yaw_deg,
+        scaled.head_roll_deg,
+        scaled.brow_inner_left,
+        scaled.brow_inner_right,
+        scaled.brow_outer_left,
+        scaled.brow_outer_right,
+        scaled.brow_height,
+        scaled.eye_aperture_left,
+        scaled.eye_aperture_right,
+        scaled.eye_aperture,
+        scaled.mouth_opening,
+        scaled.scores,
         {%- for m in z_measures %}
         case
-            when scales.n_measured >= {{ setting('face_min_frames') }} and scales.scale_{{ m }} > 0
-                then (measured.{{ m }} - scales.median_{{ m }}) / scales.scale_{{ m }}
+            when scaled.n_measured >= {{ setting('face_min_frames') }} and scaled.scale_{{ m }} > 0
+                then (scaled.{{ m }} - scaled.median_{{ m }}) / scaled.scale_{{ m }}
         end as z_{{ m }},
         {%- endfor %}
-    from measured
-    inner join scales
-        on measured.source_file = scales.source_file
-        and measured.signer_id is not distinct from scales.signer_id
-        and measured.face_source = scales.face_source
+    from scaled
 )
 
 select * from final

@@ -3,7 +3,7 @@
     successful analysis of each video file, every frame kept (face-less frames too).
     An utterance frame shows in the video frame its start in the media
     (`int_utterances_expanded_to_frames.media_time_ms`) maps to at the video's frame rate,
-    by `ms_to_frame` and so the build's frame convention: with floor (default), video
+    by `ms_to_frame` and so the build's frame convention (macro utterance_frames_in_video): with floor (default), video
     frame v covers [v·1000/fps, (v+1)·1000/fps) ms of the media.
 -#}
 {%- set fer_mode = setting('fer_mode') -%}
@@ -51,20 +51,8 @@ camera_views as (
     group by media_file_name
 ),
 
--- Each utterance frame of a media file, placed in the video frame its start falls in.
 utterance_frames_in_video as (
-    select
-        latest_videos.video_file,
-        cast(
-            {{ ms_to_frame('utterance_frames.media_time_ms', 'latest_videos.fps') }} as integer
-        ) as frame_index,
-        utterance_frames.source_file,
-        utterance_frames.utterance_id,
-        utterance_frames.frame_index as utterance_frame_index,
-    from latest_videos
-    inner join media_utterances
-        on latest_videos.video_file = media_utterances.media_file_name
-    inner join utterance_frames using (source_file, utterance_id)
+    {{- utterance_frames_in_video('latest_videos', 'video_file', 'fps') -}}
 ),
 
 video_frames as (
@@ -125,7 +113,9 @@ final as (
         video_frames.detector_settings,
     from video_frames
     left join camera_views using (video_file)
-    left join utterance_frames_in_video using (video_file, frame_index)
+    left join utterance_frames_in_video
+        on video_frames.video_file = utterance_frames_in_video.video_file
+        and video_frames.frame_index = utterance_frames_in_video.video_frame
 )
 
 select * from final

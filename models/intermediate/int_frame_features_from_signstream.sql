@@ -8,9 +8,7 @@ expanded as (
 
 final as (
     select distinct
-        source_file,
-        utterance_id,
-        frame_index,
+        {{ column_list(frame_key()) }},
         feature,
         feature_kind,
         field_name,

@@ -12,9 +12,7 @@ annotation_frames as (
 
 final as (
     select distinct
-        source_file,
-        utterance_id,
-        frame_index,
+        {{ column_list(frame_key()) }},
         field_name as marker,
     from annotation_frames
     where feature_kind = 'grammatical'

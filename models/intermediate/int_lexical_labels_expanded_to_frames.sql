@@ -8,9 +8,7 @@ hit_frames as (
 
 final as (
     select distinct
-        source_file,
-        utterance_id,
-        frame_index,
+        {{ column_list(frame_key()) }},
         label,
         lexicon,
         category,

@@ -14,10 +14,8 @@ utterances as (
 
 hit_words as (
     select distinct
-        source_file,
-        utterance_id,
-        annotation_id,
-        scope,
+        {{ column_list(lexicon_unit_key()) }},
+        if(scope = 'sign', annotation_id, utterance_id) as scope_id,
         lower(token) as word,
         label,
         lexicon,
@@ -52,11 +50,7 @@ final as (
         hit_words.lexicon,
         hit_words.category,
     from hit_words
-    inner join scope_frames
-        on hit_words.source_file = scope_frames.source_file
-        and hit_words.scope = scope_frames.scope
-        and scope_frames.scope_id
-            = if(hit_words.scope = 'sign', hit_words.annotation_id, hit_words.utterance_id)
+    inner join scope_frames using (source_file, scope, scope_id)
 )
 
 select * from final

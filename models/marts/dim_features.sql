@@ -112,12 +112,9 @@ final as (
         coverage_counts.n_files_coded,
         coverage_counts.n_frames_coded,
     from feature_counts
-    left join action_units_per_feature
-        on feature_counts.feature = action_units_per_feature.feature
-    left join coverage_counts
-        on feature_counts.feature = coverage_counts.feature
-    left join action_unit_roles
-        on feature_counts.feature = action_unit_roles.feature
+    left join action_units_per_feature using (feature)
+    left join coverage_counts using (feature)
+    left join action_unit_roles using (feature)
     left join field_roles
         on feature_counts.field_name = field_roles.field_name
         and feature_counts.feature_kind not in ('au', 'lexical', 'fer', 'face')

@@ -34,10 +34,7 @@ frame_counts as (
 
 hit_words as (
     select distinct
-        source_file,
-        utterance_id,
-        annotation_id,
-        scope,
+        {{ column_list(lexicon_unit_key()) }},
         label,
         word,
     from frames_at_scope

@@ -43,11 +43,7 @@ unioned as (
 
 final as (
     select
-        tokens.sign_token_id,
-        tokens.source_file,
-        tokens.story,
-        tokens.utterance_id,
-        tokens.signer_id,
+        {{ column_list(sign_token_columns(), 'tokens') }},
         unioned.feature,
         unioned.feature_kind,
         unioned.n_frames_active,

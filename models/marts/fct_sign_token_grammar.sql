@@ -48,11 +48,7 @@ frames_inside as (
 
 final as (
     select
-        tokens.sign_token_id,
-        tokens.source_file,
-        tokens.story,
-        tokens.utterance_id,
-        tokens.signer_id,
+        {{ column_list(sign_token_columns(), 'tokens') }},
         markers.marker,
         coded_markers.marker is not null as is_coded,
         coalesce(frames_inside.n_frames_inside, 0) > 0 as is_inside,

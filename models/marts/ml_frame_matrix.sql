@@ -12,7 +12,6 @@
       lexical_scope   recorded so `cli.py train --scope` can tell whether to rebuild; the
                       scope itself is applied upstream, where the lexical rows are made
 -#}
-{%- set input_kinds = setting('ml_input_kinds') -%}
 {%- set target_kind = setting('ml_target_kind') -%}
 
 with
@@ -31,42 +30,33 @@ frame_features as (
 
 frame_inputs as (
     select
-        source_file,
-        utterance_id,
-        frame_index,
+        {{ column_list(frame_key()) }},
         list(distinct feature order by feature) as input_features,
     from frame_features
     where {{ is_ml_input('frame_features') }}
-    group by source_file, utterance_id, frame_index
+    group by {{ column_list(frame_key()) }}
 ),
 
 frame_labels as (
     select
-        source_file,
-        utterance_id,
-        frame_index,
+        {{ column_list(frame_key()) }},
         list(distinct feature order by feature) as labels,
     from frame_features
     where feature_kind = '{{ target_kind }}'
-    group by source_file, utterance_id, frame_index
+    group by {{ column_list(frame_key()) }}
 ),
 
 final as (
     select
-        frames.source_file,
-        frames.utterance_id,
-        frames.frame_index,
+        {{ column_list(frame_key(), 'frames') }},
         frames.story,
         frames.signer_id,
         coalesce(frame_inputs.input_features, []::varchar[]) as input_features,
         coalesce(frame_labels.labels, []::varchar[]) as labels,
-        [{{- quoted(input_kinds) -}}]::varchar[]
-            as input_kinds,
-        '{{ target_kind }}' as target_kind,
-        '{{ setting("lexical_scope") }}' as lexical_scope,
+        {{ ml_matrix_settings(target_kind) }},
     from frames
-    left join frame_inputs using (source_file, utterance_id, frame_index)
-    left join frame_labels using (source_file, utterance_id, frame_index)
+    left join frame_inputs using ({{ column_list(frame_key()) }})
+    left join frame_labels using ({{ column_list(frame_key()) }})
 )
 
 select * from final

@@ -11,8 +11,6 @@
                       mouthed word, the neck or the part of speech)
       lexical_scope   recorded, as on ml_frame_matrix; applied upstream in fct_sign_tokens
 -#}
-{%- set input_kinds = setting('ml_input_kinds') -%}
-
 with
 
 dim_features as (
@@ -49,10 +47,7 @@ final as (
         coalesce(token_inputs.input_features, []::varchar[]) as input_features,
         coalesce(token_inputs.input_shares, []::double[]) as input_shares,
         tokens.lexical_labels as labels,
-        [{{- quoted(input_kinds) -}}]::varchar[]
-            as input_kinds,
-        'lexical' as target_kind,
-        '{{ setting("lexical_scope") }}' as lexical_scope,
+        {{ ml_matrix_settings('lexical') }},
     from tokens
     left join token_inputs
         on tokens.sign_token_id = token_inputs.sign_token_id

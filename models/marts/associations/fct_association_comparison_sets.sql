@@ -46,7 +46,7 @@ final as (
         coalesce(compared.n_units_eligible, 0) as n_units_eligible,
         coalesce(compared.n_units_compared, 0) as n_units_compared,
     from every_unit
-    left join compared on every_unit.grain = compared.grain
+    left join compared using (grain)
 )
 
 select * from final

@@ -20,6 +20,9 @@
 {%- set families = setting('association_feature_families') -%}
 {%- set scope = setting('lexical_scope') -%}
 {%- set comparison_set = setting('comparison_set') -%}
+{#- A frame or sign is eligible when its sign is (scope sign) or its utterance is (utterance). -#}
+{%- set is_eligible = 'eligible_signs.sign_token_id is not null' if scope == 'sign'
+    else 'eligible_utterances.utterance_id is not null' -%}
 
 with
 
@@ -109,7 +112,7 @@ frame_signs as (
 ),
 
 frame_lists as (
-    {{ feature_and_label_lists('frame_features', ['source_file', 'utterance_id', 'frame_index']) }}
+    {{ feature_and_label_lists('frame_features', frame_key()) }}
 ),
 
 {% if scope == 'sign' -%}
@@ -141,11 +144,7 @@ frame_units as (
         coalesce({{ 'frame_sign_labels' if scope == 'sign' else 'frame_lists' }}.labels, []) as labels,
         coalesce(frame_lists.features, []) as features,
         frames.source_file || '/' || frames.utterance_id || '/' || frames.frame_index as unit_key,
-        {% if scope == 'sign' -%}
-        eligible_signs.sign_token_id is not null as is_eligible,
-        {%- else -%}
-        eligible_utterances.utterance_id is not null as is_eligible,
-        {%- endif %}
+        {{ is_eligible }} as is_eligible,
         {{ gloss_item("frame_sign_tokens.gloss") }} as item_key,
     from frames
     left join frame_signs using (source_file, utterance_id, frame_index)
@@ -175,11 +174,7 @@ sign_units as (
         coalesce(sign_feature_lists.labels, []) as labels,
         coalesce(sign_feature_lists.features, []) as features,
         sign_tokens.sign_token_id as unit_key,
-        {% if scope == 'sign' -%}
-        eligible_signs.sign_token_id is not null as is_eligible,
-        {%- else -%}
-        eligible_utterances.utterance_id is not null as is_eligible,
-        {%- endif %}
+        {{ is_eligible }} as is_eligible,
         {{ gloss_item("sign_tokens.gloss") }} as item_key,
     from sign_tokens
     left join sign_feature_lists on sign_tokens.sign_token_id = sign_feature_lists.sign_token_id

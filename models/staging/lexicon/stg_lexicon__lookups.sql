@@ -6,10 +6,7 @@ source as (
 
 final as (
     select
-        source_file,
-        utterance_id,
-        annotation_id,
-        scope,
+        {{ column_list(lexicon_unit_key()) }},
         words,
         n_lookup_words,
         label_source,
