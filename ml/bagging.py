@@ -81,6 +81,7 @@ def grow_in_batches(
             part = _adopt(clone(forest).set_params(n_estimators=len(grown)), grown, X,
                           labels, counts)
             fitted = copy.copy(part)
+            fitted.estimators_ = []
         else:  # the same rows and labels: the first part's fitted attributes hold
             part = copy.copy(fitted)
             part.set_params(n_estimators=len(grown))
