@@ -13,13 +13,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import numpy as np
-from joblib import Parallel, delayed
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.tree import DecisionTreeClassifier
 
 from ml.model import positive_share
 
-#: Rows applied to one tree at a time (bounds the per-tree leaf-value copy), a chunk a thread.
+#: Rows applied to one tree at a time (bounds the per-tree leaf-value copy).
 _CHUNK_ROWS = 8192
 
 
@@ -29,24 +28,19 @@ def forest_predictions(
     """0/1 predictions and P(label = 1) (rows x labels) of the forest that `parts` make up.
 
     A tree's probabilities are its leaf values (`DecisionTreeClassifier.predict_proba` is
-    `tree_.value` at `apply`'s leaves), so every label is added in one step per tree. The
-    rows are added up in chunks, side by side on the forest's `n_jobs` threads (a tree's
-    `apply` and numpy's indexing and adding let go of the GIL); each row's sum still runs
-    through the trees in order, so it is the same sum to the last bit.
+    `tree_.value` at `apply`'s leaves), so every label is added in one step per tree.
     """
     X = np.ascontiguousarray(X, dtype=np.float32)
     total: np.ndarray | None = None
     classes: list[np.ndarray] = []
     n_trees = 0
-    chunks = [slice(start, start + _CHUNK_ROWS) for start in range(0, len(X), _CHUNK_ROWS)]
     for part in parts:
         if total is None:
             classes = [part.classes_] if part.n_outputs_ == 1 else list(part.classes_)
             total = np.zeros((len(X), len(classes), max(len(c) for c in classes)))
-        Parallel(n_jobs=part.n_jobs, prefer="threads")(
-            delayed(_add_trees)(total[chunk], part.estimators_, X[chunk]) for chunk in chunks
-        )
-        n_trees += len(part.estimators_)
+        for tree in part.estimators_:
+            _add_tree(total, tree, X)
+            n_trees += 1
     if total is None:
         raise ValueError("no trees")
     mean = total / n_trees
@@ -59,9 +53,11 @@ def forest_predictions(
     )
 
 
-def _add_trees(total: np.ndarray, trees: list[DecisionTreeClassifier], X: np.ndarray) -> None:
-    """Add the leaf values of every row of `X` and every label to `total`, tree by tree."""
-    for tree in trees:
-        value = tree.tree_.value.reshape(tree.tree_.node_count, total.shape[1], -1)
-        width = min(value.shape[2], total.shape[2])
-        total[:, :, :width] += value[tree.apply(X, check_input=False), :, :width]
+def _add_tree(total: np.ndarray, tree: DecisionTreeClassifier, X: np.ndarray) -> None:
+    """Add one tree's leaf values of every row and label to `total`, a chunk of rows at a
+    time."""
+    value = tree.tree_.value.reshape(tree.tree_.node_count, total.shape[1], -1)
+    width = min(value.shape[2], total.shape[2])
+    for start in range(0, len(X), _CHUNK_ROWS):
+        chunk = slice(start, start + _CHUNK_ROWS)
+        total[chunk, :, :width] += value[tree.apply(X[chunk], check_input=False), :, :width]
