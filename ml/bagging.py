@@ -15,8 +15,10 @@ splits may break the other way; the forest is otherwise the same.
 The replayed steps follow scikit-learn 1.9 (pinned): per-tree seeds are
 `RandomState(seed).randint(2**31 - 1)` in turn, a bootstrap is `randint(0, n, n)` (or a
 `choice` weighted by the expanded class weights for `balanced`), and `balanced_subsample`
-reweights by the classes of the drawn frames. A test compares the two forests, so an
-upgrade that changes these steps fails loudly instead of drifting.
+reweights by the classes of the drawn frames; each tree is then handed to scikit-learn's
+own tree builder with what `DecisionTreeClassifier.fit` would work out for it, worked out
+once per forest (`_Grower`). Tests compare the two forests and a grown tree with `fit`'s,
+so an upgrade that changes these steps fails loudly instead of drifting.
 """
 
 from __future__ import annotations
