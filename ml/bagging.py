@@ -15,20 +15,26 @@ splits may break the other way; the forest is otherwise the same.
 The replayed steps follow scikit-learn 1.9 (pinned): per-tree seeds are
 `RandomState(seed).randint(2**31 - 1)` in turn, a bootstrap is `randint(0, n, n)` (or a
 `choice` weighted by the expanded class weights for `balanced`), and `balanced_subsample`
-reweights by the classes of the drawn frames. A test compares the two forests, so an
-upgrade that changes these steps fails loudly instead of drifting.
+reweights by the classes of the drawn frames; each tree is then handed to scikit-learn's
+own tree builder with what `DecisionTreeClassifier.fit` would work out for it, worked out
+once per forest (`_Grower`). Tests compare the two forests and a grown tree with `fit`'s,
+so an upgrade that changes these steps fails loudly instead of drifting.
 """
 
 from __future__ import annotations
 
+import copy
 import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.tree import DecisionTreeClassifier
+from sklearn.tree._classes import CRITERIA_CLF, DENSE_SPLITTERS
+from sklearn.tree._tree import DepthFirstTreeBuilder, Tree
 
 from ml.collapse import UniqueRows
 
@@ -63,28 +69,102 @@ def grow_in_batches(
     seeds = [int(draw.randint(np.iinfo(np.int32).max)) for _ in range(forest.n_estimators)]
     params = {name: getattr(forest, name) for name in forest.estimator_params
               if name != "random_state"}
+    grower = _Grower.of(DecisionTreeClassifier(**params), X, Y)
+    fitted: RandomForestClassifier | None = None  # the first part, without its trees
     for start in range(0, len(seeds), batch):
         grown = Parallel(n_jobs=forest.n_jobs, prefer="threads")(
             delayed(_grow)(
-                DecisionTreeClassifier(**params, random_state=seed), forest.class_weight, X, Y,
-                local, draw_p,
+                grower, DecisionTreeClassifier(**params, random_state=seed),
+                forest.class_weight, X, Y, local, draw_p,
             )
             for seed in seeds[start : start + batch]
         )
-        part = clone(forest).set_params(n_estimators=len(grown))
-        yield _adopt(part, grown, X, labels, counts)
+        if fitted is None:
+            part = _adopt(clone(forest).set_params(n_estimators=len(grown)), grown, X,
+                          labels, counts)
+            fitted = copy.copy(part)
+            fitted.estimators_ = []
+        else:  # the same rows and labels: the first part's fitted attributes hold
+            part = copy.copy(fitted)
+            part.set_params(n_estimators=len(grown))
+            part.estimators_ = grown
+        yield part
         del grown, part  # the caller decides how long a batch lives
 
 
 def _encode(labels: np.ndarray) -> np.ndarray:
     """Each label column as class indices, the targets the forest gives its trees.
 
-    uint8, not the forest's float64: a tree finds its classes with `np.unique` per label
-    while holding the GIL, which is twice as fast on bytes; the grown tree is the same.
+    uint8, not the forest's float64: the trees' classes are uint8, as they have always been.
     """
     return np.stack(
         [np.unique(column, return_inverse=True)[1].ravel() for column in labels.T], axis=1
     ).astype(np.uint8)
+
+
+#: The tree settings `_Grower` replays `fit` for: scikit-learn's defaults (but max_depth).
+_TREE_DEFAULTS: dict[str, object] = {
+    "criterion": "gini", "splitter": "best", "min_samples_split": 2, "min_samples_leaf": 1,
+    "min_weight_fraction_leaf": 0.0, "max_features": "sqrt", "max_leaf_nodes": None,
+    "min_impurity_decrease": 0.0, "ccp_alpha": 0.0, "monotonic_cst": None,
+}
+
+
+@dataclass(frozen=True)
+class _Grower:
+    """What `DecisionTreeClassifier.fit(X, Y, sample_weight, check_input=False)` works out
+    before it grows a tree, worked out once for every tree of a forest.
+
+    That work (each label's classes by `np.unique`, the target checks, the parameter
+    validation) is the same for every tree on the same rows, and it is ~20% of a tree's
+    time on NCSLGR and half of it on the sample corpus, all of it holding the GIL. `grow`
+    is scikit-learn 1.9's `BaseDecisionTree._fit` from there on, for the trees a
+    `ForestSettings` forest has (scikit-learn's defaults, any max_depth); `of` refuses
+    other settings. tests/test_ml.py compares the trees with `fit`'s.
+    """
+
+    classes: list[np.ndarray]  # per label, as `fit` finds them (np.unique of the column)
+    n_classes: np.ndarray  # intp, per label
+    y: np.ndarray  # the labels as the builder reads them: float64 class indices
+    max_features: int
+    max_depth: int  # the builder's: no limit is int32's largest
+
+    @classmethod
+    def of(cls, tree: DecisionTreeClassifier, X: np.ndarray, Y: np.ndarray) -> _Grower:
+        """For the trees like `tree` (unfitted) grown on `X` and `Y` (class indices)."""
+        changed = [name for name, value in _TREE_DEFAULTS.items()
+                   if getattr(tree, name) != value]
+        if changed:
+            raise ValueError(f"trees are grown with scikit-learn's defaults: not {changed}")
+        classes = [np.unique(column) for column in Y.T]
+        return cls(
+            classes, np.array([len(c) for c in classes], dtype=np.intp),
+            np.ascontiguousarray(Y, dtype=np.float64),
+            max(1, int(np.sqrt(X.shape[1]))),
+            np.iinfo(np.int32).max if tree.max_depth is None else tree.max_depth,
+        )
+
+    def grow(self, tree: DecisionTreeClassifier, X: np.ndarray, weight: np.ndarray
+             ) -> DecisionTreeClassifier:
+        """`tree` (unfitted, settings as the forest's) fitted as `fit` fits it."""
+        n_outputs = len(self.classes)
+        criterion = CRITERIA_CLF[tree.criterion](n_outputs, self.n_classes)
+        splitter = DENSE_SPLITTERS[tree.splitter](
+            criterion, self.max_features, 1, 0.0, np.random.RandomState(tree.random_state),
+            None,
+        )
+        tree.tree_ = Tree(X.shape[1], self.n_classes, n_outputs)
+        DepthFirstTreeBuilder(splitter, 2, 1, 0.0, self.max_depth, 0.0).build(
+            tree.tree_, X, self.y, weight, None
+        )
+        tree.n_features_in_, tree.n_outputs_, tree.max_features_ = (
+            X.shape[1], n_outputs, self.max_features
+        )
+        if n_outputs == 1:
+            tree.classes_, tree.n_classes_ = self.classes[0], self.n_classes[0]
+        else:
+            tree.classes_, tree.n_classes_ = list(self.classes), self.n_classes.copy()
+        return tree
 
 
 def _draw_probabilities(
@@ -114,6 +194,7 @@ def _balanced_weights(Y: np.ndarray, counts: np.ndarray) -> np.ndarray:
 
 
 def _grow(
+    grower: _Grower,
     tree: DecisionTreeClassifier,
     class_weight: str | None,
     X: np.ndarray,
@@ -128,7 +209,7 @@ def _grow(
     weight = np.bincount(local, weights=np.bincount(drawn, minlength=n), minlength=X.shape[0])
     if class_weight == "balanced_subsample":
         weight = weight * _balanced_weights(Y, weight)
-    return tree.fit(X, Y, sample_weight=weight, check_input=False)
+    return grower.grow(tree, X, weight)
 
 
 def _adopt(

@@ -716,6 +716,45 @@ def test_a_forest_grown_in_parts_predicts_as_the_whole_forest(matrix: FrameMatri
     assert joined == [t.tree_.threshold.tolist() for t in everything.estimators_]
 
 
+@pytest.mark.parametrize(("labels", "max_depth"), [(None, None), (None, 3), (1, None)])
+def test_a_tree_grown_without_fit_is_fits_tree(
+    matrix: FrameMatrix, labels: int | None, max_depth: int | None
+) -> None:
+    """`ml.bagging` grows a forest's trees with what `fit` works out once per forest:
+    every tree is `DecisionTreeClassifier.fit`'s on the same rows and weights, to the bit
+    (nodes, values, classes and their dtypes), for several labels or one."""
+    from sklearn.tree import DecisionTreeClassifier
+
+    from ml.bagging import _encode, _Grower
+
+    rows = unique_rows(matrix.X, matrix.Y[:, :labels])
+    Y = _encode(rows.Y)
+    forest_tree = {"max_depth": max_depth, "max_features": "sqrt"}  # as a forest's trees
+    grower = _Grower.of(DecisionTreeClassifier(**forest_tree), rows.X, Y)
+    weight = np.random.default_rng(3).integers(0, 4, len(Y)).astype(np.float64)
+    for seed in (0, 7):
+        ours = grower.grow(DecisionTreeClassifier(**forest_tree, random_state=seed),
+                           rows.X, weight)
+        theirs = DecisionTreeClassifier(**forest_tree, random_state=seed).fit(
+            rows.X, Y if labels is None else Y.ravel(), sample_weight=weight,
+            check_input=False)
+        state, expected = ours.__getstate__(), theirs.__getstate__()
+        tree = state.pop("tree_").__getstate__()
+        expected_tree = expected.pop("tree_").__getstate__()
+        assert tree.keys() == expected_tree.keys()
+        assert all(np.array_equal(tree[k], expected_tree[k]) for k in tree)
+        assert state.keys() == expected.keys()
+        for key in state:
+            ours_v, theirs_v = state[key], expected[key]
+            assert type(ours_v) is type(theirs_v), key
+            for a, b in zip(*(v if isinstance(v, list) else [v] for v in (ours_v, theirs_v)),
+                            strict=True):
+                assert np.array_equal(a, b) and getattr(a, "dtype", None) == getattr(
+                    b, "dtype", None), key
+    with pytest.raises(ValueError, match="defaults"):
+        _Grower.of(DecisionTreeClassifier(**forest_tree, min_samples_leaf=2), rows.X, Y)
+
+
 def test_the_sign_grain_is_one_row_per_token_with_shares(sample_db: Path) -> None:
     tokens = load_matrix(sample_db, Grain.sign)
     with duckdb.connect(str(sample_db), read_only=True) as con:
