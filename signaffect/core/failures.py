@@ -14,11 +14,8 @@ import re
 import resource
 from dataclasses import dataclass
 
-import duckdb
-
-from signaffect.core.errors import Interrupted, SignAffectError
+from signaffect.core.errors import NOT_BUILT_HINT, Interrupted, SignAffectError
 from signaffect.core.last_resort import MEMORY_HINT
-from signaffect.core.warehouse import NOT_BUILT_HINT
 
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
@@ -96,6 +93,8 @@ def describe(exc: BaseException, command: str, db: str) -> Failure:
         return Failure([*lines, exc.message], exc.hint, EXIT_FAILED)
     if isinstance(exc, MemoryError) or (isinstance(exc, SystemError) and _memory_capped()):
         return Failure([f"out of memory in `cli.py {command}`"], MEMORY_HINT, EXIT_FAILED)
+    import duckdb  # here, not at the top: every command loads this module, few need DuckDB
+
     text = _text_of(exc)
     matched = from_text(text, command, db)
     if matched is not None:
