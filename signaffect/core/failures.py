@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import re
 import resource
+import sys
 from dataclasses import dataclass
 
 from signaffect.core.errors import NOT_BUILT_HINT, Interrupted, SignAffectError
@@ -93,18 +94,20 @@ def describe(exc: BaseException, command: str, db: str) -> Failure:
         return Failure([*lines, exc.message], exc.hint, EXIT_FAILED)
     if isinstance(exc, MemoryError) or (isinstance(exc, SystemError) and _memory_capped()):
         return Failure([f"out of memory in `cli.py {command}`"], MEMORY_HINT, EXIT_FAILED)
-    import duckdb  # here, not at the top: every command loads this module, few need DuckDB
-
     text = _text_of(exc)
     matched = from_text(text, command, db)
     if matched is not None:
         return matched
-    if isinstance(exc, duckdb.CatalogException):
+    # Never imported here (every command loads this module, and a failure may be out of
+    # memory): an error of DuckDB's means DuckDB is loaded.
+    duckdb = sys.modules.get("duckdb")
+    if duckdb is not None and isinstance(exc, duckdb.CatalogException):
         return Failure([f"{db}: {_first_line(text)}"], NOT_BUILT_HINT, EXIT_FAILED)
     if isinstance(exc, OSError):
         return Failure([_first_line(text)], "check the path and run the command again",
                        EXIT_FAILED)
-    kind = "DuckDB error" if isinstance(exc, duckdb.Error) else type(exc).__name__
+    kind = ("DuckDB error" if duckdb is not None and isinstance(exc, duckdb.Error)
+            else type(exc).__name__)
     return Failure(
         [f"{kind} in `cli.py {command}`: {_first_line(text)}"],
         "run again with --debug for the traceback",
