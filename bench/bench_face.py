@@ -37,7 +37,7 @@ def run_one(runner: str, video: Path) -> dict:
     from signaffect.face_engine.model import model_hash as face_model_hash
     from signaffect.face_engine.units import FaceUnit, JointUnit
     from signaffect.face_engine.video import FaceSettings
-    from signaffect.fer_engine.detect import DetectorSettings
+    from signaffect.fer_engine.detector_settings import DetectorSettings
     from signaffect.fer_engine.model import model_hash
     from signaffect.fer_engine.schema import VideoKey
     from signaffect.fer_engine.units import FerUnit, WorkUnit

@@ -12,10 +12,15 @@ peak RSS is its own) this reports
 `--tree DIR` profiles another checkout (e.g. `git archive main | tar -x -C DIR`) with this
 interpreter, so two commits compare in one run; `--json FILE` keeps the numbers. dbt runs
 through the tree's `pipeline.builds.unrecorded_dbt` (a tree from before it cannot be profiled;
-one whose version has no `write_json` gives no per-node times). Times depend on the machine's
-load, printed beside them.
+one whose version has no `write_json` gives no per-node times). `--baseline DIR --repeat N`
+compares: the fixed costs of each command (`--steps startup,ingest,report`: `cli.py --help`
+and `status`, an ingest of `--corpus`, `cli.py report` on the warehouse `--report-db`, which
+both trees read) are measured N times, the two trees alternating, and printed as medians
+with the ratio to the baseline. Times depend on the machine's load, printed beside them.
 
     .venv/bin/python bench/bench_profile.py [--tree DIR] [--top 10] [--json FILE]
+    .venv/bin/python bench/bench_profile.py --baseline DIR --steps startup,ingest,report \
+        --corpus sample_corpus --report-db warehouse/signaffect.duckdb --repeat 3
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -100,6 +106,62 @@ def child(tree: Path, code: str, env: dict[str, str] | None = None) -> dict[str,
     if done.returncode != 0:
         raise SystemExit(f"benchmark step failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def wall(tree: Path, args: list[str]) -> float:
+    """Wall seconds of one `cli.py ARGS` in a fresh interpreter inside `tree`."""
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "cli.py", *args], cwd=tree, capture_output=True,
+                          text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"cli.py {' '.join(args)} failed in {tree}:\n{done.stderr[-3000:]}")
+    return time.perf_counter() - start
+
+
+def fixed_costs(tree: Path, steps: list[str], corpus: str, report_db: Path | None,
+                work: Path) -> dict[str, float]:
+    """One measurement of each of `steps` for the checkout at `tree`, in seconds."""
+    db = work / f"{tree.name}-{time.monotonic_ns()}.duckdb"
+    found: dict[str, float] = {}
+    if "ingest" in steps or "startup" in steps:
+        found["ingest"] = child(tree, INGEST.format(phases={}, db=str(db),
+                                                    corpus=corpus))["phases"]["total"]
+    if "startup" in steps:
+        found["cli.py --help"] = wall(tree, ["--help"])
+        found["cli.py status"] = wall(tree, ["--db", str(db), "status"])
+    if "report" in steps and report_db is not None:
+        found["cli.py report"] = wall(tree, ["--quiet", "--db", str(report_db), "report",
+                                             "--out", str(work / "report")])
+    db.unlink(missing_ok=True)
+    return {name: found[name] for name in ("cli.py --help", "cli.py status", "ingest",
+                                           "cli.py report") if name in found}
+
+
+def compare(tree: Path, baseline: Path, steps: list[str], corpus: str,
+            report_db: Path | None, repeat: int) -> None:
+    """Each step's median over `repeat` rounds, the baseline and the tree alternating,
+    and the tree's ratio to the baseline."""
+    for checkout in (baseline, tree):  # byte-compiled first: a fresh copy's first run is not
+        subprocess.run([sys.executable, "-m", "compileall", "-q", "-x", r"\.venv", "."],
+                       cwd=checkout, capture_output=True, check=False)
+    work = Path(tempfile.mkdtemp(prefix="signaffect-compare-"))
+    runs: dict[str, list[dict[str, float]]] = {"baseline": [], "tree": []}
+    loads = [load()]
+    try:
+        for _ in range(repeat):
+            for name, checkout in (("baseline", baseline), ("tree", tree)):
+                runs[name].append(fixed_costs(checkout, steps, corpus, report_db, work))
+            loads.append(load())
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"tree {tree} against baseline {baseline}: median of {repeat} alternating runs; "
+          f"corpus {corpus}; 1-min load average (2 cores) "
+          f"{', '.join(f'{x:.1f}' for x in loads)}")
+    print(f"{'step':<16} {'baseline s':>10} {'tree s':>8} {'ratio':>6}")
+    for step in runs["tree"][0]:
+        before = statistics.median(run[step] for run in runs["baseline"])
+        after = statistics.median(run[step] for run in runs["tree"])
+        print(f"{step:<16} {before:>10.2f} {after:>8.2f} {after / before:>6.2f}")
 
 
 def startup(tree: Path, top: int) -> dict[str, Any]:
@@ -188,7 +250,19 @@ def main() -> None:
     parser.add_argument("--tree", type=Path, default=ROOT, help="checkout to profile")
     parser.add_argument("--top", type=int, default=10)
     parser.add_argument("--json", type=Path, default=None, help="also write the numbers here")
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="compare the fixed costs of each command with this checkout")
+    parser.add_argument("--steps", default="startup,ingest,report",
+                        help="with --baseline: which of startup, ingest, report")
+    parser.add_argument("--corpus", default=str(ncslgr_dir()), help="what ingest reads")
+    parser.add_argument("--report-db", type=Path, default=None,
+                        help="with --baseline: a built and trained warehouse for `report`")
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    if args.baseline is not None:
+        compare(args.tree.resolve(), args.baseline.resolve(), args.steps.split(","),
+                str(Path(args.corpus).resolve()), args.report_db, args.repeat)
+        return
     report = profile(args.tree.resolve(), args.top)
     show(report, args.top)
     if args.json:

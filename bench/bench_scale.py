@@ -24,7 +24,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-from signaffect.core.settings import ncslgr_dir
+from signaffect.core.settings import DBT_TARGETS_DIR, ncslgr_dir
 
 STEP = """
 import json, resource, sys, time
@@ -43,7 +43,10 @@ STEPS = {
         "from pipeline.corpus import ingest_corpus",
         "ingest_corpus(db, [{corpus!r}])",
     ),
-    "build": ("from pipeline.corpus import build_warehouse", "build_warehouse(db)"),
+    # run_results.json too (each node's time: which step grows faster than the corpus)
+    "build": (
+        "from pipeline.corpus import build_warehouse", "build_warehouse(db, write_json=True)"
+    ),
     "parse": ("from pipeline.builds import unrecorded_dbt", "unrecorded_dbt('parse', db)"),
 }
 
@@ -88,24 +91,49 @@ def frame_count(db: Path) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1,4,10", help="replication factors, comma-separated")
+    parser.add_argument("--top", type=int, default=12, help="dbt nodes to list by growth")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     root = Path(tempfile.mkdtemp(prefix="signaffect-scale-"))
     try:
-        measure("parse", root / "parse.duckdb")  # dbt's partial parse, as any later run has it
-        rows = []
+        # One warehouse path for every size: dbt keeps its partial parse per path, so each
+        # build has it, as any run after the first does.
+        db = root / "scale.duckdb"
+        measure("parse", db)
+        rows, nodes = [], []
         for size in sizes:
             corpus = root / f"corpus-{size}x"
             n_files = replicate(ncslgr_dir(), corpus, size)
-            db = root / f"{size}x.duckdb"
             ingest = measure("ingest", db, corpus)
             build = measure("build", db)
+            nodes.append(node_times())
             rows.append((size, n_files, frame_count(db), ingest, build, db.stat().st_size))
             shutil.rmtree(corpus)
             db.unlink()
     finally:
         shutil.rmtree(root, ignore_errors=True)
     print_table(rows)
+    print_growth(sizes, nodes, args.top)
+
+
+def node_times() -> dict[str, float]:
+    """Each dbt node's seconds in the last build (the newest run_results.json of this
+    checkout's dbt targets)."""
+    newest = max(DBT_TARGETS_DIR.glob("*/run_results.json"), key=lambda p: p.stat().st_mtime)
+    results = json.loads(newest.read_text())["results"]
+    return {r["unique_id"].split(".", 2)[-1]: float(r["execution_time"]) for r in results}
+
+
+def print_growth(sizes: list[int], nodes: list[dict[str, float]], top: int) -> None:
+    """The slowest nodes of the largest build, each with its time at every size and its
+    growth against the corpus's (a ratio above the size's is a super-linear step)."""
+    print(f"\nslowest {top} dbt nodes at {sizes[-1]}x (seconds per size; growth = "
+          f"{sizes[-1]}x / {sizes[0]}x, the corpus grew {sizes[-1] / sizes[0]:g}x):")
+    for name, last in sorted(nodes[-1].items(), key=lambda kv: -kv[1])[:top]:
+        times = " ".join(f"{run.get(name, 0.0):7.2f}" for run in nodes)
+        first = nodes[0].get(name, 0.0)
+        growth = f"{last / first:6.1f}x" if first > 0 else "     -"
+        print(f"  {times}  {growth}  {name}")
 
 
 def print_table(rows: list) -> None:

@@ -11,7 +11,8 @@ The pattern, for every module here (and for a new command):
   the warehouse or runs dbt) or one function of `read` (anything that reads it),
   and prints. No SQL, no statistics, no orchestration here.
 - Heavy modules are imported inside the command that uses them, so `cli.py --help` and the
-  light commands start fast.
+  light commands start fast; at the top only light ones (defaults and help text), since
+  `tests/test_floors.py` checks that assembling the app loads no numpy, pyarrow or DuckDB.
 - What several commands share lives in `commands.common`: the global `State` (--db, --debug,
   --quiet), option types used by more than one command, printing helpers, and
   `with_settings`, which gives a command one option per field of a settings dataclass (its

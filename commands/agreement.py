@@ -9,7 +9,7 @@ import typer
 
 from commands.common import FormatOption, State, print_caption
 from signaffect.core.output import OutputFormat, emit
-from signaffect.stats.agreement import AgreementSettings
+from signaffect.stats.agreement_settings import AgreementSettings
 
 app = typer.Typer()
 #: The statistics' defaults, which are the options'.

@@ -14,7 +14,7 @@ from commands.common import (
     State,
     print_caption,
 )
-from read.associations import READING_GUIDE, ROLES_GUIDE
+from read.guides import READING_GUIDE, ROLES_GUIDE
 from signaffect.core.choices import Family, Ranking, RelativeTo, Role, UnitGrain
 from signaffect.core.output import OutputFormat, emit
 from signaffect.core.progress import progress_bar

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from commands.common import State, print_lines, with_settings
-from ingest.corpus import IngestSummary
-from ingest.signstream import MAX_FPS, MIN_FPS
+from ingest.frame_rates import MAX_FPS, MIN_FPS
 from pipeline.options import CorpusOptions
-from read import queries
 from signaffect.core.build_settings import BuildSettings, project_vars
 from signaffect.core.choices import (
     ClusterUnit,
@@ -24,6 +22,9 @@ from signaffect.core.output import emit, note, out, warn
 from signaffect.core.paths import check_out_dir
 from signaffect.core.progress import progress_bar
 from signaffect.core.settings import SAMPLE_CORPUS_DIR
+
+if TYPE_CHECKING:
+    from ingest.corpus import IngestSummary
 
 app = typer.Typer()
 
@@ -258,6 +259,7 @@ def run(
     """The main job: ingest a corpus (default: the bundled sample), build, train, report.
     The warehouse then holds exactly that corpus, unless --add."""
     from pipeline.run import run_main_job
+    from read import queries
 
     check_out_dir(report_dir)
     with progress_bar(State.quiet) as progress:

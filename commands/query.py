@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from commands.common import FormatOption, State, print_lines
-from read import queries
 from signaffect.core.output import OutputFormat, emit
 
 app = typer.Typer()
@@ -31,6 +30,8 @@ def query(
 ) -> None:
     """Run one read-only SELECT over the warehouse (or an exported Parquet dataset) and print
     the result (other statements, which could write files, are refused)."""
+    from read import queries
+
     result = (
         queries.run_parquet_query(parquet, sql)
         if parquet is not None

@@ -13,7 +13,7 @@ from commands.common import State, fail
 from signaffect.core.choices import FerMode
 from signaffect.core.errors import SignAffectError
 from signaffect.core.output import note, out, warn
-from signaffect.fer_engine.detect import DetectorSettings
+from signaffect.fer_engine.detector_settings import DetectorSettings
 
 if TYPE_CHECKING:  # the engines load only for `fer` and `face`
     from pipeline.video_runs import RunSummary

@@ -20,9 +20,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from ingest.frame_rates import DEFAULT_FPS, MAX_FPS, MIN_FPS
 from ingest.signstream import (
-    MAX_FPS,
-    MIN_FPS,
     TRANSITION_IDS_BY_NAME,
     FileContext,
     RawRows,
@@ -31,7 +30,6 @@ from ingest.signstream import (
 )
 from signaffect.core.errors import InputFileError
 
-DEFAULT_FPS = 30.0
 # Refuse an export when more than this share of its sign and non-manual spans is degenerate.
 DEGENERATE_SHARE = 0.5
 # Field ids of the text fields, as NCSLGR numbers them; coded fields count from 1.

@@ -14,6 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from ingest import dai2, elan, signstream
+from ingest.frame_rates import DEFAULT_FPS
 from ingest.tier_mapping import TierMapping
 from signaffect.core.errors import InputFileError
 
@@ -26,7 +27,7 @@ class ParseOptions:
     """Per-format settings: an ELAN tier mapping (None: detect a preset) and DAI 2's fps."""
 
     tiers: TierMapping | None = None
-    dai2_fps: float = dai2.DEFAULT_FPS
+    dai2_fps: float = DEFAULT_FPS
 
 
 def format_of(path: Path) -> str:

@@ -13,18 +13,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingest.gloss_normalize import (
-    WORD,
-    gloss_to_words,
-    gloss_words_and_source,
-    translation_to_words,
-)
+from ingest.gloss_normalize import WORD, gloss_words_and_source, translation_to_words
 from ingest.lexicons import Lexicon
 from ingest.signstream import normalize_field_name
 
@@ -61,10 +57,9 @@ HITS_SCHEMA = pa.schema(
 # English translation 20003), compared normalised (`normalize_field_name`) and case-folded.
 # Other text fields (non-dominant hand gloss, literal translation) are not labelled.
 SCOPE_BY_FIELD: dict[str, str] = {"main gloss": "sign", "english translation": "utterance"}
-_WORDS_BY_SCOPE: dict[str, Callable[[str], list[str]]] = {
-    "sign": gloss_to_words,
-    "utterance": translation_to_words,
-}
+#: Distinct texts whose words are kept: a corpus repeats its glosses (NCSLGR: 14,000 signs,
+#: a few thousand glosses), and a larger corpus only some more.
+WORDS_CACHE_SIZE = 1 << 16
 
 # People named in NCSLGR (its fingerspelled "fs-" name glosses and the translations). Their
 # lower-case forms are never looked up, because some are lexicon words with another sense:
@@ -97,11 +92,24 @@ RAW_TABLE = "lexicon_hits"
 LOOKUPS_TABLE = "lexicon_lookups"
 
 
+@lru_cache(maxsize=1024)
 def scope_of_field(field_name: str | None) -> str | None:
     """``"sign"`` for the main gloss, ``"utterance"`` for the English translation, else None."""
     if field_name is None:
         return None
     return SCOPE_BY_FIELD.get(normalize_field_name(field_name).casefold())
+
+
+@lru_cache(maxsize=WORDS_CACHE_SIZE)
+def words_of(scope: str, text: str) -> tuple[tuple[str, ...], str]:
+    """The words of one text (a gloss at ``sign`` scope, a translation at ``utterance``) and
+    where they come from (:func:`ingest.gloss_normalize.gloss_words_and_source`): what
+    :func:`lexicon_hits` looks up and :func:`lexicon_lookups` stores, split once per
+    distinct text."""
+    if scope == "sign":
+        words, source = gloss_words_and_source(text)
+        return tuple(words), source
+    return tuple(translation_to_words(text)), WORD
 
 
 def lexicon_hits(
@@ -125,16 +133,12 @@ def lexicon_hits(
         raise ValueError(f"lexicon_hits: texts lacks columns {missing}")
     columns = {name: texts.column(name).to_pylist() for name in TEXTS_SCHEMA.names}
     out: dict[str, list[Any]] = {name: [] for name in HITS_SCHEMA.names}
-    words_cache: dict[tuple[str, str], list[str]] = {}
 
     for i, text in enumerate(columns["text"]):
         scope = scope_of_field(columns["field_name"][i])
         if scope is None or not text or not text.strip():
             continue
-        key = (scope, text)
-        words = words_cache.get(key)
-        if words is None:
-            words = words_cache[key] = _WORDS_BY_SCOPE[scope](text)
+        words, _ = words_of(scope, text)
         for token_index, token in enumerate(words):
             if token in skip_tokens:
                 continue
@@ -169,10 +173,7 @@ def lexicon_lookups(
         text = row["text"]
         if scope is None or not text or not text.strip():
             continue
-        if scope == "sign":
-            words, source = gloss_words_and_source(text)
-        else:
-            words, source = translation_to_words(text), WORD
+        words, source = words_of(scope, text)
         for name in ("source_file", "content_hash", "utterance_id", "annotation_id"):
             out[name].append(row[name])
         out["scope"].append(scope)

@@ -32,11 +32,6 @@ from signaffect.core.hashing import sha256_bytes
 TRANSITION_IDS_BY_NAME = {"HOLD": 400000, "ONSET": 400001, "OFFSET": 400002}
 # NCSLGR video is 30 fps; SignStream 2 XML does not state it.
 FRAMES_PER_SECOND = 30.0
-# The frame rates a file may have (--fps, a tier mapping's): video, from time-lapse-slow to
-# high-speed; anything outside is a typo that would turn every span into one frame or
-# billions of them.
-MIN_FPS = 1.0
-MAX_FPS = 1000.0
 # What raw's integer columns hold: a larger id or time overflows them.
 _INT64_RANGE = range(-(2**63), 2**63)
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ingest.signstream import MAX_FPS, MIN_FPS
+from ingest.frame_rates import MAX_FPS, MIN_FPS
 from signaffect.core.errors import InputFileError
 
 MAPPINGS_DIR = Path(__file__).resolve().parent / "tier_mappings"

@@ -16,10 +16,10 @@ from signaffect.core.warehouse import connect
 from signaffect.stats.agreement import (
     Agreement,
     AgreementFrames,
-    AgreementSettings,
     GroupAgreement,
     agreement,
 )
+from signaffect.stats.agreement_settings import AgreementSettings
 
 
 def codes(column: pa.ChunkedArray | pa.Array) -> np.ndarray:

@@ -36,9 +36,11 @@ def recorded_build(
     extra_args: list[str] | None = None,
     partial_tables: tuple[str, ...] | None = None,
     force: bool = False,
+    write_json: bool = False,
 ) -> int:
     """`dbt build` on `db` with the vars of the last build and `dbt_vars` (checked) over
-    them, recorded as begun, then built, failed or interrupted; returns the nodes dbt ran.
+    them, recorded as begun, then built, failed or interrupted; returns the nodes dbt ran
+    (`write_json`: also dbt's run_results.json, bench_scale's node times).
     A partial build (`extra_args` selecting part of the project) names in `partial_tables`
     the raw tables whose every dependant it rebuilds (none: it only rebuilds marts from the
     same raw data), and leaves the marts' state as it found it.
@@ -61,7 +63,8 @@ def recorded_build(
         _end(db, "failed", str(refused), None)
         raise refused
     try:
-        ran = run_dbt("build", db, dbt_vars=settings, extra_args=extra_args, progress=progress)
+        ran = run_dbt("build", db, dbt_vars=settings, extra_args=extra_args, progress=progress,
+                      write_json=write_json)
     except KeyboardInterrupt:
         _end(db, "interrupted", None, None)
         raise

@@ -118,8 +118,10 @@ def build_warehouse(
     progress: Progress | None = None,
     dbt_vars: dict[str, Any] | None = None,
     force: bool = False,
+    write_json: bool = False,
 ) -> bool:
     """`dbt build` every model, seed and test against `db` (`dbt_vars` override vars),
     recorded in the warehouse (see `pipeline.builds`); False when nothing changed
-    since the last build (no dbt run) unless `force`."""
-    return recorded_build(db, progress, dbt_vars, force=force) > 0
+    since the last build (no dbt run) unless `force`. `write_json`: also dbt's
+    run_results.json (for bench/)."""
+    return recorded_build(db, progress, dbt_vars, force=force, write_json=write_json) > 0

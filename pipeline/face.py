@@ -24,7 +24,7 @@ from signaffect.core.progress import progress_bar
 from signaffect.face_engine.model import mediapipe_vision, model_hash
 from signaffect.face_engine.units import FaceUnit, JointUnit
 from signaffect.face_engine.video import FaceSettings
-from signaffect.fer_engine.detect import DetectorSettings
+from signaffect.fer_engine.detector_settings import DetectorSettings
 from signaffect.fer_engine.engines import Engine
 from signaffect.fer_engine.schema import VideoKey
 from signaffect.fer_engine.units import CHUNK_FRAMES, FerUnit, KeyedUnit, WorkUnit

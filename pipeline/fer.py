@@ -26,7 +26,7 @@ from pipeline.video_runs import Analysis, RunSummary, run_analyses
 from signaffect.core.errors import SignAffectError
 from signaffect.core.progress import progress_bar
 from signaffect.core.warehouse import connect
-from signaffect.fer_engine.detect import DetectorSettings, Mode
+from signaffect.fer_engine.detector_settings import DetectorSettings, Mode
 from signaffect.fer_engine.engines import Engine, LocalEngine, RayEngine
 from signaffect.fer_engine.model import DEFAULT_BATCH, model_hash
 from signaffect.fer_engine.schema import VideoKey

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.dai2 import DEFAULT_FPS
+from ingest.frame_rates import DEFAULT_FPS
 
 
 @dataclass(frozen=True)

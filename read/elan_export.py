@@ -32,8 +32,8 @@ from pympi.Elan import Eaf, to_adocument
 from read.eaf_checks import problems
 from read.elan_tiers import DERIVED_ANNOTATOR, StoryReader, StoryTiers, Tier
 from signaffect.core.atomic import atomic_files
-from signaffect.core.errors import SignAffectError
-from signaffect.core.warehouse import NOT_BUILT_HINT, connect_marts, table_exists
+from signaffect.core.errors import NOT_BUILT_HINT, SignAffectError
+from signaffect.core.warehouse import connect_marts, table_exists
 
 #: The marts the export reads (declared in models/exposures.yml as `elan_export`).
 MARTS = (

@@ -13,9 +13,9 @@ import pytest
 from signaffect.stats.agreement import (
     CANDIDATE_QUANTILES,
     AgreementFrames,
-    AgreementSettings,
     agreement,
 )
+from signaffect.stats.agreement_settings import AgreementSettings
 
 SETTINGS = AgreementSettings(tolerance=3, min_event_frames=2, resamples=200, seed=7)
 

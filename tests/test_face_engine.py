@@ -29,7 +29,7 @@ from signaffect.face_engine.model import MODEL_BYTES, MODEL_SHA256, FaceLandmark
 from signaffect.face_engine.schema import FACE_FRAMES_SCHEMA
 from signaffect.face_engine.track import track_faces
 from signaffect.face_engine.video import analyse_face_video
-from signaffect.fer_engine.detect import DetectorSettings
+from signaffect.fer_engine.detector_settings import DetectorSettings
 from signaffect.fer_engine.engines import LocalEngine, RayEngine
 from signaffect.fer_engine.synthetic import astronaut_bgr
 from tests.face_video_synth import Truth, place, schedule, write_face_video

@@ -17,7 +17,8 @@ import pytest
 
 from ingest.fer import load_fer_results, status_row
 from pipeline.fer import run_fer
-from signaffect.fer_engine.detect import DetectorSettings, HaarDetector, face_crops, match_boxes
+from signaffect.fer_engine.detect import HaarDetector, face_crops, match_boxes
+from signaffect.fer_engine.detector_settings import DetectorSettings
 from signaffect.fer_engine.model import (
     EMOTIONS,
     EmotionClassifier,

@@ -17,7 +17,7 @@ import pytest
 
 from ingest.fer import load_shards
 from pipeline.fer import run_fer
-from signaffect.fer_engine.detect import DetectorSettings
+from signaffect.fer_engine.detector_settings import DetectorSettings
 from signaffect.fer_engine.engines import LocalEngine, RayEngine
 from signaffect.fer_engine.model import model_hash
 from signaffect.fer_engine.schema import VideoKey

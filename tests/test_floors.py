@@ -7,6 +7,8 @@ modules it imports), and the project files a module reads by path."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 from signaffect.core.settings import PROJECT_DIR
@@ -290,3 +292,17 @@ def test_the_folders_read_in_floor_order() -> None:
         for f, floors in ALLOWED.items()}
     assert _packages_across_ingest_and_ml(
         {f: frozenset(floors) for f, floors in old.items()}) == ["signaffect"]
+
+
+#: Packages the CLI must not load to start (`cli.py --help`, option parsing): each costs
+#: 0.1-1.5 s of every command; the command that uses one imports it inside its function.
+NOT_AT_START_UP = ("numpy", "scipy", "pyarrow", "duckdb", "pandas", "dbt", "sklearn", "cv2",
+                   "matplotlib")
+
+
+def test_the_cli_starts_without_the_heavy_packages() -> None:
+    """Assembling the app (every command, its options and defaults) loads none of them."""
+    code = "import sys, cli; print(' '.join(p for p in sys.argv[1:] if p in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code, *NOT_AT_START_UP], cwd=PROJECT_DIR,
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.split() == []

@@ -23,8 +23,8 @@ from ml.oof import BASELINE_NAMES
 from ml.options import MODEL_NAMES as ML_MODEL_NAMES
 from ml.verdict import ABOVE
 from read.agreement import caption as agreement_caption
-from read.associations import LEXICAL_NOT_FACE, READING_GUIDE, ROLES_GUIDE
 from read.grammar_context import why_not_estimable
+from read.guides import LEXICAL_NOT_FACE, READING_GUIDE, ROLES_GUIDE
 from read.licences import CORPUS_CITATION, CORPUS_NOTICE, lexicon_licence
 from read.report import data as report_data
 from read.report.analyses import Analyses, LabelAnalyses

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+#: The hint of every error about marts that are not there yet.
+NOT_BUILT_HINT = "run `cli.py build` (or `cli.py run`) to build the warehouse first"
+
 
 class SignAffectError(Exception):
     """A failure the CLI reports as one line plus a hint (no traceback unless --debug)."""

@@ -12,13 +12,11 @@ from __future__ import annotations
 import errno
 import re
 import resource
+import sys
 from dataclasses import dataclass
 
-import duckdb
-
-from signaffect.core.errors import Interrupted, SignAffectError
+from signaffect.core.errors import NOT_BUILT_HINT, Interrupted, SignAffectError
 from signaffect.core.last_resort import MEMORY_HINT
-from signaffect.core.warehouse import NOT_BUILT_HINT
 
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
@@ -100,12 +98,16 @@ def describe(exc: BaseException, command: str, db: str) -> Failure:
     matched = from_text(text, command, db)
     if matched is not None:
         return matched
-    if isinstance(exc, duckdb.CatalogException):
+    # Never imported here (every command loads this module, and a failure may be out of
+    # memory): an error of DuckDB's means DuckDB is loaded.
+    duckdb = sys.modules.get("duckdb")
+    if duckdb is not None and isinstance(exc, duckdb.CatalogException):
         return Failure([f"{db}: {_first_line(text)}"], NOT_BUILT_HINT, EXIT_FAILED)
     if isinstance(exc, OSError):
         return Failure([_first_line(text)], "check the path and run the command again",
                        EXIT_FAILED)
-    kind = "DuckDB error" if isinstance(exc, duckdb.Error) else type(exc).__name__
+    kind = ("DuckDB error" if duckdb is not None and isinstance(exc, duckdb.Error)
+            else type(exc).__name__)
     return Failure(
         [f"{kind} in `cli.py {command}`: {_first_line(text)}"],
         "run again with --debug for the traceback",

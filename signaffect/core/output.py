@@ -14,12 +14,15 @@ import json
 import math
 import sys
 from enum import Enum
+from typing import TYPE_CHECKING
 
-import pyarrow as pa
 from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
+
+if TYPE_CHECKING:  # every command loads this module; a table brings pyarrow with it
+    import pyarrow as pa
 
 #: Width of stdout when it is not a terminal: wide enough that no column is ever cut.
 PIPE_WIDTH = 100_000
@@ -81,9 +84,11 @@ def emit(table: pa.Table, fmt: OutputFormat = OutputFormat.table, title: str | N
 
 def as_rich_table(table: pa.Table, title: str | None = None) -> Table:
     """A rich table for people at a terminal; cells are plain text, never markup."""
+    from pyarrow import types
+
     view = Table(title=Text(title) if title else None, show_lines=False)
     for name, dtype in zip(table.column_names, table.schema.types, strict=True):
-        numeric = pa.types.is_integer(dtype) or pa.types.is_floating(dtype)
+        numeric = types.is_integer(dtype) or types.is_floating(dtype)
         view.add_column(Text(name), justify="right" if numeric else "left")
     for row in _row_values(table):
         view.add_row(*(Text(_cell(v)) for v in row))

@@ -8,10 +8,9 @@ from typing import Any
 import duckdb
 
 from signaffect.core.build_state import check_marts
-from signaffect.core.errors import SignAffectError
+from signaffect.core.errors import NOT_BUILT_HINT, SignAffectError
 from signaffect.core.settings import duckdb_config
 
-NOT_BUILT_HINT = "run `cli.py build` (or `cli.py run`) to build the warehouse first"
 NOT_OURS_HINT = "pass --db with a SignAffect warehouse, or with a new file to create one"
 #: Bytes 8-11 of every DuckDB database file.
 DUCKDB_MAGIC = b"DUCK"

@@ -17,7 +17,8 @@ from typing import Any, Generic, Protocol, Self, TypeVar
 
 import pyarrow as pa
 
-from signaffect.fer_engine.detect import DetectorSettings, HaarDetector
+from signaffect.fer_engine.detect import HaarDetector
+from signaffect.fer_engine.detector_settings import DetectorSettings
 from signaffect.fer_engine.model import DEFAULT_BATCH, EmotionClassifier, model_hash
 from signaffect.fer_engine.schema import VideoKey
 from signaffect.fer_engine.video import FRAME_COUNT_SLACK, FerVideoError, FrameTap, analyse_video

@@ -21,12 +21,11 @@ import pyarrow as pa
 from signaffect.core.hashing import sha256_file
 from signaffect.fer_engine.detect import (
     Box,
-    DetectorSettings,
     HaarDetector,
-    Mode,
     detect_stream,
     face_crops,
 )
+from signaffect.fer_engine.detector_settings import DetectorSettings, Mode
 from signaffect.fer_engine.model import (
     DEFAULT_BATCH,
     EmotionClassifier,

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from signaffect.core.settings import BOOTSTRAP_RESAMPLES
+from signaffect.stats.agreement_settings import AgreementSettings
 from signaffect.stats.clustered_stats import (
     cluster_weights,
     generators,
@@ -54,17 +54,6 @@ class AgreementFrames:
     story: IntArray
     utterance: IntArray
     frame: IntArray
-
-
-@dataclass(frozen=True)
-class AgreementSettings:
-    """Onset tolerance and shortest predicted event (frames), bootstrap draws, seed, level."""
-
-    tolerance: int = 5
-    min_event_frames: int = 3
-    resamples: int = BOOTSTRAP_RESAMPLES
-    seed: int = 42
-    confidence: float = 0.95
 
 
 @dataclass(frozen=True)

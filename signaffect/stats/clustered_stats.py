@@ -38,7 +38,6 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
-from scipy.stats import false_discovery_control
 
 from signaffect.stats.exact_stratified import exact_test, mantel_haenszel, mh_terms
 
@@ -238,6 +237,10 @@ def estimates(
 
 def q_within_families(p_value: FloatArray, family: IntArray) -> FloatArray:
     """Benjamini-Hochberg q of each pair among the pairs of its family (NaN p stays NaN)."""
+    # Here, not at the top: scipy.stats costs ~1.5 s to import, and the other readers of
+    # this module (training's verdict, the report's bootstraps) never need it.
+    from scipy.stats import false_discovery_control
+
     q_value = np.full(p_value.size, np.nan)
     for code in np.unique(family):
         members = np.flatnonzero((family == code) & ~np.isnan(p_value))
