@@ -146,3 +146,11 @@
         [{{ quoted(value) }}]::varchar[]
     {%- endif -%}
 {%- endmacro %}
+
+{#- The names a list of this file gives: a build setting's choices (one_of, list_of) or a
+    macro's list (`feature_kinds`, `feature_roles`, ...), for tests that check a column
+    against it without restating it. -#}
+{% macro names_of(names) -%}
+    {%- set rule = build_setting_rules().get(names, {}) -%}
+    {{ return(rule.get('one_of') or rule.get('list_of') or context[names]()) }}
+{%- endmacro %}
