@@ -78,9 +78,11 @@
     }) }}
 {%- endmacro %}
 
-{#- The value of dbt var `name`, checked against its rule (lists always as lists). -#}
-{% macro setting(name) -%}
-    {%- set rule = build_setting_rules()[name] -%}
+{#- The value of dbt var `name`, checked against its rule (lists always as lists). A
+    caller reading every setting passes `rules` (build_setting_rules()) made once: each
+    making of them is dozens of Jinja macro calls. -#}
+{% macro setting(name, rules=none) -%}
+    {%- set rule = (rules or build_setting_rules())[name] -%}
     {%- set value = var(name) -%}
     {%- if 'list_of' in rule and value is string -%}
         {%- set value = value.split(',') | map('trim') | list -%}
