@@ -103,12 +103,9 @@ def test_a_failed_build_leaves_the_marts_stale_in_status(built: Path) -> None:
 def test_a_broken_data_rule_names_the_model_and_the_rule(built: Path) -> None:
     """A model's data rules are one `contract` test; its failure still says which rules of
     which model broke, and in how many rows, not only that one test failed."""
-    con = connect(built)
-    try:
+    with connect(built) as con:
         con.execute("update main.dim_signers set signer_name = null")
         con.execute("insert into main.dim_signers select * from main.dim_signers limit 1")
-    finally:
-        con.close()
     with pytest.raises(SignAffectError, match=r"first: dim_signers breaks not null: signer_name "
                        r"\(\d+ row\(s\)\); unique: signer_id \(1 row\(s\)\)"):
         run_dbt("test", built, extra_args=["--select", "dim_signers"])

@@ -184,11 +184,8 @@ def _broken_rules(node: Any, db: Path) -> str:
     if getattr(metadata, "name", None) != "contract" or not sql:
         return ""
     try:
-        con = connect(db, read_only=True)
-        try:
+        with connect(db, read_only=True) as con:
             rows = con.execute(f"select * from ({sql}) limit 5").fetchall()
-        finally:
-            con.close()
     except (duckdb.Error, SignAffectError):
         return ""
     return "; ".join(f"{rule} ({n} row(s))" for rule, n in rows)
