@@ -78,9 +78,11 @@
     }) }}
 {%- endmacro %}
 
-{#- The value of dbt var `name`, checked against its rule (lists always as lists). -#}
-{% macro setting(name) -%}
-    {%- set rule = build_setting_rules()[name] -%}
+{#- The value of dbt var `name`, checked against its rule (lists always as lists). A
+    caller reading every setting passes `rules` (build_setting_rules()) made once: each
+    making of them is dozens of Jinja macro calls. -#}
+{% macro setting(name, rules=none) -%}
+    {%- set rule = (rules or build_setting_rules())[name] -%}
     {%- set value = var(name) -%}
     {%- if 'list_of' in rule and value is string -%}
         {%- set value = value.split(',') | map('trim') | list -%}
@@ -145,4 +147,12 @@
     {%- else -%}
         [{{ quoted(value) }}]::varchar[]
     {%- endif -%}
+{%- endmacro %}
+
+{#- The names a list of this file gives: a build setting's choices (one_of, list_of) or a
+    macro's list (`feature_kinds`, `feature_roles`, ...), for tests that check a column
+    against it without restating it. -#}
+{% macro names_of(names) -%}
+    {%- set rule = build_setting_rules().get(names, {}) -%}
+    {{ return(rule.get('one_of') or rule.get('list_of') or context[names]()) }}
 {%- endmacro %}

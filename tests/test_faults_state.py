@@ -24,6 +24,7 @@ from cli import app
 from pipeline.corpus import build_warehouse, ingest_corpus
 from read.export import export_dataset
 from signaffect.core.dbt_runner import run_dbt
+from signaffect.core.errors import SignAffectError
 from signaffect.core.settings import PROJECT_DIR, SAMPLE_CORPUS_DIR
 from signaffect.core.warehouse import connect
 from tests.fault_tools import can_mount, finish, limits, run_cli, stopped_at, tmpfs
@@ -97,6 +98,17 @@ def test_a_failed_build_leaves_the_marts_stale_in_status(built: Path) -> None:
     assert code == 0 and "marts: stale: the build started" in stdout and "failed" in stdout
     done = run_cli(["--db", str(built), "--quiet", "top", LABEL, "--k", "1"])
     assert done.returncode == 0 and "failed; the marts may mix two builds" in done.stderr
+
+
+def test_a_broken_data_rule_names_the_model_and_the_rule(built: Path) -> None:
+    """A model's data rules are one `contract` test; its failure still says which rules of
+    which model broke, and in how many rows, not only that one test failed."""
+    with connect(built) as con:
+        con.execute("update main.dim_signers set signer_name = null")
+        con.execute("insert into main.dim_signers select * from main.dim_signers limit 1")
+    with pytest.raises(SignAffectError, match=r"first: dim_signers breaks not null: signer_name "
+                       r"\(\d+ row\(s\)\); unique: signer_id \(1 row\(s\)\)"):
+        run_dbt("test", built, extra_args=["--select", "dim_signers"])
 
 
 # --- 5. Closed query policy -------------------------------------------------------------

@@ -4,10 +4,11 @@
 -#}
 with
 
+{%- set rules = build_setting_rules() %}
 final as (
     select
-        {%- for name in build_setting_rules() %}
-        {{ setting_literal(setting(name)) }} as {{ name }},
+        {%- for name in rules %}
+        {{ setting_literal(setting(name, rules)) }} as {{ name }},
         {%- endfor %}
 )
 

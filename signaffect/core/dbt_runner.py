@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from rich.progress import Progress
 
 from signaffect.core.errors import SignAffectError
@@ -21,6 +22,7 @@ from signaffect.core.failpoints import failpoint
 from signaffect.core.failures import from_text
 from signaffect.core.hashing import sha256_bytes
 from signaffect.core.settings import DBT_TARGETS_DIR, PROJECT_DIR
+from signaffect.core.warehouse import connect
 
 LOG_HINT = "dbt's full log is in logs/dbt.log"
 #: Each warehouse's own dbt target folder (`target_dir`); the most recently used are kept.
@@ -156,15 +158,37 @@ def _failure(result: Any, command: str, db: Path) -> SignAffectError:
         raise KeyboardInterrupt  # Ctrl-C met a query: DuckDB reports it as the node's error
     for failed in failures:
         _raise_known_cause(str(failed.message), command, db)
-    first = failures[0] if failures else None
-    detail = (
-        f"{first.node.name}: {str(first.message).strip().splitlines()[0]}"
-        if first is not None and first.message
-        else "no message"
-    )
+    detail = _detail(failures[0], db) if failures else "no message"
     return SignAffectError(
         f"dbt {command} failed ({len(failures)} node(s)); first: {detail}", LOG_HINT
     )
+
+
+def _detail(failed: Any, db: Path) -> str:
+    """A failed node and why: for a data test, the model and the rules it breaks."""
+    node = failed.node
+    broken = _broken_rules(node, db)
+    if broken:
+        model = str(getattr(node, "attached_node", None) or node.name).rsplit(".", 1)[-1]
+        return f"{model} breaks {broken}"
+    lines = str(failed.message or "").strip().splitlines()
+    return f"{node.name}: {lines[0] if lines else 'no message'}"
+
+
+def _broken_rules(node: Any, db: Path) -> str:
+    """The rules a failed `contract` test (tests/generic/contract.sql) returns, each with its
+    rows, read by rerunning its query: dbt itself only says how many rules failed. Empty
+    for any other node, or when the query cannot run."""
+    metadata = getattr(node, "test_metadata", None)
+    sql = getattr(node, "compiled_code", None)
+    if getattr(metadata, "name", None) != "contract" or not sql:
+        return ""
+    try:
+        with connect(db, read_only=True) as con:
+            rows = con.execute(f"select * from ({sql}) limit 5").fetchall()
+    except (duckdb.Error, SignAffectError):
+        return ""
+    return "; ".join(f"{rule} ({n} row(s))" for rule, n in rows)
 
 
 def _raise_known_cause(text: str, command: str, db: Path) -> None:
