@@ -12,6 +12,7 @@ with `ml.results.load_model(folder)`.
 from __future__ import annotations
 
 import json
+import shutil
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -330,13 +331,26 @@ def save_model(folder: Path, model: ClassifierMixin, part: int) -> Path:
     return path
 
 
+def model_parts(folder: Path) -> list[Path]:
+    """The saved parts of the final model in `folder`, in tree order."""
+    return sorted(folder.glob("model-*.skops"))
+
+
+def copy_model(source: Path, folder: Path) -> None:
+    """Put the final model saved in `source` into `folder` too (a run that fits the same
+    model takes it instead of fitting it again)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for part in model_parts(source):
+        shutil.copyfile(part, folder / part.name)
+
+
 def load_model(folder: Path) -> ClassifierMixin:
     """The model `cli.py train` saved in `folder` (only load files you trust).
 
     A forest is saved in parts of a few trees, so training never holds it whole; loading
     joins the parts into one `RandomForestClassifier`, tree order kept.
     """
-    parts = [sio.load(path, trusted=TRUSTED_TYPES) for path in sorted(folder.glob("model-*.skops"))]
+    parts = [sio.load(path, trusted=TRUSTED_TYPES) for path in model_parts(folder)]
     if not parts:
         raise SignAffectError(f"no model-*.skops in {folder}", "pass a run's artifacts folder")
     model = parts[0]

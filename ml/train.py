@@ -67,7 +67,7 @@ from ml.options import CV, Grain, Model, TrainConfig
 from ml.permutation import p_value
 from ml.precision import label_precisions
 from ml.recording import check_recordable, record_run
-from ml.results import RunRecord, save_model
+from ml.results import RunRecord, copy_model, save_model
 from ml.splits import FoldPlan, plan_folds
 from ml.verdict import Verdict, decide
 from signaffect.core.atomic import staging_dir
@@ -101,6 +101,22 @@ class TrainResult:
     artifacts: Path | None
     record: RunRecord
     label_set: str  # e.g. "study (18 labels)"
+    final: FinalModel
+
+
+@dataclass(frozen=True)
+class FinalModel:
+    """A run's final fit, to reuse: the final model sees every frame whatever the folds, so a
+    run on the same build that differs from `config` only in how it cross-validates fits the
+    same model (`cli.py run`'s kfold run takes its story run's)."""
+
+    config: TrainConfig
+    impurity: list[tuple[str, float]]
+    folder: Path | None  # where its parts are saved (None: not saved)
+
+    def serves(self, config: TrainConfig) -> bool:
+        """Whether `config` fits this model: the same everything but the CV's settings."""
+        return replace(config, cv=self.config.cv, folds=self.config.folds) == self.config
 
 
 def cross_validate(
@@ -312,12 +328,15 @@ def train(
     progress: Progress | None = None,
     artifacts_dir: Path | None = None,
     write: bool = True,
+    final: FinalModel | None = None,
 ) -> TrainResult:
     """Load the mart, cross-validate, fit the final model, and record the run.
 
     With `write` False nothing is written (the benchmark uses this); otherwise the run
     lands in ml_runs / ml_label_metrics / ml_fold_metrics / ml_feature_importance and
     under `artifacts_dir/<run_id>/` (default signaffect.core.settings.ARTIFACTS_DIR).
+    `final`: an earlier run's final model on the same build, taken instead of fitting it
+    again when it `serves` this run.
     """
     started = time.perf_counter()
     created_at = datetime.now(UTC)
@@ -330,7 +349,12 @@ def train(
     run_id = f"{created_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
     folder = (artifacts_dir or ARTIFACTS_DIR) / run_id
     staging = staging_dir(folder) if write else None  # renamed to `folder` once complete
-    impurity = _final_fit_saved(matrix, config, rows, staging, progress)
+    if final is not None and final.serves(config):
+        impurity = final.impurity
+        if staging is not None and final.folder is not None:
+            copy_model(final.folder, staging)
+    else:
+        impurity = _final_fit_saved(matrix, config, rows, staging, progress)
     importances = _importances(matrix.feature_names, impurity, outcome.permutation_importance)
     duration = time.perf_counter() - started
     label_set = config.label_set.describe(len(matrix.label_names))
@@ -350,7 +374,7 @@ def train(
             {"fold_micro_f1": outcome.fold_micro_f1, "feature_names": matrix.feature_names},
         )
     return TrainResult(run_id, matrix, outcome, verdict, importances, duration, artifacts,
-                       record, label_set)
+                       record, label_set, FinalModel(config, impurity, artifacts))
 
 
 def _load(db: Path, config: TrainConfig) -> FrameMatrix:

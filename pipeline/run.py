@@ -47,7 +47,10 @@ def run_main_job(
 
     summary = ingest_corpus(db, paths, progress, options)
     build_warehouse(db, progress, dbt_vars)
-    modes = (CV.story, CV.kfold) if train_models else ()
-    results = [train(db, TrainConfig(cv=cv), progress) for cv in modes]
+    results: list[TrainResult] = []
+    for cv in (CV.story, CV.kfold) if train_models else ():
+        # One build, one final model: the kfold run takes the story run's.
+        final = results[0].final if results else None
+        results.append(train(db, TrainConfig(cv=cv), progress, final=final))
     html_path, _ = write_report(db, report_dir)
     return MainJob(summary, results, html_path)

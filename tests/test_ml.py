@@ -423,6 +423,32 @@ def test_a_kfold_run_says_it_leaks(mart_db: Path, tmp_path: Path) -> None:
     con.close()
 
 
+def test_a_run_that_differs_only_in_its_cv_takes_the_final_model(
+    mart_db: Path, tmp_path: Path
+) -> None:
+    """`cli.py run` trains twice on one build (story, then kfold): the final model sees every
+    frame whatever the folds, so the second run takes the first's instead of refitting it,
+    and gets the model and impurity importances a refit gives; a different forest refits."""
+    story = TrainConfig(cv=CV.story, folds=3, forest=FAST, resamples=20, importance_repeats=1)
+    kfold = dataclasses.replace(story, cv=CV.kfold, folds=4)
+    first = train(mart_db, story, artifacts_dir=tmp_path / "story")
+    taken = train(mart_db, kfold, artifacts_dir=tmp_path / "taken", final=first.final)
+    refit = train(mart_db, kfold, artifacts_dir=tmp_path / "refit")
+    assert first.final.serves(kfold)
+    fewer_trees = dataclasses.replace(FAST, n_estimators=3)
+    assert not first.final.serves(dataclasses.replace(kfold, forest=fewer_trees))
+    assert taken.final.impurity == refit.final.impurity
+    assert taken.artifacts is not None and refit.artifacts is not None
+    assert taken.artifacts != first.artifacts
+    X = taken.matrix.X.toarray()
+    pairs = zip(load_model(taken.artifacts).predict_proba(X),
+                load_model(refit.artifacts).predict_proba(X), strict=True)
+    assert all(np.array_equal(a, b) for a, b in pairs)
+    assert [(k, f, v) for k, f, v, _ in taken.importances if k == "impurity"] == [
+        (k, f, v) for k, f, v, _ in refit.importances if k == "impurity"
+    ]
+
+
 def _outcome(matrix: FrameMatrix) -> CVOutcome:
     return cross_validate(matrix, TrainConfig(cv=CV.story, folds=3, forest=FAST,
                                               importance_repeats=1))
