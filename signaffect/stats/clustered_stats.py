@@ -237,16 +237,25 @@ def estimates(
 
 def q_within_families(p_value: FloatArray, family: IntArray) -> FloatArray:
     """Benjamini-Hochberg q of each pair among the pairs of its family (NaN p stays NaN)."""
-    # Here, not at the top: scipy.stats costs ~1.5 s to import, and the other readers of
-    # this module (training's verdict, the report's bootstraps) never need it.
-    from scipy.stats import false_discovery_control
-
     q_value = np.full(p_value.size, np.nan)
     for code in np.unique(family):
         members = np.flatnonzero((family == code) & ~np.isnan(p_value))
         if members.size:
-            q_value[members] = false_discovery_control(p_value[members])
+            q_value[members] = benjamini_hochberg(p_value[members])
     return q_value
+
+
+def benjamini_hochberg(p_value: FloatArray) -> FloatArray:
+    """BH-adjusted p-values, step for step `scipy.stats.false_discovery_control(p)` (so the
+    same bits), without importing scipy.stats, which costs more than the whole test."""
+    if p_value.size <= 1:
+        return p_value.copy()
+    order = np.argsort(p_value)
+    ranked = p_value[order] * (p_value.size / np.arange(1, p_value.size + 1, dtype=np.float64))
+    np.minimum.accumulate(ranked[::-1], out=ranked[::-1])
+    q_value = np.empty_like(ranked)
+    q_value[order] = ranked
+    return np.clip(q_value, 0.0, 1.0)
 
 
 def _each_unit_its_own_block(block: IntArray) -> bool:
@@ -282,12 +291,27 @@ def _bootstrap_interval(
     chunk = max(1, _CHUNK_CELLS // max(weights.shape[0], 1))
     # Single precision: 7 digits are plenty for a percentile, and it halves the work.
     draws = weights.astype(np.float32)
+    by_pair = _exact_in_single(columns, weights)
     for start in range(0, n_pairs, chunk):
         part = slice(start, start + chunk)
         with np.errstate(divide="ignore", invalid="ignore"):
-            values = statistic(*(draws @ x[:, part].astype(np.float32) for x in columns))
-        bounds[:, part] = nan_quantiles(values, quantiles)
+            if by_pair:  # pairs x draws at once: exact integer sums, in any order
+                values = statistic(*(x[:, part].T.astype(np.float32) @ draws.T for x in columns))
+            else:
+                sums = (draws @ x[:, part].astype(np.float32) for x in columns)
+                values = np.ascontiguousarray(statistic(*sums).T)
+        bounds[:, part] = row_quantiles(values, quantiles)
     return bounds[0], bounds[1]
+
+
+def _exact_in_single(columns: Sequence[FloatArray], weights: FloatArray) -> bool:
+    """Whether every weighted sum is an integer below 2^24, which single precision holds
+    exactly whatever the order of the additions (so the layout of the product is free)."""
+    bound = float(weights.sum(axis=1).max(initial=0.0))
+    return all(
+        not x.size or (np.array_equal(x, np.rint(x)) and bound * np.abs(x).max() < 2**24)
+        for x in columns
+    )
 
 
 def _ratio(top: FloatArray, bottom: FloatArray) -> FloatArray:
@@ -536,14 +560,27 @@ def interval_quantiles(confidence: float) -> FloatArray:
 def nan_quantiles(values: FloatArray, quantiles: FloatArray) -> FloatArray:
     """Column-wise quantiles ignoring NaN, numpy's default (linear) method: what
     `np.nanquantile(values, quantiles, axis=0)` gives, without its per-column Python loop."""
-    # Sorting contiguous rows of the transpose is faster than down the columns.
-    ordered = np.sort(np.ascontiguousarray(values.T), axis=1).T
-    valid = np.sum(~np.isnan(values), axis=0)
-    position = np.maximum(valid - 1, 0)[None, :] * quantiles[:, None]
+    # Selecting within contiguous rows of the transpose is faster than down the columns.
+    return row_quantiles(np.array(values.T, order="C"), quantiles)
+
+
+def row_quantiles(rows: FloatArray, quantiles: FloatArray) -> FloatArray:
+    """`nan_quantiles` of each row of `rows` (quantiles x rows), reordering `rows` in place.
+    Only the order statistics the linear interpolation reads are found (the same values a
+    sort gives), for the rows of each count of non-NaN values together (NaN orders last)."""
+    valid = np.sum(~np.isnan(rows), axis=1)
+    last = np.maximum(valid - 1, 0)
+    position = last[None, :] * quantiles[:, None]
     low = np.floor(position).astype(np.int64)
-    high = np.minimum(low + 1, np.maximum(valid - 1, 0)[None, :])
-    below = np.take_along_axis(ordered, low, axis=0)
-    above = np.take_along_axis(ordered, high, axis=0)
+    high = np.minimum(low + 1, last[None, :])
+    below = np.empty(low.shape, dtype=rows.dtype)
+    above = np.empty(low.shape, dtype=rows.dtype)
+    for count in np.unique(valid):
+        members = np.flatnonzero(valid == count)
+        ranks = np.union1d(low[:, members[0]], high[:, members[0]])
+        found = _order_statistics(rows if members.size == valid.size else rows[members], ranks)
+        below[:, members] = found[np.searchsorted(ranks, low[:, members[0]])]
+        above[:, members] = found[np.searchsorted(ranks, high[:, members[0]])]
     fraction = position - low
     # Equal neighbours (infinite ratios included) need no interpolation.
     with np.errstate(invalid="ignore"):
@@ -551,3 +588,25 @@ def nan_quantiles(values: FloatArray, quantiles: FloatArray) -> FloatArray:
             (fraction == 0) | (above == below), below, below + (above - below) * fraction
         )
     return np.where(valid[None, :] > 0, result, np.nan)
+
+
+def _order_statistics(rows: FloatArray, ranks: IntArray) -> FloatArray:
+    """The values of each row at the ascending `ranks` of its sorted order (ranks x rows),
+    reordering `rows` in place: one single-rank partition per rank, or per two adjacent
+    ranks (the lower is then the largest of what the partition put before the upper),
+    each over the part of the row not yet placed; numpy selects one rank far faster than
+    several at once."""
+    found = np.empty((ranks.size, rows.shape[0]), dtype=rows.dtype)
+    start = 0
+    i = 0
+    while i < ranks.size:
+        rank = int(ranks[i])
+        pair = i + 1 < ranks.size and ranks[i + 1] == rank + 1
+        top = rank + 1 if pair else rank
+        rows[:, start:].partition(top - start, axis=1)
+        if pair:
+            found[i] = rows[:, start : top].max(axis=1)
+        found[i + pair] = rows[:, top]
+        start = top + 1
+        i += 1 + pair
+    return found
