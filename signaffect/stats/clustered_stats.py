@@ -605,7 +605,7 @@ def _order_statistics(rows: FloatArray, ranks: IntArray) -> FloatArray:
         top = rank + 1 if pair else rank
         rows[:, start:].partition(top - start, axis=1)
         if pair:
-            found[i] = rows[:, start : top].max(axis=1)
+            found[i] = rows[:, start:top].max(axis=1)
         found[i + pair] = rows[:, top]
         start = top + 1
         i += 1 + pair

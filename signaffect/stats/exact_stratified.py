@@ -59,29 +59,47 @@ def mh_terms(
     return np.where(n > 0, a * d / safe, 0.0), np.where(n > 0, b * c / safe, 0.0)
 
 
-def null_distribution(m: FloatArray, t: FloatArray, n: FloatArray) -> tuple[int, FloatArray]:
-    """The exact null distribution of T = sum_k a_k for one pair (1-d arrays over strata):
-    the lowest value T can take and P(T = lowest + i) for every i."""
+def null_distributions(m: FloatArray, t: FloatArray, n: FloatArray) -> list[tuple[int, FloatArray]]:
+    """The exact null distribution of T = sum_k a_k for each pair (strata x pairs arrays):
+    the lowest value T can take and P(T = lowest + i) for every i. Each stratum's
+    hypergeometric probabilities are computed for every pair at once; the strata are then
+    convolved in their order, pair by pair (a convolution is exact arithmetic no batch
+    reproduces bit for bit)."""
     low = np.maximum(0.0, m + t - n)
     high = np.minimum(m, t)
-    moving = high > low
-    offset = int(low.sum())
-    pmf = np.ones(1)
-    if not moving.any():
-        return offset, pmf
-    mk, tk, nk, lk, hk = (x[moving] for x in (m, t, n, low, high))
-    values = lk[:, None] + np.arange(int((hk - lk).max()) + 1)[None, :]
-    inside = values <= hk[:, None]
-    safe = np.where(inside, values, lk[:, None])
-    log_pmf = (
-        _log_choose(tk[:, None], safe)
-        + _log_choose((nk - tk)[:, None], mk[:, None] - safe)
-        - _log_choose(nk, mk)[:, None]
+    pair, stratum = np.nonzero((high > low).T)  # by pair, then stratum
+    mk, tk, nk, lk = (x[stratum, pair] for x in (m, t, n, low))
+    sizes = (high[stratum, pair] - lk).astype(np.int64) + 1
+    ends = np.cumsum(sizes)
+    entry = np.repeat(np.arange(sizes.size), sizes)
+    values = lk[entry] + (np.arange(entry.size) - (ends - sizes)[entry])
+    log_gamma = gammaln(np.arange(int(n.max(initial=0.0)) + 2, dtype=np.float64))
+
+    def log_choose(whole: FloatArray, part: FloatArray) -> FloatArray:
+        """`_log_choose` by table (gammaln of the same integers: the same bits)."""
+        return (
+            log_gamma[(whole + 1).astype(np.int64)]
+            - log_gamma[(part + 1).astype(np.int64)]
+            - log_gamma[(whole - part + 1).astype(np.int64)]
+        )
+
+    probability = np.exp(
+        log_choose(tk[entry], values)
+        + log_choose((nk - tk)[entry], mk[entry] - values)
+        - log_choose(nk, mk)[entry]
     )
-    strata = np.where(inside, np.exp(log_pmf), 0.0)
-    for k in range(strata.shape[0]):
-        pmf = np.convolve(pmf, strata[k, : int(hk[k] - lk[k]) + 1])
-    return offset, pmf / pmf.sum()
+    first = np.searchsorted(pair, np.arange(m.shape[1] + 1))
+    distributions = []
+    for j, offset in enumerate(low.sum(axis=0)):
+        if first[j] == first[j + 1]:
+            distributions.append((int(offset), np.ones(1)))
+            continue
+        # Convolving np.ones(1) with the first stratum returns it unchanged.
+        pmf = probability[ends[first[j]] - sizes[first[j]] : ends[first[j]]]
+        for e in range(first[j] + 1, first[j + 1]):
+            pmf = np.convolve(pmf, probability[ends[e] - sizes[e] : ends[e]])
+        distributions.append((int(offset), pmf / pmf.sum()))
+    return distributions
 
 
 def _log_choose(n: FloatArray, k: FloatArray) -> FloatArray:
@@ -95,7 +113,7 @@ def exact_test(
     per pair, from strata x pairs counts. Pairs are solved together in chunks of similar
     support size, so no pair pays for the widest one's padding."""
     n_pairs = a.shape[1]
-    distributions = [null_distribution(m[:, j], t[:, j], n[:, j]) for j in range(n_pairs)]
+    distributions = null_distributions(m, t, n)
     widths = np.array([pmf.size for _, pmf in distributions], dtype=np.int64)
     observed = a.sum(axis=0)
     p_value, low, high = (np.full(n_pairs, np.nan) for _ in range(3))
