@@ -25,11 +25,14 @@ Pure numpy/scipy; every function takes per-stratum counts shaped strata x pairs.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import NDArray
 from scipy.special import gammaln
 
 FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
 
 #: Bisection range of the log odds ratio, and its steps (80 / 2^36 < 1.2e-9 in log OR).
 _LOG_PSI_LIMIT = 40.0
@@ -121,19 +124,30 @@ def exact_test(
     order = np.argsort(widths, kind="stable")
     for start in range(0, n_pairs, _CHUNK_PAIRS):
         chunk = order[start : start + _CHUNK_PAIRS]
-        log_pmf, shift = _padded([distributions[j] for j in chunk], observed[chunk])
-        lower_tail, upper_tail = _mid_p_tails(log_pmf, shift, np.zeros(chunk.size))
+        pairs = _padded([distributions[j] for j in chunk], observed[chunk])
+        tilted = _Tilted(pairs, np.zeros(chunk.size))
+        lower_tail, upper_tail = tilted.tail(pairs.below), tilted.tail(pairs.above)
         p_value[chunk] = np.minimum(1.0, 2.0 * np.minimum(lower_tail, upper_tail))
-        low[chunk] = np.exp(_solve(log_pmf, shift, alpha, upper=True))
-        high[chunk] = np.exp(_solve(log_pmf, shift, alpha, upper=False))
+        low[chunk] = np.exp(_solve(pairs, alpha, upper=True))
+        high[chunk] = np.exp(_solve(pairs, alpha, upper=False))
     return p_value, low, high
 
 
-def _padded(
-    distributions: list[tuple[int, FloatArray]], observed: FloatArray
-) -> tuple[FloatArray, FloatArray]:
-    """Log null probabilities (-inf as padding) and each value's distance from the observed
-    count, one row per pair."""
+@dataclass(frozen=True)
+class _Padded:
+    """Pairs solved together, one row each: log null probabilities (-inf as padding), each
+    value's distance from the observed count, and where that distance is below, at and
+    above zero, and where the row is not padding (computed once, read by every step)."""
+
+    log_pmf: FloatArray
+    shift: FloatArray
+    below: BoolArray
+    at: BoolArray
+    above: BoolArray
+    support: BoolArray
+
+
+def _padded(distributions: list[tuple[int, FloatArray]], observed: FloatArray) -> _Padded:
     width = max(pmf.size for _, pmf in distributions)
     log_pmf = np.full((len(distributions), width), -np.inf)
     shift = np.zeros((len(distributions), width))
@@ -141,32 +155,40 @@ def _padded(
         with np.errstate(divide="ignore"):
             log_pmf[row, : pmf.size] = np.log(pmf)
         shift[row] = offset + np.arange(width) - observed[row]
-    return log_pmf, shift
+    support = np.arange(width)[None, :] < np.array([pmf.size for _, pmf in distributions])[:, None]
+    return _Padded(log_pmf, shift, shift < 0, shift == 0, shift > 0, support)
 
 
-def _mid_p_tails(
-    log_pmf: FloatArray, shift: FloatArray, log_psi: FloatArray
-) -> tuple[FloatArray, FloatArray]:
-    """P(T < t) + P(T = t) / 2 and P(T > t) + P(T = t) / 2 under odds ratio exp(log_psi)."""
-    weights = log_pmf + log_psi[:, None] * shift
-    probability = np.exp(weights - weights.max(axis=1, keepdims=True))
-    total = probability.sum(axis=1)
-    half = 0.5 * np.einsum("ij,ij->i", probability, shift == 0)
-    below = np.einsum("ij,ij->i", probability, shift < 0)
-    above = np.einsum("ij,ij->i", probability, shift > 0)
-    return (below + half) / total, (above + half) / total
+class _Tilted:
+    """The null distributions tilted by odds ratios exp(log_psi), one per row: the mid-p
+    tails P(T < t) + P(T = t) / 2 and P(T > t) + P(T = t) / 2 of each row."""
+
+    def __init__(self, pairs: _Padded, log_psi: FloatArray) -> None:
+        weights = pairs.log_pmf + log_psi[:, None] * pairs.shift
+        # Padding weighs exp(-inf) = 0: only the support is exponentiated.
+        self.probability = np.exp(
+            weights - weights.max(axis=1, keepdims=True),
+            out=np.zeros_like(weights),
+            where=pairs.support,
+        )
+        self.total = self.probability.sum(axis=1)
+        self.half = 0.5 * np.einsum("ij,ij->i", self.probability, pairs.at)
+
+    def tail(self, side: BoolArray) -> FloatArray:
+        """The mid-p tail on `side` (the pairs' `below` or `above`)."""
+        return (np.einsum("ij,ij->i", self.probability, side) + self.half) / self.total
 
 
-def _solve(log_pmf: FloatArray, shift: FloatArray, alpha: float, upper: bool) -> FloatArray:
+def _solve(pairs: _Padded, alpha: float, upper: bool) -> FloatArray:
     """The log odds ratio at which the upper (lower bound) or lower (upper bound) mid-p tail
     equals alpha, by bisection for every pair at once; -inf / +inf when no odds ratio makes
     the tail that small (the observed count is the least / greatest T can take)."""
-    n_pairs = log_pmf.shape[0]
+    n_pairs = pairs.log_pmf.shape[0]
 
     def tail(log_psi: FloatArray) -> FloatArray:
-        below, above = _mid_p_tails(log_pmf, shift, log_psi)
+        tilted = _Tilted(pairs, log_psi)
         # Both are made increasing in log psi, so one bisection serves both bounds.
-        return above if upper else 1.0 - below
+        return tilted.tail(pairs.above) if upper else 1.0 - tilted.tail(pairs.below)
 
     target = alpha if upper else 1.0 - alpha
     low = np.full(n_pairs, -_LOG_PSI_LIMIT)
