@@ -74,13 +74,12 @@ def statistics(
         units = units.set_column(index, name, units.column(name).cast(pa.list_(pa.string())))
     labels = _names(units.column("labels"))
     features = _names(units.column("features"))
-    sources = sorted(set(units.column("source_file").to_pylist()))
+    sources = _distinct(units.column("source_file"))
     coded = np.zeros((len(sources), len(features)), dtype=bool)
-    source_at = {name: i for i, name in enumerate(sources)}
-    feature_at = {name: i for i, name in enumerate(features)}
-    for row in coverage.select(["source_file", "feature"]).to_pylist():
-        if row["feature"] in feature_at and row["source_file"] in source_at:
-            coded[source_at[row["source_file"]], feature_at[row["feature"]]] = True
+    source = _codes(coverage.column("source_file"), sources)
+    feature = _codes(coverage.column("feature"), features)
+    known = (source >= 0) & (feature >= 0)
+    coded[source[known], feature[known]] = True
     families = test_families or {}
     family = _family_codes(features, families)
     parts = []
@@ -88,11 +87,7 @@ def statistics(
         rows = units.filter(pc.equal(units.column("grain"), grain))
         if rows.num_rows == 0:
             continue
-        item_names = (
-            sorted({v for v in rows.column("item_key").to_pylist() if v is not None})
-            if "item_key" in rows.column_names
-            else []
-        )
+        item_names = _distinct(rows.column("item_key")) if "item_key" in rows.column_names else []
         items = _codes(rows.column("item_key"), item_names) if item_names else None
         incidence = Incidence(
             labels=_incidence(rows.column("labels"), labels),
@@ -138,11 +133,16 @@ def _incidence(lists: pa.ChunkedArray, names: list[str]) -> sparse.csr_array:
 
 
 def _codes(column: pa.ChunkedArray, names: list[str] | None) -> np.ndarray:
-    """Integer codes of a string column; nulls become -1 (a unit in no block)."""
-    values = column.to_pylist()
-    order = names if names is not None else sorted({v for v in values if v is not None})
-    at = {name: i for i, name in enumerate(order)}
-    return np.array([-1 if v is None else at[v] for v in values], dtype=np.int64)
+    """Integer codes of a string column (its position in `names`, by default its distinct
+    values in order); nulls and values not in `names` become -1 (a unit in no block)."""
+    order = names if names is not None else _distinct(column)
+    codes = pc.index_in(column, value_set=pa.array(order, pa.string()))
+    return np.asarray(pc.fill_null(codes, -1).to_numpy(), dtype=np.int64)
+
+
+def _distinct(column: pa.ChunkedArray) -> list[str]:
+    """The column's distinct non-null values, in Python's order."""
+    return sorted(pc.unique(column).drop_null().to_pylist())
 
 
 def _item_columns(result: PairStatistics | None, names: Names) -> dict[str, pa.Array]:
