@@ -1,27 +1,26 @@
-"""Benchmark the association mart's build: this tree (exact stratified test) against a
-baseline git ref (default `main`: 1,000 within-story permutations), alternately, in one run.
+"""Benchmark the association statistics' dbt Python model on a fresh table: this tree
+against a baseline git ref (default `main`), alternately, in one run, and the two tables.
 
-Builds the full-NCSLGR warehouse once with this tree (or reuses `--db`), copies it once per
-side (the marts upstream of the association models are the same in both trees), then
-`--repeat` times in turn runs, in a fresh Python process whose working directory is each
-tree (so its own `signaffect` and dbt project run, through its
-`pipeline.builds.unrecorded_dbt`: a baseline from `main` on):
+Builds the full-NCSLGR warehouse once with this tree (or reuses `--db`) and copies it once
+per side (the marts upstream of the statistics are the same in both trees). Each round, per
+side in turn, drops `fct_label_feature_statistics` (so the model cache cannot reuse it: a
+fresh warehouse's first build) and, in a fresh Python process whose working directory is
+the side's tree (its own `signaffect` and dbt project, through its
+`pipeline.builds.unrecorded_dbt`), runs `dbt run --select fct_label_feature_statistics`.
+Prints the node's time from dbt's run_results.json and the process's wall and CPU seconds
+(DuckDB's and OpenBLAS's threads included), their medians and ratios, the machine's load
+before and after (timings compare only within a run), and whether the two tables hold the
+same rows: every column but `inputs_fingerprint` (which keys the code), EXCEPT both ways.
+Threads: env SIGNAFFECT_THREADS (default 2).
 
-    dbt run --select fct_association_units fct_label_feature_statistics
-                     fct_label_feature_associations
-
-with each tree's own dbt vars (its default resamples). Prints each run's wall and CPU
-seconds (the child process, DuckDB's threads included), the medians and their ratio, the
-machine's load average before and after (the timings are only comparable within a run),
-and each side's significant sign-grain pairs. Threads: env SIGNAFFECT_THREADS (default 2).
-
-Usage: .venv/bin/python bench/bench_exact_test.py [--baseline main] [--corpus DIR]
+Usage: .venv/bin/python bench/bench_statistics_model.py [--baseline main] [--corpus DIR]
        [--db FILE] [--repeat 3]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import shutil
@@ -40,11 +39,17 @@ from pipeline.corpus import build_warehouse, ingest_corpus
 from signaffect.core.settings import ncslgr_dir
 
 ROOT = Path(__file__).resolve().parents[1]
-MODELS = ["fct_association_units", "fct_label_feature_statistics", "fct_label_feature_associations"]
-_RUN = (
-    "import sys; from pathlib import Path; from pipeline.builds import unrecorded_dbt; "
-    "unrecorded_dbt('run', Path(sys.argv[1]), extra_args=['--select', *sys.argv[2:]])"
-)
+MODEL = "fct_label_feature_statistics"
+_RUN = f"""
+import json, sys
+from pathlib import Path
+from pipeline.builds import unrecorded_dbt
+from signaffect.core.dbt_runner import target_dir
+db = Path(sys.argv[1])
+unrecorded_dbt("run", db, extra_args=["--select", "{MODEL}"], write_json=True)
+results = json.loads((target_dir(db) / "run_results.json").read_text())["results"]
+print(json.dumps(sum(r["execution_time"] for r in results)))
+"""
 
 
 def _baseline_tree(ref: str, into: Path) -> Path:
@@ -57,24 +62,37 @@ def _baseline_tree(ref: str, into: Path) -> Path:
     return into
 
 
-def _timed(tree: Path, db: Path) -> tuple[float, float]:
-    """Wall and CPU seconds of one dbt run of MODELS, run from `tree`."""
+def _timed(tree: Path, db: Path) -> tuple[float, float, float]:
+    """Node, wall and CPU seconds of one fresh dbt run of MODEL, run from `tree`."""
+    with duckdb.connect(str(db)) as con:
+        con.execute(f"drop table if exists main.{MODEL}")
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", _RUN, str(db), *MODELS], cwd=tree, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", _RUN, str(db)], cwd=tree, check=True, capture_output=True,
+        text=True,
+    )
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu
+    return float(json.loads(done.stdout.strip().splitlines()[-1])), wall, cpu
 
 
-def _significant(db: Path) -> str:
-    with duckdb.connect(str(db), read_only=True) as con:
-        rows = con.execute(
-            "select feature_family, feature_kind, count(*), count(*) filter (where q_value < 0.05) "
-            "from fct_label_feature_associations where grain = 'sign' group by all order by 1, 2"
-        ).fetchall()
-    return ", ".join(f"{f}/{k} {sig} of {n}" for f, k, n, sig in rows)
+def _differing_rows(this: Path, baseline: Path) -> tuple[int, int, int]:
+    """Rows of this side's table, and rows in one table but not the other, each way."""
+    with duckdb.connect() as con:
+        con.execute(f"attach '{this}' as this (read_only)")
+        con.execute(f"attach '{baseline}' as baseline (read_only)")
+        columns = "* exclude (inputs_fingerprint)"
+        (rows,) = con.execute(f"select count(*) from this.main.{MODEL}").fetchone() or (0,)
+        counts = [
+            con.execute(
+                f"select count(*) from (select {columns} from {a}.main.{MODEL} "
+                f"except all select {columns} from {b}.main.{MODEL})"
+            ).fetchone()
+            for a, b in (("this", "baseline"), ("baseline", "this"))
+        ]
+    return rows, counts[0][0] if counts[0] else -1, counts[1][0] if counts[1] else -1
 
 
 def main() -> None:
@@ -85,7 +103,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     print(f"threads {os.environ.get('SIGNAFFECT_THREADS', '2')}; load {os.getloadavg()}")
-    with tempfile.TemporaryDirectory(prefix="bench_exact_") as tmp:
+    with tempfile.TemporaryDirectory(prefix="bench_stats_") as tmp:
         work = Path(tmp)
         source = args.db or work / "built.duckdb"
         if args.db is None:
@@ -95,24 +113,26 @@ def main() -> None:
         dbs = {side: work / f"{side}.duckdb" for side in trees}
         for db in dbs.values():
             shutil.copyfile(source, db)
-        times: dict[str, list[tuple[float, float]]] = {side: [] for side in trees}
+        times: dict[str, list[tuple[float, float, float]]] = {side: [] for side in trees}
         for round_ in range(args.repeat):
             for side in trees:
                 times[side].append(_timed(trees[side], dbs[side]))
-                wall, cpu = times[side][-1]
-                print(f"round {round_ + 1} {side:8s}: wall {wall:7.1f} s, cpu {cpu:7.1f} s")
+                node, wall, cpu = times[side][-1]
+                print(f"round {round_ + 1} {side:8s}: node {node:6.2f} s, process wall "
+                      f"{wall:6.2f} s, cpu {cpu:6.2f} s; load {os.getloadavg()[0]:.2f}")
         median = {
-            side: tuple(statistics.median(t[i] for t in runs) for i in (0, 1))
+            side: [statistics.median(t[i] for t in runs) for i in range(3)]
             for side, runs in times.items()
         }
-        for side, (wall, cpu) in median.items():
-            print(
-                f"median {side:8s}: wall {wall:7.1f} s, cpu {cpu:7.1f} s; sign grain q < .05: "
-                f"{_significant(dbs[side])}"
-            )
-        ratio_wall = median["this"][0] / median["baseline"][0]
-        ratio_cpu = median["this"][1] / median["baseline"][1]
-        print(f"this / {args.baseline}: wall {ratio_wall:.2f}, cpu {ratio_cpu:.2f}")
+        for side, (node, wall, cpu) in median.items():
+            print(f"median {side:8s}: node {node:6.2f} s, process wall {wall:6.2f} s, "
+                  f"cpu {cpu:6.2f} s")
+        ratios = [median["this"][i] / median["baseline"][i] for i in range(3)]
+        print(f"this / {args.baseline}: node {ratios[0]:.2f}, wall {ratios[1]:.2f}, "
+              f"cpu {ratios[2]:.2f}")
+        rows, only_this, only_baseline = _differing_rows(dbs["this"], dbs["baseline"])
+        print(f"{MODEL}: {rows} rows; rows only in this: {only_this}, only in "
+              f"{args.baseline}: {only_baseline} (every column but inputs_fingerprint)")
         print(f"load after {os.getloadavg()}")
 
 

@@ -291,16 +291,20 @@ def _bootstrap_interval(
     chunk = max(1, _CHUNK_CELLS // max(weights.shape[0], 1))
     # Single precision: 7 digits are plenty for a percentile, and it halves the work.
     draws = weights.astype(np.float32)
-    by_pair = _exact_in_single(columns, weights)
+    if _exact_in_single(columns, weights):
+        # Exact integer sums, in any order: pairs x draws at once, each distinct column once.
+        summed = [_DistinctSums(x, draws) for x in columns]
+        for start in range(0, n_pairs, chunk):
+            part = slice(start, start + chunk)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                values = statistic(*(sums.of(part) for sums in summed))
+            bounds[:, part] = row_quantiles(values, quantiles)
+        return bounds[0], bounds[1]
     for start in range(0, n_pairs, chunk):
         part = slice(start, start + chunk)
         with np.errstate(divide="ignore", invalid="ignore"):
-            if by_pair:  # pairs x draws at once: exact integer sums, in any order
-                values = statistic(*(x[:, part].T.astype(np.float32) @ draws.T for x in columns))
-            else:
-                sums = (draws @ x[:, part].astype(np.float32) for x in columns)
-                values = np.ascontiguousarray(statistic(*sums).T)
-        bounds[:, part] = row_quantiles(values, quantiles)
+            values = statistic(*(draws @ x[:, part].astype(np.float32) for x in columns))
+        bounds[:, part] = row_quantiles(np.ascontiguousarray(values.T), quantiles)
     return bounds[0], bounds[1]
 
 
@@ -314,6 +318,29 @@ def _exact_in_single(columns: Sequence[FloatArray], weights: FloatArray) -> bool
     )
 
 
+class _DistinctSums:
+    """The draws' sums of one clusters x pairs array, pairs x draws: computed once per
+    distinct column when few enough (a feature's units and coverage repeat for every label
+    paired with it), else per chunk of pairs."""
+
+    def __init__(self, column: FloatArray, draws: FloatArray) -> None:
+        self.column, self.draws = column, draws
+        rows = np.ascontiguousarray(column.T)
+        first: dict[bytes, int] = {}
+        self.index = np.array(
+            [first.setdefault(row.tobytes(), len(first)) for row in rows], dtype=np.int64
+        )
+        self.sums = None
+        if len(first) * 2 <= rows.shape[0] and len(first) * draws.shape[0] <= _CHUNK_CELLS:
+            distinct = rows[np.unique(self.index, return_index=True)[1]]
+            self.sums = distinct.astype(np.float32) @ draws.T
+
+    def of(self, part: slice) -> FloatArray:
+        if self.sums is not None:
+            return self.sums[self.index[part]]
+        return self.column[:, part].T.astype(np.float32) @ self.draws.T
+
+
 def _ratio(top: FloatArray, bottom: FloatArray) -> FloatArray:
     """The MH odds ratio of summed terms; undefined when both sums are 0."""
     return np.where((top > 0) | (bottom > 0), top / bottom, np.nan)
@@ -321,8 +348,12 @@ def _ratio(top: FloatArray, bottom: FloatArray) -> FloatArray:
 
 def _lift(a: FloatArray, m: FloatArray, t: FloatArray, n: FloatArray) -> FloatArray:
     """Lift = a n / (m t), a ratio of ratios, so each draw's is computed whole; undefined in
-    a draw without the label or the feature."""
-    return np.where((m > 0) & (t > 0), (a * n) / (m * t), np.nan)
+    a draw without the label or the feature (m t = 0: the counts are never negative)."""
+    lift = a * n
+    bottom = m * t
+    np.divide(lift, bottom, out=lift)
+    lift[bottom == 0] = np.nan
+    return lift
 
 
 def _item_statistics(
