@@ -323,19 +323,20 @@ class _DistinctSums:
     distinct column when few enough (a feature's units and coverage repeat for every label
     paired with it), else per chunk of pairs."""
 
-    def __init__(self, column: FloatArray, draws: FloatArray) -> None:
+    def __init__(self, column: FloatArray, draws: NDArray[np.float32]) -> None:
         self.column, self.draws = column, draws
         rows = np.ascontiguousarray(column.T)
         first: dict[bytes, int] = {}
         self.index = np.array(
             [first.setdefault(row.tobytes(), len(first)) for row in rows], dtype=np.int64
         )
-        self.sums = None
+        self.sums: NDArray[np.float32] | None = None
         if len(first) * 2 <= rows.shape[0] and len(first) * draws.shape[0] <= _CHUNK_CELLS:
             distinct = rows[np.unique(self.index, return_index=True)[1]]
             self.sums = distinct.astype(np.float32) @ draws.T
 
-    def of(self, part: slice) -> FloatArray:
+    def of(self, part: slice) -> NDArray[np.float32]:
+        """The sums of the pairs `part`, pairs x draws."""
         if self.sums is not None:
             return self.sums[self.index[part]]
         return self.column[:, part].T.astype(np.float32) @ self.draws.T
