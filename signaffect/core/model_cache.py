@@ -35,9 +35,10 @@ def reuse_or_compute(
     compute: Callable[..., pa.Table],
     code: Sequence[ModuleType] = (),
 ) -> Any:
-    """`compute(**tables)` over the relations `inputs` maps to argument names (the model
-    calls `dbt.ref` itself: dbt finds a model's parents only in literal calls), or, when the
-    model's current table was computed from the same fingerprint, that table unchanged.
+    """A relation over `compute(**tables)` of the relations `inputs` maps to argument names
+    (the model calls `dbt.ref` itself: dbt finds a model's parents only in literal calls),
+    or, when the model's current table was computed from the same fingerprint, that table
+    unchanged.
 
     `settings` must print (`repr`) everything else the result depends on; `code` names
     modules whose whole package is the computation (their source files are hashed).
@@ -47,8 +48,10 @@ def reuse_or_compute(
     if _holds(session, dbt.this, key):
         return session.table(repr(dbt.this))
     result = compute(**{name: relation.to_arrow_table() for name, relation in inputs.items()})
-    return result.append_column(
-        FINGERPRINT_COLUMN, pa.array([key] * result.num_rows, pa.string())
+    # Handed back as a relation over the Arrow table: dbt-duckdb imports pyarrow.dataset
+    # (~0.3 s) before storing a bare Arrow table, and the rows are the same.
+    return session.from_arrow(
+        result.append_column(FINGERPRINT_COLUMN, pa.array([key] * result.num_rows, pa.string()))
     )
 
 
