@@ -7,8 +7,10 @@ side in turn, drops `fct_label_feature_statistics` (so the model cache cannot re
 fresh warehouse's first build) and, in a fresh Python process whose working directory is
 the side's tree (its own `signaffect` and dbt project, through its
 `pipeline.builds.unrecorded_dbt`), runs `dbt run --select fct_label_feature_statistics`.
-Prints the node's time from dbt's run_results.json and the process's wall and CPU seconds
-(DuckDB's and OpenBLAS's threads included), their medians and ratios, the machine's load
+Prints the node's time from dbt's run_results.json, the CPU seconds of the model's
+`reuse_or_compute` call (fingerprint, reading the inputs, the statistics; DuckDB's and
+OpenBLAS's threads included: what the load inflates least), the process's wall seconds,
+their medians and ratios, the machine's load
 before and after (timings compare only within a run), and whether the two tables hold the
 same rows: every column but `inputs_fingerprint` (which keys the code), EXCEPT both ways.
 Threads: env SIGNAFFECT_THREADS (default 2).
@@ -22,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -41,14 +42,25 @@ from signaffect.core.settings import ncslgr_dir
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = "fct_label_feature_statistics"
 _RUN = f"""
-import json, sys
+import json, resource, sys
 from pathlib import Path
 from pipeline.builds import unrecorded_dbt
+from signaffect.core import model_cache
 from signaffect.core.dbt_runner import target_dir
+cpu = []
+inner = model_cache.reuse_or_compute
+def timed(*args, **kwargs):
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    try:
+        return inner(*args, **kwargs)
+    finally:
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        cpu.append(after.ru_utime - usage.ru_utime + after.ru_stime - usage.ru_stime)
+model_cache.reuse_or_compute = timed
 db = Path(sys.argv[1])
 unrecorded_dbt("run", db, extra_args=["--select", "{MODEL}"], write_json=True)
 results = json.loads((target_dir(db) / "run_results.json").read_text())["results"]
-print(json.dumps(sum(r["execution_time"] for r in results)))
+print(json.dumps([sum(r["execution_time"] for r in results), sum(cpu)]))
 """
 
 
@@ -63,19 +75,18 @@ def _baseline_tree(ref: str, into: Path) -> Path:
 
 
 def _timed(tree: Path, db: Path) -> tuple[float, float, float]:
-    """Node, wall and CPU seconds of one fresh dbt run of MODEL, run from `tree`."""
+    """Node seconds, the model call's CPU seconds and the process's wall seconds of one
+    fresh dbt run of MODEL, run from `tree`."""
     with duckdb.connect(str(db)) as con:
         con.execute(f"drop table if exists main.{MODEL}")
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", _RUN, str(db)], cwd=tree, check=True, capture_output=True,
         text=True,
     )
     wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return float(json.loads(done.stdout.strip().splitlines()[-1])), wall, cpu
+    node, cpu = json.loads(done.stdout.strip().splitlines()[-1])
+    return float(node), float(cpu), wall
 
 
 def _differing_rows(this: Path, baseline: Path) -> tuple[int, int, int]:
@@ -117,19 +128,19 @@ def main() -> None:
         for round_ in range(args.repeat):
             for side in trees:
                 times[side].append(_timed(trees[side], dbs[side]))
-                node, wall, cpu = times[side][-1]
-                print(f"round {round_ + 1} {side:8s}: node {node:6.2f} s, process wall "
-                      f"{wall:6.2f} s, cpu {cpu:6.2f} s; load {os.getloadavg()[0]:.2f}")
+                node, cpu, wall = times[side][-1]
+                print(f"round {round_ + 1} {side:8s}: node {node:6.2f} s, model cpu "
+                      f"{cpu:6.2f} s, process wall {wall:6.2f} s; load {os.getloadavg()[0]:.2f}")
         median = {
             side: [statistics.median(t[i] for t in runs) for i in range(3)]
             for side, runs in times.items()
         }
-        for side, (node, wall, cpu) in median.items():
-            print(f"median {side:8s}: node {node:6.2f} s, process wall {wall:6.2f} s, "
-                  f"cpu {cpu:6.2f} s")
+        for side, (node, cpu, wall) in median.items():
+            print(f"median {side:8s}: node {node:6.2f} s, model cpu {cpu:6.2f} s, "
+                  f"process wall {wall:6.2f} s")
         ratios = [median["this"][i] / median["baseline"][i] for i in range(3)]
-        print(f"this / {args.baseline}: node {ratios[0]:.2f}, wall {ratios[1]:.2f}, "
-              f"cpu {ratios[2]:.2f}")
+        print(f"this / {args.baseline}: node {ratios[0]:.2f}, model cpu {ratios[1]:.2f}, "
+              f"process wall {ratios[2]:.2f}")
         rows, only_this, only_baseline = _differing_rows(dbs["this"], dbs["baseline"])
         print(f"{MODEL}: {rows} rows; rows only in this: {only_this}, only in "
               f"{args.baseline}: {only_baseline} (every column but inputs_fingerprint)")
