@@ -1,6 +1,6 @@
 """Benchmark: the default `cli.py train` on NCSLGR, this checkout against a base, alternating.
 
-The base (default `main`) is checked out into a temporary git worktree; each round runs
+The base (default `main`) is exported into a temporary folder (`git archive`); each round runs
 `cli.py --quiet --db COPY train` once from the base and once from this checkout (order
 alternating from round to round), each in its own process on its own copy of the
 warehouse, and reports the whole process's wall time, CPU time (user + system, the
@@ -57,16 +57,22 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-train-") as tmp:
         work = Path(tmp)
-        base = work / "base"
-        subprocess.run(["git", "-C", str(HERE), "worktree", "add", "--detach", str(base),
-                        args.base], check=True, capture_output=True)
-        try:
-            results = _rounds(args.db, {"before": base, "after": HERE}, args.rounds, work)
-        finally:
-            subprocess.run(["git", "-C", str(HERE), "worktree", "remove", "--force",
-                            str(base)], check=False, capture_output=True)
+        base = _export(args.base, work / "base")
+        results = _rounds(args.db, {"before": base, "after": HERE}, args.rounds, work)
         _summary(results)
         _same(results)
+
+
+def _export(commit: str, folder: Path) -> Path:
+    """The files of `commit` in `folder` (`git archive`: no worktree, the repository's
+    metadata untouched)."""
+    folder.mkdir()
+    archive = subprocess.Popen(["git", "-C", str(HERE), "archive", commit],
+                               stdout=subprocess.PIPE)
+    subprocess.run(["tar", "-x", "-C", str(folder)], stdin=archive.stdout, check=True)
+    if archive.wait() != 0:
+        raise SystemExit(f"git archive {commit} failed")
+    return folder
 
 
 @dataclass(frozen=True)

@@ -24,12 +24,15 @@ so an upgrade that changes these steps fails loudly instead of drifting.
 from __future__ import annotations
 
 import copy
+import itertools
 import warnings
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import effective_n_jobs
 from sklearn.base import clone
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.tree import DecisionTreeClassifier
@@ -70,15 +73,14 @@ def grow_in_batches(
     params = {name: getattr(forest, name) for name in forest.estimator_params
               if name != "random_state"}
     grower = _Grower.of(DecisionTreeClassifier(**params), X, Y)
+    trees = (
+        DecisionTreeClassifier(**params, random_state=seed) for seed in seeds
+    )
     fitted: RandomForestClassifier | None = None  # the first part, without its trees
-    for start in range(0, len(seeds), batch):
-        grown = Parallel(n_jobs=forest.n_jobs, prefer="threads")(
-            delayed(_grow)(
-                grower, DecisionTreeClassifier(**params, random_state=seed),
-                forest.class_weight, X, Y, local, draw_p,
-            )
-            for seed in seeds[start : start + batch]
-        )
+    for grown in _grown_ahead(
+        lambda tree: _grow(grower, tree, forest.class_weight, X, Y, local, draw_p),
+        trees, batch, effective_n_jobs(forest.n_jobs),
+    ):
         if fitted is None:
             part = _adopt(clone(forest).set_params(n_estimators=len(grown)), grown, X,
                           labels, counts)
@@ -90,6 +92,41 @@ def grow_in_batches(
             part.estimators_ = grown
         yield part
         del grown, part  # the caller decides how long a batch lives
+
+
+def _grown_ahead(
+    grow: Callable[[DecisionTreeClassifier], DecisionTreeClassifier],
+    trees: Iterator[DecisionTreeClassifier],
+    batch: int,
+    n_threads: int,
+) -> Iterator[list[DecisionTreeClassifier]]:
+    """`trees` grown, in order, in lists of `batch`, by `n_threads` threads of one pool that
+    keep growing the next trees while the caller works on a list (predicts or saves it).
+
+    At most `n_threads` trees are grown ahead, so a batch and that many trees are in memory
+    at once. The builder releases the GIL, so the threads grow side by side; one pool per
+    forest, not one per batch, and no thread waits for the slowest tree of a batch.
+    """
+    if n_threads <= 1:
+        while grown := [grow(tree) for tree in itertools.islice(trees, batch)]:
+            yield grown
+        return
+    with ThreadPoolExecutor(n_threads) as pool:
+        ahead: deque[Future[DecisionTreeClassifier]] = deque()
+        try:
+            while True:
+                ahead.extend(pool.submit(grow, t)
+                             for t in itertools.islice(trees, batch + n_threads - len(ahead)))
+                if not ahead:
+                    return
+                grown = [ahead.popleft().result() for _ in range(min(batch, len(ahead)))]
+                ahead.extend(pool.submit(grow, t)
+                             for t in itertools.islice(trees, n_threads - len(ahead)))
+                yield grown
+                del grown
+        finally:
+            for future in ahead:
+                future.cancel()
 
 
 def _encode(labels: np.ndarray) -> np.ndarray:
