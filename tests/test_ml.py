@@ -714,9 +714,12 @@ def test_old_result_tables_are_migrated(mart_db: Path) -> None:
     con.close()
 
 
-def test_a_forest_grown_in_parts_predicts_as_the_whole_forest(matrix: FrameMatrix) -> None:
-    """Training holds a few trees at a time: the parts' predictions, impurity importances
-    and saved model are the whole forest's."""
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_a_forest_grown_in_parts_predicts_as_the_whole_forest(
+    matrix: FrameMatrix, n_jobs: int
+) -> None:
+    """Training holds a few trees at a time (threads growing the next ones meanwhile): the
+    parts' predictions, impurity importances and saved model are the whole forest's."""
     from ml.bagging import grow_in_batches
     from ml.lookup import forest_predictions
     from ml.model import make_forest
@@ -726,13 +729,14 @@ def test_a_forest_grown_in_parts_predicts_as_the_whole_forest(matrix: FrameMatri
     train_idx = np.arange(0, matrix.n_frames, 3)
     whole = fit_forest_on_rows(FAST, rows, train_idx)
     dense = matrix.X.toarray().astype(np.float32)
-    parts = grow_in_batches(make_forest(FAST), rows, train_idx, 4)
+    settings = dataclasses.replace(FAST, n_jobs=n_jobs)
+    parts = grow_in_batches(make_forest(settings), rows, train_idx, 4)
     answers, scores = forest_predictions(parts, dense)
     assert np.array_equal(answers, predict(whole, dense))
     assert np.array_equal(scores, positive_scores(whole, dense))
     everything = fit_forest_on_rows(FAST, rows, np.arange(matrix.n_frames))
     saved: list[RandomForestClassifier] = []
-    impurity = final_fit(matrix, TrainConfig(forest=FAST), rows,
+    impurity = final_fit(matrix, TrainConfig(forest=settings), rows,
                          lambda part, index: saved.append(part))
     assert dict(impurity) == pytest.approx(
         dict(zip(matrix.feature_names, everything.feature_importances_, strict=True))
