@@ -26,7 +26,6 @@ from __future__ import annotations
 import copy
 import itertools
 import warnings
-from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -58,8 +57,8 @@ def grow_in_batches(
     """The trees `fit_on_rows` grows, as fitted sub-forests of at most `batch` trees each.
 
     Tree t gets the same seed and bootstrap as in the whole forest, so the sub-forests
-    together are that forest, tree for tree; only one batch is in memory at a time (a
-    multi-output tree on NCSLGR holds ~13 MB of node values).
+    together are that forest, tree for tree; the caller's batch and the next one, grown
+    meanwhile, are in memory (a multi-output tree on NCSLGR holds ~13 MB of node values).
     """
     row_of_frame = rows.row_of_frame[frames]
     present = np.flatnonzero(np.bincount(row_of_frame, minlength=rows.n_unique))
@@ -101,27 +100,25 @@ def _grown_ahead(
     n_threads: int,
 ) -> Iterator[list[DecisionTreeClassifier]]:
     """`trees` grown, in order, in lists of `batch`, by `n_threads` threads of one pool that
-    keep growing the next trees while the caller works on a list (predicts or saves it).
+    grow the next list while the caller works on one (predicts or saves it).
 
-    At most `n_threads` trees are grown ahead, so a batch and that many trees are in memory
-    at once. The builder releases the GIL, so the threads grow side by side; one pool per
-    forest, not one per batch, and no thread waits for the slowest tree of a batch.
+    So two lists are in memory at once, the caller's and the next (the caller drops its
+    list before asking for the next). The builder releases the GIL, so the threads grow
+    side by side; one pool per forest, not one per list, so no thread waits for the
+    slowest tree of a list.
     """
     if n_threads <= 1:
         while grown := [grow(tree) for tree in itertools.islice(trees, batch)]:
             yield grown
         return
     with ThreadPoolExecutor(n_threads) as pool:
-        ahead: deque[Future[DecisionTreeClassifier]] = deque()
+        ahead: list[Future[DecisionTreeClassifier]] = [
+            pool.submit(grow, tree) for tree in itertools.islice(trees, batch)
+        ]
         try:
-            while True:
-                ahead.extend(pool.submit(grow, t)
-                             for t in itertools.islice(trees, batch + n_threads - len(ahead)))
-                if not ahead:
-                    return
-                grown = [ahead.popleft().result() for _ in range(min(batch, len(ahead)))]
-                ahead.extend(pool.submit(grow, t)
-                             for t in itertools.islice(trees, n_threads - len(ahead)))
+            while ahead:
+                grown = [future.result() for future in ahead]
+                ahead = [pool.submit(grow, tree) for tree in itertools.islice(trees, batch)]
                 yield grown
                 del grown
         finally:
