@@ -39,6 +39,7 @@ from sklearn.tree._classes import CRITERIA_CLF, DENSE_SPLITTERS
 from sklearn.tree._tree import DepthFirstTreeBuilder, Tree
 
 from ml.collapse import UniqueRows
+from ml.rng import seeded
 
 
 def fit_on_rows(
@@ -184,7 +185,7 @@ class _Grower:
         n_outputs = len(self.classes)
         criterion = CRITERIA_CLF[tree.criterion](n_outputs, self.n_classes)
         splitter = DENSE_SPLITTERS[tree.splitter](
-            criterion, self.max_features, 1, 0.0, np.random.RandomState(tree.random_state),
+            criterion, self.max_features, 1, 0.0, seeded(tree.random_state),
             None,
         )
         tree.tree_ = Tree(X.shape[1], self.n_classes, n_outputs)
@@ -238,9 +239,9 @@ def _grow(
 ) -> DecisionTreeClassifier:
     """Draw the tree's per-frame bootstrap from its seed and grow it on the weighted rows."""
     n = local.shape[0]
-    rng = np.random.RandomState(tree.random_state)
+    rng = seeded(tree.random_state)  # used up before `grow` reseeds it for the splitter
     drawn = rng.randint(0, n, n) if draw_p is None else rng.choice(n, n, p=draw_p)
-    weight = np.bincount(local, weights=np.bincount(drawn, minlength=n), minlength=X.shape[0])
+    weight = np.bincount(local[drawn], minlength=X.shape[0]).astype(np.float64)  # draws per row
     if class_weight == "balanced_subsample":
         weight = weight * _balanced_weights(Y, weight)
     return grower.grow(tree, X, weight)
