@@ -427,8 +427,9 @@ def test_a_run_that_differs_only_in_its_cv_takes_the_final_model(
     mart_db: Path, tmp_path: Path
 ) -> None:
     """`cli.py run` trains twice on one build (story, then kfold): the final model sees every
-    frame whatever the folds, so the second run takes the first's instead of refitting it,
-    and gets the model and impurity importances a refit gives; a different forest refits."""
+    frame whatever the folds, so the second run takes the first's (and its frames) instead
+    of refitting it, and gets the model, impurity importances and data hash a refit gives;
+    a different forest refits."""
     story = TrainConfig(cv=CV.story, folds=3, forest=FAST, resamples=20, importance_repeats=1)
     kfold = dataclasses.replace(story, cv=CV.kfold, folds=4)
     first = train(mart_db, story, artifacts_dir=tmp_path / "story")
@@ -438,6 +439,8 @@ def test_a_run_that_differs_only_in_its_cv_takes_the_final_model(
     fewer_trees = dataclasses.replace(FAST, n_estimators=3)
     assert not first.final.serves(dataclasses.replace(kfold, forest=fewer_trees))
     assert taken.final.impurity == refit.final.impurity
+    assert taken.matrix is first.matrix and refit.matrix is not first.matrix
+    assert taken.record.run_row()["data_hash"] == refit.record.run_row()["data_hash"]
     assert taken.artifacts is not None and refit.artifacts is not None
     assert taken.artifacts != first.artifacts
     X = taken.matrix.X.toarray()
