@@ -1,6 +1,6 @@
 """Benchmark: the default `cli.py train` on NCSLGR, this checkout against a base, alternating.
 
-The base (default `main`) is checked out into a temporary git worktree; each round runs
+The base (default `main`) is exported into a temporary folder (`git archive`); each round runs
 `cli.py --quiet --db COPY train` once from the base and once from this checkout (order
 alternating from round to round), each in its own process on its own copy of the
 warehouse, and reports the whole process's wall time, CPU time (user + system, the
@@ -19,6 +19,12 @@ on NCSLGR <= 60 s wall, <= 1.1 GB; on the 5-story sample, a few seconds.
     .venv/bin/python bench/bench_train_default.py --db /tmp/ncslgr.duckdb
     .venv/bin/python bench/bench_train_default.py --base 247a436 --rounds 3
     .venv/bin/python bench/bench_train_default.py --db /tmp/sample.duckdb  # `run --no-train`
+    .venv/bin/python bench/bench_train_default.py --db /tmp/sample.duckdb --run --rounds 3
+
+With `--run` each process is README's main job instead, `cli.py run` on the bundled sample
+(ingest, build, the story-grouped and the KFold training, the report) on a copy of a built
+warehouse, "after set-up" (target: <= 15 s); both runs' rows are compared, and the story
+run's forest (the KFold run takes it).
 """
 
 from __future__ import annotations
@@ -54,19 +60,28 @@ def main() -> None:
     parser.add_argument("--db", type=Path, required=True, help="a built NCSLGR warehouse")
     parser.add_argument("--base", default="main", help="the commit to compare against")
     parser.add_argument("--rounds", type=int, default=1, help="before/after pairs")
+    parser.add_argument("--run", action="store_true",
+                        help="time `cli.py run` (the main job on the sample), not `train`")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-train-") as tmp:
         work = Path(tmp)
-        base = work / "base"
-        subprocess.run(["git", "-C", str(HERE), "worktree", "add", "--detach", str(base),
-                        args.base], check=True, capture_output=True)
-        try:
-            results = _rounds(args.db, {"before": base, "after": HERE}, args.rounds, work)
-        finally:
-            subprocess.run(["git", "-C", str(HERE), "worktree", "remove", "--force",
-                            str(base)], check=False, capture_output=True)
+        base = _export(args.base, work / "base")
+        results = _rounds(args.db, {"before": base, "after": HERE}, args.rounds, work,
+                          args.run)
         _summary(results)
         _same(results)
+
+
+def _export(commit: str, folder: Path) -> Path:
+    """The files of `commit` in `folder` (`git archive`: no worktree, the repository's
+    metadata untouched)."""
+    folder.mkdir()
+    archive = subprocess.Popen(["git", "-C", str(HERE), "archive", commit],
+                               stdout=subprocess.PIPE)
+    subprocess.run(["tar", "-x", "-C", str(folder)], stdin=archive.stdout, check=True)
+    if archive.wait() != 0:
+        raise SystemExit(f"git archive {commit} failed")
+    return folder
 
 
 @dataclass(frozen=True)
@@ -81,24 +96,30 @@ class Result:
     artifacts: Path
 
 
-def _rounds(db: Path, code: dict[str, Path], rounds: int, work: Path) -> dict[str, list[Result]]:
+def _rounds(
+    db: Path, code: dict[str, Path], rounds: int, work: Path, main_job: bool
+) -> dict[str, list[Result]]:
     """Run both versions `rounds` times each, alternating which goes first."""
     results: dict[str, list[Result]] = {name: [] for name in code}
     for round_ in range(rounds):
         order = list(code) if round_ % 2 == 0 else list(reversed(code))
         for name in order:
-            results[name].append(_one(name, code[name], db, work / f"{name}-{round_}"))
+            results[name].append(
+                _one(name, code[name], db, work / f"{name}-{round_}", main_job)
+            )
     return results
 
 
-def _one(name: str, checkout: Path, db: Path, folder: Path) -> Result:
-    """One `cli.py train` in a fresh process on a fresh copy of the warehouse."""
+def _one(name: str, checkout: Path, db: Path, folder: Path, main_job: bool) -> Result:
+    """One `cli.py train` (or `run`) in a fresh process on a fresh copy of the warehouse."""
     folder.mkdir(parents=True)
     copy = folder / "w.duckdb"
     shutil.copy(db, copy)
     load = os.getloadavg()[0]
-    command = [sys.executable, "cli.py", "--quiet", "--db", str(copy), "train",
-               "--artifacts-dir", str(folder / "artifacts")]
+    command = [sys.executable, "cli.py", "--quiet", "--db", str(copy)] + (
+        ["run", "--out", str(folder / "report")] if main_job
+        else ["train", "--artifacts-dir", str(folder / "artifacts")]
+    )
     errors = folder / "stderr.txt"
     started = time.perf_counter()
     with errors.open("wb") as stderr:  # cli.py in the checkout's folder imports its code
@@ -112,7 +133,18 @@ def _one(name: str, checkout: Path, db: Path, folder: Path) -> Result:
     peak = usage.ru_maxrss * 1024 / 1e9
     print(f"{name:>6}: {wall:6.1f} s wall {cpu:6.1f} s cpu  peak {peak:.2f} GB  "
           f"(1-min load before: {load:.1f} on {os.cpu_count()} cores)", flush=True)
-    return Result(wall, cpu, peak, load, copy, next((folder / "artifacts").iterdir()))
+    return Result(wall, cpu, peak, load, copy, _artifacts(copy, checkout) if main_job
+                  else next((folder / "artifacts").iterdir()))
+
+
+def _artifacts(db: Path, checkout: Path) -> Path:
+    """The folder of the story run's model: `cli.py run` saves under the checkout."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        run_id = con.execute("select run_id from ml_runs where cv = 'story'").fetchall()[0][0]
+    finally:
+        con.close()
+    return checkout / "artifacts" / str(run_id)
 
 
 def _summary(results: dict[str, list[Result]]) -> None:

@@ -24,12 +24,14 @@ so an upgrade that changes these steps fails loudly instead of drifting.
 from __future__ import annotations
 
 import copy
+import itertools
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import effective_n_jobs
 from sklearn.base import clone
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.tree import DecisionTreeClassifier
@@ -37,6 +39,7 @@ from sklearn.tree._classes import CRITERIA_CLF, DENSE_SPLITTERS
 from sklearn.tree._tree import DepthFirstTreeBuilder, Tree
 
 from ml.collapse import UniqueRows
+from ml.rng import seeded
 
 
 def fit_on_rows(
@@ -55,8 +58,8 @@ def grow_in_batches(
     """The trees `fit_on_rows` grows, as fitted sub-forests of at most `batch` trees each.
 
     Tree t gets the same seed and bootstrap as in the whole forest, so the sub-forests
-    together are that forest, tree for tree; only one batch is in memory at a time (a
-    multi-output tree on NCSLGR holds ~13 MB of node values).
+    together are that forest, tree for tree; the caller's batch and the next one, grown
+    meanwhile, are in memory (a multi-output tree on NCSLGR holds ~13 MB of node values).
     """
     row_of_frame = rows.row_of_frame[frames]
     present = np.flatnonzero(np.bincount(row_of_frame, minlength=rows.n_unique))
@@ -70,15 +73,14 @@ def grow_in_batches(
     params = {name: getattr(forest, name) for name in forest.estimator_params
               if name != "random_state"}
     grower = _Grower.of(DecisionTreeClassifier(**params), X, Y)
+    trees = (
+        DecisionTreeClassifier(**params, random_state=seed) for seed in seeds
+    )
     fitted: RandomForestClassifier | None = None  # the first part, without its trees
-    for start in range(0, len(seeds), batch):
-        grown = Parallel(n_jobs=forest.n_jobs, prefer="threads")(
-            delayed(_grow)(
-                grower, DecisionTreeClassifier(**params, random_state=seed),
-                forest.class_weight, X, Y, local, draw_p,
-            )
-            for seed in seeds[start : start + batch]
-        )
+    for grown in _grown_ahead(
+        lambda tree: _grow(grower, tree, forest.class_weight, X, Y, local, draw_p),
+        trees, batch, effective_n_jobs(forest.n_jobs),
+    ):
         if fitted is None:
             part = _adopt(clone(forest).set_params(n_estimators=len(grown)), grown, X,
                           labels, counts)
@@ -90,6 +92,39 @@ def grow_in_batches(
             part.estimators_ = grown
         yield part
         del grown, part  # the caller decides how long a batch lives
+
+
+def _grown_ahead(
+    grow: Callable[[DecisionTreeClassifier], DecisionTreeClassifier],
+    trees: Iterator[DecisionTreeClassifier],
+    batch: int,
+    n_threads: int,
+) -> Iterator[list[DecisionTreeClassifier]]:
+    """`trees` grown, in order, in lists of `batch`, by `n_threads` threads of one pool that
+    grow the next list while the caller works on one (predicts or saves it).
+
+    So two lists are in memory at once, the caller's and the next (the caller drops its
+    list before asking for the next). The builder releases the GIL, so the threads grow
+    side by side; one pool per forest, not one per list, so no thread waits for the
+    slowest tree of a list.
+    """
+    if n_threads <= 1:
+        while grown := [grow(tree) for tree in itertools.islice(trees, batch)]:
+            yield grown
+        return
+    with ThreadPoolExecutor(n_threads) as pool:
+        ahead: list[Future[DecisionTreeClassifier]] = [
+            pool.submit(grow, tree) for tree in itertools.islice(trees, batch)
+        ]
+        try:
+            while ahead:
+                grown = [future.result() for future in ahead]
+                ahead = [pool.submit(grow, tree) for tree in itertools.islice(trees, batch)]
+                yield grown
+                del grown
+        finally:
+            for future in ahead:
+                future.cancel()
 
 
 def _encode(labels: np.ndarray) -> np.ndarray:
@@ -150,7 +185,7 @@ class _Grower:
         n_outputs = len(self.classes)
         criterion = CRITERIA_CLF[tree.criterion](n_outputs, self.n_classes)
         splitter = DENSE_SPLITTERS[tree.splitter](
-            criterion, self.max_features, 1, 0.0, np.random.RandomState(tree.random_state),
+            criterion, self.max_features, 1, 0.0, seeded(tree.random_state),
             None,
         )
         tree.tree_ = Tree(X.shape[1], self.n_classes, n_outputs)
@@ -204,9 +239,9 @@ def _grow(
 ) -> DecisionTreeClassifier:
     """Draw the tree's per-frame bootstrap from its seed and grow it on the weighted rows."""
     n = local.shape[0]
-    rng = np.random.RandomState(tree.random_state)
+    rng = seeded(tree.random_state)  # used up before `grow` reseeds it for the splitter
     drawn = rng.randint(0, n, n) if draw_p is None else rng.choice(n, n, p=draw_p)
-    weight = np.bincount(local, weights=np.bincount(drawn, minlength=n), minlength=X.shape[0])
+    weight = np.bincount(local[drawn], minlength=X.shape[0]).astype(np.float64)  # draws per row
     if class_weight == "balanced_subsample":
         weight = weight * _balanced_weights(Y, weight)
     return grower.grow(tree, X, weight)

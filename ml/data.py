@@ -12,6 +12,7 @@ a KeyError deep inside training.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,8 +119,10 @@ class FrameMatrix:
     def n_frames(self) -> int:
         return int(self.X.shape[0])
 
+    @functools.cached_property
     def data_hash(self) -> str:
-        """SHA-256 of everything a fit sees: names, one-hot cells, labels and groups."""
+        """SHA-256 of everything a fit sees: names, one-hot cells, labels and groups (worked
+        out once: two runs on one matrix record the same)."""
         digest = hashlib.sha256()
         for names in (self.feature_names, self.label_names):
             digest.update("\x1e".join(names).encode())

@@ -25,6 +25,7 @@ import numpy as np
 
 from ml.collapse import distinct_inputs
 from ml.metrics import micro_f1_of_counts
+from ml.rng import seeded
 
 IMPURITY = "impurity"
 PERMUTATION = "permutation"
@@ -93,7 +94,7 @@ def _shuffled_keys(
 ) -> np.ndarray:
     """repeats x frames: each frame's (distinct row, shuffled value code) as one integer,
     the column permuted cumulatively as scikit-learn permutes it."""
-    rng = np.random.RandomState(seed)
+    rng = seeded(seed)
     order = np.arange(len(own))
     codes = code_of_row[own]
     keys = np.empty((repeats, len(own)), dtype=np.int64)

@@ -41,6 +41,7 @@ def forest_predictions(
         for tree in part.estimators_:
             _add_tree(total, tree, X)
             n_trees += 1
+        del part  # before the next part is taken: two parts in memory, not three
     if total is None:
         raise ValueError("no trees")
     mean = total / n_trees

@@ -21,7 +21,6 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
-import skops.io as sio
 from sklearn.base import ClassifierMixin
 
 from ml.metrics import AVERAGES, Report
@@ -325,6 +324,7 @@ def save_model(folder: Path, model: ClassifierMixin, part: int) -> Path:
     """Save one part of the final model as `model-<part>.skops` (a forest: a few trees)."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"model-{part:03d}.skops"
+    import skops.io as sio  # here: importing it imports every estimator (and pytest), ~1 s
     # A multi-output tree stores a value per node per label (~13 MB per tree on NCSLGR);
     # the values are mostly 0/1, so level-1 deflate shrinks them ~17x and is faster.
     sio.dump(model, path, compression=zipfile.ZIP_DEFLATED, compresslevel=1)
@@ -350,6 +350,8 @@ def load_model(folder: Path) -> ClassifierMixin:
     A forest is saved in parts of a few trees, so training never holds it whole; loading
     joins the parts into one `RandomForestClassifier`, tree order kept.
     """
+    import skops.io as sio
+
     parts = [sio.load(path, trusted=TRUSTED_TYPES) for path in model_parts(folder)]
     if not parts:
         raise SignAffectError(f"no model-*.skops in {folder}", "pass a run's artifacts folder")

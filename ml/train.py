@@ -108,11 +108,14 @@ class TrainResult:
 class FinalModel:
     """A run's final fit, to reuse: the final model sees every frame whatever the folds, so a
     run on the same build that differs from `config` only in how it cross-validates fits the
-    same model (`cli.py run`'s kfold run takes its story run's)."""
+    same model (`cli.py run`'s kfold run takes its story run's), on the same frames, which
+    it takes too instead of reading and collapsing them again."""
 
     config: TrainConfig
     impurity: list[tuple[str, float]]
     folder: Path | None  # where its parts are saved (None: not saved)
+    matrix: FrameMatrix  # the frames it was fitted on
+    rows: UniqueRows  # their distinct rows
 
     def serves(self, config: TrainConfig) -> bool:
         """Whether `config` fits this model: the same everything but the CV's settings."""
@@ -342,14 +345,18 @@ def train(
     created_at = datetime.now(UTC)
     if write:
         check_recordable(db, artifacts_dir or ARTIFACTS_DIR)
-    matrix = _load(db, config)
-    rows = unique_rows(matrix.X, matrix.Y)
+    if final is not None and final.serves(config):
+        matrix, rows = final.matrix, final.rows
+    else:
+        final = None
+        matrix = _load(db, config)
+        rows = unique_rows(matrix.X, matrix.Y)
     outcome = cross_validate(matrix, config, progress, rows)
     verdict = _verdict(matrix, config, outcome)
     run_id = f"{created_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
     folder = (artifacts_dir or ARTIFACTS_DIR) / run_id
     staging = staging_dir(folder) if write else None  # renamed to `folder` once complete
-    if final is not None and final.serves(config):
+    if final is not None:
         impurity = final.impurity
         if staging is not None and final.folder is not None:
             copy_model(final.folder, staging)
@@ -374,7 +381,8 @@ def train(
             {"fold_micro_f1": outcome.fold_micro_f1, "feature_names": matrix.feature_names},
         )
     return TrainResult(run_id, matrix, outcome, verdict, importances, duration, artifacts,
-                       record, label_set, FinalModel(config, impurity, artifacts))
+                       record, label_set,
+                       FinalModel(config, impurity, artifacts, matrix, rows))
 
 
 def _load(db: Path, config: TrainConfig) -> FrameMatrix:
@@ -459,7 +467,7 @@ def _run_row(
         "n_labels": len(matrix.label_names),
         "n_features": len(matrix.feature_names),
         "config": config.as_json(),
-        "data_hash": matrix.data_hash(),
+        "data_hash": matrix.data_hash,
         "versions": package_versions(),
         "seed": config.forest.seed,
         "n_frames": matrix.n_frames,

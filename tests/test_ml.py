@@ -427,8 +427,9 @@ def test_a_run_that_differs_only_in_its_cv_takes_the_final_model(
     mart_db: Path, tmp_path: Path
 ) -> None:
     """`cli.py run` trains twice on one build (story, then kfold): the final model sees every
-    frame whatever the folds, so the second run takes the first's instead of refitting it,
-    and gets the model and impurity importances a refit gives; a different forest refits."""
+    frame whatever the folds, so the second run takes the first's (and its frames) instead
+    of refitting it, and gets the model, impurity importances and data hash a refit gives;
+    a different forest refits."""
     story = TrainConfig(cv=CV.story, folds=3, forest=FAST, resamples=20, importance_repeats=1)
     kfold = dataclasses.replace(story, cv=CV.kfold, folds=4)
     first = train(mart_db, story, artifacts_dir=tmp_path / "story")
@@ -438,6 +439,8 @@ def test_a_run_that_differs_only_in_its_cv_takes_the_final_model(
     fewer_trees = dataclasses.replace(FAST, n_estimators=3)
     assert not first.final.serves(dataclasses.replace(kfold, forest=fewer_trees))
     assert taken.final.impurity == refit.final.impurity
+    assert taken.matrix is first.matrix and refit.matrix is not first.matrix
+    assert taken.record.run_row()["data_hash"] == refit.record.run_row()["data_hash"]
     assert taken.artifacts is not None and refit.artifacts is not None
     assert taken.artifacts != first.artifacts
     X = taken.matrix.X.toarray()
@@ -714,9 +717,12 @@ def test_old_result_tables_are_migrated(mart_db: Path) -> None:
     con.close()
 
 
-def test_a_forest_grown_in_parts_predicts_as_the_whole_forest(matrix: FrameMatrix) -> None:
-    """Training holds a few trees at a time: the parts' predictions, impurity importances
-    and saved model are the whole forest's."""
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_a_forest_grown_in_parts_predicts_as_the_whole_forest(
+    matrix: FrameMatrix, n_jobs: int
+) -> None:
+    """Training holds a few trees at a time (threads growing the next ones meanwhile): the
+    parts' predictions, impurity importances and saved model are the whole forest's."""
     from ml.bagging import grow_in_batches
     from ml.lookup import forest_predictions
     from ml.model import make_forest
@@ -726,13 +732,14 @@ def test_a_forest_grown_in_parts_predicts_as_the_whole_forest(matrix: FrameMatri
     train_idx = np.arange(0, matrix.n_frames, 3)
     whole = fit_forest_on_rows(FAST, rows, train_idx)
     dense = matrix.X.toarray().astype(np.float32)
-    parts = grow_in_batches(make_forest(FAST), rows, train_idx, 4)
+    settings = dataclasses.replace(FAST, n_jobs=n_jobs)
+    parts = grow_in_batches(make_forest(settings), rows, train_idx, 4)
     answers, scores = forest_predictions(parts, dense)
     assert np.array_equal(answers, predict(whole, dense))
     assert np.array_equal(scores, positive_scores(whole, dense))
     everything = fit_forest_on_rows(FAST, rows, np.arange(matrix.n_frames))
     saved: list[RandomForestClassifier] = []
-    impurity = final_fit(matrix, TrainConfig(forest=FAST), rows,
+    impurity = final_fit(matrix, TrainConfig(forest=settings), rows,
                          lambda part, index: saved.append(part))
     assert dict(impurity) == pytest.approx(
         dict(zip(matrix.feature_names, everything.feature_importances_, strict=True))
