@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+from threadpoolctl import threadpool_limits
 
 from ml.oof import BASELINE_NAMES
 from ml.options import MODEL_NAMES as ML_MODEL_NAMES
@@ -34,6 +35,7 @@ from read.report.figures import MEASURED_KEY, Chart, draw
 from read.report.measured import MeasuredVsCoded, pooled_first
 from signaffect.core.atomic import atomic_files
 from signaffect.core.choices import FAMILIES
+from signaffect.core.warehouse import kept_open
 
 HTML_NAME = "report.html"
 MD_NAME = "report.md"
@@ -1062,8 +1064,11 @@ def write_report(
     present, else the most frequent labels); `top_n` bars per count chart; `k` rows per
     label table. Returns (html_path, md_path).
     """
-    data = report_data.load(db, labels=labels, top_n=top_n, k=k)
-    charts = draw(data) + draw_analyses(data.analyses)
+    # One BLAS thread: the bootstraps' products are small, and a second thread spinning
+    # between them only takes the core the rest of the report needs.
+    with kept_open(db), threadpool_limits(limits=1, user_api="blas"):
+        data = report_data.load(db, labels=labels, top_n=top_n, k=k)
+        charts = draw(data) + draw_analyses(data.analyses)
     doc = build_document(data, charts)
     with atomic_files(out_dir) as files:
         for chart in charts:
