@@ -16,10 +16,11 @@ one whose version has no `write_json` gives no per-node times). `--baseline DIR 
 compares: the fixed costs of each command (`--steps startup,ingest,report`: `cli.py --help`
 and `status`, an ingest of `--corpus`, `cli.py report` on the warehouse `--report-db`, which
 both trees read; `write_report`: the report step alone, as `cli.py run` ends, in a fresh
-interpreter with its modules imported, wall and CPU seconds) are measured N times, the two
-trees alternating, and printed as medians with the ratio to the baseline; the two trees'
-last reports are then compared as text (generation time and PNG bytes aside). Times depend
-on the machine's load, printed beside them (CPU seconds less so than wall).
+interpreter with its modules imported, wall and CPU seconds, its child processes' included)
+are measured N times, the two trees alternating, and printed as medians with the ratio to
+the baseline; the two trees' last reports are then compared as text (generation time and
+PNG bytes aside). Times depend on the machine's load, printed beside them (CPU seconds
+less so than wall).
 
     .venv/bin/python bench/bench_profile.py [--tree DIR] [--top 10] [--json FILE]
     .venv/bin/python bench/bench_profile.py --baseline DIR --steps startup,ingest,report \
@@ -99,12 +100,15 @@ print(json.dumps({{"seconds": elapsed, "peak_mb": peak, "json": bool(options)}})
 
 #: The report step alone (`read.report.write_report`), its modules imported first.
 WRITE_REPORT = """
-import json, time
+import json, resource, time
 from pathlib import Path
 from read.report import write_report
-wall, cpu = time.perf_counter(), time.process_time()
+def cpu():
+    child = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + child.ru_utime + child.ru_stime
+wall, start = time.perf_counter(), cpu()
 write_report(Path({db!r}), Path({out!r}))
-print(json.dumps({{"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu}}))
+print(json.dumps({{"wall": time.perf_counter() - wall, "cpu": cpu() - start}}))
 """
 
 
