@@ -15,12 +15,18 @@ through the tree's `pipeline.builds.unrecorded_dbt` (a tree from before it canno
 one whose version has no `write_json` gives no per-node times). `--baseline DIR --repeat N`
 compares: the fixed costs of each command (`--steps startup,ingest,report`: `cli.py --help`
 and `status`, an ingest of `--corpus`, `cli.py report` on the warehouse `--report-db`, which
-both trees read) are measured N times, the two trees alternating, and printed as medians
-with the ratio to the baseline. Times depend on the machine's load, printed beside them.
+both trees read; `write_report`: the report step alone, as `cli.py run` ends, in a fresh
+interpreter with its modules imported, wall and CPU seconds, its child processes' included)
+are measured N times, the two trees alternating, and printed as medians with the ratio to
+the baseline; the two trees' last reports are then compared as text (generation time and
+PNG bytes aside). Times depend on the machine's load, printed beside them (CPU seconds
+less so than wall).
 
     .venv/bin/python bench/bench_profile.py [--tree DIR] [--top 10] [--json FILE]
     .venv/bin/python bench/bench_profile.py --baseline DIR --steps startup,ingest,report \
         --corpus sample_corpus --report-db warehouse/signaffect.duckdb --repeat 3
+    .venv/bin/python bench/bench_profile.py --baseline DIR --steps write_report \
+        --report-db /tmp/ncslgr.duckdb --repeat 5
 """
 
 from __future__ import annotations
@@ -92,6 +98,20 @@ print(json.dumps({{"seconds": elapsed, "peak_mb": peak, "json": bool(options)}})
 """
 
 
+#: The report step alone (`read.report.write_report`), its modules imported first.
+WRITE_REPORT = """
+import json, resource, time
+from pathlib import Path
+from read.report import write_report
+def cpu():
+    child = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + child.ru_utime + child.ru_stime
+wall, start = time.perf_counter(), cpu()
+write_report(Path({db!r}), Path({out!r}))
+print(json.dumps({{"wall": time.perf_counter() - wall, "cpu": cpu() - start}}))
+"""
+
+
 def load() -> float:
     """The machine's 1-minute load average (2 cores: above 2, every timing is inflated)."""
     return os.getloadavg()[0]
@@ -129,12 +149,28 @@ def fixed_costs(tree: Path, steps: list[str], corpus: str, report_db: Path | Non
     if "startup" in steps:
         found["cli.py --help"] = wall(tree, ["--help"])
         found["cli.py status"] = wall(tree, ["--db", str(db), "status"])
+    out = work / f"report-{tree.name}"
     if "report" in steps and report_db is not None:
         found["cli.py report"] = wall(tree, ["--quiet", "--db", str(report_db), "report",
-                                             "--out", str(work / "report")])
+                                             "--out", str(out)])
+    if "write_report" in steps and report_db is not None:
+        step = child(tree, WRITE_REPORT.format(db=str(report_db), out=str(out)))
+        found["write_report"], found["write_report cpu"] = step["wall"], step["cpu"]
     db.unlink(missing_ok=True)
     return {name: found[name] for name in ("cli.py --help", "cli.py status", "ingest",
-                                           "cli.py report") if name in found}
+                                           "cli.py report", "write_report", "write_report cpu")
+            if name in found}
+
+
+def report_text(folder: Path) -> list[str]:
+    """A report's two documents as text, without what differs from run to run by design:
+    the generation time, and the PNG bytes (data URIs)."""
+    texts = []
+    for name in ("report.md", "report.html"):
+        text = (folder / name).read_text()
+        text = re.sub(r"Generated \S+ ", "Generated ", text)
+        texts.append(re.sub(r"base64,[A-Za-z0-9+/=]+", "base64,", text))
+    return texts
 
 
 def compare(tree: Path, baseline: Path, steps: list[str], corpus: str,
@@ -152,6 +188,12 @@ def compare(tree: Path, baseline: Path, steps: list[str], corpus: str,
             for name, checkout in (("baseline", baseline), ("tree", tree)):
                 runs[name].append(fixed_costs(checkout, steps, corpus, report_db, work))
             loads.append(load())
+        reports = [work / f"report-{checkout.name}" for checkout in (baseline, tree)]
+        same = (
+            report_text(reports[0]) == report_text(reports[1])
+            if all((folder / "report.md").exists() for folder in reports)
+            else None
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"tree {tree} against baseline {baseline}: median of {repeat} alternating runs; "
@@ -162,6 +204,10 @@ def compare(tree: Path, baseline: Path, steps: list[str], corpus: str,
         before = statistics.median(run[step] for run in runs["baseline"])
         after = statistics.median(run[step] for run in runs["tree"])
         print(f"{step:<16} {before:>10.2f} {after:>8.2f} {after / before:>6.2f}")
+    if same is not None:
+        print("report.md and report.html: " + (
+            "the same text in both trees (generation time and PNG bytes aside)" if same
+            else "THE TEXT DIFFERS between the trees"))
 
 
 def startup(tree: Path, top: int) -> dict[str, Any]:
@@ -253,7 +299,7 @@ def main() -> None:
     parser.add_argument("--baseline", type=Path, default=None,
                         help="compare the fixed costs of each command with this checkout")
     parser.add_argument("--steps", default="startup,ingest,report",
-                        help="with --baseline: which of startup, ingest, report")
+                        help="with --baseline: which of startup, ingest, report, write_report")
     parser.add_argument("--corpus", default=str(ncslgr_dir()), help="what ingest reads")
     parser.add_argument("--report-db", type=Path, default=None,
                         help="with --baseline: a built and trained warehouse for `report`")

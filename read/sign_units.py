@@ -174,18 +174,25 @@ def _model_settings(settings: Settings) -> ModelSettings:
 def two_by_two(data: SignUnits, features: list[str]) -> np.ndarray:
     """features x 2 x 2 counts [[label & feature, label & not], [not & feature, neither]]
     over the units whose file codes the feature, counted unit by unit."""
-    coded: dict[str, set[str]] = {}
-    for row in data.coverage.to_pylist():
-        coded.setdefault(row["feature"], set()).add(row["source_file"])
+    units = data.units
+    labelled = pc.fill_null(pc.list_value_length(units.column("labels")), 0).to_numpy() > 0
+    lists = units.column("features").combine_chunks()
+    names = list(dict.fromkeys(features))
+    active = pc.index_in(pc.list_flatten(lists), value_set=pa.array(names, pa.string()))
+    active = pc.fill_null(active, -1).to_numpy()
+    owner = pc.list_parent_indices(lists).to_numpy()
     tables = np.zeros((len(features), 2, 2))
-    sources = data.units.column("source_file").to_pylist()
-    labelled = [bool(labels) for labels in data.units.column("labels").to_pylist()]
-    active = [set(f) for f in data.units.column("features").to_pylist()]
     for i, feature in enumerate(features):
-        files = coded.get(feature, set())
-        for source, has_label, present in zip(sources, labelled, active, strict=True):
-            if source in files:
-                tables[i, 1 - has_label, 1 - (feature in present)] += 1
+        files = pc.filter(
+            data.coverage.column("source_file"), pc.equal(data.coverage.column("feature"), feature)
+        )
+        coded = pc.is_in(units.column("source_file"), value_set=files.combine_chunks())
+        coded = pc.fill_null(coded, False).to_numpy(zero_copy_only=False)
+        present = np.zeros(units.num_rows, dtype=bool)
+        present[owner[active == names.index(feature)]] = True
+        for row, has_label in enumerate((labelled, ~labelled)):
+            for column, has_feature in enumerate((present, ~present)):
+                tables[i, row, column] = np.count_nonzero(coded & has_label & has_feature)
     return tables
 
 

@@ -34,7 +34,7 @@ import pyarrow.compute as pc
 
 from read.associations import comparison_caption, top_features
 from read.grammar_context import mart_resamples
-from read.sign_units import SignUnits, associate_units, load, two_by_two
+from read.sign_units import SignUnits, associate_units, load, only_features, two_by_two
 from signaffect.core.choices import FACE
 from signaffect.core.warehouse import connect_marts
 from signaffect.stats.clustered_stats import Settings
@@ -153,7 +153,9 @@ def for_terminal(analysis: SignerAnalysis) -> list[tuple[str, pa.Table]]:
 
 def analyse(data: SignUnits, features: list[str], settings: Settings) -> SignerAnalysis:
     """The per-signer, heterogeneity and leave-one-out analysis of `features`, each OR
-    tested under `settings`' support rule (the association mart's)."""
+    tested under `settings`' support rule (the association mart's). Each pair's numbers
+    are its own, so only `features` are run through the statistics."""
+    data = only_features(data, [f for f in features if f in data.features])
     signers = sorted(set(data.units.column("signer_id").to_pylist()))
     shares = signer_shares(data)
     tables, per_signer = _per_signer(data, features, signers, shares, settings)

@@ -18,6 +18,7 @@ given a label, by whether the onset sign carries it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,11 +115,21 @@ def summarise(
 
 
 def summarise_spans(
-    feature: str, spans: pa.Table, label: str | None, settings: TimingSettings | None = None
+    feature: str,
+    spans: pa.Table,
+    label: str | None,
+    settings: TimingSettings | None = None,
+    keep: Callable[[str], bool] | None = None,
 ) -> pa.Table:
-    """The summaries of `summarise` over spans already loaded."""
+    """The summaries of `summarise` over spans already loaded; with `keep`, only of the
+    groups whose name it accepts (each group's summary is its own: the others' are the
+    same either way)."""
     settings = settings or TimingSettings()
-    rows = [_summary(feature, name, part, settings) for name, part in groups(spans, label)]
+    rows = [
+        _summary(feature, name, part, settings)
+        for name, part in groups(spans, label)
+        if keep is None or keep(name)
+    ]
     return pa.Table.from_pylist([r for r in rows if r is not None], schema=SUMMARY_SCHEMA)
 
 

@@ -21,10 +21,18 @@ from read.timing import (
     TIMINGS,
     TimingSettings,
     groups,
+    load_spans,
     summarise_spans,
     timing_shares,
 )
-from signaffect.stats.clustered_stats import Settings, clustered_median, generators
+from signaffect.stats.clustered_stats import (
+    Settings,
+    cluster_weights,
+    clustered_median,
+    generators,
+    interval_quantiles,
+    nan_quantiles,
+)
 from tests.conftest import rows
 
 runner = CliRunner()
@@ -46,6 +54,29 @@ def test_clustered_median_replays_its_draws() -> None:
     assert (found.ci_low, found.ci_high) == pytest.approx(
         tuple(np.quantile(medians, [0.025, 0.975]))
     )
+
+
+def test_every_draw_at_once_is_each_draws_median_on_real_spans(corpus_db: Path) -> None:
+    """The story bootstrap of the median, all draws at once, gives exactly (==) the interval
+    of each draw's own `np.median` over its drawn stories' spans (each story's spans repeated
+    as often as it was drawn), on NCSLGR's raised brows: leads, apex leads and lags, all
+    spans and the wh-question spans alone."""
+    spans = load_spans(corpus_db, "eye brows=raised")
+    settings = Settings(resamples=200, seed=42)
+    in_wh = np.array(["wh question" in m for m in spans["sign_grammatical_markers"].to_pylist()])
+    for part in (spans, spans.filter(pa.array(in_wh))):
+        story = np.array(part["story"].to_pylist())
+        clusters, code = np.unique(story, return_inverse=True)
+        weights = cluster_weights(clusters.size, settings.resamples, generators(settings.seed)[0])
+        for column in ("lead_ms", "apex_lead_ms", "lag_ms"):
+            values = np.array(part[column].to_pylist(), dtype=np.float64)
+            medians = np.array(
+                [np.median(np.repeat(values, w[code].astype(np.int64))) for w in weights]
+            )
+            expected = nan_quantiles(medians[:, None], interval_quantiles(0.95))[:, 0]
+            found = clustered_median(values, story, settings)
+            assert (found.ci_low, found.ci_high) == tuple(expected)
+            assert found.median == np.median(values)
 
 
 def test_one_story_has_no_interval() -> None:

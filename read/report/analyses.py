@@ -85,10 +85,13 @@ def brow_questions(db: Path, settings: TimingSettings) -> pa.Table:
             spans = load_spans(db, feature)
         except SignAffectError:
             continue  # a corpus without the feature has no rows here
-        rows = summarise_spans(feature, spans, None, settings)
-        keep = [g in QUESTION_GROUPS for g in rows["group"].to_pylist()]
-        parts.append(rows.filter(pa.array(keep)))
+        parts.append(summarise_spans(feature, spans, None, settings, QUESTION_GROUPS.__contains__))
     return pa.concat_tables(parts) if parts else SUMMARY_SCHEMA.empty_table()
+
+
+def _label_group(group: str) -> bool:
+    """The timing section's groups: all spans, and with / without the label."""
+    return group == "all spans" or group.startswith("sign ")
 
 
 def _one(
@@ -98,17 +101,15 @@ def _one(
     kinds = dict(zip(ranking["feature"].to_pylist(), ranking["kind"].to_pylist(), strict=True))
     ranked = list(kinds)
     context_features = [f for f in ranked if kinds[f] not in CONTEXT_EXCLUDED_KINDS]
-    grammar = inside_outside(load(db, label, "signstream"), context_features[:K_FEATURES], settings)
-    signers = analyse(
-        load(db, label, "signstream", excluded_kinds=()), ranked[:K_FEATURES], settings
-    )
+    # Both analyses count only the features they are given: one load of every kind serves.
+    units = load(db, label, "signstream", excluded_kinds=())
+    grammar = inside_outside(units, context_features[:K_FEATURES], settings)
+    signers = analyse(units, ranked[:K_FEATURES], settings)
     timed = [f for f in ranked if kinds[f] in TIMED_KINDS][:K_TIMED]
     parts, leads = [], {}
     for feature in timed:
         spans = load_spans(db, feature, "sign", label)
-        rows = summarise_spans(feature, spans, label, timing_settings)
-        keep = [g == "all spans" or g.startswith("sign ") for g in rows["group"].to_pylist()]
-        parts.append(rows.filter(pa.array(keep)))
+        parts.append(summarise_spans(feature, spans, label, timing_settings, _label_group))
         lead = np.array(spans["lead_ms"].to_pylist(), dtype=np.float64)
         has = np.array(spans["has_label"].to_pylist(), dtype=bool)
         leads[feature] = (lead[has], lead[~has])

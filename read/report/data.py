@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from read.associations import TopFeatures, top_features
 from read.queries import HEADLINE_SQL
-from read.report.analyses import Analyses, load_analyses
+from read.report.analyses import Analyses
 from read.report.measured import MeasuredVsCoded, load_measured
 from signaffect.core.build_settings import project_vars
 from signaffect.core.choices import FAMILIES
@@ -110,14 +110,15 @@ class ReportData:
     provenance: Provenance
     k: int = 10
     notes: list[str] = field(default_factory=list)
-    #: The grammar, signer and timing sections (`report.analyses`).
+    #: The grammar, signer and timing sections (`report.analyses.load_analyses`, which
+    #: `render.write_report` runs while the other figures are drawn).
     analyses: Analyses | None = None
     #: The "Measured vs coded" section (`cli.py agree` rows).
     measured: MeasuredVsCoded | None = None
 
 
 def load(db: Path, labels: Sequence[str] | None = None, top_n: int = 25, k: int = 10) -> ReportData:
-    """Read every section of the report from `db` (read-only)."""
+    """Read every section of the report from `db` (read-only) but the analyses."""
     if top_n < 1 or k < 1:
         raise SignAffectError("top_n and k must be at least 1", "pass --top 25 --k 10")
     con = connect_marts(db, refuse_stale=True)
@@ -152,7 +153,6 @@ def load(db: Path, labels: Sequence[str] | None = None, top_n: int = 25, k: int 
         training_note=training_note,
         provenance=provenance,
         k=k,
-        analyses=load_analyses(db, chosen),
         measured=measured,
     )
 

@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import base64
 import html
+import multiprocessing
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+from threadpoolctl import threadpool_limits
 
 from ml.oof import BASELINE_NAMES
 from ml.options import MODEL_NAMES as ML_MODEL_NAMES
@@ -27,13 +31,14 @@ from read.grammar_context import why_not_estimable
 from read.guides import LEXICAL_NOT_FACE, READING_GUIDE, ROLES_GUIDE
 from read.licences import CORPUS_CITATION, CORPUS_NOTICE, lexicon_licence
 from read.report import data as report_data
-from read.report.analyses import Analyses, LabelAnalyses
+from read.report.analyses import Analyses, LabelAnalyses, load_analyses
 from read.report.analysis_figures import draw_analyses
 from read.report.data import ReportData, Training
 from read.report.figures import MEASURED_KEY, Chart, draw
 from read.report.measured import MeasuredVsCoded, pooled_first
 from signaffect.core.atomic import atomic_files
 from signaffect.core.choices import FAMILIES
+from signaffect.core.warehouse import kept_open
 
 HTML_NAME = "report.html"
 MD_NAME = "report.md"
@@ -1046,6 +1051,21 @@ def to_markdown(doc: Document) -> str:
     return "\n\n".join(parts) + "\n"
 
 
+@contextmanager
+def beside(work: Callable[[ReportData], list[Chart]], data: ReportData) -> Iterator[Future]:
+    """`work(data)` in a forked process while the block runs: the count charts and the
+    heatmap are drawn on the second core while the analyses compute on the first (the
+    child only draws with matplotlib and returns PNG bytes). Without fork, in the block's
+    own process first."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        done: Future = Future()
+        done.set_result(work(data))
+        yield done
+        return
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+        yield pool.submit(work, data)
+
+
 def write_report(
     db: Path,
     out_dir: Path,
@@ -1062,8 +1082,13 @@ def write_report(
     present, else the most frequent labels); `top_n` bars per count chart; `k` rows per
     label table. Returns (html_path, md_path).
     """
-    data = report_data.load(db, labels=labels, top_n=top_n, k=k)
-    charts = draw(data) + draw_analyses(data.analyses)
+    # One BLAS thread: the bootstraps' products are small, and a second thread spinning
+    # between them only takes the core the rest of the report needs.
+    with kept_open(db), threadpool_limits(limits=1, user_api="blas"):
+        data = report_data.load(db, labels=labels, top_n=top_n, k=k)
+        with beside(draw, data) as drawn:
+            data.analyses = load_analyses(db, data.labels)
+            charts = drawn.result() + draw_analyses(data.analyses)
     doc = build_document(data, charts)
     with atomic_files(out_dir) as files:
         for chart in charts:

