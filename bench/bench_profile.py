@@ -7,7 +7,7 @@ peak RSS is its own) this reports
 - ingest phases on a fresh warehouse (lexicons, parse, lexicon hits, load into `raw`);
 - dbt parse, with dbt's partial parse (as every run after the first has it) and without;
 - a full `dbt build` (`cli.py build`'s), per node from dbt's `run_results.json`, then the
-  same build again with nothing changed, and `--threads 1` beside the default 2.
+  same build again with nothing changed, and with 2 dbt threads beside the default 1.
 
 `--tree DIR` profiles another checkout (e.g. `git archive main | tar -x -C DIR`) with this
 interpreter, so two commits compare in one run; `--json FILE` keeps the numbers. dbt runs
@@ -261,7 +261,7 @@ def profile(tree: Path, top: int) -> dict[str, Any]:
     )
     report["build"] = build(tree, db, [])
     report["build_again"] = build(tree, db, [])
-    report["build_threads1"] = build(tree, db, [], {"SIGNAFFECT_THREADS": "1"})
+    report["build_threads2"] = build(tree, db, [], {"SIGNAFFECT_THREADS": "2"})
     report["load_after"] = load()
     shutil.rmtree(work, ignore_errors=True)
     return report
@@ -283,7 +283,7 @@ def show(report: dict[str, Any], top: int) -> None:
     print(f"\ndbt parse: partial {report['parse_partial']['seconds']:.2f} s, "
           f"full {report['parse_full']['seconds']:.2f} s (wall, incl. dbt start-up)")
     for key, title in (("build", "full build"), ("build_again", "build, nothing changed"),
-                       ("build_threads1", "build, nothing changed, --threads 1")):
+                       ("build_threads2", "build, nothing changed, 2 threads")):
         run = report[key]
         print(f"\n{title}: {run['seconds']:.2f} s wall, {run['peak_mb']:.0f} MB peak, "
               f"{len(run['nodes'])} nodes, node time {run['node_sum']:.2f} s; top {top}:")

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from signaffect.core.settings import DEFAULT_MEMORY_LIMIT, PROJECT_DIR
+from signaffect.core.settings import DEFAULT_DBT_THREADS, DEFAULT_MEMORY_LIMIT, PROJECT_DIR
 from signaffect.core.warehouse import connect
 
 
@@ -24,6 +24,7 @@ def test_profile_reads_the_same_variables_with_the_same_defaults() -> None:
     db = "var('signaffect_db', env_var('SIGNAFFECT_DB', 'warehouse/signaffect.duckdb'))"
     assert f"path: \"{{{{ {db} }}}}\"" in profile
     assert f"env_var('SIGNAFFECT_TEMP_DIR', {db} ~ '.tmp')" in profile
+    assert f"env_var('SIGNAFFECT_THREADS', '{DEFAULT_DBT_THREADS}') | int" in profile
 
 
 def test_connections_apply_the_memory_limit_and_temp_directory(

@@ -28,10 +28,12 @@ frame_features as (
     select * from {{ ref('fct_frame_features') }}
 ),
 
+-- A frame holds each feature once (fct_frame_features' unique key), so the lists need no
+-- `distinct`, which would cost a second hash aggregate over every frame feature.
 frame_inputs as (
     select
         {{ column_list(frame_key()) }},
-        list(distinct feature order by feature) as input_features,
+        list(feature order by feature) as input_features,
     from frame_features
     where {{ is_ml_input('frame_features') }}
     group by {{ column_list(frame_key()) }}
@@ -40,7 +42,7 @@ frame_inputs as (
 frame_labels as (
     select
         {{ column_list(frame_key()) }},
-        list(distinct feature order by feature) as labels,
+        list(feature order by feature) as labels,
     from frame_features
     where feature_kind = '{{ target_kind }}'
     group by {{ column_list(frame_key()) }}

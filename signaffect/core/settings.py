@@ -26,6 +26,13 @@ DBT_TARGETS_DIR = PROJECT_DIR / "target" / "warehouses"
 # Sized for a 2-core, 24 GB machine, leaving room for Python and dbt around DuckDB; the
 # default in profiles.yml must match (tests/test_settings.py checks).
 DEFAULT_MEMORY_LIMIT = "3GB"
+# dbt's threads (nodes built side by side; each DuckDB query still uses every core). One:
+# on 2 cores a second node in flight saved no time but raised the peak (full NCSLGR build,
+# idle: 29.5 s with one, 30.5 s with two; NCSLGR `run --no-train`, two runs each way
+# alternating at load 4 to 8: 90.6 and 125.4 s, 964 and 1,013 MB peak with one; 100.2 and
+# 117.9 s, 1,113 and 1,141 MB with two). profiles.yml's default must match
+# (tests/test_settings.py checks); env SIGNAFFECT_THREADS overrides both.
+DEFAULT_DBT_THREADS = 1
 #: Story-bootstrap draws behind a CI when no one asks for more: the verdict of `train` and the
 #: median lead of `timing` (`TrainConfig`, `TimingSettings` and so the CLI read it here).
 BOOTSTRAP_RESAMPLES = 1000

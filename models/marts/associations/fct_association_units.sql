@@ -111,8 +111,24 @@ frame_signs as (
     ) = 1
 ),
 
+-- The frames whose lists are kept: at comparison_set eligible only the eligible ones (about
+-- 40% of NCSLGR's frames), so the lists, the costliest aggregate here, skip the others.
+listed_frame_features as (
+    select frame_features.*
+    from frame_features
+    {%- if comparison_set == 'eligible' and scope == 'sign' %}
+    semi join (
+        select frame_signs.source_file, frame_signs.utterance_id, frame_signs.frame_index,
+        from frame_signs
+        semi join eligible_signs on frame_signs.sign_token_id = eligible_signs.sign_token_id
+    ) as eligible_frames using (source_file, utterance_id, frame_index)
+    {%- elif comparison_set == 'eligible' %}
+    semi join eligible_utterances using (source_file, utterance_id)
+    {%- endif %}
+),
+
 frame_lists as (
-    {{ feature_and_label_lists('frame_features', frame_key()) }}
+    {{ feature_and_label_lists('listed_frame_features', frame_key()) }}
 ),
 
 {% if scope == 'sign' -%}
