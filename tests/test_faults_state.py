@@ -242,6 +242,18 @@ def test_damaged_foreign_and_sqlite_files_are_refused_before_any_write(
         assert not db.with_name(db.name + ".wal").exists()
 
 
+@pytest.mark.parametrize("name", ["main", "raw", "System"])
+def test_a_warehouse_named_like_a_schema_is_refused_before_any_write(
+    tmp_path: Path, name: str
+) -> None:
+    db = tmp_path / f"{name}.duckdb"
+    code, _, stderr = cli(db, "ingest", STORM)
+    assert code == 1, stderr
+    assert len(error_lines(stderr)) == 1 and "cannot be named" in stderr, stderr
+    assert "another file name" in stderr
+    assert not db.exists()
+
+
 def test_extensions_are_never_installed_or_loaded_behind_the_users_back(tmp_path: Path) -> None:
     con = connect(tmp_path / "w.duckdb")
     settings = con.execute(

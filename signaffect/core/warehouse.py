@@ -22,6 +22,9 @@ OTHER_FORMATS = {b"SQLite format 3\x00": "an SQLite database file"}
 #: with tables and none of these is another application's.
 OUR_SCHEMAS = ("raw", "meta", "staging", "intermediate")
 OUR_PREFIXES = ("fct_", "dim_", "ml_", "int_", "stg_")
+#: File names a warehouse cannot have: DuckDB names the database after the file, and a
+#: database named like a schema it holds makes `raw.x` ambiguous; DuckDB keeps the rest.
+CLASHING_NAMES = ("main", *OUR_SCHEMAS, "system", "temp", "memory")
 
 
 def connect(
@@ -41,6 +44,8 @@ def connect(
             f"no warehouse at {path}",
             "run `cli.py run` (or `cli.py ingest PATH` then `cli.py build`) first, or pass --db",
         )
+    if not read_only:
+        _check_name(path)
     _check_format(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     settings = {**duckdb_config(path), **(config or {})}
@@ -80,6 +85,17 @@ def kept_open(path: Path) -> Iterator[None]:
         yield
     finally:
         con.close()
+
+
+def _check_name(path: Path) -> None:
+    """Refuse a file name DuckDB cannot use for a warehouse's database, before any write (the
+    ingest would fail as ambiguous, or the build half-way)."""
+    if path.stem.lower() in CLASHING_NAMES:
+        raise SignAffectError(
+            f"{path}: a warehouse cannot be named {path.stem!r}: DuckDB names the database "
+            f"after the file, and {path.stem!r} is a schema or catalog it uses",
+            "pass --db with another file name, e.g. signaffect.duckdb",
+        )
 
 
 def _check_format(path: Path) -> None:
