@@ -13,6 +13,7 @@ from signaffect.core.last_resort import install_last_resort
 # Before the other imports: running out of memory while they load is one line too.
 install_last_resort()
 
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -73,13 +74,18 @@ def main(
             callback=check_db,
         ),
     ] = None,
-    debug: Annotated[bool, typer.Option(help="Show full tracebacks on errors.")] = False,
+    debug: Annotated[
+        bool,
+        typer.Option(help="Show full tracebacks on errors; dbt's log records every statement."),
+    ] = False,
     quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
 ) -> None:
     """Global options."""
     State.db = db_path(db)
     State.debug = debug
     State.quiet = quiet
+    if debug:
+        os.environ["SIGNAFFECT_DBT_LOG_LEVEL"] = "debug"
 
 
 if __name__ == "__main__":

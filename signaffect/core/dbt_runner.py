@@ -21,10 +21,10 @@ from signaffect.core.errors import SignAffectError
 from signaffect.core.failpoints import failpoint
 from signaffect.core.failures import from_text
 from signaffect.core.hashing import sha256_bytes
-from signaffect.core.settings import DBT_TARGETS_DIR, PROJECT_DIR
+from signaffect.core.settings import DBT_TARGETS_DIR, PROJECT_DIR, dbt_log_level
 from signaffect.core.warehouse import connect
 
-LOG_HINT = "dbt's full log is in logs/dbt.log"
+LOG_HINT = "dbt's log is in logs/dbt.log (every statement with --debug)"
 #: Each warehouse's own dbt target folder (`target_dir`); the most recently used are kept.
 TARGETS_DIR = DBT_TARGETS_DIR
 KEEP_TARGETS = 8
@@ -55,9 +55,9 @@ def _dbt_args(
     # No manifest.json / run_results.json unless asked (bench/bench_profile.py reads the
     # node times): writing them is ~1.5 s of every in-process run. dbt's partial-parse file
     # is written either way. dbt's console log stays off (errors are reported as one line);
-    # its full log is still written to logs/dbt.log.
+    # its file log, logs/dbt.log, at `dbt_log_level()` (every statement only when asked).
     json_flag = "--write-json" if write_json else "--no-write-json"
-    args = ["--log-level", "none", "--log-level-file", "debug", "--no-use-colors",
+    args = ["--log-level", "none", "--log-level-file", dbt_log_level(), "--no-use-colors",
             json_flag, command, "--project-dir", str(PROJECT_DIR),
             "--profiles-dir", str(PROJECT_DIR), "--target-path", str(target_dir(db))]
     if command == "build":

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from signaffect.core.errors import SignAffectError
+
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 SAMPLE_CORPUS_DIR = PROJECT_DIR / "sample_corpus"
 DEFAULT_DB_PATH = PROJECT_DIR / "warehouse" / "signaffect.duckdb"
@@ -33,6 +35,11 @@ DEFAULT_MEMORY_LIMIT = "3GB"
 # 117.9 s, 1,113 and 1,141 MB with two). profiles.yml's default must match
 # (tests/test_settings.py checks); env SIGNAFFECT_THREADS overrides both.
 DEFAULT_DBT_THREADS = 1
+# dbt's file log (logs/dbt.log): `info` records every node's start, end and error; `debug`
+# adds every SQL statement dbt sends, ~15,000 lines a sample build, whose writing was ~5% of
+# its time. Env SIGNAFFECT_DBT_LOG_LEVEL overrides it; `cli.py --debug` sets it to debug.
+DEFAULT_DBT_LOG_LEVEL = "info"
+DBT_LOG_LEVELS = ("debug", "info", "warn", "error")
 #: Story-bootstrap draws behind a CI when no one asks for more: the verdict of `train` and the
 #: median lead of `timing` (`TrainConfig`, `TimingSettings` and so the CLI read it here).
 BOOTSTRAP_RESAMPLES = 1000
@@ -42,6 +49,17 @@ def db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     """The warehouse file: an explicit path, else env SIGNAFFECT_DB, else the project default."""
     chosen = explicit or os.environ.get("SIGNAFFECT_DB")
     return Path(chosen).expanduser().resolve() if chosen else DEFAULT_DB_PATH
+
+
+def dbt_log_level() -> str:
+    """dbt's file-log level: env SIGNAFFECT_DBT_LOG_LEVEL, else DEFAULT_DBT_LOG_LEVEL."""
+    chosen = (os.environ.get("SIGNAFFECT_DBT_LOG_LEVEL") or DEFAULT_DBT_LOG_LEVEL).lower()
+    if chosen not in DBT_LOG_LEVELS:
+        raise SignAffectError(
+            f"SIGNAFFECT_DBT_LOG_LEVEL={chosen} is not a dbt log level",
+            f"use one of {', '.join(DBT_LOG_LEVELS)}",
+        )
+    return chosen
 
 
 def _shared_dir(env: str, name: str) -> Path:
