@@ -60,34 +60,47 @@ def copy_db(source: Path, target_dir: Path) -> Path:
     return target
 
 
+def train_cli(db: Path, cv: str, artifacts: Path) -> None:
+    """`cli.py train --cv CV` with a small forest, recording its run in `db`."""
+    result = runner.invoke(
+        app,
+        [
+            "--quiet",
+            "--db",
+            str(db),
+            "train",
+            "--cv",
+            cv,
+            "--trees",
+            "5",
+            "--folds",
+            "3",
+            "--resamples",
+            "50",
+            "--importance-repeats",
+            "1",
+            "--artifacts-dir",
+            str(artifacts),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+
+
 @pytest.fixture(scope="module")
-def trained_db(sample_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def kfold_db(sample_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample warehouse with one frame-level (kfold) run alone."""
+    folder = tmp_path_factory.mktemp("report_kfold")
+    db = copy_db(sample_db, folder)
+    train_cli(db, "kfold", folder / "artifacts")
+    return db
+
+
+@pytest.fixture(scope="module")
+def trained_db(kfold_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample warehouse with one frame-level (kfold) and one grouped (story) run."""
     folder = tmp_path_factory.mktemp("report_trained")
-    db = copy_db(sample_db, folder)
-    for cv in ("kfold", "story"):
-        result = runner.invoke(
-            app,
-            [
-                "--quiet",
-                "--db",
-                str(db),
-                "train",
-                "--cv",
-                cv,
-                "--trees",
-                "5",
-                "--folds",
-                "3",
-                "--resamples",
-                "50",
-                "--importance-repeats",
-                "1",
-                "--artifacts-dir",
-                str(folder / "artifacts"),
-            ],
-        )
-        assert result.exit_code == 0, result.output
+    db = copy_db(kfold_db, folder)
+    train_cli(db, "story", folder / "artifacts")
     return db
 
 
@@ -271,14 +284,8 @@ def test_the_verdict_sentence_comes_before_any_score(
                            "below prevalence", "not estimable") for row in rows)
 
 
-def test_kfold_alone_shows_no_kfold_number(sample_db: Path, tmp_path: Path) -> None:
-    db = copy_db(sample_db, tmp_path)
-    result = runner.invoke(app, ["--quiet", "--db", str(db), "train", "--cv", "kfold",
-                                 "--folds", "3", "--trees", "3", "--resamples", "20",
-                                 "--importance-repeats", "1", "--artifacts-dir",
-                                 str(tmp_path / "artifacts")])
-    assert result.exit_code == 0, result.output
-    html_path, _ = write_report(db, tmp_path / "report")
+def test_kfold_alone_shows_no_kfold_number(kfold_db: Path, tmp_path: Path) -> None:
+    html_path, _ = write_report(kfold_db, tmp_path / "report")
     training = _training_part(html_path.read_text(encoding="utf-8"))
     assert "Only frame-level kfold runs are recorded" in training
     assert "<table" not in training and "<figure" not in training
