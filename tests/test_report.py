@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from click.testing import Result
 from typer.testing import CliRunner
 
 from cli import app
@@ -302,13 +303,26 @@ def test_markdown_twin_links_png_files(report: tuple[Path, Path], trained_db: Pa
     assert "| random forest | micro |" in text
 
 
-def test_without_training_runs_the_report_says_so(sample_db: Path, tmp_path: Path) -> None:
-    db = copy_db(sample_db, tmp_path)
+@pytest.fixture(scope="module")
+def untrained_report(
+    sample_db: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Result, Path]:
+    """`cli.py report --out DIR` on a copy of the sample warehouse without its training
+    tables, and DIR (one render serves the CLI's output and the report without training)."""
+    folder = tmp_path_factory.mktemp("report_untrained")
+    db = copy_db(sample_db, folder)
     con = duckdb.connect(str(db))
     for table in ("ml_runs", "ml_label_metrics", "ml_feature_importance"):
         con.execute(f"drop table if exists main.{table}")
     con.close()
-    html_path, md_path = write_report(db, tmp_path / "report")
+    out = folder / "report"
+    return runner.invoke(app, ["--db", str(db), "report", "--out", str(out)]), out
+
+
+def test_without_training_runs_the_report_says_so(untrained_report: tuple[Result, Path]) -> None:
+    result, out = untrained_report
+    assert result.exit_code == 0, result.output
+    html_path, md_path = out / "report.html", out / "report.md"
     page = html_path.read_text(encoding="utf-8")
     assert "No training run is recorded in this warehouse" in page
     assert page.count("<img") == 7  # no importances figure
@@ -329,12 +343,14 @@ def test_text_is_escaped() -> None:
     assert "\\<td\\> \\| pipe" in text and "\\<script\\>" in text
 
 
-def test_cli_report_prints_the_paths(sample_db: Path, tmp_path: Path) -> None:
-    result = runner.invoke(app, ["--db", str(sample_db), "report", "--out", str(tmp_path)])
+def test_cli_report_prints_the_paths(
+    untrained_report: tuple[Result, Path], sample_db: Path, tmp_path: Path
+) -> None:
+    result, out = untrained_report
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
-        str(tmp_path / "report.html"),
-        str(tmp_path / "report.md"),
+        str(out / "report.html"),
+        str(out / "report.md"),
     ]
     bad = runner.invoke(
         app, ["--db", str(sample_db), "report", "--out", str(tmp_path), "--labels", "nope:x"]
