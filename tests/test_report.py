@@ -61,8 +61,10 @@ def copy_db(source: Path, target_dir: Path) -> Path:
     return target
 
 
-def train_cli(db: Path, cv: str, artifacts: Path) -> None:
-    """`cli.py train --cv CV` with a small forest, recording its run in `db`."""
+def trained_copy(source: Path, folder: Path, cv: str) -> Path:
+    """A copy of warehouse `source` in `folder` with one more run of `cli.py train --cv CV`
+    (a small forest)."""
+    db = copy_db(source, folder)
     result = runner.invoke(
         app,
         [
@@ -81,28 +83,23 @@ def train_cli(db: Path, cv: str, artifacts: Path) -> None:
             "--importance-repeats",
             "1",
             "--artifacts-dir",
-            str(artifacts),
+            str(folder / "artifacts"),
         ],
     )
     assert result.exit_code == 0, result.output
+    return db
 
 
 @pytest.fixture(scope="module")
 def kfold_db(sample_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample warehouse with one frame-level (kfold) run alone."""
-    folder = tmp_path_factory.mktemp("report_kfold")
-    db = copy_db(sample_db, folder)
-    train_cli(db, "kfold", folder / "artifacts")
-    return db
+    return trained_copy(sample_db, tmp_path_factory.mktemp("report_kfold"), "kfold")
 
 
 @pytest.fixture(scope="module")
 def trained_db(kfold_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample warehouse with one frame-level (kfold) and one grouped (story) run."""
-    folder = tmp_path_factory.mktemp("report_trained")
-    db = copy_db(kfold_db, folder)
-    train_cli(db, "story", folder / "artifacts")
-    return db
+    return trained_copy(kfold_db, tmp_path_factory.mktemp("report_trained"), "story")
 
 
 @pytest.fixture(scope="module")
