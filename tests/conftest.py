@@ -5,12 +5,16 @@ from __future__ import annotations
 import importlib.metadata
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pytest
 
 from pipeline.corpus import build_warehouse, ingest_corpus
 from signaffect.core.settings import SAMPLE_CORPUS_DIR, ncslgr_dir
+
+if TYPE_CHECKING:
+    from tests.fer_story import FerWarehouse
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -64,6 +68,16 @@ def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def corpus_db(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path) -> Path:
     """A warehouse built from the real NCSLGR corpus."""
     return _built(tmp_path_factory, "ncslgr", corpus_dir)
+
+
+@pytest.fixture(scope="session")
+def fer_warehouse(tmp_path_factory: pytest.TempPathFactory) -> FerWarehouse:
+    """The one-story FER corpus of tests/fer_story.py, ingested, analysed and built (read it;
+    a test that writes works on a copy). Imported here: video and FER code is not loaded
+    for tests that do not ask for it."""
+    from tests.fer_story import fer_warehouse_at
+
+    return fer_warehouse_at(tmp_path_factory.mktemp("fer_warehouse"))
 
 
 def rows(db: Path, sql: str) -> list[tuple]:

@@ -75,12 +75,14 @@ COMPARED = {
 
 @dataclass(frozen=True)
 class Agreement:
-    """Per compared table: source rows, rows found again, rows only in the round trip."""
+    """Per compared table: source rows, rows found again, rows only in the round trip, and
+    up to a limit of the differing rows each way (for a test to inspect or print)."""
 
     table: str
     source_rows: int
     matched: int
     extra: int
+    differing: list[tuple]
 
     @property
     def share(self) -> float:
@@ -96,9 +98,10 @@ def reingest(export_dir: Path, db: Path) -> float:
     return time.perf_counter() - started
 
 
-def agreement(source_db: Path, roundtrip_db: Path) -> list[Agreement]:
+def agreement(source_db: Path, roundtrip_db: Path, limit: int = 5) -> list[Agreement]:
     """How much of each compared table of `source_db` comes back in `roundtrip_db`, for the
-    stories of `roundtrip_db`."""
+    stories of `roundtrip_db`, with up to `limit` differing rows either way (each difference
+    is computed once and kept, not again for the rows)."""
     con = duckdb.connect()
     try:
         con.execute(f"attach '{source_db}' as src (read_only)")
@@ -107,30 +110,17 @@ def agreement(source_db: Path, roundtrip_db: Path) -> list[Agreement]:
         for table, sql in COMPARED.items():
             src, rt = (sql.format(db=d, order=_UTTERANCE_ORDER.format(db=d)) for d in ("src", "rt"))
             src = f"select * from ({src}) where story in (select story from ({rt}))"
+            con.execute(f"create or replace temp table source_only as ({src} except all {rt})")
+            con.execute(f"create or replace temp table roundtrip_only as ({rt} except all {src})")
             (n_source, n_missing, n_extra) = con.execute(
                 f"select (select count(*) from ({src})),"
-                f" (select count(*) from ({src} except all {rt})),"
-                f" (select count(*) from ({rt} except all {src}))"
+                " (select count(*) from source_only), (select count(*) from roundtrip_only)"
             ).fetchall()[0]
-            found.append(Agreement(table, n_source, n_source - n_missing, n_extra))
+            differing = con.execute(
+                f"(select 'source only', * from source_only limit {limit}) union all "
+                f"(select 'round trip only', * from roundtrip_only limit {limit})"
+            ).fetchall()
+            found.append(Agreement(table, n_source, n_source - n_missing, n_extra, differing))
         return found
-    finally:
-        con.close()
-
-
-def differences(source_db: Path, roundtrip_db: Path, table: str, limit: int = 5) -> list[tuple]:
-    """A few rows of `table` that differ, either way (for a failing assertion's message)."""
-    con = duckdb.connect()
-    try:
-        con.execute(f"attach '{source_db}' as src (read_only)")
-        con.execute(f"attach '{roundtrip_db}' as rt (read_only)")
-        src, rt = (
-            COMPARED[table].format(db=d, order=_UTTERANCE_ORDER.format(db=d)) for d in ("src", "rt")
-        )
-        src = f"select * from ({src}) where story in (select story from ({rt}))"
-        return con.execute(
-            f"(select 'source only', * from ({src} except all {rt}) limit {limit}) union all "
-            f"(select 'round trip only', * from ({rt} except all {src}) limit {limit})"
-        ).fetchall()
     finally:
         con.close()

@@ -8,6 +8,7 @@ builds are too many for CI)."""
 from __future__ import annotations
 
 import random
+import shutil
 from pathlib import Path
 
 import pytest
@@ -37,9 +38,20 @@ def seeded_subset(files: list[Path], size: int, seed: int = SEED) -> list[Path]:
     return sorted(random.Random(f"{seed}-{size}").sample(sorted(files), size))
 
 
-def assert_builds(paths: list[Path], folder: Path) -> None:
-    """Ingest `paths` alone, build with every data test, and find each story in the marts."""
-    db = folder / "warehouse.duckdb"
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The one path every build of this module writes its warehouse to, each time from no
+    file: dbt keeps its parse per warehouse path (signaffect.core.dbt_runner.target_dir), so
+    the builds after the first skip a full parse of the project."""
+    return tmp_path_factory.mktemp("subset") / "warehouse.duckdb"
+
+
+def assert_builds(paths: list[Path], db: Path) -> None:
+    """Ingest `paths` alone into a new warehouse at `db`, build with every data test, and
+    find each story in the marts."""
+    shutil.rmtree(db.with_name(db.name + ".tmp"), ignore_errors=True)
+    for left in (db, db.with_name(db.name + ".wal")):
+        left.unlink(missing_ok=True)
     ingest_corpus(db, paths)
     build_warehouse(db, dbt_vars=SUBSET_DBT_VARS)
     stories = {r[0] for r in rows(db, "select distinct story from fct_frames")}
@@ -47,19 +59,19 @@ def assert_builds(paths: list[Path], folder: Path) -> None:
 
 
 @pytest.mark.parametrize("size", SIZES, ids=[f"ncslgr-{n}-files" for n in SIZES])
-def test_a_seeded_ncslgr_subset_builds(size: int, corpus_dir: Path, tmp_path: Path) -> None:
-    assert_builds(seeded_subset(list(corpus_dir.glob("*.xml")), size), tmp_path)
+def test_a_seeded_ncslgr_subset_builds(size: int, corpus_dir: Path, db: Path) -> None:
+    assert_builds(seeded_subset(list(corpus_dir.glob("*.xml")), size), db)
 
 
-def test_the_pair_that_failed_a_data_test_builds(corpus_dir: Path, tmp_path: Path) -> None:
-    assert_builds([corpus_dir / name for name in REGRESSION], tmp_path)
+def test_the_pair_that_failed_a_data_test_builds(corpus_dir: Path, db: Path) -> None:
+    assert_builds([corpus_dir / name for name in REGRESSION], db)
 
 
 @pytest.mark.parametrize("name", SAMPLES)
-def test_each_elan_and_dai2_sample_builds_alone(name: str, tmp_path: Path) -> None:
+def test_each_elan_and_dai2_sample_builds_alone(name: str, db: Path) -> None:
     path = elan_samples_dir() / name
     assert path.is_file(), f"{path} not found; set ELAN_SAMPLES_DIR"
-    assert_builds([path], tmp_path)
+    assert_builds([path], db)
 
 
 def test_the_seeded_subsets_differ_and_are_reproducible(corpus_dir: Path) -> None:

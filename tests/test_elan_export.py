@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,8 +31,8 @@ from read.elan_tiers import (
 )
 from signaffect.core import atomic
 from signaffect.core.atomic import write_bytes_atomic
-from tests.elan_roundtrip import agreement, differences, reingest
-from tests.test_fer_warehouse import write_astro_story
+from tests.elan_roundtrip import agreement, reingest
+from tests.fer_story import FerWarehouse
 
 runner = CliRunner()
 
@@ -138,8 +137,7 @@ def test_the_sample_round_trips_exactly(
     reingest(sample_export.folder, tmp_path / "roundtrip.duckdb")
     found = agreement(sample_db, tmp_path / "roundtrip.duckdb")
     for measured in found:
-        assert (measured.share, measured.extra) == (1.0, 0), differences(
-            sample_db, tmp_path / "roundtrip.duckdb", measured.table)
+        assert (measured.share, measured.extra) == (1.0, 0), measured.differing
 
 
 def test_ncslgr_round_trips_exactly(
@@ -150,7 +148,7 @@ def test_ncslgr_round_trips_exactly(
     n_files = len(exported.listed)
     assert n_files == 38
     ingest_seconds = reingest(exported.folder, tmp_path / "roundtrip.duckdb")
-    found = agreement(corpus_db, tmp_path / "roundtrip.duckdb")
+    found = agreement(corpus_db, tmp_path / "roundtrip.duckdb", limit=1000)
     with capsys.disabled():
         print(f"\nNCSLGR ELAN round trip, {n_files} files: export "
               f"{exported.seconds / n_files:.2f} s/file, re-ingest and build "
@@ -164,7 +162,7 @@ def test_ncslgr_round_trips_exactly(
         # The one difference: two main-gloss annotations (accident, lapd) whose text is
         # "HOLD" rather than SignStream's HOLD value; ELAN has one string for both, and the
         # reader takes HOLD on a gloss tier for the transition (as the ncslgr-elan preset does).
-        differing = differences(corpus_db, tmp_path / "roundtrip.duckdb", measured.table, 1000)
+        differing = measured.differing
         assert {_hold_text(row) for row in differing} == {True}, differing[:5]
         assert measured.source_rows - measured.matched <= 30, measured
 
@@ -254,20 +252,14 @@ def test_bad_input_is_one_line_exit_1_and_writes_nothing(
 
 
 @pytest.fixture(scope="module")
-def fer_export(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A one-story corpus with FER results and lexical labels (as tests/test_fer_warehouse.py
-    builds one, with the lexicons on), exported to ELAN with its videos in `videos/`."""
-    root = tmp_path_factory.mktemp("elan_fer")
-    corpus, videos = write_astro_story(root)
-    db = root / "warehouse.duckdb"
-    assert _invoke(db, "ingest", str(corpus)).exit_code == 0
-    _invoke(db, "fer", "--videos", str(videos))  # exit 1: two media files are unusable
-    built = _invoke(db, "build")
-    assert built.exit_code == 0, built.output
-    out = root / "elan"
-    result = _invoke(db, "export", "--elan", str(out), "--media", str(videos))
+def fer_export(fer_warehouse: FerWarehouse) -> Path:
+    """The session's one-story corpus with FER results and lexical labels
+    (tests/fer_story.py), exported to ELAN with its videos in `videos/`."""
+    out = fer_warehouse.videos.parent / "elan"
+    result = _invoke(fer_warehouse.db, "export", "--elan", str(out), "--media",
+                     str(fer_warehouse.videos))
     assert result.exit_code == 0, result.output
-    yield out / "astro-story.eaf"
+    return out / "astro-story.eaf"
 
 
 def test_an_export_with_fer_and_labels_opens_with_its_tiers_vocabularies_and_media(

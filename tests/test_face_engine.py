@@ -291,7 +291,9 @@ def test_cli_face_with_fer_loads_both_and_builds_the_face_marts(tmp_path: Path) 
     """`cli.py face --videos DIR --fer` on a built one-story warehouse: the master video's
     face rows reach fct_face_frames, linked to the corpus; FER's rows load too; the broken
     video fails once per engine (exit 1), the missing one is warned about."""
-    from tests.test_fer_warehouse import _invoke, _rows, write_astro_story
+    from tests.fer_story import invoke as _invoke
+    from tests.fer_story import rows as _rows
+    from tests.fer_story import write_astro_story
 
     corpus, videos = write_astro_story(tmp_path)
     (videos / "broken_master.avi").write_bytes(b"")

@@ -28,6 +28,7 @@ from signaffect.core.errors import SignAffectError
 from signaffect.core.settings import PROJECT_DIR, SAMPLE_CORPUS_DIR
 from signaffect.core.warehouse import connect
 from tests.fault_tools import can_mount, finish, limits, run_cli, stopped_at, tmpfs
+from tests.fingerprint import fingerprint
 
 STORM = str(SAMPLE_CORPUS_DIR / "storm.xml")
 LABEL = "empath:negative_emotion"
@@ -173,12 +174,19 @@ def test_the_atomic_write_helpers_leave_nothing_when_a_write_fails(tmp_path: Pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["story.eaf"]
 
 
-def test_ctrl_c_in_a_build_exits_130_and_leaves_the_marts_stale(built: Path) -> None:
+def test_ctrl_c_in_a_build_exits_130_keeps_the_raw_data_and_leaves_the_marts_stale(
+    built: Path,
+) -> None:
+    before = fingerprint(built, ("raw",))
     with stopped_at(["--db", str(built), "--quiet", "build", "--force"], "dbt.node") as proc:
         proc.send_signal(signal.SIGINT)
         result = finish(proc)
     assert result.returncode == 130, result.stderr
-    assert "interrupted" in result.stderr and "Traceback" not in result.stderr
+    assert "interrupted: the ingested data is kept" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(error_lines(result.stderr)) == 1, result.stderr
+    assert fingerprint(built, ("raw",)) == before, "the raw data changed"
+    assert not [p for p in built.parent.iterdir() if p.name.startswith(".ex.")], "staging left"
     _, stdout, _ = cli(built, "status")
     assert "marts: stale: the build started" in stdout and "was interrupted" in stdout
 

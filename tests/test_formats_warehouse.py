@@ -20,7 +20,7 @@ from ml.train import train
 from pipeline.corpus import build_warehouse, ingest_corpus
 from signaffect.core.settings import elan_samples_dir
 from tests.conftest import TEST_DBT_VARS
-from tests.elan_roundtrip import agreement, differences, reingest
+from tests.elan_roundtrip import agreement, reingest
 
 ELAN_ALI = "ASL_ncslgr_ali_SignBLEU.eaf"
 DGS = "DGS_1418836-15524810-15550340.eaf"
@@ -263,5 +263,4 @@ def test_every_format_round_trips_through_the_elan_export(mixed_db: Path, tmp_pa
     assert len(list(out.glob("*.eaf"))) == len(rows(mixed_db, "select * from dim_source_files"))
     reingest(out, tmp_path / "roundtrip.duckdb")
     for measured in agreement(mixed_db, tmp_path / "roundtrip.duckdb"):
-        assert (measured.share, measured.extra) == (1.0, 0), differences(
-            mixed_db, tmp_path / "roundtrip.duckdb", measured.table)
+        assert (measured.share, measured.extra) == (1.0, 0), measured.differing

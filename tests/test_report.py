@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from click.testing import Result
 from typer.testing import CliRunner
 
 from cli import app
@@ -60,35 +61,45 @@ def copy_db(source: Path, target_dir: Path) -> Path:
     return target
 
 
-@pytest.fixture(scope="module")
-def trained_db(sample_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sample warehouse with one frame-level (kfold) and one grouped (story) run."""
-    folder = tmp_path_factory.mktemp("report_trained")
-    db = copy_db(sample_db, folder)
-    for cv in ("kfold", "story"):
-        result = runner.invoke(
-            app,
-            [
-                "--quiet",
-                "--db",
-                str(db),
-                "train",
-                "--cv",
-                cv,
-                "--trees",
-                "5",
-                "--folds",
-                "3",
-                "--resamples",
-                "50",
-                "--importance-repeats",
-                "1",
-                "--artifacts-dir",
-                str(folder / "artifacts"),
-            ],
-        )
-        assert result.exit_code == 0, result.output
+def trained_copy(source: Path, folder: Path, cv: str) -> Path:
+    """A copy of warehouse `source` in `folder` with one more run of `cli.py train --cv CV`
+    (a small forest)."""
+    db = copy_db(source, folder)
+    result = runner.invoke(
+        app,
+        [
+            "--quiet",
+            "--db",
+            str(db),
+            "train",
+            "--cv",
+            cv,
+            "--trees",
+            "5",
+            "--folds",
+            "3",
+            "--resamples",
+            "50",
+            "--importance-repeats",
+            "1",
+            "--artifacts-dir",
+            str(folder / "artifacts"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
     return db
+
+
+@pytest.fixture(scope="module")
+def kfold_db(sample_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample warehouse with one frame-level (kfold) run alone."""
+    return trained_copy(sample_db, tmp_path_factory.mktemp("report_kfold"), "kfold")
+
+
+@pytest.fixture(scope="module")
+def trained_db(kfold_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample warehouse with one frame-level (kfold) and one grouped (story) run."""
+    return trained_copy(kfold_db, tmp_path_factory.mktemp("report_trained"), "story")
 
 
 @pytest.fixture(scope="module")
@@ -271,14 +282,8 @@ def test_the_verdict_sentence_comes_before_any_score(
                            "below prevalence", "not estimable") for row in rows)
 
 
-def test_kfold_alone_shows_no_kfold_number(sample_db: Path, tmp_path: Path) -> None:
-    db = copy_db(sample_db, tmp_path)
-    result = runner.invoke(app, ["--quiet", "--db", str(db), "train", "--cv", "kfold",
-                                 "--folds", "3", "--trees", "3", "--resamples", "20",
-                                 "--importance-repeats", "1", "--artifacts-dir",
-                                 str(tmp_path / "artifacts")])
-    assert result.exit_code == 0, result.output
-    html_path, _ = write_report(db, tmp_path / "report")
+def test_kfold_alone_shows_no_kfold_number(kfold_db: Path, tmp_path: Path) -> None:
+    html_path, _ = write_report(kfold_db, tmp_path / "report")
     training = _training_part(html_path.read_text(encoding="utf-8"))
     assert "Only frame-level kfold runs are recorded" in training
     assert "<table" not in training and "<figure" not in training
@@ -295,13 +300,26 @@ def test_markdown_twin_links_png_files(report: tuple[Path, Path], trained_db: Pa
     assert "| random forest | micro |" in text
 
 
-def test_without_training_runs_the_report_says_so(sample_db: Path, tmp_path: Path) -> None:
-    db = copy_db(sample_db, tmp_path)
+@pytest.fixture(scope="module")
+def untrained_report(
+    sample_db: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Result, Path]:
+    """`cli.py report --out DIR` on a copy of the sample warehouse without its training
+    tables, and DIR (one render serves the CLI's output and the report without training)."""
+    folder = tmp_path_factory.mktemp("report_untrained")
+    db = copy_db(sample_db, folder)
     con = duckdb.connect(str(db))
     for table in ("ml_runs", "ml_label_metrics", "ml_feature_importance"):
         con.execute(f"drop table if exists main.{table}")
     con.close()
-    html_path, md_path = write_report(db, tmp_path / "report")
+    out = folder / "report"
+    return runner.invoke(app, ["--db", str(db), "report", "--out", str(out)]), out
+
+
+def test_without_training_runs_the_report_says_so(untrained_report: tuple[Result, Path]) -> None:
+    result, out = untrained_report
+    assert result.exit_code == 0, result.output
+    html_path, md_path = out / "report.html", out / "report.md"
     page = html_path.read_text(encoding="utf-8")
     assert "No training run is recorded in this warehouse" in page
     assert page.count("<img") == 7  # no importances figure
@@ -322,12 +340,14 @@ def test_text_is_escaped() -> None:
     assert "\\<td\\> \\| pipe" in text and "\\<script\\>" in text
 
 
-def test_cli_report_prints_the_paths(sample_db: Path, tmp_path: Path) -> None:
-    result = runner.invoke(app, ["--db", str(sample_db), "report", "--out", str(tmp_path)])
+def test_cli_report_prints_the_paths(
+    untrained_report: tuple[Result, Path], sample_db: Path, tmp_path: Path
+) -> None:
+    result, out = untrained_report
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
-        str(tmp_path / "report.html"),
-        str(tmp_path / "report.md"),
+        str(out / "report.html"),
+        str(out / "report.md"),
     ]
     bad = runner.invoke(
         app, ["--db", str(sample_db), "report", "--out", str(tmp_path), "--labels", "nope:x"]
