@@ -44,9 +44,10 @@ from signaffect.stats.exact_stratified import exact_test, mantel_haenszel, mh_te
 #: Pairs x resamples held in memory at once by the bootstrap's single-precision products.
 #: Their bits depend on the product's shape, so this fixes the frame-grain OR interval.
 _CHUNK_CELLS = 4_000_000
-#: The same for exact integer sums (any shape gives the same bits): a quarter of the
-#: memory (4 inputs of 16 MB each for lift at 10,000 draws, not 64), and no slower.
-_EXACT_CHUNK_CELLS = 1_000_000
+#: The same for exact integer sums (any shape gives the same bits): half, which takes the
+#: model's peak from lift's four 16 MB inputs to the frame-grain ratio's product (1M
+#: cells: no less memory, and slower).
+_EXACT_CHUNK_CELLS = 2_000_000
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -336,7 +337,7 @@ class _DistinctSums:
             [first.setdefault(row.tobytes(), len(first)) for row in rows], dtype=np.int64
         )
         self.sums: NDArray[np.float32] | None = None
-        if len(first) * 2 <= rows.shape[0] and len(first) * draws.shape[0] <= _EXACT_CHUNK_CELLS:
+        if len(first) * 2 <= rows.shape[0] and len(first) * draws.shape[0] <= _CHUNK_CELLS:
             distinct = rows[np.unique(self.index, return_index=True)[1]]
             self.sums = distinct.astype(np.float32) @ draws.T
 
