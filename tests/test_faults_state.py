@@ -112,6 +112,18 @@ def test_a_broken_data_rule_names_the_model_and_the_rule(built: Path) -> None:
         run_dbt("test", built, extra_args=["--select", "dim_signers"])
 
 
+def test_a_repeated_composite_key_is_counted_exactly(built: Path) -> None:
+    """The `unique` rule groups keys only among rows whose hash repeats: two repeated keys
+    of a four-column key are still found and counted as two (the rows equal, as a
+    duplicated insert leaves them)."""
+    with connect(built) as con:
+        con.execute("insert into main.fct_frame_features select * from main.fct_frame_features "
+                    "order by all limit 2")
+    with pytest.raises(SignAffectError, match=r"first: fct_frame_features breaks unique: "
+                       r"source_file, utterance_id, frame_index, feature \(2 row\(s\)\)"):
+        run_dbt("test", built, extra_args=["--select", "fct_frame_features"])
+
+
 # --- 5. Closed query policy -------------------------------------------------------------
 
 INJECTION = "x\"; copy (select 42 as pwned) to 'PWNED.csv'; --"

@@ -4,9 +4,10 @@ the real corpus's tables.
 `fct_label_feature_statistics` must not change when its computation gets faster, so each
 path that replaced a slower one is held here to the computation it replaced, bit for bit,
 on the inputs the NCSLGR build feeds it: the null distributions (every pair's stratum
-probabilities at once), the bisection's tilted tails (exponentials on the support only),
-the bootstrap intervals (pairs x draws, distinct columns summed once, single-rank
-partitions instead of a sort) and the Benjamini-Hochberg q-values (without scipy.stats).
+probabilities at once), the bisection's tilted tails (exponentials on the support only) and
+its bounds (comparisons a Newton bracket decides are not evaluated), the bootstrap
+intervals (pairs x draws, distinct columns summed once, single-rank partitions instead of a
+sort) and the Benjamini-Hochberg q-values (without scipy.stats).
 """
 
 from __future__ import annotations
@@ -98,6 +99,43 @@ def test_tilted_tails_are_the_mid_p_formula(captured: dict[str, list]) -> None:
         for side in (pairs.below, pairs.above):
             expected = (np.einsum("ij,ij->i", probability, side) + half) / total
             assert tilted.tail(side).tobytes() == expected.tobytes()
+
+
+def _bisection(pairs: Any, alpha: float, upper: bool) -> np.ndarray:
+    """The definition: every pair's tail evaluated at every one of the 36 middles."""
+
+    def tail(log_psi: np.ndarray) -> np.ndarray:
+        tilted = exact_stratified._Tilted(pairs, log_psi)
+        return tilted.tail(pairs.above) if upper else 1.0 - tilted.tail(pairs.below)
+
+    target = alpha if upper else 1.0 - alpha
+    limit = exact_stratified._LOG_PSI_LIMIT
+    low, high = np.full(pairs.shift.shape[0], -limit), np.full(pairs.shift.shape[0], limit)
+    for _ in range(exact_stratified._BISECTIONS):
+        middle = (low + high) / 2.0
+        rising = tail(middle) < target
+        low, high = np.where(rising, middle, low), np.where(rising, high, middle)
+    bound = np.where(tail(np.full(low.size, -limit)) >= target, -np.inf, (low + high) / 2.0)
+    return np.where(tail(np.full(low.size, limit)) <= target, np.inf, bound)
+
+
+def test_interval_bounds_are_the_full_bisection(captured: dict[str, list]) -> None:
+    """The bisection that skips the comparisons its Newton bracket decides gives the bits
+    of the one that evaluates them all, for every pair of every exact test of the build."""
+    compared = 0
+    for a, m, t, n in captured["exact"]:
+        distributions = exact_stratified.null_distributions(m, t, n)
+        order = np.argsort([pmf.size for _, pmf in distributions], kind="stable")
+        for start in range(0, order.size, exact_stratified._CHUNK_PAIRS):
+            chunk = order[start : start + exact_stratified._CHUNK_PAIRS]
+            pairs = exact_stratified._padded(
+                [distributions[j] for j in chunk], a.sum(axis=0)[chunk]
+            )
+            for upper in (True, False):
+                solved = exact_stratified._solve(pairs, 0.025, upper)
+                assert solved.tobytes() == _bisection(pairs, 0.025, upper).tobytes()
+                compared += chunk.size
+    assert compared > 2000
 
 
 def _sorted_quantiles(values: np.ndarray, quantiles: np.ndarray) -> np.ndarray:

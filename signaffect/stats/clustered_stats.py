@@ -41,8 +41,13 @@ from scipy import sparse
 
 from signaffect.stats.exact_stratified import exact_test, mantel_haenszel, mh_terms
 
-#: Pairs x resamples held in memory at once by the bootstrap.
+#: Pairs x resamples held in memory at once by the bootstrap's single-precision products.
+#: Their bits depend on the product's shape, so this fixes the frame-grain OR interval.
 _CHUNK_CELLS = 4_000_000
+#: The same for exact integer sums (any shape gives the same bits): half, which takes the
+#: model's peak from lift's four 16 MB inputs to the frame-grain ratio's product (1M
+#: cells: no less memory, and slower).
+_EXACT_CHUNK_CELLS = 2_000_000
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -294,6 +299,7 @@ def _bootstrap_interval(
     if _exact_in_single(columns, weights):
         # Exact integer sums, in any order: pairs x draws at once, each distinct column once.
         summed = [_DistinctSums(x, draws) for x in columns]
+        chunk = max(1, _EXACT_CHUNK_CELLS // max(weights.shape[0], 1))
         for start in range(0, n_pairs, chunk):
             part = slice(start, start + chunk)
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -343,15 +349,20 @@ class _DistinctSums:
 
 
 def _ratio(top: FloatArray, bottom: FloatArray) -> FloatArray:
-    """The MH odds ratio of summed terms; undefined when both sums are 0."""
-    return np.where((top > 0) | (bottom > 0), top / bottom, np.nan)
+    """The MH odds ratio of summed terms; undefined when both sums are 0 (the sums are
+    never negative). Written over `top`, a fresh sum: one draws x pairs array, not four."""
+    undefined = (top <= 0) & (bottom <= 0)
+    np.divide(top, bottom, out=top)
+    top[undefined] = np.nan
+    return top
 
 
 def _lift(a: FloatArray, m: FloatArray, t: FloatArray, n: FloatArray) -> FloatArray:
     """Lift = a n / (m t), a ratio of ratios, so each draw's is computed whole; undefined in
-    a draw without the label or the feature (m t = 0: the counts are never negative)."""
-    lift = a * n
-    bottom = m * t
+    a draw without the label or the feature (m t = 0: the counts are never negative).
+    Written over `a` and `m`, fresh sums."""
+    lift = np.multiply(a, n, out=a)
+    bottom = np.multiply(m, t, out=m)
     np.divide(lift, bottom, out=lift)
     lift[bottom == 0] = np.nan
     return lift
