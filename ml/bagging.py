@@ -24,8 +24,10 @@ so an upgrade that changes these steps fails loudly instead of drifting.
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 import warnings
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -61,70 +63,111 @@ def grow_in_batches(
     together are that forest, tree for tree; the caller's batch and the next one, grown
     meanwhile, are in memory (a multi-output tree on NCSLGR holds ~13 MB of node values).
     """
-    row_of_frame = rows.row_of_frame[frames]
-    present = np.flatnonzero(np.bincount(row_of_frame, minlength=rows.n_unique))
-    local = np.searchsorted(present, row_of_frame)  # frame -> index into the present rows
-    X, labels = rows.X[present], rows.Y[present]
-    Y = _encode(labels)
-    counts = np.bincount(local).astype(np.float64)  # training frames per row
-    draw_p = _draw_probabilities(forest, Y, local, counts)
-    draw = np.random.RandomState(forest.random_state)
-    seeds = [int(draw.randint(np.iinfo(np.int32).max)) for _ in range(forest.n_estimators)]
-    params = {name: getattr(forest, name) for name in forest.estimator_params
-              if name != "random_state"}
-    grower = _Grower.of(DecisionTreeClassifier(**params), X, Y)
-    trees = (
-        DecisionTreeClassifier(**params, random_state=seed) for seed in seeds
-    )
-    fitted: RandomForestClassifier | None = None  # the first part, without its trees
-    for grown in _grown_ahead(
-        lambda tree: _grow(grower, tree, forest.class_weight, X, Y, local, draw_p),
-        trees, batch, effective_n_jobs(forest.n_jobs),
-    ):
-        if fitted is None:
-            part = _adopt(clone(forest).set_params(n_estimators=len(grown)), grown, X,
-                          labels, counts)
-            fitted = copy.copy(part)
-            fitted.estimators_ = []
-        else:  # the same rows and labels: the first part's fitted attributes hold
-            part = copy.copy(fitted)
-            part.set_params(n_estimators=len(grown))
-            part.estimators_ = grown
-        yield part
-        del grown, part  # the caller decides how long a batch lives
+    with Grove(forest, rows, [frames], batch) as grove:
+        yield from grove.forest(frames)
 
 
-def _grown_ahead(
-    grow: Callable[[DecisionTreeClassifier], DecisionTreeClassifier],
-    trees: Iterator[DecisionTreeClassifier],
-    batch: int,
-    n_threads: int,
-) -> Iterator[list[DecisionTreeClassifier]]:
-    """`trees` grown, in order, in lists of `batch`, by `n_threads` threads of one pool that
-    grow the next list while the caller works on one (predicts or saves it).
+class Grove:
+    """The forests `forest` (unfitted, bootstrap on) fitted on each of `frame_sets` in turn,
+    as `grow_in_batches` grows them, by one pool of threads that keeps `batch` trees growing
+    ahead of the caller across forests: while the caller finishes one forest's last trees
+    (and works on its predictions), the next forest's first trees grow.
 
-    So two lists are in memory at once, the caller's and the next (the caller drops its
-    list before asking for the next). The builder releases the GIL, so the threads grow
-    side by side; one pool per forest, not one per list, so no thread waits for the
-    slowest tree of a list.
+    Take the forests in order with `forest`; use as a context manager (it ends the pool).
     """
-    if n_threads <= 1:
-        while grown := [grow(tree) for tree in itertools.islice(trees, batch)]:
-            yield grown
-        return
-    with ThreadPoolExecutor(n_threads) as pool:
-        ahead: list[Future[DecisionTreeClassifier]] = [
-            pool.submit(grow, tree) for tree in itertools.islice(trees, batch)
-        ]
-        try:
-            while ahead:
-                grown = [future.result() for future in ahead]
-                ahead = [pool.submit(grow, tree) for tree in itertools.islice(trees, batch)]
-                yield grown
-                del grown
-        finally:
-            for future in ahead:
-                future.cancel()
+
+    def __init__(self, forest: RandomForestClassifier, rows: UniqueRows,
+                 frame_sets: list[np.ndarray], batch: int) -> None:
+        self._forest, self._rows, self._frame_sets, self._batch = forest, rows, frame_sets, batch
+        n_threads = effective_n_jobs(forest.n_jobs)
+        self._pool = ThreadPoolExecutor(n_threads) if n_threads > 1 else None
+        self._trees = itertools.chain.from_iterable(
+            self._jobs(index) for index in range(len(frame_sets))
+        )
+        self._ahead: deque[tuple[int, Future[DecisionTreeClassifier]]] = deque()
+        self._fitting: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._taken = 0  # forests handed out
+
+    def __enter__(self) -> Grove:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for _, future in self._ahead:
+            future.cancel()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def forest(self, frames: np.ndarray) -> Iterator[RandomForestClassifier]:
+        """The next forest's trees, fitted sub-forests of at most `batch` trees each;
+        `frames` must be the frame set it was planned for (take each forest whole)."""
+        index = self._taken
+        if index >= len(self._frame_sets) or not np.array_equal(self._frame_sets[index], frames):
+            raise ValueError("take the forests in the order of their frame sets")
+        self._taken += 1
+        return self._parts(index)
+
+    def _parts(self, index: int) -> Iterator[RandomForestClassifier]:
+        fitted: RandomForestClassifier | None = None  # the first part, without its trees
+        while grown := self._next_batch(index):
+            if fitted is None:
+                part = _adopt(clone(self._forest).set_params(n_estimators=len(grown)), grown,
+                              *self._fitting.pop(index))
+                fitted = copy.copy(part)
+                fitted.estimators_ = []
+            else:  # the same rows and labels: the first part's fitted attributes hold
+                part = copy.copy(fitted)
+                part.set_params(n_estimators=len(grown))
+                part.estimators_ = grown
+            yield part
+            del grown, part  # the caller decides how long a batch lives
+
+    def _next_batch(self, index: int) -> list[DecisionTreeClassifier]:
+        """Forest `index`'s next `batch` trees, the trees after them set growing first."""
+        while self._ahead and self._ahead[0][0] < index:  # of a forest left unfinished
+            self._ahead.popleft()[1].cancel()
+        self._top_up()
+        mine: list[Future[DecisionTreeClassifier]] = []
+        while self._ahead and self._ahead[0][0] == index and len(mine) < self._batch:
+            mine.append(self._ahead.popleft()[1])
+        if self._pool is not None:  # without threads, the trees grow as they are taken
+            self._top_up()
+        return [future.result() for future in mine]
+
+    def _top_up(self) -> None:
+        """`batch` trees set growing (without threads: grown), the next forest's if due."""
+        while len(self._ahead) < self._batch and (job := next(self._trees, None)):
+            index, grow = job
+            if index < self._taken - 1:  # a forest left unfinished
+                continue
+            if self._pool is None:
+                done: Future[DecisionTreeClassifier] = Future()
+                done.set_result(grow())
+                self._ahead.append((index, done))
+            else:
+                self._ahead.append((index, self._pool.submit(grow)))
+
+    def _jobs(self, index: int) -> Iterator[tuple[int, Callable[[], DecisionTreeClassifier]]]:
+        """Forest `index`'s trees to grow, in order, worked out when its first is due (so
+        only the forests being grown hold their rows)."""
+        forest, rows = self._forest, self._rows
+        row_of_frame = rows.row_of_frame[self._frame_sets[index]]
+        present = np.flatnonzero(np.bincount(row_of_frame, minlength=rows.n_unique))
+        local = np.searchsorted(present, row_of_frame)  # frame -> index into the present rows
+        X, labels = rows.X[present], rows.Y[present]
+        Y = _encode(labels)
+        counts = np.bincount(local).astype(np.float64)  # training frames per row
+        self._fitting[index] = (X, labels, counts)
+        draw_p = _draw_probabilities(forest, Y, local, counts)
+        draw = np.random.RandomState(forest.random_state)
+        seeds = [int(draw.randint(np.iinfo(np.int32).max)) for _ in range(forest.n_estimators)]
+        params = {name: getattr(forest, name) for name in forest.estimator_params
+                  if name != "random_state"}
+        grower = _Grower.of(DecisionTreeClassifier(**params), X, Y)
+        for seed in seeds:
+            tree = DecisionTreeClassifier(**params, random_state=seed)
+            yield index, functools.partial(
+                _grow, grower, tree, forest.class_weight, X, Y, local, draw_p
+            )
 
 
 def _encode(labels: np.ndarray) -> np.ndarray:

@@ -12,7 +12,6 @@ per-frame fit (tests/test_ml.py compares the coefficients).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
 
 import numpy as np
 import sklearn
@@ -23,7 +22,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 from threadpoolctl import threadpool_limits
 
-from ml.bagging import fit_on_rows, grow_in_batches
+from ml.bagging import Grove, fit_on_rows
 from ml.collapse import UniqueRows, collapse_frames
 from ml.options import ClassWeight, ForestSettings
 
@@ -93,11 +92,12 @@ def fit_logreg_on_rows(seed: int, rows: UniqueRows, frames: np.ndarray) -> OneVs
     return model
 
 
-def grow_forest(
-    settings: ForestSettings, rows: UniqueRows, frames: np.ndarray
-) -> Iterator[RandomForestClassifier]:
-    """The forest `fit_forest_on_rows` grows, TREES_IN_MEMORY trees at a time."""
-    return grow_in_batches(make_forest(settings), rows, frames, TREES_IN_MEMORY)
+def grow_forests(
+    settings: ForestSettings, rows: UniqueRows, frame_sets: list[np.ndarray]
+) -> Grove:
+    """The forests `fit_forest_on_rows` grows on each of `frame_sets`, in turn, TREES_IN_MEMORY
+    trees at a time, by one pool of threads (`ml.bagging.Grove`)."""
+    return Grove(make_forest(settings), rows, frame_sets, TREES_IN_MEMORY)
 
 
 def predict(model: ClassifierMixin, X: np.ndarray) -> np.ndarray:

@@ -15,6 +15,7 @@ import json
 import shutil
 import zipfile
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -193,6 +194,11 @@ class RunRecord:
         ]
 
     def fold_rows(self) -> list[dict[str, Any]]:
+        return self._fold_rows
+
+    @cached_property
+    def _fold_rows(self) -> list[dict[str, Any]]:
+        """Scored once (a report per model and fold): metrics.json and the table use them."""
         labels = [s.label for s in self.reports[self.oof.model].per_label]
         rows = []
         for name in self.oof.names:

@@ -16,6 +16,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +26,7 @@ import numpy as np
 from rich.progress import Progress
 from sklearn.base import ClassifierMixin
 
+from ml.bagging import Grove
 from ml.collapse import (
     UniqueRows,
     collapse_frames,
@@ -48,7 +50,7 @@ from ml.model import (
     fit_baseline,
     fit_forest,
     fit_logreg_on_rows,
-    grow_forest,
+    grow_forests,
     positive_scores,
     predict,
     predict_baseline,
@@ -128,18 +130,51 @@ def cross_validate(
     progress: Progress | None = None,
     rows: UniqueRows | None = None,
     importance: bool = True,
+    grove: Grove | None = None,
 ) -> CVOutcome:
     """Fit on each training fold, predict its test fold, keep the pooled predictions.
 
     Each fold's model is scored (and, with `importance`, permuted on its test frames) and
-    dropped before the next one is grown.
+    dropped before the next one is grown. `grove`: where the folds' forests grow (`forests`
+    made for `fold_plan`'s folds); None: a grove of its own.
     """
+    plan = fold_plan(matrix, config)
+    rows = rows or unique_rows(matrix.X, matrix.Y)
+    with nullcontext(grove) if grove else forests(config, rows, plan) as grown:
+        return _cross_validate(matrix, config, plan, rows, progress, importance, grown)
+
+
+def fold_plan(matrix: FrameMatrix, config: TrainConfig) -> FoldPlan:
+    """The folds `cross_validate` runs."""
     groups = {CV.story: matrix.story, CV.signer: matrix.signer, CV.utterance: matrix.utterance}
-    plan = plan_folds(config.cv, config.folds, config.forest.seed, matrix.n_frames, groups)
+    return plan_folds(config.cv, config.folds, config.forest.seed, matrix.n_frames, groups)
+
+
+def forests(
+    config: TrainConfig, rows: UniqueRows, plan: FoldPlan, final_frames: int | None = None
+) -> AbstractContextManager[Grove | None]:
+    """One grove for every forest of a run (`ml.bagging.Grove`): the folds' and, given the
+    frame count, the final fit's after them, so no core waits between two forests; None
+    (in a context) when the model is no forest grown on collapsed rows."""
+    if config.model is not Model.forest or not config.collapse:
+        return nullcontext(None)
+    final = [] if final_frames is None else [np.arange(final_frames)]
+    return grow_forests(config.forest, rows, [train for train, _ in plan.splits] + final)
+
+
+def _cross_validate(
+    matrix: FrameMatrix,
+    config: TrainConfig,
+    plan: FoldPlan,
+    rows: UniqueRows,
+    progress: Progress | None,
+    importance: bool,
+    grove: Grove | None,
+) -> CVOutcome:
     stories, story = np.unique(matrix.story, return_inverse=True)
     folds = _Folds(
-        matrix, config, rows or unique_rows(matrix.X, matrix.Y), story.ravel(),
-        None if config.collapse else matrix.X.toarray().astype(np.float32),
+        matrix, config, rows, story.ravel(),
+        None if config.collapse else matrix.X.toarray().astype(np.float32), grove,
     )
     name = config.model.table_name
     parts: dict[str, list[tuple[Predictions, np.ndarray]]] = {
@@ -199,6 +234,7 @@ class _Folds:
     rows: UniqueRows
     story: np.ndarray  # story index of each frame
     dense_x: np.ndarray | None  # every frame's inputs, for the plain per-frame reference
+    grove: Grove | None  # where the folds' forests grow (None: no forest on collapsed rows)
 
     def model(
         self, fold: int, train: np.ndarray, test: np.ndarray, held_out: HeldOut, importance: bool
@@ -226,7 +262,8 @@ class _Folds:
                           config.forest.seed + fold)
             if importance else None
         )
-        predict_fold = _fold_model(config, self.matrix, rows, train, self.dense_x)
+        predict_fold = _fold_model(config, self.matrix, rows, train, self.dense_x,
+                                   self.grove)
         answers, scores = predict_fold(distinct if shuffles is None else shuffles.inputs)
         del predict_fold
         if shuffles is not None:
@@ -266,6 +303,7 @@ def _fold_model(
     rows: UniqueRows,
     train: np.ndarray,
     dense_x: np.ndarray | None,
+    grove: Grove | None,
 ) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """The fold's model as a function of inputs to (0/1 predictions, P(label)). A collapsed
     forest is grown when called, a few trees at a time (`ml.lookup.forest_predictions`), so
@@ -277,7 +315,8 @@ def _fold_model(
     if config.model is Model.logreg:
         logreg = fit_logreg_on_rows(config.forest.seed, rows, train)
         return lambda X: (predict(logreg, X), positive_scores(logreg, X))
-    return lambda X: forest_predictions(grow_forest(config.forest, rows, train), X)
+    assert grove is not None
+    return lambda X: forest_predictions(grove.forest(train), X)
 
 
 def _fold(p: Predictions, fold: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -290,12 +329,14 @@ def final_fit(
     config: TrainConfig,
     rows: UniqueRows,
     save: Callable[[ClassifierMixin, int], object] | None = None,
+    grove: Grove | None = None,
 ) -> list[tuple[str, float]]:
     """Fit on every frame; hand the model to `save` (a forest in parts of TREES_IN_MEMORY
     trees, each saved and dropped); return the forest's impurity importances, high to low.
 
     A forest's impurity importance is the mean of its trees' (those that split), normalised
     to sum to 1: `RandomForestClassifier.feature_importances_`, accumulated part by part.
+    `grove`: where it grows (`forests` made with every frame); None: a grove of its own.
     """
     frames = np.arange(matrix.n_frames)
     if config.model is Model.logreg:
@@ -303,7 +344,10 @@ def final_fit(
             save(fit_logreg_on_rows(config.forest.seed, rows, frames), 0)
         return []
     if config.collapse:
-        parts: Iterator[ClassifierMixin] = grow_forest(config.forest, rows, frames)
+        parts: Iterator[ClassifierMixin] = (
+            grove.forest(frames) if grove else grow_forests(config.forest, rows, [frames])
+            .forest(frames)
+        )
     else:
         parts = iter([fit_forest(config.forest, matrix.X.toarray().astype(np.float32), matrix.Y)])
     total = np.zeros(len(matrix.feature_names))
@@ -351,25 +395,23 @@ def train(
         final = None
         matrix = _load(db, config)
         rows = unique_rows(matrix.X, matrix.Y)
-    outcome = cross_validate(matrix, config, progress, rows)
-    verdict = _verdict(matrix, config, outcome)
     run_id = f"{created_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
     folder = (artifacts_dir or ARTIFACTS_DIR) / run_id
-    staging = staging_dir(folder) if write else None  # renamed to `folder` once complete
-    if final is not None:
-        impurity = final.impurity
-        if staging is not None and final.folder is not None:
-            copy_model(final.folder, staging)
-    else:
-        impurity = _final_fit_saved(matrix, config, rows, staging, progress)
+    plan = fold_plan(matrix, config)
+    # The final forest grows in the folds' grove, its first trees while the CV finishes.
+    with forests(config, rows, plan, None if final else matrix.n_frames) as grove:
+        outcome = cross_validate(matrix, config, progress, rows, grove=grove)
+        verdict = _verdict(matrix, config, outcome)
+        precisions = label_precisions(outcome.oof, matrix.label_names, config.resamples,
+                                      config.forest.seed)
+        oof = oof_rows(run_id, outcome.oof, matrix.units)
+        staging = staging_dir(folder) if write else None  # renamed to `folder` once complete
+        impurity = _final_model(final, matrix, config, rows, staging, progress, grove)
     importances = _importances(matrix.feature_names, impurity, outcome.permutation_importance)
     duration = time.perf_counter() - started
     label_set = config.label_set.describe(len(matrix.label_names))
     run = _run_row(run_id, created_at, config, matrix, outcome, label_set, duration)
-    precisions = label_precisions(outcome.oof, matrix.label_names, config.resamples,
-                                  config.forest.seed)
-    record = RunRecord(run, outcome.oof, outcome.reports, verdict, importances, precisions,
-                       oof_rows(run_id, outcome.oof, matrix.units))
+    record = RunRecord(run, outcome.oof, outcome.reports, verdict, importances, precisions, oof)
     artifacts = None
     if write:
         assert staging is not None
@@ -415,20 +457,28 @@ def _verdict(matrix: FrameMatrix, config: TrainConfig, outcome: CVOutcome) -> Ve
     )
 
 
-def _final_fit_saved(
+def _final_model(
+    final: FinalModel | None,
     matrix: FrameMatrix,
     config: TrainConfig,
     rows: UniqueRows,
     folder: Path | None,
     progress: Progress | None,
+    grove: Grove | None,
 ) -> list[tuple[str, float]]:
-    """`final_fit`, saving the model's parts in `folder` (None: not saved); a failure leaves
-    no model parts without their run."""
+    """The final model's impurity importances, its parts saved in `folder` (None: not
+    saved): `final`'s (copied) when given, else `final_fit`'s; a failure leaves no model
+    parts without their run."""
+    if final is not None:
+        if folder is not None and final.folder is not None:
+            copy_model(final.folder, folder)
+        return final.impurity
     task = progress.add_task("final fit", total=1) if progress else None
     try:
         impurity = final_fit(
             matrix, config, rows,
             None if folder is None else (lambda model, part: save_model(folder, model, part)),
+            grove,
         )
     except BaseException:
         if folder is not None:

@@ -749,6 +749,46 @@ def test_a_forest_grown_in_parts_predicts_as_the_whole_forest(
     assert joined == [t.tree_.threshold.tolist() for t in everything.estimators_]
 
 
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_a_grove_grows_each_forest_as_if_alone(
+    matrix: FrameMatrix, n_jobs: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One grove grows a run's forests in turn (the next one's first trees while the caller
+    still predicts with the last): each is the forest grown alone, tree for tree, and its
+    predictions, summed over chunks of rows a part at a time, are the whole forest's."""
+    import ml.lookup
+    from ml.lookup import forest_predictions
+    from ml.model import grow_forests
+
+    monkeypatch.setattr(ml.lookup, "_CHUNK_ROWS", 100)  # several chunks of the 960 frames
+    rows = unique_rows(matrix.X, matrix.Y)
+    dense = matrix.X.toarray().astype(np.float32)
+    n = matrix.n_frames
+    frame_sets = [np.arange(0, n, 2), np.arange(1, n, 3), np.arange(n)]
+    with grow_forests(dataclasses.replace(FAST, n_jobs=n_jobs), rows, frame_sets) as grove:
+        for frames in frame_sets:
+            alone = fit_forest_on_rows(FAST, rows, frames)
+            parts = list(grove.forest(frames))
+            assert [t.tree_.threshold.tolist() for p in parts for t in p.estimators_] == [
+                t.tree_.threshold.tolist() for t in alone.estimators_
+            ]
+            answers, scores = forest_predictions(iter(parts), dense)
+            assert np.array_equal(answers, predict(alone, dense))
+            assert np.array_equal(scores, positive_scores(alone, dense))
+        with pytest.raises(ValueError, match="in the order"):
+            grove.forest(frame_sets[0])
+
+
+def test_a_grove_hands_out_its_forests_in_order(matrix: FrameMatrix) -> None:
+    from ml.model import grow_forests
+
+    rows = unique_rows(matrix.X, matrix.Y)
+    first, second = np.arange(0, 500), np.arange(500, matrix.n_frames)
+    with (grow_forests(FAST, rows, [first, second]) as grove,
+          pytest.raises(ValueError, match="in the order")):
+        grove.forest(second)
+
+
 @pytest.mark.parametrize(("labels", "max_depth"), [(None, None), (None, 3), (1, None)])
 def test_a_tree_grown_without_fit_is_fits_tree(
     matrix: FrameMatrix, labels: int | None, max_depth: int | None
