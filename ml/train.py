@@ -343,14 +343,21 @@ def final_fit(
         if save is not None:
             save(fit_logreg_on_rows(config.forest.seed, rows, frames), 0)
         return []
-    if config.collapse:
-        parts: Iterator[ClassifierMixin] = (
-            grove.forest(frames) if grove else grow_forests(config.forest, rows, [frames])
-            .forest(frames)
-        )
-    else:
-        parts = iter([fit_forest(config.forest, matrix.X.toarray().astype(np.float32), matrix.Y)])
-    total = np.zeros(len(matrix.feature_names))
+    if not config.collapse:
+        plain = fit_forest(config.forest, matrix.X.toarray().astype(np.float32), matrix.Y)
+        return _saved_importances(matrix.feature_names, iter([plain]), save)
+    with nullcontext(grove) if grove else grow_forests(config.forest, rows, [frames]) as grown:
+        return _saved_importances(matrix.feature_names, grown.forest(frames), save)
+
+
+def _saved_importances(
+    names: list[str],
+    parts: Iterator[ClassifierMixin],
+    save: Callable[[ClassifierMixin, int], object] | None,
+) -> list[tuple[str, float]]:
+    """The forest's impurity importances, accumulated part by part, each part handed to
+    `save` and dropped."""
+    total = np.zeros(len(names))
     n_split = 0
     for index, part in enumerate(parts):
         for tree in part.estimators_:
@@ -361,12 +368,11 @@ def final_fit(
             save(part, index)
         del part
     mean = total / n_split if n_split else total
-    return _ranked(matrix.feature_names, mean / mean.sum() if mean.sum() else mean)
+    return _ranked(names, mean / mean.sum() if mean.sum() else mean)
 
 
 def _ranked(names: list[str], values: np.ndarray) -> list[tuple[str, float]]:
     return sorted(zip(names, map(float, values), strict=True), key=lambda x: (-x[1], x[0]))
-
 
 
 def train(
