@@ -26,6 +26,7 @@ from signaffect.core.build_state import (
 from signaffect.core.dbt_runner import run_dbt
 from signaffect.core.errors import SignAffectError
 from signaffect.core.project_code import project_code_fingerprint
+from signaffect.core.settings import dbt_log_level
 from signaffect.core.warehouse import connect, verify_readable
 
 
@@ -51,6 +52,7 @@ def recorded_build(
     finished build (`unchanged_since_built`) runs no dbt at all and returns 0, unless
     `force`: it would remake the same marts and pass the same tests.
     """
+    dbt_log_level()  # a wrong level is refused before the build is recorded as begun
     code = project_code_fingerprint()
     begun = _begin(db, dbt_vars, partial_tables, code, skip_unchanged=not (force or extra_args))
     if begun is None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,10 @@ from typer.testing import CliRunner
 
 from cli import app
 from signaffect.core import dbt_runner
+from signaffect.core.build_state import read_record
 from signaffect.core.errors import SignAffectError
 from signaffect.core.settings import DEFAULT_DBT_LOG_LEVEL
+from signaffect.core.warehouse import connect
 
 
 def _file_level(db: Path) -> str:
@@ -51,3 +54,18 @@ def test_cli_debug_asks_dbt_for_every_statement(
     CliRunner().invoke(app, ["--debug", "--db", str(db), "status"])
     assert os.environ.get("SIGNAFFECT_DBT_LOG_LEVEL") == "debug"
     assert _file_level(db) == "debug"
+
+
+def test_a_wrong_level_leaves_the_last_build_as_it_was(
+    sample_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(sample_db, db)
+    monkeypatch.setenv("SIGNAFFECT_DBT_LOG_LEVEL", "loud")
+    result = CliRunner().invoke(app, ["--db", str(db), "build", "--force"])
+    assert result.exit_code == 1
+    assert "SIGNAFFECT_DBT_LOG_LEVEL=loud" in result.output
+    assert "Traceback" not in result.output
+    with connect(db, read_only=True) as con:
+        record = read_record(con)
+    assert record is not None and record.state == "built"
